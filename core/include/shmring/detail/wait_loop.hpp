@@ -1,0 +1,115 @@
+// Internal. The wait loop shared by every blocking operation, and the matching notify.
+//
+// Lost-wake-up freedom (the futex handshake; the Promela model in verify/ checks the same steps):
+//
+//   publisher                                 sleeper
+//   P1 store position (release)               W1 waiters += 1
+//   F1 fence(seq_cst)                         F2 fence(seq_cst)
+//   P2 load waiters; if 0: done               W2 s = sequence (acquire)
+//   N1 sequence += 1 (release)                W3 retry the operation; if it succeeds: done
+//   N2 FUTEX_WAKE                             W4 FUTEX_WAIT(sequence, s)
+//
+// The two seq_cst fences are ordered one way or the other. If F1 comes first, W3 sees P1 and the
+// sleeper never sleeps. If F2 comes first, P2 sees W1, so the publisher runs N1 and N2; W2 then read
+// a value older than N1 (had it read N1's value, the acquire would make P1 visible to W3), so
+// FUTEX_WAIT either finds the word changed and returns at once, or is asleep before N2 and is woken.
+// When nobody sleeps, the publisher's cost is F1 and one load of a line nobody writes: no system call.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <sched.h>
+#include <type_traits>
+
+#include "shmring/detail/futex.hpp"
+#include "shmring/error.hpp"
+#include "shmring/layout.hpp"
+#include "shmring/wait.hpp"
+
+namespace shmring::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Called by a publisher after its publishing store. Wakes up to `count` sleepers, if any sleep.
+inline void notify(layout::WaitEvent& event, layout::Counters& counters, int count) noexcept {
+    // [F1] pairs with [F2] in wait_until: orders the caller's publishing store before the load below.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Relaxed: [F1] gives the ordering; a stale non-zero only costs a needless wake.
+    if (event.waiters.load(std::memory_order_relaxed) == 0) return;
+    // [N1] release, pairs with [W2]: a sleeper that reads the new value also sees the publication.
+    event.sequence.fetch_add(1, std::memory_order_release);
+    futex_wake(event.sequence.address(), count);
+    counters.wakes.add_by_owner(1);
+}
+
+// The default probe of a wait: nothing outside the ring can end it.
+struct NoProbe {
+    Status operator()() const noexcept { return Status::ok; }
+};
+
+// Repeats `attempt` until it returns anything but Status::again, waiting in between as `strategy`
+// says. `probe` is called about every tuning.probe_interval while waiting; a status other than ok
+// ends the wait with that status (a pipe uses it to notice a dead peer).
+template <class Attempt, class Probe = NoProbe>
+Status wait_until(layout::WaitEvent& event, layout::Counters& counters, WaitStrategy strategy,
+                  const WaitTuning& tuning, Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
+    constexpr bool kProbes = !std::is_same_v<std::decay_t<Probe>, NoProbe>;
+    Status status = attempt();
+    if (status != Status::again) return status;
+
+    Deadline next_probe = Clock::now() + tuning.probe_interval;
+    if (strategy != WaitStrategy::block) {
+        const Deadline spin_end = strategy == WaitStrategy::spin ? kNoDeadline : Clock::now() + tuning.spin_time;
+        for (unsigned i = 1;; ++i) {
+            cpu_relax();
+            status = attempt();
+            if (status != Status::again) return status;
+            if (i % 64 != 0) continue;  // reading the clock on every turn would slow the spin
+            const Deadline now = Clock::now();
+            if (now >= deadline) return Status::timed_out;
+            if (kProbes && now >= next_probe) {
+                if (const Status verdict = probe(); verdict != Status::ok) return verdict;
+                next_probe = now + tuning.probe_interval;
+            }
+            if (now >= spin_end) break;
+        }
+        for (int i = 0; i < tuning.yields; ++i) {
+            ::sched_yield();
+            status = attempt();
+            if (status != Status::again) return status;
+        }
+    }
+
+    for (;;) {
+        const Deadline now = Clock::now();
+        if (now >= deadline) return Status::timed_out;
+        Deadline wake_by = deadline;
+        if constexpr (kProbes) {
+            if (const Status verdict = probe(); verdict != Status::ok) return verdict;
+            wake_by = std::min(deadline, now + tuning.probe_interval);
+        }
+        // [W1] relaxed: [F2] orders it before the re-check.
+        event.waiters.fetch_add(1, std::memory_order_relaxed);
+        // [F2] pairs with [F1] in notify.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        // [W2] acquire, pairs with [N1].
+        const std::uint32_t observed = event.sequence.load(std::memory_order_acquire);
+        status = attempt();  // [W3]
+        if (status == Status::again) {
+            counters.sleeps.add_by_owner(1);
+            futex_wait(event.sequence.address(), observed, wake_by);  // [W4]
+            status = attempt();
+        }
+        // Relaxed: the count is a hint to publishers; one that still sees us makes a needless wake.
+        event.waiters.fetch_sub(1, std::memory_order_relaxed);
+        if (status != Status::again) return status;
+    }
+}
+
+}  // namespace shmring::detail

@@ -1,0 +1,66 @@
+// Endpoint: this process's entry in a ring's registry, and the exclusive role it may hold.
+//
+// Attaching takes a free entry (or one whose owner is provably dead) with one CAS that also records
+// the pid, then fills in the rest and publishes the entry as attached. Detaching folds the entry's
+// counters into the ring's totals, gives back the role and frees the entry. A process that dies
+// without detaching leaves its entry attached; liveness() tells it apart from a live one by pid and
+// start time, and a later attacher reclaims it.
+#pragma once
+
+#include <cstdint>
+
+#include "shmring/error.hpp"
+#include "shmring/layout.hpp"
+#include "shmring/process.hpp"
+#include "shmring/ring_segment.hpp"
+#include "shmring/wait.hpp"
+
+namespace shmring {
+
+enum class Presence { absent, alive, dead };
+
+// Who holds the role named by `role_word` (ControlBlock::producer_role or consumer_role)?
+Presence role_holder_presence(const RingSegment& ring, std::uint64_t role_word) noexcept;
+// Is the process owning the entry whose state word is `state` alive?
+Presence entry_presence(const layout::EndpointEntry& entry, std::uint64_t state) noexcept;
+
+class Endpoint {
+public:
+    static Result<Endpoint> attach(RingSegment ring, layout::EndpointRole role);
+
+    Endpoint(Endpoint&& other) noexcept;
+    Endpoint& operator=(Endpoint&& other) noexcept;
+    Endpoint(const Endpoint&) = delete;
+    Endpoint& operator=(const Endpoint&) = delete;
+    ~Endpoint();
+
+    // Takes the exclusive role named by `word`, unless a live endpoint holds it (Errc::busy).
+    Outcome take_role(SharedAtomic<std::uint64_t>& word, const char* role_name);
+
+    const RingSegment& ring() const noexcept { return ring_; }
+    layout::EndpointEntry& entry() const noexcept { return *entry_; }
+    layout::Counters& counters() const noexcept { return entry_->counters; }
+    std::uint32_t index() const noexcept { return index_; }
+
+    WaitStrategy wait_strategy() const noexcept { return strategy_; }
+    void set_wait_strategy(WaitStrategy strategy) noexcept;
+    const WaitTuning& tuning() const noexcept { return tuning_; }
+    void set_tuning(const WaitTuning& tuning) noexcept { tuning_ = tuning; }
+
+private:
+    Endpoint(RingSegment ring, std::uint32_t index, std::uint32_t generation);
+    void detach() noexcept;
+
+    RingSegment ring_;
+    layout::EndpointEntry* entry_ = nullptr;
+    std::uint32_t index_ = 0;
+    std::uint32_t generation_ = 0;
+    SharedAtomic<std::uint64_t>* role_ = nullptr;  // the role word this endpoint holds, if any
+    WaitStrategy strategy_ = WaitStrategy::adaptive;
+    WaitTuning tuning_;
+};
+
+// Wakes every sleeper of both events so that they look at the ring (and their peer) again.
+void wake_all_sleepers(const RingSegment& ring) noexcept;
+
+}  // namespace shmring

@@ -1,0 +1,258 @@
+// The shared layout: every byte of a shmring segment is declared here and nowhere else.
+//
+// A segment is one POSIX shared-memory object, /dev/shm/shmring.<name>, laid out as
+//
+//   offset 0     SegmentHeader    written once by the creator, immutable after `state` is ready
+//   offset 128   ControlBlock     role words, corruption flag and totals; written rarely, by anyone
+//   offset 256   ProducerBlock    the producers' position; written by producers only
+//   offset 384   ConsumerBlock    the consumers' position; written by consumers only
+//   offset 512   WaitEvent        "data ready": consumers park on it, producers wake them
+//   offset 640   WaitEvent        "space ready": producers park on it, consumers wake them
+//   offset 768   EndpointEntry[kMaxEndpoints]  one 128-byte line per attached process
+//   header_size  data area        SPSC: `capacity` bytes of records; MPMC: `capacity` slots
+//
+// Every block that one role writes starts on its own 128-byte boundary (kFalseSharingRange): 128,
+// not 64, because the adjacent-line prefetcher pulls cache lines in pairs on x86.
+//
+// Positions and indexes. A position is a free-running unsigned 64-bit counter that never goes back;
+// an index is `position & (capacity - 1)`, so capacity is a power of two. "used" is always
+// `producer_position - consumer_position` computed modulo 2^64, which stays right when the
+// counters wrap past 2^64, and is valid only while it is <= capacity: a reader checks that before
+// trusting either position. SPSC positions count bytes; MPMC positions count tickets (messages).
+//
+// Nothing here is a pointer: the segment is mapped at a different address in every process.
+// Everything read from the segment is untrusted (another process can write any byte at any time):
+// a reader loads a field once, validates it, and only then uses its local copy.
+//
+// Bump kLayoutVersion whenever any offset, size, meaning or encoding below changes; the layout
+// test (tests/unit/layout_test.cpp) pins every offset so that a change cannot go unnoticed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shmring/shared_atomic.hpp"
+
+namespace shmring::layout {
+
+inline constexpr std::size_t kFalseSharingRange = 128;
+inline constexpr std::uint64_t kMagic = 0x31474e49524d4853ULL;  // "SHMRING1" read as little-endian bytes
+inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kStateReady = 0x59444552U;  // "REDY": zero-filled memory is never ready
+inline constexpr std::uint32_t kMaxEndpoints = 64;
+inline constexpr const char kObjectPrefix[] = "/shmring.";  // shm_open name = prefix + ring name
+inline constexpr std::size_t kMaxNameLength = 200;
+
+enum class Engine : std::uint32_t { spsc = 1, mpmc = 2 };
+enum class ChannelKind : std::uint32_t { raw = 0, pipe = 1, queue = 2 };
+
+// Creation options recorded for the tool (SegmentHeader::options).
+inline constexpr std::uint32_t kOptionPrefault = 1U << 0;
+inline constexpr std::uint32_t kOptionLocked = 1U << 1;
+inline constexpr std::uint32_t kOptionHugePages = 1U << 2;
+
+struct SegmentHeader {
+    std::uint64_t magic;
+    std::uint32_t layout_version;
+    std::uint32_t header_size;          // offset of the data area
+    std::uint64_t total_size;           // size of the whole object, checked against fstat
+    std::uint32_t engine;               // Engine
+    std::uint32_t kind;                 // ChannelKind
+    std::uint64_t capacity;             // SPSC: data bytes; MPMC: slots. Power of two.
+    std::uint32_t slot_size;            // MPMC: payload bytes per slot; SPSC: 0
+    std::uint32_t slot_stride;          // MPMC: bytes per slot with its header; SPSC: 0
+    std::uint32_t max_message;          // largest payload one send may carry
+    std::uint32_t max_endpoints;        // entries in the endpoint registry
+    std::uint32_t creator_uid;
+    std::uint32_t creator_pid;
+    std::uint64_t creator_start_time;   // process start time of the creator, see process.hpp
+    std::uint64_t created_realtime_ns;  // CLOCK_REALTIME at creation
+    std::uint32_t mode;                 // permission bits applied at creation
+    std::uint32_t options;              // kOption* bits
+    std::uint8_t reserved[32];
+    SharedAtomic<std::uint32_t> state;  // 0 while initialising, kStateReady once every byte is set
+    std::uint32_t reserved_tail;
+};
+
+// Statistics of one endpoint. Only that endpoint writes them (SharedAtomic::add_by_owner).
+struct Counters {
+    SharedAtomic<std::uint64_t> messages;    // records or slots moved
+    SharedAtomic<std::uint64_t> bytes;       // payload bytes moved
+    SharedAtomic<std::uint64_t> full;        // times a send found no space
+    SharedAtomic<std::uint64_t> empty;       // times a receive found nothing
+    SharedAtomic<std::uint64_t> sleeps;      // times this endpoint parked on a futex
+    SharedAtomic<std::uint64_t> wakes;       // futex wake calls this endpoint issued
+};
+
+// A role word names the endpoint entry that holds a role (role_word below), or is 0 when the role
+// is free. The generation makes a stale word recognisable after the entry was released and retaken.
+struct ControlBlock {
+    SharedAtomic<std::uint64_t> producer_role;  // SPSC only
+    SharedAtomic<std::uint64_t> consumer_role;  // SPSC only
+    SharedAtomic<std::uint32_t> corrupt;        // non-zero: an endpoint found a broken invariant
+    SharedAtomic<std::uint32_t> reserved0;
+    SharedAtomic<std::uint64_t> lost_messages;  // MPMC claims given up because their owner died
+    Counters retired_producers;                 // counters of producers that have detached
+    Counters retired_consumers;                 // counters of consumers that have detached
+};
+
+// Producers' side. SPSC: `position` is the byte position one past the last published record,
+// stored by the single producer. MPMC: the next enqueue ticket, claimed by CAS.
+struct ProducerBlock {
+    SharedAtomic<std::uint64_t> position;
+    std::uint8_t pad[kFalseSharingRange - 8];
+};
+
+// Consumers' side. SPSC: `position` is the byte position of the next unread record and
+// `partial_offset` the bytes of that record a byte-stream reader has already returned.
+// MPMC: the next dequeue ticket.
+struct ConsumerBlock {
+    SharedAtomic<std::uint64_t> position;
+    SharedAtomic<std::uint64_t> partial_offset;
+    std::uint8_t pad[kFalseSharingRange - 16];
+};
+
+// A process-shared futex with a count of the sleepers. `sequence` is the futex word: a waker bumps
+// it before FUTEX_WAKE so that a sleeper that read the old value cannot go to sleep after the wake.
+// `waiters` lets the other side skip the system call when nobody sleeps. Protocol in wait.cpp.
+struct WaitEvent {
+    SharedAtomic<std::uint32_t> sequence;
+    SharedAtomic<std::uint32_t> waiters;
+    std::uint8_t pad[kFalseSharingRange - 8];
+};
+
+enum class EndpointStatus : std::uint32_t { free = 0, claiming = 1, attached = 2 };
+
+constexpr std::uint64_t endpoint_state(std::uint32_t generation, EndpointStatus status, std::uint32_t pid) {
+    return (std::uint64_t{generation & 0xFFFFFFU} << 40) | (std::uint64_t(status) << 32) | pid;
+}
+constexpr std::uint32_t endpoint_generation(std::uint64_t state) { return static_cast<std::uint32_t>(state >> 40); }
+constexpr EndpointStatus endpoint_status(std::uint64_t state) { return EndpointStatus((state >> 32) & 0xFFU); }
+constexpr std::uint32_t endpoint_pid(std::uint64_t state) { return static_cast<std::uint32_t>(state); }
+
+// A role word: (generation << 32) | (entry index + 1), 0 when free.
+constexpr std::uint64_t role_word(std::uint32_t generation, std::uint32_t index) {
+    return (std::uint64_t{generation} << 32) | (index + 1U);
+}
+constexpr std::uint32_t role_generation(std::uint64_t word) { return static_cast<std::uint32_t>(word >> 32); }
+constexpr std::uint32_t role_index(std::uint64_t word) { return static_cast<std::uint32_t>(word) - 1U; }
+enum class EndpointRole : std::uint32_t { none = 0, producer = 1, consumer = 2, observer = 3 };
+
+// One attached process. `state` packs (generation << 40) | (EndpointStatus << 32) | pid, so that the
+// CAS that takes a free entry records the taker's pid in the same step: an entry is never seen
+// claimed by nobody. The generation grows each time the entry is taken, so that a stale reference
+// to it (a role word) can be recognised. The owner writes every field; others only read, except
+// that a process that has proved the owner dead may take the entry over (CAS on `state`).
+struct EndpointEntry {
+    SharedAtomic<std::uint64_t> state;
+    SharedAtomic<std::uint32_t> role;            // EndpointRole
+    SharedAtomic<std::uint32_t> reserved;
+    SharedAtomic<std::uint64_t> start_time;      // see process.hpp: with pid, identifies the process
+    SharedAtomic<std::uint64_t> attached_realtime_ns;
+    SharedAtomic<std::uint64_t> claim;           // MPMC: ticket + 1 this endpoint is claiming, or 0
+    SharedAtomic<std::uint32_t> wait_strategy;   // WaitStrategy, for the tool
+    SharedAtomic<std::uint32_t> flags;           // reserved for endpoint options
+    Counters counters;
+    std::uint8_t pad[kFalseSharingRange - 96];
+};
+
+// SPSC records. Each record starts 8-byte aligned with this header; the payload follows. A record
+// that would cross the end of the data area is preceded by a padding record that fills the rest.
+struct RecordHeader {
+    std::uint32_t length;  // payload bytes
+    std::uint32_t type;    // < kRecordTypePadding: the sender's type; == kRecordTypePadding: padding
+};
+inline constexpr std::uint32_t kRecordTypePadding = 0x80000000U;
+inline constexpr std::uint32_t kRecordAlignment = 8;
+
+constexpr std::uint64_t record_size(std::uint64_t payload_length) {
+    return (sizeof(RecordHeader) + payload_length + kRecordAlignment - 1) & ~std::uint64_t{kRecordAlignment - 1};
+}
+
+// MPMC slots: a header and `slot_size` payload bytes, `slot_stride` apart (a multiple of 64 so
+// that neighbouring slots used by different processes do not share a cache line).
+// `sequence` encodes the slot's turn (bounded-queue tickets): for ticket t at index t & mask,
+//   sequence == 2t                   the slot is free for the producer holding ticket t
+//   sequence == 2t + 1               it holds the message of ticket t, for the consumer holding t
+//   sequence == 2(t + capacity)      released: free for ticket t + capacity
+// (all modulo 2^64). Doubling keeps "full with ticket t - capacity" (odd) distinct from "free for
+// ticket t" (even) even with one slot. Differences are compared as signed 64-bit values: tickets
+// in flight on one slot are at most 2^24 turns apart, so the encoding survives the 2^64 wrap.
+struct SlotHeader {
+    SharedAtomic<std::uint64_t> sequence;
+    std::uint32_t length;    // payload bytes of the message, written before `sequence` publishes it
+    std::uint32_t reserved;
+};
+inline constexpr std::uint32_t kSlotAlignment = 64;
+// A slot whose length is kSlotLengthVoid carries no message (its producer aborted the loan, or died
+// holding it and the slot was repaired): consumers take it and release it without delivering it.
+inline constexpr std::uint32_t kSlotLengthVoid = 0xFFFFFFFFU;
+
+constexpr std::uint64_t slot_stride_for(std::uint64_t slot_size) {
+    return (sizeof(SlotHeader) + slot_size + kSlotAlignment - 1) & ~std::uint64_t{kSlotAlignment - 1};
+}
+
+inline constexpr std::size_t kHeaderOffset = 0;
+inline constexpr std::size_t kControlOffset = 128;
+inline constexpr std::size_t kProducerOffset = 256;
+inline constexpr std::size_t kConsumerOffset = 384;
+inline constexpr std::size_t kDataEventOffset = 512;
+inline constexpr std::size_t kSpaceEventOffset = 640;
+inline constexpr std::size_t kRegistryOffset = 768;
+inline constexpr std::size_t kDataOffset = kRegistryOffset + kMaxEndpoints * sizeof(EndpointEntry);
+
+// Limits of layout version 1.
+inline constexpr std::uint64_t kMinSpscCapacity = 64;
+inline constexpr std::uint64_t kMaxSpscCapacity = std::uint64_t{1} << 30;
+inline constexpr std::uint64_t kMaxMpmcSlots = std::uint64_t{1} << 24;
+inline constexpr std::uint64_t kMaxSlotSize = std::uint64_t{1} << 20;
+
+// The largest SPSC payload: a record of this size always fits once the ring is empty, wherever the
+// consumer stands, because the padding in front of it is then at most the record size.
+constexpr std::uint64_t spsc_max_message(std::uint64_t capacity) { return capacity / 2 - sizeof(RecordHeader); }
+
+// --- compile-time checks of the layout ---------------------------------------------------------
+static_assert(sizeof(SegmentHeader) == 128, "the header fills exactly one 128-byte block");
+static_assert(offsetof(SegmentHeader, magic) == 0, "the magic leads the segment");
+static_assert(offsetof(SegmentHeader, layout_version) == 8, "the version follows the magic");
+static_assert(offsetof(SegmentHeader, header_size) == 12, "header_size is at 12");
+static_assert(offsetof(SegmentHeader, total_size) == 16, "total_size is at 16");
+static_assert(offsetof(SegmentHeader, engine) == 24 && offsetof(SegmentHeader, kind) == 28, "engine, kind at 24, 28");
+static_assert(offsetof(SegmentHeader, capacity) == 32, "capacity is at 32");
+static_assert(offsetof(SegmentHeader, slot_size) == 40 && offsetof(SegmentHeader, slot_stride) == 44, "slot geometry");
+static_assert(offsetof(SegmentHeader, max_message) == 48 && offsetof(SegmentHeader, max_endpoints) == 52, "limits");
+static_assert(offsetof(SegmentHeader, creator_uid) == 56 && offsetof(SegmentHeader, creator_pid) == 60, "creator");
+static_assert(offsetof(SegmentHeader, creator_start_time) == 64, "creator start time is at 64");
+static_assert(offsetof(SegmentHeader, created_realtime_ns) == 72, "creation time is at 72");
+static_assert(offsetof(SegmentHeader, mode) == 80 && offsetof(SegmentHeader, options) == 84, "mode, options");
+static_assert(offsetof(SegmentHeader, state) == 120, "the ready state is the header's last word");
+
+static_assert(sizeof(Counters) == 48, "six 64-bit counters");
+static_assert(sizeof(ControlBlock) <= kFalseSharingRange, "the control block fits its 128-byte block");
+static_assert(offsetof(ControlBlock, corrupt) == 16 && offsetof(ControlBlock, lost_messages) == 24, "control words");
+static_assert(offsetof(ControlBlock, retired_producers) == 32 && offsetof(ControlBlock, retired_consumers) == 80,
+              "retired counters");
+static_assert(sizeof(ProducerBlock) == kFalseSharingRange && sizeof(ConsumerBlock) == kFalseSharingRange,
+              "producer and consumer positions must be 128 bytes apart to prevent false sharing");
+static_assert(sizeof(WaitEvent) == kFalseSharingRange, "each wait event owns its 128-byte block");
+static_assert(sizeof(EndpointEntry) == kFalseSharingRange,
+              "each endpoint entry owns a 128-byte block: its owner writes its counters on every message");
+static_assert(offsetof(EndpointEntry, claim) == 32 && offsetof(EndpointEntry, counters) == 48, "endpoint fields");
+
+static_assert(kControlOffset == kHeaderOffset + sizeof(SegmentHeader), "control follows the header");
+static_assert(kProducerOffset == kControlOffset + kFalseSharingRange, "producer block follows control");
+static_assert(kConsumerOffset == kProducerOffset + sizeof(ProducerBlock), "consumer block follows producer");
+static_assert(kDataEventOffset == kConsumerOffset + sizeof(ConsumerBlock), "data event follows consumer");
+static_assert(kSpaceEventOffset == kDataEventOffset + sizeof(WaitEvent), "space event follows data event");
+static_assert(kRegistryOffset == kSpaceEventOffset + sizeof(WaitEvent), "registry follows the events");
+static_assert(kDataOffset % kFalseSharingRange == 0, "the data area starts on a 128-byte boundary");
+static_assert(kDataOffset == 8960, "layout version 1 puts the data area at 8960");
+
+static_assert(sizeof(RecordHeader) == 8 && alignof(RecordHeader) <= kRecordAlignment, "8-byte record header");
+static_assert(record_size(0) == 8 && record_size(1) == 16 && record_size(8) == 16, "records are 8-byte aligned");
+static_assert(sizeof(SlotHeader) == 16, "16-byte slot header");
+static_assert(slot_stride_for(0) == 64 && slot_stride_for(48) == 64 && slot_stride_for(49) == 128,
+              "slots are cache-line multiples");
+static_assert(spsc_max_message(kMinSpscCapacity) == 24, "the smallest ring still carries a 24-byte message");
+
+}  // namespace shmring::layout

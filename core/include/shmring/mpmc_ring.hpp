@@ -1,0 +1,296 @@
+// MpmcRing: any number of producers and consumers exchanging messages in fixed-size slots.
+//
+// Bounded-queue design with a ticket per slot (layout.hpp, SlotHeader): producers take tickets from
+// ProducerBlock::position, consumers from ConsumerBlock::position, each with a CAS that succeeds
+// only once the slot for that ticket is ready for it, so a ticket is never held while waiting and a
+// try or timed operation can always give up. The slot's sequence, not the ticket counter, carries
+// the data: [R1]/[A1] hand a message from producer to consumer, [R2]/[A2] hand the emptied slot
+// back. Messages of one producer are delivered in the order sent; each exactly once.
+//
+// Claims are recorded: before its CAS an endpoint stores the ticket it is claiming in its registry
+// entry (`claim`, cleared once the slot is handed on). The CAS is a release, so anyone who sees the
+// ticket taken also sees who may hold it; a slot left unfinished by an endpoint that died can then
+// be traced to that endpoint, and proved abandoned by its pid and start time, never by a timeout.
+//
+// Handles are single-threaded: one thread at a time may call a handle's methods. Use one handle per
+// thread (each is an endpoint of its own).
+#pragma once
+
+#include <cstring>
+#include <limits>
+#include <span>
+#include <string_view>
+
+#include "shmring/detail/wait_loop.hpp"
+#include "shmring/endpoint.hpp"
+#include "shmring/error.hpp"
+#include "shmring/layout.hpp"
+#include "shmring/ring_segment.hpp"
+#include "shmring/spsc_ring.hpp"
+
+namespace shmring {
+
+struct SlotLoan {
+    Status status;               // ok: fill `data` (slot_size bytes), then publish(length)
+    std::span<std::byte> data;
+};
+
+struct Message {
+    Status status;               // ok: the message, in place until release()
+    std::span<const std::byte> data;
+};
+
+Outcome create_mpmc_ring(std::string_view name, std::uint64_t slots, std::uint32_t slot_size,
+                         layout::ChannelKind kind = layout::ChannelKind::raw, unsigned mode = 0600,
+                         const SegmentOptions& options = {});
+
+namespace detail {
+
+// What producers and consumers share: the slot arithmetic and the claim record.
+class MpmcSide {
+public:
+    const RingSegment& ring() const noexcept { return endpoint_.ring(); }
+    Endpoint& endpoint() noexcept { return endpoint_; }
+    std::size_t max_message() const noexcept { return ring().geometry().slot_size; }
+
+protected:
+    explicit MpmcSide(Endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+    layout::SlotHeader& slot(std::uint64_t ticket) const noexcept {
+        const auto& g = ring().geometry();
+        return *reinterpret_cast<layout::SlotHeader*>(ring().data() + (ticket & g.mask) * g.slot_stride);
+    }
+    std::byte* payload(std::uint64_t ticket) const noexcept {
+        return reinterpret_cast<std::byte*>(&slot(ticket)) + sizeof(layout::SlotHeader);
+    }
+    layout::Counters& counters() const noexcept { return endpoint_.counters(); }
+    // Relaxed: the release CAS that follows publishes it ([C1] below).
+    void record_claim(std::uint64_t ticket) noexcept { endpoint_.entry().claim.store(ticket + 1, std::memory_order_relaxed); }
+    // Relaxed: a claim is only read for a slot not yet handed on, which this one now is.
+    void clear_claim() noexcept { endpoint_.entry().claim.store(0, std::memory_order_relaxed); }
+
+    // Takes the ticket `expected` from `counter` if nobody did first. On failure `expected` holds
+    // the counter's current value.
+    static bool take_ticket(SharedAtomic<std::uint64_t>& counter, std::uint64_t& expected) noexcept {
+        // [C1] release: publishes the claim recorded just before. Relaxed on failure: nothing was taken.
+        return counter.compare_exchange_weak(expected, expected + 1, std::memory_order_release, std::memory_order_relaxed);
+    }
+
+    Endpoint endpoint_;
+    bool count_failures_ = true;
+};
+
+}  // namespace detail
+
+class MpmcProducer : public detail::MpmcSide {
+public:
+    static Result<MpmcProducer> attach(std::string_view name, const AttachOptions& options = {});
+    static Result<MpmcProducer> attach(RingSegment ring, const AttachOptions& options = {});
+
+    // Loans the next free slot. again: every slot is full.
+    [[nodiscard]] SlotLoan try_loan() noexcept {
+        auto& tail = ring().producer().position;
+        // Relaxed: a ticket is only a number; the slot's sequence ([A2]) says whether it is usable.
+        std::uint64_t ticket = tail.load(std::memory_order_relaxed);
+        bool claimed = false;
+        for (;;) {
+            // [A2] acquire, pairs with [R2] in MpmcConsumer::release: the slot's last reader is done.
+            const std::uint64_t sequence = slot(ticket).sequence.load(std::memory_order_acquire);
+            const auto lag = static_cast<std::int64_t>(sequence - 2 * ticket);
+            if (lag == 0) {
+                record_claim(ticket);
+                claimed = true;
+                if (take_ticket(tail, ticket)) {
+                    loan_ = ticket;
+                    return {Status::ok, {payload(ticket), max_message()}};
+                }
+            } else if (lag < 0) {
+                // The slot still holds the message of ticket - capacity: full, unless others moved on.
+                const std::uint64_t now = tail.load(std::memory_order_relaxed);
+                if (now == ticket) {
+                    if (claimed) clear_claim();
+                    counters().full.add_by_owner(count_failures_ ? 1 : 0);
+                    return {Status::again, {}};
+                }
+                ticket = now;
+            } else {
+                ticket = tail.load(std::memory_order_relaxed);  // another producer took it already
+            }
+        }
+    }
+
+    // Hands the loaned slot, holding `length` bytes, to the consumers.
+    void publish(std::size_t length) noexcept {
+        auto& s = slot(loan_);
+        s.length = static_cast<std::uint32_t>(length);
+        // [R1] release, pairs with [A1] in MpmcConsumer::take: publishes the length and payload.
+        s.sequence.store(2 * loan_ + 1, std::memory_order_release);
+        clear_claim();
+        counters().messages.add_by_owner(1);
+        counters().bytes.add_by_owner(length);
+        detail::notify(ring().data_event(), counters(), 1);
+    }
+
+    // Gives the loan up: the slot passes to the consumers empty, and they skip it.
+    void abort() noexcept {
+        auto& s = slot(loan_);
+        s.length = layout::kSlotLengthVoid;
+        s.sequence.store(2 * loan_ + 1, std::memory_order_release);  // [R1] as in publish
+        clear_claim();
+        detail::notify(ring().data_event(), counters(), 1);
+    }
+
+    [[nodiscard]] Status try_send(std::span<const std::byte> message) noexcept {
+        if (message.size() > max_message()) return Status::too_large;
+        const SlotLoan loan = try_loan();
+        if (loan.status != Status::ok) return loan.status;
+        if (!message.empty()) std::memcpy(loan.data.data(), message.data(), message.size());
+        publish(message.size());
+        return Status::ok;
+    }
+
+    Status send(std::span<const std::byte> message, Deadline deadline = kNoDeadline) noexcept {
+        if (message.size() > max_message()) return Status::too_large;
+        return wait_for_room(deadline, [&] { return try_send(message); });
+    }
+
+    SlotLoan loan(Deadline deadline = kNoDeadline) noexcept {
+        SlotLoan result{Status::again, {}};
+        const Status status = wait_for_room(deadline, [&] {
+            result = try_loan();
+            return result.status;
+        });
+        result.status = status;
+        return result;
+    }
+
+    template <class Attempt, class Probe = detail::NoProbe>
+    Status wait_for_room(Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
+        const Status first = attempt();
+        if (first != Status::again) return first;
+        count_failures_ = false;
+        const Status status = detail::wait_until(ring().space_event(), counters(), endpoint_.wait_strategy(), endpoint_.tuning(),
+                                                 deadline, attempt, probe);
+        count_failures_ = true;
+        return status;
+    }
+
+private:
+    explicit MpmcProducer(Endpoint endpoint) : MpmcSide(std::move(endpoint)) {}
+    std::uint64_t loan_ = 0;
+};
+
+class MpmcConsumer : public detail::MpmcSide {
+public:
+    static Result<MpmcConsumer> attach(std::string_view name, const AttachOptions& options = {});
+    static Result<MpmcConsumer> attach(RingSegment ring, const AttachOptions& options = {});
+
+    // Takes the next message, in place, until release(). again: nothing published; corrupt: the
+    // slot's length is out of range.
+    [[nodiscard]] Message try_take() noexcept { return take(std::numeric_limits<std::size_t>::max()); }
+
+    // Hands the taken slot back to the producers.
+    void release() noexcept {
+        const std::uint64_t capacity = ring().geometry().capacity;
+        // [R2] release, pairs with [A2] in MpmcProducer::try_loan: we are done reading the slot.
+        slot(taken_).sequence.store(2 * (taken_ + capacity), std::memory_order_release);
+        clear_claim();
+        counters().messages.add_by_owner(1);
+        counters().bytes.add_by_owner(taken_length_);
+        detail::notify(ring().space_event(), counters(), 1);
+    }
+
+    // Copies the next message out and releases it. too_large: it is longer than `buffer`, and it
+    // stays queued (this consumer did not take it).
+    [[nodiscard]] Status try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept {
+        const Message message = take(buffer.size());
+        if (message.status != Status::ok) return message.status;
+        if (!message.data.empty()) std::memcpy(buffer.data(), message.data.data(), message.data.size());
+        length = message.data.size();
+        release();
+        return Status::ok;
+    }
+
+    Status receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline = kNoDeadline) noexcept {
+        return wait_for_data(deadline, [&] { return try_receive(buffer, length); });
+    }
+
+    Message take_wait(Deadline deadline = kNoDeadline) noexcept {
+        Message result{Status::again, {}};
+        const Status status = wait_for_data(deadline, [&] {
+            result = try_take();
+            return result.status;
+        });
+        result.status = status;
+        return result;
+    }
+
+    template <class Attempt, class Probe = detail::NoProbe>
+    Status wait_for_data(Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
+        const Status first = attempt();
+        if (first != Status::again) return first;
+        count_failures_ = false;
+        const Status status = detail::wait_until(ring().data_event(), counters(), endpoint_.wait_strategy(), endpoint_.tuning(),
+                                                 deadline, attempt, probe);
+        count_failures_ = true;
+        return status;
+    }
+
+private:
+    explicit MpmcConsumer(Endpoint endpoint) : MpmcSide(std::move(endpoint)) {}
+
+    Message take(std::size_t max_length) noexcept {
+        auto& head = ring().consumer().position;
+        // Relaxed: as in try_loan, the slot's sequence ([A1]) orders the data.
+        std::uint64_t ticket = head.load(std::memory_order_relaxed);
+        bool claimed = false;
+        for (;;) {
+            auto& s = slot(ticket);
+            // [A1] acquire, pairs with [R1] in MpmcProducer::publish: the message is written.
+            const std::uint64_t sequence = s.sequence.load(std::memory_order_acquire);
+            const auto lag = static_cast<std::int64_t>(sequence - (2 * ticket + 1));
+            if (lag == 0) {
+                const std::uint32_t length = s.length;  // read once; stable while the slot is full
+                const bool is_void = length == layout::kSlotLengthVoid;
+                if (!is_void && length > max_message()) {
+                    ring().mark_corrupt();
+                    if (claimed) clear_claim();
+                    return {Status::corrupt, {}};
+                }
+                if (!is_void && length > max_length) {
+                    if (claimed) clear_claim();
+                    return {Status::too_large, {}};
+                }
+                record_claim(ticket);
+                claimed = true;
+                if (take_ticket(head, ticket)) {
+                    taken_ = ticket;
+                    if (is_void) {  // nothing to deliver: hand it back and look at the next ticket
+                        s.sequence.store(2 * (ticket + ring().geometry().capacity), std::memory_order_release);  // [R2]
+                        clear_claim();
+                        detail::notify(ring().space_event(), counters(), 1);
+                        ticket = head.load(std::memory_order_relaxed);
+                        continue;
+                    }
+                    taken_length_ = length;
+                    return {Status::ok, {payload(ticket), length}};
+                }
+            } else if (lag < 0) {
+                const std::uint64_t now = head.load(std::memory_order_relaxed);
+                if (now == ticket) {
+                    if (claimed) clear_claim();
+                    counters().empty.add_by_owner(count_failures_ ? 1 : 0);
+                    return {Status::again, {}};
+                }
+                ticket = now;
+            } else {
+                ticket = head.load(std::memory_order_relaxed);
+            }
+        }
+    }
+
+    std::uint64_t taken_ = 0;
+    std::uint32_t taken_length_ = 0;
+};
+
+}  // namespace shmring

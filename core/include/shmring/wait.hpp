@@ -1,0 +1,32 @@
+// How an endpoint waits when its ring is full (producer) or empty (consumer).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace shmring {
+
+// The values are those of the C API (SHMRING_WAIT_*) and of EndpointEntry::wait_strategy.
+enum class WaitStrategy : std::uint32_t {
+    adaptive = 0,  // spin briefly, then yield, then park on a futex: cheap when idle, quick when busy
+    spin = 1,      // never sleep: lowest latency, one core per waiting endpoint
+    block = 2,     // park at once: least CPU, every wait pays a kernel wake-up
+};
+
+using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC, the futex's clock
+using Deadline = Clock::time_point;
+inline constexpr Deadline kNoDeadline = Deadline::max();
+
+inline Deadline deadline_after(std::chrono::nanoseconds timeout) { return Clock::now() + timeout; }
+
+struct WaitTuning {
+    // Adaptive: how long to spin before yielding, and how many yields before parking. A peer that
+    // answers within the spin window is caught without a system call on either side.
+    std::chrono::nanoseconds spin_time{20'000};
+    int yields = 4;
+    // A waiter with a liveness probe (e.g. a pipe watching for its peer's death) parks for at
+    // most this long at a time, then probes: it bounds how late a peer's death is noticed.
+    std::chrono::nanoseconds probe_interval{50'000'000};
+};
+
+}  // namespace shmring

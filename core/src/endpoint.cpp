@@ -1,0 +1,181 @@
+#include "shmring/endpoint.hpp"
+
+#include <climits>
+#include <ctime>
+
+#include "shmring/detail/futex.hpp"
+
+namespace shmring {
+
+namespace {
+
+using layout::EndpointStatus;
+
+std::uint64_t realtime_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// Moves an entry's counters into the ring's totals for its role. Called by the owner on detach, or
+// by the process that reclaims a dead owner's entry: either way by the entry's only writer.
+void retire_counters(const RingSegment& ring, layout::EndpointEntry& entry) noexcept {
+    auto& control = ring.control();
+    // Relaxed: counters are statistics; the tool reads them racily and says so.
+    const auto role = static_cast<layout::EndpointRole>(entry.role.load(std::memory_order_relaxed));
+    layout::Counters* totals = role == layout::EndpointRole::producer   ? &control.retired_producers
+                               : role == layout::EndpointRole::consumer ? &control.retired_consumers
+                                                                        : nullptr;
+    auto move = [&](SharedAtomic<std::uint64_t> layout::Counters::*field) {
+        const std::uint64_t value = (entry.counters.*field).exchange(0, std::memory_order_relaxed);
+        if (totals != nullptr) (totals->*field).fetch_add(value, std::memory_order_relaxed);
+    };
+    move(&layout::Counters::messages);
+    move(&layout::Counters::bytes);
+    move(&layout::Counters::full);
+    move(&layout::Counters::empty);
+    move(&layout::Counters::sleeps);
+    move(&layout::Counters::wakes);
+}
+
+void wake_event(layout::WaitEvent& event) noexcept {
+    // Release: a woken sleeper that reads the new value sees what the caller changed before.
+    event.sequence.fetch_add(1, std::memory_order_release);
+    detail::futex_wake(event.sequence.address(), INT_MAX);
+}
+
+}  // namespace
+
+Presence entry_presence(const layout::EndpointEntry& entry, std::uint64_t state) noexcept {
+    const ProcessIdentity who{layout::endpoint_pid(state),
+                              // Relaxed: ordered after the caller's acquire load of `state`.
+                              entry.start_time.load(std::memory_order_relaxed)};
+    switch (layout::endpoint_status(state)) {
+        case EndpointStatus::free: return Presence::absent;
+        case EndpointStatus::claiming:
+            // The start time may not be written yet: only a vanished pid proves this owner dead.
+            return process_start_time(static_cast<pid_t>(who.pid)) ? Presence::alive : Presence::dead;
+        case EndpointStatus::attached: return liveness(who) == Liveness::alive ? Presence::alive : Presence::dead;
+    }
+    return Presence::dead;  // an unknown status is garbage: nobody is behind it
+}
+
+Presence role_holder_presence(const RingSegment& ring, std::uint64_t word) noexcept {
+    if (word == 0) return Presence::absent;
+    const std::uint32_t index = layout::role_index(word);
+    if (index >= layout::kMaxEndpoints) return Presence::absent;  // garbage: nobody holds it
+    const auto& entry = ring.endpoint(index);
+    // [A3] acquire, pairs with [R3] in attach: the entry's fields are complete.
+    const std::uint64_t state = entry.state.load(std::memory_order_acquire);
+    if (layout::endpoint_generation(state) != layout::role_generation(word)) return Presence::absent;
+    return entry_presence(entry, state);
+}
+
+Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
+    if (!ring.segment().writable()) return Error(Errc::invalid_argument, "ring '" + std::string(ring.name()) + "': opened read-only");
+    const ProcessIdentity me = current_process();
+    // First pass: free entries only. Second pass: also entries whose owner is provably dead.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+            auto& entry = ring.endpoint(i);
+            // [A3] acquire, pairs with [R3]: a dead owner's fields are complete before we judge them.
+            std::uint64_t state = entry.state.load(std::memory_order_acquire);
+            const bool is_free = layout::endpoint_status(state) == EndpointStatus::free;
+            if (!is_free) {
+                // An MPMC entry with an unfinished claim keeps it until the claim is repaired.
+                if (pass == 0 || entry.claim.load(std::memory_order_relaxed) != 0 ||
+                    entry_presence(entry, state) != Presence::dead)
+                    continue;
+            }
+            const std::uint32_t generation = (layout::endpoint_generation(state) + 1) & 0xFFFFFFU;
+            // Acquire: whatever the previous owner wrote is visible before we overwrite it.
+            if (!entry.state.compare_exchange_strong(state, layout::endpoint_state(generation, EndpointStatus::claiming, me.pid),
+                                                     std::memory_order_acquire, std::memory_order_relaxed))
+                continue;
+            if (!is_free) retire_counters(ring, entry);
+            // Relaxed: published by the release store of `state` below.
+            entry.role.store(static_cast<std::uint32_t>(role), std::memory_order_relaxed);
+            entry.start_time.store(me.start_time, std::memory_order_relaxed);
+            entry.attached_realtime_ns.store(realtime_ns(), std::memory_order_relaxed);
+            entry.claim.store(0, std::memory_order_relaxed);
+            entry.wait_strategy.store(static_cast<std::uint32_t>(WaitStrategy::adaptive), std::memory_order_relaxed);
+            // [R3] release, pairs with [A3]: readers of an attached entry see its fields.
+            entry.state.store(layout::endpoint_state(generation, EndpointStatus::attached, me.pid), std::memory_order_release);
+            return Endpoint(std::move(ring), i, generation);
+        }
+    }
+    return Error(Errc::no_endpoint_slot, "ring '" + std::string(ring.name()) + "': " + std::to_string(layout::kMaxEndpoints) + " endpoints attached");
+}
+
+Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint32_t generation)
+    : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation) {}
+
+Outcome Endpoint::take_role(SharedAtomic<std::uint64_t>& word, const char* role_name) {
+    const std::uint64_t mine = layout::role_word(generation_, index_);
+    for (;;) {
+        // Acquire: pairs with the release of a previous holder that gave the role back, so that
+        // what it wrote into the ring before leaving is visible to its successor.
+        std::uint64_t held = word.load(std::memory_order_acquire);
+        const Presence holder = role_holder_presence(ring_, held);
+        if (holder == Presence::alive) {
+            const auto pid = layout::endpoint_pid(ring_.endpoint(layout::role_index(held)).state.load(std::memory_order_relaxed));
+            return Error(Errc::busy, "ring '" + std::string(ring_.name()) + "': " + role_name + " role held by pid " + std::to_string(pid));
+        }
+        if (word.compare_exchange_strong(held, mine, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+            role_ = &word;
+            return Ok{};
+        }
+    }
+}
+
+void Endpoint::set_wait_strategy(WaitStrategy strategy) noexcept {
+    strategy_ = strategy;
+    // Relaxed: informational, for the tool.
+    entry_->wait_strategy.store(static_cast<std::uint32_t>(strategy), std::memory_order_relaxed);
+}
+
+void Endpoint::detach() noexcept {
+    if (entry_ == nullptr) return;
+    retire_counters(ring_, *entry_);
+    if (role_ != nullptr) {
+        std::uint64_t mine = layout::role_word(generation_, index_);
+        // Release: a successor that acquires the role sees everything this holder wrote.
+        role_->compare_exchange_strong(mine, 0, std::memory_order_release, std::memory_order_relaxed);
+    }
+    // Release: a later taker of the entry sees the counters already retired.
+    entry_->state.store(layout::endpoint_state(generation_, EndpointStatus::free, 0), std::memory_order_release);
+    wake_all_sleepers(ring_);
+    entry_ = nullptr;
+}
+
+Endpoint::Endpoint(Endpoint&& other) noexcept
+    : ring_(std::move(other.ring_)),
+      entry_(std::exchange(other.entry_, nullptr)),
+      index_(other.index_),
+      generation_(other.generation_),
+      role_(std::exchange(other.role_, nullptr)),
+      strategy_(other.strategy_),
+      tuning_(other.tuning_) {}
+
+Endpoint& Endpoint::operator=(Endpoint&& other) noexcept {
+    if (this != &other) {
+        detach();
+        ring_ = std::move(other.ring_);
+        entry_ = std::exchange(other.entry_, nullptr);
+        index_ = other.index_;
+        generation_ = other.generation_;
+        role_ = std::exchange(other.role_, nullptr);
+        strategy_ = other.strategy_;
+        tuning_ = other.tuning_;
+    }
+    return *this;
+}
+
+Endpoint::~Endpoint() { detach(); }
+
+void wake_all_sleepers(const RingSegment& ring) noexcept {
+    wake_event(ring.data_event());
+    wake_event(ring.space_event());
+}
+
+}  // namespace shmring

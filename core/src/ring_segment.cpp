@@ -1,0 +1,160 @@
+#include "shmring/ring_segment.hpp"
+
+#include <bit>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <thread>
+#include <unistd.h>
+
+#include "shmring/process.hpp"
+#include "shmring/wait.hpp"
+
+namespace shmring {
+
+namespace {
+
+using layout::Engine;
+
+std::string quoted(std::string_view name) { return "ring '" + std::string(name) + "'"; }
+
+// How long an opener waits for a creator that is still formatting. Formatting takes microseconds,
+// so a segment still not ready after this belongs to a creator that died or hangs.
+constexpr auto kReadyTimeout = std::chrono::milliseconds(500);
+
+std::uint64_t realtime_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+Result<std::uint64_t> ring_total_size(const RingConfig& config, std::string_view name) {
+    const auto refuse = [&](const std::string& why) { return Error(Errc::invalid_argument, quoted(name) + ": " + why); };
+    if (!std::has_single_bit(config.capacity)) return refuse("capacity " + std::to_string(config.capacity) + " is not a power of two");
+    switch (config.engine) {
+        case Engine::spsc:
+            if (config.capacity < layout::kMinSpscCapacity || config.capacity > layout::kMaxSpscCapacity)
+                return refuse("capacity must be 64 bytes to 1 GiB");
+            if (config.slot_size != 0) return refuse("an SPSC ring has no slot size");
+            return layout::kDataOffset + config.capacity;
+        case Engine::mpmc:
+            if (config.capacity > layout::kMaxMpmcSlots) return refuse("at most 16777216 slots");
+            if (config.slot_size > layout::kMaxSlotSize) return refuse("slot size above 1 MiB");
+            return layout::kDataOffset + config.capacity * layout::slot_stride_for(config.slot_size);
+    }
+    return refuse("unknown engine");
+}
+
+Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64_t object_size, std::string_view context) {
+    const auto fail = [&](Errc code, const std::string& why) { return Error(code, quoted(context) + ": " + why); };
+    if (h.magic != layout::kMagic) return fail(Errc::bad_magic, "magic " + std::to_string(h.magic));
+    if (h.layout_version != layout::kLayoutVersion)
+        return fail(Errc::version_mismatch, "layout version " + std::to_string(h.layout_version) + ", this library reads " +
+                                                std::to_string(layout::kLayoutVersion));
+    if (h.header_size != layout::kDataOffset) return fail(Errc::corrupt, "header size " + std::to_string(h.header_size));
+    if (h.max_endpoints != layout::kMaxEndpoints) return fail(Errc::corrupt, "endpoint count " + std::to_string(h.max_endpoints));
+    if (h.kind > static_cast<std::uint32_t>(layout::ChannelKind::queue)) return fail(Errc::corrupt, "kind " + std::to_string(h.kind));
+    RingConfig config;
+    config.engine = static_cast<Engine>(h.engine);
+    config.capacity = h.capacity;
+    config.slot_size = h.slot_size;
+    if (config.engine != Engine::spsc && config.engine != Engine::mpmc) return fail(Errc::corrupt, "engine " + std::to_string(h.engine));
+    const auto size = ring_total_size(config, context);
+    if (!size) return fail(Errc::corrupt, "geometry out of range (capacity " + std::to_string(h.capacity) + ", slot size " + std::to_string(h.slot_size) + ")");
+    if (h.total_size != *size) return fail(Errc::corrupt, "total size " + std::to_string(h.total_size) + " does not match the geometry");
+    if (object_size < h.total_size)
+        return fail(Errc::truncated, std::to_string(object_size) + " bytes, header says " + std::to_string(h.total_size));
+    RingGeometry g{};
+    g.engine = config.engine;
+    g.kind = static_cast<layout::ChannelKind>(h.kind);
+    g.capacity = h.capacity;
+    g.mask = h.capacity - 1;
+    g.header_size = h.header_size;
+    g.total_size = h.total_size;
+    if (g.engine == Engine::spsc) {
+        if (h.slot_stride != 0 || h.max_message != layout::spsc_max_message(h.capacity))
+            return fail(Errc::corrupt, "SPSC limits do not match the capacity");
+        g.max_message = h.max_message;
+    } else {
+        if (h.slot_stride != layout::slot_stride_for(h.slot_size) || h.max_message != h.slot_size)
+            return fail(Errc::corrupt, "slot stride or message limit does not match the slot size");
+        g.slot_size = h.slot_size;
+        g.slot_stride = h.slot_stride;
+        g.max_message = h.max_message;
+    }
+    return g;
+}
+
+Result<RingSegment> RingSegment::create(std::string_view name, const RingConfig& config) {
+    if (auto valid = Segment::validate_name(name); !valid) return valid.error();
+    auto total = ring_total_size(config, name);
+    if (!total) return total.error();
+    auto segment = Segment::create(name, *total, config.mode, config.options);
+    if (!segment) return segment.error();
+
+    // ftruncate gave zeroed memory: every position, counter, role word and event starts at zero.
+    // What is left to write is the header and, for MPMC, each slot's initial sequence.
+    std::byte* base = segment->base();
+    auto& h = *reinterpret_cast<layout::SegmentHeader*>(base + layout::kHeaderOffset);
+    const ProcessIdentity me = current_process();
+    h.magic = layout::kMagic;
+    h.layout_version = layout::kLayoutVersion;
+    h.header_size = layout::kDataOffset;
+    h.total_size = *total;
+    h.engine = static_cast<std::uint32_t>(config.engine);
+    h.kind = static_cast<std::uint32_t>(config.kind);
+    h.capacity = config.capacity;
+    h.max_endpoints = layout::kMaxEndpoints;
+    h.creator_uid = ::geteuid();
+    h.creator_pid = me.pid;
+    h.creator_start_time = me.start_time;
+    h.created_realtime_ns = realtime_ns();
+    h.mode = config.mode;
+    h.options = (config.options.prefault ? layout::kOptionPrefault : 0U) | (config.options.lock ? layout::kOptionLocked : 0U) |
+                (config.options.huge_pages && segment->warning().empty() ? layout::kOptionHugePages : 0U);
+    if (config.engine == Engine::spsc) {
+        h.max_message = static_cast<std::uint32_t>(layout::spsc_max_message(config.capacity));
+    } else {
+        h.slot_size = config.slot_size;
+        h.slot_stride = static_cast<std::uint32_t>(layout::slot_stride_for(config.slot_size));
+        h.max_message = config.slot_size;
+        for (std::uint64_t i = 0; i < config.capacity; ++i) {
+            auto& slot = *reinterpret_cast<layout::SlotHeader*>(base + layout::kDataOffset + i * h.slot_stride);
+            // Relaxed: nobody may look before the release of `state` below.
+            slot.sequence.store(2 * i, std::memory_order_relaxed);  // free for ticket i
+        }
+    }
+    auto geometry = validate_header(h, segment->size(), name);
+    if (!geometry) return geometry.error();
+    // [R0] release, pairs with [A0] in open: an opener that sees "ready" sees every byte above.
+    h.state.store(layout::kStateReady, std::memory_order_release);
+    segment->keep();
+    return RingSegment(std::move(*segment), *geometry);
+}
+
+Result<RingSegment> RingSegment::open(std::string_view name, Access access, const RingExpectation& expect,
+                                      const SegmentOptions& options) {
+    auto segment = Segment::open(name, access, options);
+    if (!segment) return segment.error();
+    auto& shared = *reinterpret_cast<layout::SegmentHeader*>(segment->base() + layout::kHeaderOffset);
+    const auto give_up = Clock::now() + kReadyTimeout;
+    // [A0] acquire, pairs with [R0] in create.
+    while (shared.state.load(std::memory_order_acquire) != layout::kStateReady) {
+        if (Clock::now() >= give_up) return Error(Errc::not_ready, quoted(name) + ": still initialising after 500 ms");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    // One copy, validated, then trusted: the shared header may change under us at any time.
+    layout::SegmentHeader header;
+    std::memcpy(static_cast<void*>(&header), segment->base(), sizeof header);
+    auto geometry = validate_header(header, segment->size(), name);
+    if (!geometry) return geometry.error();
+    if (expect.engine && *expect.engine != geometry->engine)
+        return Error(Errc::wrong_kind, quoted(name) + ": engine is " + (geometry->engine == Engine::spsc ? "spsc" : "mpmc"));
+    if (expect.kind && *expect.kind != geometry->kind)
+        return Error(Errc::wrong_kind, quoted(name) + ": channel kind " + std::to_string(static_cast<unsigned>(geometry->kind)));
+    return RingSegment(std::move(*segment), *geometry);
+}
+
+}  // namespace shmring

@@ -1,0 +1,81 @@
+#include "shmring/spsc_ring.hpp"
+
+namespace shmring {
+
+namespace {
+
+using layout::EndpointRole;
+
+Result<RingSegment> open_spsc(std::string_view name, const AttachOptions& options) {
+    return RingSegment::open(name, Access::read_write, {layout::Engine::spsc, std::nullopt}, options.segment);
+}
+
+// Attaches `role` and takes its exclusive role word; reads both positions and checks that they
+// describe a possible ring (the consumer at most `capacity` bytes behind, both 8-byte aligned).
+struct Attached {
+    Endpoint endpoint;
+    std::uint64_t producer;
+    std::uint64_t consumer;
+};
+
+Result<Attached> attach_side(RingSegment ring, EndpointRole role, const AttachOptions& options) {
+    if (ring.geometry().engine != layout::Engine::spsc)
+        return Error(Errc::wrong_kind, "ring '" + std::string(ring.name()) + "': not an SPSC ring");
+    auto endpoint = Endpoint::attach(std::move(ring), role);
+    if (!endpoint) return endpoint.error();
+    const RingSegment& r = endpoint->ring();
+    auto& word = role == EndpointRole::producer ? r.control().producer_role : r.control().consumer_role;
+    if (auto taken = endpoint->take_role(word, role == EndpointRole::producer ? "producer" : "consumer"); !taken)
+        return taken.error();
+    // Acquire, pairs with [R1] and [R2]: the positions and what they publish are visible.
+    const std::uint64_t producer = r.producer().position.load(std::memory_order_acquire);
+    const std::uint64_t consumer = r.consumer().position.load(std::memory_order_acquire);
+    if (producer - consumer > r.geometry().capacity || ((producer | consumer) & (layout::kRecordAlignment - 1)) != 0) {
+        r.mark_corrupt();
+        return Error(Errc::corrupt, "ring '" + std::string(r.name()) + "': positions " + std::to_string(consumer) + ".." +
+                                        std::to_string(producer) + " out of range");
+    }
+    endpoint->set_wait_strategy(options.wait);
+    return Attached{std::move(*endpoint), producer, consumer};
+}
+
+}  // namespace
+
+Outcome create_spsc_ring(std::string_view name, std::uint64_t capacity_bytes, layout::ChannelKind kind, unsigned mode,
+                         const SegmentOptions& options) {
+    RingConfig config;
+    config.engine = layout::Engine::spsc;
+    config.kind = kind;
+    config.capacity = capacity_bytes;
+    config.mode = mode;
+    config.options = options;
+    auto ring = RingSegment::create(name, config);
+    if (!ring) return ring.error();
+    return Ok{};
+}
+
+Result<SpscProducer> SpscProducer::attach(std::string_view name, const AttachOptions& options) {
+    auto ring = open_spsc(name, options);
+    if (!ring) return ring.error();
+    return attach(std::move(*ring), options);
+}
+
+Result<SpscProducer> SpscProducer::attach(RingSegment ring, const AttachOptions& options) {
+    auto side = attach_side(std::move(ring), EndpointRole::producer, options);
+    if (!side) return side.error();
+    return SpscProducer(std::move(side->endpoint), side->producer, side->consumer);
+}
+
+Result<SpscConsumer> SpscConsumer::attach(std::string_view name, const AttachOptions& options) {
+    auto ring = open_spsc(name, options);
+    if (!ring) return ring.error();
+    return attach(std::move(*ring), options);
+}
+
+Result<SpscConsumer> SpscConsumer::attach(RingSegment ring, const AttachOptions& options) {
+    auto side = attach_side(std::move(ring), EndpointRole::consumer, options);
+    if (!side) return side.error();
+    return SpscConsumer(std::move(side->endpoint), side->consumer, side->producer);
+}
+
+}  // namespace shmring

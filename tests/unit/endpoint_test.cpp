@@ -1,0 +1,106 @@
+// The endpoint registry: roles, liveness, dead owners, counters.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shmring/spsc_ring.hpp"
+#include "support/test_ring.hpp"
+
+namespace shmring {
+namespace {
+
+using testing::bytes_of;
+using testing::RingName;
+
+TEST(Process, shouldTellLiveFromDeadByStartTime) {
+    const ProcessIdentity me = current_process();
+    EXPECT_NE(me.start_time, 0U);
+    EXPECT_EQ(liveness(me), Liveness::alive);
+    EXPECT_EQ(liveness({me.pid, me.start_time + 1}), Liveness::dead) << "same pid, other start time: a reused pid";
+    EXPECT_EQ(liveness({0, 0}), Liveness::dead);
+}
+
+TEST(Process, shouldSeeAZombieAsDead) {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ASSERT_GT(child, 0);
+    // Not reaped yet: the child is a zombie until waitpid.
+    for (int i = 0; i < 1000 && process_start_time(child); ++i) ::usleep(1000);
+    EXPECT_FALSE(process_start_time(child));
+    ::waitpid(child, nullptr, 0);
+}
+
+TEST(Endpoint, shouldHandTheRoleOfADeadHolderToANewcomer) {
+    RingName name("deadholder");
+    ASSERT_TRUE(create_spsc_ring(name, 4096));
+    const pid_t child = ::fork();
+    if (child == 0) {
+        auto producer = SpscProducer::attach(name);
+        if (!producer || producer->try_send(bytes_of("from the dead")) != Status::ok) ::_exit(1);
+        ::raise(SIGKILL);  // dies holding the role, without detaching
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status));
+
+    auto ring = RingSegment::open(name, Access::read_only);
+    ASSERT_TRUE(ring);
+    EXPECT_EQ(role_holder_presence(*ring, ring->control().producer_role.load(std::memory_order_relaxed)), Presence::dead);
+
+    auto producer = SpscProducer::attach(name);
+    ASSERT_TRUE(producer) << producer.error().message();
+    EXPECT_EQ(role_holder_presence(*ring, ring->control().producer_role.load(std::memory_order_relaxed)), Presence::alive);
+    auto consumer = SpscConsumer::attach(name);
+    ASSERT_TRUE(consumer);
+    const Record record = consumer->try_peek();
+    ASSERT_EQ(record.status, Status::ok);
+    EXPECT_EQ(record.data.size(), 13U) << "what the dead producer published is still delivered";
+}
+
+TEST(Endpoint, shouldFreeTheRoleOnClose) {
+    RingName name("close");
+    ASSERT_TRUE(create_spsc_ring(name, 4096));
+    {
+        auto producer = SpscProducer::attach(name);
+        ASSERT_TRUE(producer);
+        auto ring = RingSegment::open(name, Access::read_only);
+        EXPECT_NE(ring->control().producer_role.load(std::memory_order_relaxed), 0U);
+    }
+    auto ring = RingSegment::open(name, Access::read_only);
+    EXPECT_EQ(ring->control().producer_role.load(std::memory_order_relaxed), 0U);
+    EXPECT_TRUE(SpscProducer::attach(name));
+}
+
+TEST(Endpoint, shouldRetireCountersOnDetach) {
+    RingName name("counters");
+    ASSERT_TRUE(create_spsc_ring(name, 4096));
+    auto consumer = SpscConsumer::attach(name);
+    ASSERT_TRUE(consumer);
+    {
+        auto producer = SpscProducer::attach(name);
+        ASSERT_TRUE(producer);
+        for (int i = 0; i < 3; ++i) ASSERT_EQ(producer->try_send(bytes_of("abcd")), Status::ok);
+        EXPECT_EQ(producer->endpoint().counters().messages.load(std::memory_order_relaxed), 3U);
+    }
+    const auto& retired = consumer->ring().control().retired_producers;
+    EXPECT_EQ(retired.messages.load(std::memory_order_relaxed), 3U);
+    EXPECT_EQ(retired.bytes.load(std::memory_order_relaxed), 12U);
+}
+
+TEST(Endpoint, shouldRecordPidAndRoleInTheRegistry) {
+    RingName name("registry");
+    ASSERT_TRUE(create_spsc_ring(name, 4096));
+    auto producer = SpscProducer::attach(name);
+    ASSERT_TRUE(producer);
+    const auto& entry = producer->endpoint().entry();
+    const auto state = entry.state.load(std::memory_order_relaxed);
+    EXPECT_EQ(layout::endpoint_status(state), layout::EndpointStatus::attached);
+    EXPECT_EQ(layout::endpoint_pid(state), static_cast<std::uint32_t>(::getpid()));
+    EXPECT_EQ(entry.role.load(std::memory_order_relaxed), static_cast<std::uint32_t>(layout::EndpointRole::producer));
+    EXPECT_EQ(entry.start_time.load(std::memory_order_relaxed), current_process().start_time);
+}
+
+}  // namespace
+}  // namespace shmring

@@ -1,0 +1,52 @@
+// Pins the shared layout: a change to any offset must come with a new layout version.
+#include <gtest/gtest.h>
+
+#include "shmring/layout.hpp"
+
+namespace shmring::layout {
+namespace {
+
+TEST(Layout, shouldKeepVersionOneOffsetsStable) {
+    EXPECT_EQ(kLayoutVersion, 1U);
+    EXPECT_EQ(offsetof(SegmentHeader, magic), 0U);
+    EXPECT_EQ(offsetof(SegmentHeader, layout_version), 8U);
+    EXPECT_EQ(offsetof(SegmentHeader, capacity), 32U);
+    EXPECT_EQ(offsetof(SegmentHeader, state), 120U);
+    EXPECT_EQ(kControlOffset, 128U);
+    EXPECT_EQ(kProducerOffset, 256U);
+    EXPECT_EQ(kConsumerOffset, 384U);
+    EXPECT_EQ(kDataEventOffset, 512U);
+    EXPECT_EQ(kSpaceEventOffset, 640U);
+    EXPECT_EQ(kRegistryOffset, 768U);
+    EXPECT_EQ(kDataOffset, 8960U);
+    EXPECT_EQ(offsetof(EndpointEntry, counters), 48U);
+    EXPECT_EQ(offsetof(ControlBlock, retired_consumers), 80U);
+}
+
+TEST(Layout, shouldSeparateWritersByFalseSharingRange) {
+    EXPECT_EQ(kConsumerOffset - kProducerOffset, kFalseSharingRange);
+    EXPECT_EQ(kSpaceEventOffset - kDataEventOffset, kFalseSharingRange);
+    EXPECT_EQ(sizeof(EndpointEntry), kFalseSharingRange);
+}
+
+TEST(Layout, shouldPackEndpointStateAndRoleWords) {
+    const auto state = endpoint_state(0xABCDEF, EndpointStatus::attached, 4242);
+    EXPECT_EQ(endpoint_generation(state), 0xABCDEFU);
+    EXPECT_EQ(endpoint_status(state), EndpointStatus::attached);
+    EXPECT_EQ(endpoint_pid(state), 4242U);
+    const auto word = role_word(7, 63);
+    EXPECT_EQ(role_generation(word), 7U);
+    EXPECT_EQ(role_index(word), 63U);
+    EXPECT_NE(word, 0U) << "a held role is never the free value";
+}
+
+TEST(Layout, shouldSizeRecordsAndSlots) {
+    EXPECT_EQ(record_size(0), 8U);
+    EXPECT_EQ(record_size(7), 16U);
+    EXPECT_EQ(record_size(9), 24U);
+    EXPECT_EQ(slot_stride_for(64), 128U);
+    EXPECT_EQ(spsc_max_message(4096), 2040U);
+}
+
+}  // namespace
+}  // namespace shmring::layout

@@ -1,0 +1,192 @@
+// MPMC ring, single-threaded and white-box.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "shmring/mpmc_ring.hpp"
+#include "support/test_ring.hpp"
+
+namespace shmring {
+namespace {
+
+using testing::RingName;
+
+struct MpmcPair {
+    MpmcProducer producer;
+    MpmcConsumer consumer;
+};
+
+MpmcPair make_pair(const RingName& name, std::uint64_t slots, std::uint32_t slot_size) {
+    EXPECT_TRUE(create_mpmc_ring(name, slots, slot_size));
+    auto producer = MpmcProducer::attach(name);
+    auto consumer = MpmcConsumer::attach(name);
+    EXPECT_TRUE(producer && consumer);
+    return {std::move(*producer), std::move(*consumer)};
+}
+
+std::span<const std::byte> as_bytes(const std::uint64_t& value) {
+    return std::as_bytes(std::span<const std::uint64_t, 1>(&value, 1));
+}
+
+std::uint64_t receive_value(MpmcConsumer& consumer, Status expect = Status::ok) {
+    std::uint64_t value = 0;
+    std::size_t length = 0;
+    EXPECT_EQ(consumer.try_receive(std::as_writable_bytes(std::span<std::uint64_t, 1>(&value, 1)), length), expect);
+    if (expect == Status::ok) {
+        EXPECT_EQ(length, sizeof value);
+    }
+    return value;
+}
+
+class MpmcCapacity : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(MpmcCapacity, shouldFillToCapacityAndDrainInOrder) {
+    RingName name("capacity");
+    const std::uint64_t slots = GetParam();
+    auto [producer, consumer] = make_pair(name, slots, 8);
+    std::uint64_t next_sent = 0;
+    std::uint64_t next_received = 0;
+    for (int round = 0; round < 50; ++round) {
+        EXPECT_EQ(consumer.try_take().status, Status::again);
+        for (std::uint64_t i = 0; i < slots; ++i) ASSERT_EQ(producer.try_send(as_bytes(next_sent++)), Status::ok);
+        const std::uint64_t extra = 0;
+        ASSERT_EQ(producer.try_send(as_bytes(extra)), Status::again) << "full at " << slots;
+        for (std::uint64_t i = 0; i < slots; ++i) ASSERT_EQ(receive_value(consumer), next_received++);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Slots, MpmcCapacity, ::testing::Values(1, 2, 4, 64, 4096));
+
+TEST(MpmcRing, shouldRefuseAMessageLargerThanTheSlot) {
+    RingName name("toolarge");
+    auto [producer, consumer] = make_pair(name, 4, 16);
+    std::vector<std::byte> message(17);
+    EXPECT_EQ(producer.try_send(message), Status::too_large);
+    EXPECT_EQ(producer.send(message, deadline_after(std::chrono::milliseconds(1))), Status::too_large);
+    EXPECT_EQ(consumer.try_take().status, Status::again) << "nothing was sent";
+}
+
+TEST(MpmcRing, shouldKeepAMessageTooLargeForTheBuffer) {
+    RingName name("emsgsize");
+    auto [producer, consumer] = make_pair(name, 4, 64);
+    std::vector<std::byte> message(40, std::byte{9});
+    ASSERT_EQ(producer.try_send(message), Status::ok);
+    std::vector<std::byte> small(39);
+    std::size_t length = 0;
+    EXPECT_EQ(consumer.try_receive(small, length), Status::too_large);
+    std::vector<std::byte> big(64);
+    ASSERT_EQ(consumer.try_receive(big, length), Status::ok);
+    EXPECT_EQ(length, 40U);
+}
+
+TEST(MpmcRing, shouldCarryZeroLengthAndFullSlotMessages) {
+    RingName name("sizes");
+    auto [producer, consumer] = make_pair(name, 4, 100);
+    ASSERT_EQ(producer.try_send({}), Status::ok);
+    std::vector<std::byte> full(100, std::byte{0x5A});
+    ASSERT_EQ(producer.try_send(full), Status::ok);
+    const Message empty = consumer.try_take();
+    ASSERT_EQ(empty.status, Status::ok);
+    EXPECT_TRUE(empty.data.empty());
+    consumer.release();
+    const Message whole = consumer.try_take();
+    ASSERT_EQ(whole.status, Status::ok);
+    ASSERT_EQ(whole.data.size(), 100U);
+    EXPECT_EQ(0, std::memcmp(whole.data.data(), full.data(), 100));
+    consumer.release();
+}
+
+TEST(MpmcRing, shouldSkipAbortedLoans) {
+    RingName name("abort");
+    auto [producer, consumer] = make_pair(name, 4, 8);
+    const std::uint64_t one = 1, two = 2;
+    ASSERT_EQ(producer.try_send(as_bytes(one)), Status::ok);
+    const SlotLoan loan = producer.try_loan();
+    ASSERT_EQ(loan.status, Status::ok);
+    producer.abort();
+    ASSERT_EQ(producer.try_send(as_bytes(two)), Status::ok);
+    EXPECT_EQ(receive_value(consumer), 1U);
+    EXPECT_EQ(receive_value(consumer), 2U) << "the aborted slot is skipped";
+    receive_value(consumer, Status::again);
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(producer.try_send(as_bytes(one)), Status::ok) << "the skipped slot was freed";
+}
+
+TEST(MpmcRing, shouldLoanInPlaceAndHideUnpublishedSlots) {
+    RingName name("loan");
+    auto [producer, consumer] = make_pair(name, 4, 32);
+    const SlotLoan loan = producer.try_loan();
+    ASSERT_EQ(loan.status, Status::ok);
+    ASSERT_EQ(loan.data.size(), 32U);
+    std::memcpy(loan.data.data(), "in place", 8);
+    EXPECT_EQ(consumer.try_take().status, Status::again) << "a loaned slot is invisible until published";
+    EXPECT_EQ(producer.endpoint().entry().claim.load(std::memory_order_relaxed), 1U) << "the claim names ticket 0";
+    producer.publish(8);
+    EXPECT_EQ(producer.endpoint().entry().claim.load(std::memory_order_relaxed), 0U);
+    const Message message = consumer.try_take();
+    ASSERT_EQ(message.status, Status::ok);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(message.data.data()), 8), "in place");
+    consumer.release();
+}
+
+TEST(MpmcRing, shouldSurviveTicketsWrappingPast2To64) {
+    RingName name("wrap64");
+    constexpr std::uint64_t kSlots = 4;
+    ASSERT_TRUE(create_mpmc_ring(name, kSlots, 8));
+    const std::uint64_t start = ~std::uint64_t{0} - 5;  // 2^64 - 6
+    {
+        auto ring = RingSegment::open(name, Access::read_write);
+        ASSERT_TRUE(ring);
+        ring->producer().position.store(start, std::memory_order_relaxed);
+        ring->consumer().position.store(start, std::memory_order_relaxed);
+        const auto& g = ring->geometry();
+        for (std::uint64_t k = 0; k < kSlots; ++k) {
+            const std::uint64_t ticket = start + k;
+            auto& slot = *reinterpret_cast<layout::SlotHeader*>(ring->data() + (ticket & g.mask) * g.slot_stride);
+            slot.sequence.store(2 * ticket, std::memory_order_relaxed);
+        }
+    }
+    auto producer = MpmcProducer::attach(name);
+    auto consumer = MpmcConsumer::attach(name);
+    ASSERT_TRUE(producer && consumer);
+    for (std::uint64_t i = 0; i < 100; ++i) {
+        ASSERT_EQ(producer->try_send(as_bytes(i)), Status::ok);
+        if (i % 3 == 0) {
+            ASSERT_EQ(producer->try_send(as_bytes(i)), Status::ok);
+        }
+        ASSERT_EQ(receive_value(*consumer), i);
+        if (i % 3 == 0) {
+            ASSERT_EQ(receive_value(*consumer), i);
+        }
+    }
+    EXPECT_LT(producer->ring().producer().position.load(std::memory_order_relaxed), 1000U);
+}
+
+TEST(MpmcRing, shouldRefuseASlotLengthOutOfRange) {
+    RingName name("badlength");
+    auto [producer, consumer] = make_pair(name, 4, 8);
+    const std::uint64_t value = 5;
+    ASSERT_EQ(producer.try_send(as_bytes(value)), Status::ok);
+    reinterpret_cast<layout::SlotHeader*>(producer.ring().data())->length = 9;
+    EXPECT_EQ(consumer.try_take().status, Status::corrupt);
+    EXPECT_EQ(producer.ring().control().corrupt.load(std::memory_order_relaxed), 1U);
+}
+
+TEST(MpmcRing, shouldAllowManyEndpointsUpToTheRegistrySize) {
+    RingName name("many");
+    ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
+    std::vector<MpmcProducer> producers;
+    for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+        auto producer = MpmcProducer::attach(name);
+        ASSERT_TRUE(producer) << i;
+        producers.push_back(std::move(*producer));
+    }
+    const auto one_more = MpmcConsumer::attach(name);
+    ASSERT_FALSE(one_more);
+    EXPECT_EQ(one_more.error().code(), Errc::no_endpoint_slot);
+    producers.pop_back();
+    EXPECT_TRUE(MpmcConsumer::attach(name)) << "a detached entry is free again";
+}
+
+}  // namespace
+}  // namespace shmring
