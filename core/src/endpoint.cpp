@@ -110,8 +110,11 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
 Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint32_t generation)
     : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation) {}
 
-Outcome Endpoint::take_role(SharedAtomic<std::uint64_t>& word, const char* role_name) {
+Outcome Endpoint::take_role(SharedAtomic<std::uint64_t>& word, std::uint32_t seen_bit, const char* role_name) {
     const std::uint64_t mine = layout::role_word(generation_, index_);
+    // Relaxed: the release of the CAS below publishes it to whoever sees this endpoint hold the role
+    // (or later give it back). Set even if the role turns out busy: its live holder was seen too.
+    ring_.control().roles_seen.fetch_or(seen_bit, std::memory_order_relaxed);
     for (;;) {
         // Acquire: pairs with the release of a previous holder that gave the role back, so that
         // what it wrote into the ring before leaving is visible to its successor.

@@ -38,6 +38,8 @@ Result<std::uint64_t> ring_total_size(const RingConfig& config, std::string_view
             if (config.capacity < layout::kMinSpscCapacity || config.capacity > layout::kMaxSpscCapacity)
                 return refuse("capacity must be 64 bytes to 1 GiB");
             if (config.slot_size != 0) return refuse("an SPSC ring has no slot size");
+            if (config.max_message > layout::spsc_max_message(config.capacity))
+                return refuse("message limit " + std::to_string(config.max_message) + " above capacity / 2 - 8");
             return layout::kDataOffset + config.capacity;
         case Engine::mpmc:
             if (config.capacity > layout::kMaxMpmcSlots) return refuse("at most 16777216 slots");
@@ -74,7 +76,7 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
     g.header_size = h.header_size;
     g.total_size = h.total_size;
     if (g.engine == Engine::spsc) {
-        if (h.slot_stride != 0 || h.max_message != layout::spsc_max_message(h.capacity))
+        if (h.slot_stride != 0 || h.max_message > layout::spsc_max_message(h.capacity))
             return fail(Errc::corrupt, "SPSC limits do not match the capacity");
         g.max_message = h.max_message;
     } else {
@@ -115,7 +117,8 @@ Result<RingSegment> RingSegment::create(std::string_view name, const RingConfig&
     h.options = (config.options.prefault ? layout::kOptionPrefault : 0U) | (config.options.lock ? layout::kOptionLocked : 0U) |
                 (config.options.huge_pages && segment->warning().empty() ? layout::kOptionHugePages : 0U);
     if (config.engine == Engine::spsc) {
-        h.max_message = static_cast<std::uint32_t>(layout::spsc_max_message(config.capacity));
+        h.max_message = config.max_message != 0 ? config.max_message
+                                                : static_cast<std::uint32_t>(layout::spsc_max_message(config.capacity));
     } else {
         h.slot_size = config.slot_size;
         h.slot_stride = static_cast<std::uint32_t>(layout::slot_stride_for(config.slot_size));

@@ -25,7 +25,10 @@ Result<Attached> attach_side(RingSegment ring, EndpointRole role, const AttachOp
     if (!endpoint) return endpoint.error();
     const RingSegment& r = endpoint->ring();
     auto& word = role == EndpointRole::producer ? r.control().producer_role : r.control().consumer_role;
-    if (auto taken = endpoint->take_role(word, role == EndpointRole::producer ? "producer" : "consumer"); !taken)
+    const bool producer_side = role == EndpointRole::producer;
+    if (auto taken = endpoint->take_role(word, producer_side ? layout::kSeenProducer : layout::kSeenConsumer,
+                                         producer_side ? "producer" : "consumer");
+        !taken)
         return taken.error();
     // Acquire, pairs with [R1] and [R2]: the positions and what they publish are visible.
     const std::uint64_t producer = r.producer().position.load(std::memory_order_acquire);

@@ -311,3 +311,31 @@ TEST(SpscRing, shouldRefuseToAttachToImpossiblePositions) {
 
 }  // namespace
 }  // namespace shmring
+
+namespace shmring {
+namespace {
+
+TEST(SpscRing, shouldClaimWhateverRoomThereIsForAStream) {
+    testing::RingName name("upto");
+    ASSERT_TRUE(create_spsc_ring(name, 256));
+    auto producer = SpscProducer::attach(name);
+    auto consumer = SpscConsumer::attach(name);
+    ASSERT_TRUE(producer && consumer);
+    Claim claim = producer->try_claim_up_to(1000);
+    ASSERT_EQ(claim.status, Status::ok);
+    EXPECT_EQ(claim.data.size(), producer->max_message()) << "capped at the message limit";
+    producer->commit();  // 128 bytes used, 128 free before the end
+    claim = producer->try_claim_up_to(1000);
+    ASSERT_EQ(claim.status, Status::ok);
+    EXPECT_EQ(claim.data.size(), 120U) << "fills the rest of the ring exactly";
+    producer->commit();
+    EXPECT_EQ(producer->try_claim_up_to(1).status, Status::again) << "not one byte fits";
+    ASSERT_EQ(consumer->try_peek().status, Status::ok);
+    consumer->release();  // frees the first 128 bytes, at the start
+    claim = producer->try_claim_up_to(1000);
+    ASSERT_EQ(claim.status, Status::ok);
+    EXPECT_EQ(claim.data.size(), 120U) << "the room after the wrap";
+}
+
+}  // namespace
+}  // namespace shmring

@@ -34,8 +34,9 @@ public:
     Endpoint& operator=(const Endpoint&) = delete;
     ~Endpoint();
 
-    // Takes the exclusive role named by `word`, unless a live endpoint holds it (Errc::busy).
-    Outcome take_role(SharedAtomic<std::uint64_t>& word, const char* role_name);
+    // Takes the exclusive role named by `word`, unless a live endpoint holds it (Errc::busy), and
+    // sets `seen_bit` in ControlBlock::roles_seen.
+    Outcome take_role(SharedAtomic<std::uint64_t>& word, std::uint32_t seen_bit, const char* role_name);
 
     const RingSegment& ring() const noexcept { return ring_; }
     layout::EndpointEntry& entry() const noexcept { return *entry_; }

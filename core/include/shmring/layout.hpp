@@ -61,7 +61,7 @@ struct SegmentHeader {
     std::uint64_t capacity;             // SPSC: data bytes; MPMC: slots. Power of two.
     std::uint32_t slot_size;            // MPMC: payload bytes per slot; SPSC: 0
     std::uint32_t slot_stride;          // MPMC: bytes per slot with its header; SPSC: 0
-    std::uint32_t max_message;          // largest payload one send may carry
+    std::uint32_t max_message;          // largest payload one send may carry (SPSC: at most spsc_max_message)
     std::uint32_t max_endpoints;        // entries in the endpoint registry
     std::uint32_t creator_uid;
     std::uint32_t creator_pid;
@@ -90,11 +90,14 @@ struct ControlBlock {
     SharedAtomic<std::uint64_t> producer_role;  // SPSC only
     SharedAtomic<std::uint64_t> consumer_role;  // SPSC only
     SharedAtomic<std::uint32_t> corrupt;        // non-zero: an endpoint found a broken invariant
-    SharedAtomic<std::uint32_t> reserved0;
+    SharedAtomic<std::uint32_t> roles_seen;     // kSeen* bits: which SPSC roles were ever taken
     SharedAtomic<std::uint64_t> lost_messages;  // MPMC claims given up because their owner died
     Counters retired_producers;                 // counters of producers that have detached
     Counters retired_consumers;                 // counters of consumers that have detached
 };
+
+inline constexpr std::uint32_t kSeenProducer = 1U << 0;
+inline constexpr std::uint32_t kSeenConsumer = 1U << 1;
 
 // Producers' side. SPSC: `position` is the byte position one past the last published record,
 // stored by the single producer. MPMC: the next enqueue ticket, claimed by CAS.

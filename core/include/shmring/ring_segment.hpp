@@ -19,6 +19,7 @@ struct RingConfig {
     layout::ChannelKind kind = layout::ChannelKind::raw;
     std::uint64_t capacity = 0;   // SPSC: data bytes; MPMC: slots. A power of two.
     std::uint32_t slot_size = 0;  // MPMC: largest message in bytes
+    std::uint32_t max_message = 0;  // SPSC: largest message, 0 for the most the capacity allows
     unsigned mode = 0600;
     SegmentOptions options;
 };

@@ -14,6 +14,7 @@
 // Both handles are single-threaded: one thread at a time may call a handle's methods.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <span>
 #include <string_view>
@@ -27,6 +28,9 @@
 namespace shmring {
 
 enum class Publish { now, later };
+
+// An SPSC event has at most two sleepers per side (an endpoint and its poll helper): wake both.
+inline constexpr int kWakeAll = 2;
 
 struct AttachOptions {
     WaitStrategy wait = WaitStrategy::adaptive;
@@ -59,29 +63,13 @@ public:
     // max_message(); corrupt: the consumer's position is out of range.
     [[nodiscard]] Claim try_claim(std::size_t length) noexcept {
         if (length > max_message()) return {Status::too_large, {}};
-        const std::uint64_t capacity = ring().geometry().capacity;
-        const std::uint64_t size = layout::record_size(length);
-        const std::uint64_t index = pending_ & (capacity - 1);
-        const std::uint64_t to_end = capacity - index;
-        const std::uint64_t padding = size > to_end ? to_end : 0;
-        if (pending_ + padding + size - cached_consumer_ > capacity) {
-            // [A2] acquire, pairs with [R2] in SpscConsumer::publish: the consumer is done reading
-            // the bytes it released before we overwrite them.
-            const std::uint64_t consumer = ring().consumer().position.load(std::memory_order_acquire);
-            if (pending_ - consumer > capacity) return fail_corrupt();
-            cached_consumer_ = consumer;
-            if (pending_ + padding + size - consumer > capacity) {
-                counters().full.add_by_owner(count_failures_ ? 1 : 0);
-                return {Status::again, {}};
-            }
-        }
-        if (padding != 0) {
-            write_header(index, static_cast<std::uint32_t>(padding - sizeof(layout::RecordHeader)), layout::kRecordTypePadding);
-            pending_ += padding;
-        }
-        claim_position_ = pending_;
-        claim_length_ = static_cast<std::uint32_t>(length);
-        return {Status::ok, {data_at(pending_ & (capacity - 1)) + sizeof(layout::RecordHeader), length}};
+        return claim_record(length, false);
+    }
+
+    // Reserves a record of as many payload bytes as fit now, at least 1 and at most `max_length`
+    // (and max_message()): a byte-stream writer fills whatever room there is.
+    [[nodiscard]] Claim try_claim_up_to(std::size_t max_length) noexcept {
+        return claim_record(std::min<std::uint64_t>(max_length, max_message()), true);
     }
 
     // Completes the claimed record; `type` must be below layout::kRecordTypePadding.
@@ -102,7 +90,8 @@ public:
         published_ = pending_;
         // [R1] release, pairs with [A1] in SpscConsumer::try_peek: publishes the records' bytes.
         ring().producer().position.store(published_, std::memory_order_release);
-        detail::notify(ring().data_event(), counters(), 1);
+        // Wakes all: besides the consumer, its poll helper (adapters) may sleep on the same event.
+        detail::notify(ring().data_event(), counters(), kWakeAll);
     }
 
     [[nodiscard]] Status try_send(std::span<const std::byte> message, std::uint32_t type = 0) noexcept {
@@ -150,6 +139,52 @@ public:
 private:
     explicit SpscProducer(Endpoint endpoint, std::uint64_t position, std::uint64_t consumer)
         : endpoint_(std::move(endpoint)), pending_(position), published_(position), cached_consumer_(consumer) {}
+
+    Claim claim_record(std::uint64_t length, bool shrink) noexcept {
+        const std::uint64_t capacity = ring().geometry().capacity;
+        const std::uint64_t index = pending_ & (capacity - 1);
+        const std::uint64_t to_end = capacity - index;
+        std::uint64_t size = layout::record_size(length);
+        std::uint64_t padding = size > to_end ? to_end : 0;
+        if (pending_ + padding + size - cached_consumer_ > capacity) {
+            // [A2] acquire, pairs with [R2] in SpscConsumer::publish: the consumer is done reading
+            // the bytes it released before we overwrite them.
+            const std::uint64_t consumer = ring().consumer().position.load(std::memory_order_acquire);
+            if (pending_ - consumer > capacity) return fail_corrupt();
+            cached_consumer_ = consumer;
+            if (pending_ + padding + size - consumer > capacity && !(shrink && shrink_to_room(length, size, padding, to_end))) {
+                counters().full.add_by_owner(count_failures_ ? 1 : 0);
+                return {Status::again, {}};
+            }
+        }
+        if (padding != 0) {
+            write_header(index, static_cast<std::uint32_t>(padding - sizeof(layout::RecordHeader)), layout::kRecordTypePadding);
+            pending_ += padding;
+        }
+        claim_position_ = pending_;
+        claim_length_ = static_cast<std::uint32_t>(length);
+        return {Status::ok, {data_at(pending_ & (capacity - 1)) + sizeof(layout::RecordHeader), length}};
+    }
+
+    // Shrinks a record that does not fit to what does: the free bytes before the end of the data
+    // area, or else those after a padding record at the end. False when not one payload byte fits.
+    bool shrink_to_room(std::uint64_t& length, std::uint64_t& size, std::uint64_t& padding, std::uint64_t to_end) const noexcept {
+        const std::uint64_t free = ring().geometry().capacity - (pending_ - cached_consumer_);
+        const std::uint64_t before_end = std::min(free, to_end);
+        constexpr std::uint64_t kSmallest = layout::record_size(1);
+        if (before_end >= kSmallest) {
+            length = std::min(length, before_end - sizeof(layout::RecordHeader));
+            padding = 0;
+        } else if (free > to_end && free - to_end >= kSmallest) {
+            length = std::min(length, free - to_end - sizeof(layout::RecordHeader));
+            padding = to_end;
+        } else {
+            return false;
+        }
+        size = layout::record_size(length);
+        return length != 0;
+    }
+
 
     layout::Counters& counters() const noexcept { return endpoint_.counters(); }
     std::byte* data_at(std::uint64_t index) const noexcept { return ring().data() + index; }
@@ -224,7 +259,7 @@ public:
         published_ = pending_;
         // [R2] release, pairs with [A2] in SpscProducer::try_claim: we are done reading the bytes.
         ring().consumer().position.store(published_, std::memory_order_release);
-        detail::notify(ring().space_event(), counters(), 1);
+        detail::notify(ring().space_event(), counters(), kWakeAll);
     }
 
     // Copies the next record into `buffer` and frees it; `length` receives its size. too_large:
