@@ -78,6 +78,7 @@ const char* describe(Status status) noexcept {
         case Status::corrupt: return "ring corrupt";
         case Status::peer_gone: return "peer gone";
         case Status::interrupted: return "interrupted";
+        case Status::wrong_role: return "operation of the other side";
     }
     return "unknown status";
 }

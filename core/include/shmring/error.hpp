@@ -85,6 +85,7 @@ enum class Status : int {
     corrupt = EPROTO,       // a value read from the segment broke an invariant
     peer_gone = EPIPE,      // the wait gave up because the other side is gone
     interrupted = EINTR,    // the caller's cancel check asked the wait to stop
+    wrong_role = EBADF,     // the operation belongs to the other side (a read on a writer)
 };
 
 const char* describe(Status status) noexcept;

@@ -81,6 +81,11 @@ public:
         if (when == Publish::now) publish();
     }
 
+    // Keeps only the first `length` bytes of the claimed record (a loan filled with less than asked).
+    void shrink_claim(std::size_t length) noexcept {
+        claim_length_ = static_cast<std::uint32_t>(std::min<std::size_t>(length, claim_length_));
+    }
+
     // Forgets the claimed record. A padding record written for it stays: it is harmless.
     void abort() noexcept { claim_length_ = 0; }
 

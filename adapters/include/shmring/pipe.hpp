@@ -1,0 +1,82 @@
+// Pipe: a byte stream with the semantics of a FIFO, over an SPSC ring.
+//
+// One writer and one reader at a time (a second one gets Errc::busy). Bytes arrive in order, never
+// torn or invented: the writer publishes only whole records, so a writer killed mid-write leaves
+// the reader a clean prefix of what it wrote. read() returns 0 (end of file) once a writer has been
+// attached, is now gone (closed, or dead), and every published byte has been read; write() fails
+// with Status::peer_gone (EPIPE) once a reader has been attached and is now gone. Before the first
+// peer ever attaches, a writer fills the ring and a reader waits, as with a FIFO opened early.
+// A new writer or reader can attach after the previous one left, and the stream continues.
+//
+// How a dead peer is noticed: a peer that closes gives its role back, which the other side sees in
+// one load. A peer that dies keeps its role word, so a waiting endpoint checks the holder's pid and
+// start time (process.hpp) every WaitTuning::probe_interval (50 ms) while it waits, and a
+// non-blocking call that finds nothing to do checks at most every probe_interval / 5. Neither
+// happens while data flows: the fast path pays nothing for it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "shmring/error.hpp"
+#include "shmring/segment.hpp"
+#include "shmring/spsc_ring.hpp"
+#include "shmring/wait.hpp"
+
+namespace shmring {
+
+namespace detail {
+class PollHelper;
+}
+
+enum class PipeRole { writer, reader };
+enum class Blocking { yes, no };
+
+struct EndpointOptions {
+    WaitStrategy wait = WaitStrategy::adaptive;
+    SegmentOptions segment;
+};
+
+struct IoResult {
+    Status status;      // ok, again, peer_gone (EPIPE), timed_out, corrupt
+    std::size_t count;  // bytes moved; a read with status ok and count 0 is end of file
+};
+
+// Creates a pipe ring of `capacity_bytes`, rounded up to a power of two (64 bytes to 1 GiB).
+Outcome create_pipe(std::string_view name, std::uint64_t capacity_bytes, unsigned mode = 0600,
+                    const SegmentOptions& options = {});
+
+class Pipe {
+public:
+    static Result<Pipe> open(std::string_view name, PipeRole role, const EndpointOptions& options = {});
+
+    Pipe(Pipe&&) noexcept;
+    Pipe& operator=(Pipe&&) noexcept;
+    ~Pipe();
+
+    // Writer only. Blocking: returns when every byte is in the ring (a write larger than the ring
+    // streams through it), or early with the count written so far if the reader goes or the
+    // deadline passes. Non-blocking: writes what fits; again when nothing fits.
+    IoResult write(std::span<const std::byte> data, Blocking blocking = Blocking::yes, Deadline deadline = kNoDeadline) noexcept;
+    // Reader only. Returns as soon as at least one byte is there, up to buffer.size().
+    IoResult read(std::span<std::byte> buffer, Blocking blocking = Blocking::yes, Deadline deadline = kNoDeadline) noexcept;
+
+    // A descriptor that poll/epoll report readable when this endpoint can make progress (reader:
+    // data or end of file; writer: room or EPIPE). Created on first use; owned by the pipe.
+    Result<int> poll_fd();
+
+    void set_wait(WaitStrategy strategy) noexcept;
+    PipeRole role() const noexcept;
+    const RingSegment& ring() const noexcept;
+
+    class Impl;
+
+private:
+    explicit Pipe(std::unique_ptr<Impl> impl);
+    // Behind a pointer so that the poll helper's view of the endpoint survives moves of the handle.
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shmring

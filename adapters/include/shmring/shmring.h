@@ -1,0 +1,97 @@
+/* shmring C API: pipes (byte streams with FIFO semantics) and queues (messages with POSIX
+ * message-queue semantics) between processes, through shared memory.
+ *
+ * Every call returns 0 or a non-negative count on success and a negative errno value on failure.
+ * Errors: EEXIST, ENOENT, EACCES, EINVAL (bad name or parameters), EBUSY (role taken, or every
+ * endpoint entry in use), EAGAIN, ETIMEDOUT, EPIPE, EMSGSIZE, EBADF (the other side's operation),
+ * EPROTO (not a shmring segment, another layout version or kind, or corrupt).
+ *
+ * Names are 1 to 200 of A-Z a-z 0-9 . _ - ; the object is /dev/shm/shmring.<name>.
+ * A handle may be used by one thread at a time. Handles do not survive fork(): the child opens
+ * its own. */
+#ifndef SHMRING_SHMRING_H
+#define SHMRING_SHMRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct shmring_pipe shmring_pipe;
+typedef struct shmring_queue shmring_queue;
+
+enum { SHMRING_NONBLOCK = 1 };                                   /* pipe read/write flags */
+enum { SHMRING_SPSC = 0, SHMRING_MPMC = 1 };                     /* queue engine */
+enum { SHMRING_SENDER = 1, SHMRING_RECEIVER = 2 };               /* role: writer/sender, reader/receiver */
+enum { SHMRING_WAIT_ADAPTIVE = 0, SHMRING_WAIT_SPIN = 1, SHMRING_WAIT_BLOCK = 2 };
+
+/* Creates a pipe of capacity_bytes (rounded up to a power of two, 64 bytes to 1 GiB) with
+ * permission bits `mode` applied exactly (0600 if 0; the owner must keep read and write).
+ * -EEXIST if the name is taken. Nothing is left behind on failure. */
+int shmring_pipe_create(const char *name, size_t capacity_bytes, unsigned mode);
+
+/* Opens a pipe as SHMRING_SENDER (writer) or SHMRING_RECEIVER (reader). -EBUSY if a live
+ * endpoint holds that role. A writer or reader that closed or died can be replaced. */
+int shmring_pipe_open(const char *name, int role, shmring_pipe **out);
+
+/* Writer. Blocking: returns len once every byte is in the pipe, or the count written so far if
+ * the reader leaves first; -EPIPE if the reader has left (closed or died) before anything was
+ * written. SHMRING_NONBLOCK: writes what fits now and returns that count, -EAGAIN if nothing
+ * fits. Never raises SIGPIPE. */
+ssize_t shmring_pipe_write(shmring_pipe *p, const void *buf, size_t len, int flags);
+
+/* Reader. Returns as soon as at least one byte is available, up to len; 0 (end of file) once the
+ * writer has closed or died and every byte it wrote has been read. SHMRING_NONBLOCK: -EAGAIN when
+ * nothing is there yet. */
+ssize_t shmring_pipe_read(shmring_pipe *p, void *buf, size_t len, int flags);
+
+/* SHMRING_WAIT_ADAPTIVE (default: spin briefly, then sleep), _SPIN (never sleep), _BLOCK. */
+int shmring_pipe_set_wait(shmring_pipe *p, int strategy);
+
+/* A descriptor that poll/epoll report readable when the endpoint can make progress (reader: data
+ * or end of file; writer: room or EPIPE). Owned by the pipe: do not close it. After it fires,
+ * call read/write until -EAGAIN before waiting on it again (edge-like, as with EPOLLET). */
+int shmring_pipe_fd(shmring_pipe *p);
+
+/* Closes the endpoint; the peer sees end of file (reader) or EPIPE (writer). NULL is ignored. */
+void shmring_pipe_close(shmring_pipe *p);
+
+/* Creates a queue for max_messages messages of up to max_message_size bytes (1 byte to 1 MiB)
+ * with engine SHMRING_SPSC (one sender, one receiver) or SHMRING_MPMC (any number of each). */
+int shmring_queue_create(const char *name, size_t max_messages, size_t max_message_size, int engine, unsigned mode);
+
+/* Opens a queue as SHMRING_SENDER or SHMRING_RECEIVER. SPSC: -EBUSY if the role is held. */
+int shmring_queue_open(const char *name, int role, shmring_queue **out);
+
+/* Sends one message. timeout_ns < 0: wait for room for ever; 0: try once (-EAGAIN if full);
+ * > 0: wait at most that long (-ETIMEDOUT). -EMSGSIZE if len exceeds the maximum: nothing is sent. */
+int shmring_queue_send(shmring_queue *q, const void *msg, size_t len, int64_t timeout_ns);
+
+/* Receives one message into buf and returns its length. Timeout as for send. -EMSGSIZE if cap is
+ * smaller than the next message, which stays queued. */
+ssize_t shmring_queue_receive(shmring_queue *q, void *buf, size_t cap, int64_t timeout_ns);
+
+int shmring_queue_set_wait(shmring_queue *q, int strategy);
+
+/* As shmring_pipe_fd: receiver: a message is there; sender: there is room. */
+int shmring_queue_fd(shmring_queue *q);
+
+void shmring_queue_close(shmring_queue *q);
+
+/* Largest message the queue accepts, in bytes. */
+ssize_t shmring_queue_max_message_size(shmring_queue *q);
+
+/* Removes a pipe or queue by name; endpoints still open keep working until they close. */
+int shmring_unlink(const char *name);
+
+/* A static description of a negative (or positive) errno value returned by this API. */
+const char *shmring_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMRING_SHMRING_H */

@@ -1,0 +1,242 @@
+#include "shmring/pipe.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "shmring/detail/poll_helper.hpp"
+
+namespace shmring {
+
+namespace {
+
+using layout::ChannelKind;
+
+// The other side's role word and "ever seen" bit, seen from `role`.
+struct PeerRole {
+    SharedAtomic<std::uint64_t>* word;
+    std::uint32_t seen_bit;
+};
+
+PeerRole peer_of(const RingSegment& ring, PipeRole role) {
+    auto& control = ring.control();
+    return role == PipeRole::writer ? PeerRole{&control.consumer_role, layout::kSeenConsumer}
+                                    : PeerRole{&control.producer_role, layout::kSeenProducer};
+}
+
+// True when the peer has left: its role is free although a peer was attached once, or it is held
+// by an endpoint that is dead (or stale). `thorough` allows the /proc look-up for a held role.
+bool peer_has_left(const RingSegment& ring, PipeRole role, bool thorough) {
+    const PeerRole peer = peer_of(ring, role);
+    // Acquire, pairs with the release that gave the role back: what the peer published before
+    // leaving (the writer's last records) is visible to the caller's next look at the ring.
+    const std::uint64_t word = peer.word->load(std::memory_order_acquire);
+    if (word == 0) return (ring.control().roles_seen.load(std::memory_order_relaxed) & peer.seen_bit) != 0;
+    return thorough && role_holder_presence(ring, word) != Presence::alive;
+}
+
+}  // namespace
+
+Outcome create_pipe(std::string_view name, std::uint64_t capacity_bytes, unsigned mode, const SegmentOptions& options) {
+    if (capacity_bytes < layout::kMinSpscCapacity || capacity_bytes > layout::kMaxSpscCapacity)
+        return Error(Errc::invalid_argument, "pipe '" + std::string(name) + "': capacity must be 64 bytes to 1 GiB");
+    return create_spsc_ring(name, std::bit_ceil(capacity_bytes), ChannelKind::pipe, mode, options);
+}
+
+class Pipe::Impl {
+public:
+    Impl(std::variant<SpscProducer, SpscConsumer> side, std::uint64_t partial_offset);
+    ~Impl() { poll_.reset(); }  // the helper reads the ring that side_ keeps mapped: stop it first
+
+    IoResult write(std::span<const std::byte> data, Blocking blocking, Deadline deadline) noexcept;
+    IoResult read(std::span<std::byte> buffer, Blocking blocking, Deadline deadline) noexcept;
+    Result<int> poll_fd();
+    void set_wait(WaitStrategy strategy) noexcept;
+    PipeRole role() const noexcept { return std::holds_alternative<SpscProducer>(side_) ? PipeRole::writer : PipeRole::reader; }
+    const RingSegment& ring() const noexcept;
+
+private:
+    // The peer is gone for good: its role word is free (and it was seen once), or its holder is
+    // dead. `thorough` checks a held role's pid; otherwise that happens only when a check is due.
+    bool peer_gone(bool thorough) noexcept;
+    std::size_t drain(std::span<std::byte> buffer, Status& status) noexcept;
+    void rearm_poll() noexcept;
+
+    std::variant<SpscProducer, SpscConsumer> side_;
+    std::uint64_t partial_offset_;  // reader: bytes of the current record already returned
+    std::size_t chunk_;             // writer: largest record; a quarter of the ring, so reader and writer overlap
+    Deadline next_peer_check_{};
+    std::unique_ptr<detail::PollHelper> poll_;
+};
+
+Result<Pipe> Pipe::open(std::string_view name, PipeRole role, const EndpointOptions& options) {
+    auto ring = RingSegment::open(name, Access::read_write, {layout::Engine::spsc, ChannelKind::pipe}, options.segment);
+    if (!ring) return ring.error();
+    AttachOptions attach{options.wait, options.segment};
+    if (role == PipeRole::writer) {
+        auto producer = SpscProducer::attach(std::move(*ring), attach);
+        if (!producer) return producer.error();
+        return Pipe(std::make_unique<Impl>(std::move(*producer), 0));
+    }
+    auto consumer = SpscConsumer::attach(std::move(*ring), attach);
+    if (!consumer) return consumer.error();
+    // Relaxed: written only by consumers, the last of which gave the role back with a release that
+    // our role acquisition acquired.
+    const std::uint64_t partial = consumer->ring().consumer().partial_offset.load(std::memory_order_relaxed);
+    return Pipe(std::make_unique<Impl>(std::move(*consumer), partial));
+}
+
+Pipe::Pipe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Pipe::Pipe(Pipe&&) noexcept = default;
+Pipe& Pipe::operator=(Pipe&&) noexcept = default;
+Pipe::~Pipe() = default;
+
+IoResult Pipe::write(std::span<const std::byte> data, Blocking blocking, Deadline deadline) noexcept {
+    return impl_->write(data, blocking, deadline);
+}
+IoResult Pipe::read(std::span<std::byte> buffer, Blocking blocking, Deadline deadline) noexcept {
+    return impl_->read(buffer, blocking, deadline);
+}
+Result<int> Pipe::poll_fd() { return impl_->poll_fd(); }
+void Pipe::set_wait(WaitStrategy strategy) noexcept { impl_->set_wait(strategy); }
+PipeRole Pipe::role() const noexcept { return impl_->role(); }
+const RingSegment& Pipe::ring() const noexcept { return impl_->ring(); }
+
+Pipe::Impl::Impl(std::variant<SpscProducer, SpscConsumer> side, std::uint64_t partial_offset)
+    : side_(std::move(side)), partial_offset_(partial_offset) {
+    const auto& g = ring().geometry();
+    chunk_ = std::max<std::size_t>(1, std::min<std::size_t>(g.max_message, g.capacity / 4));
+}
+
+const RingSegment& Pipe::Impl::ring() const noexcept {
+    return std::visit([](const auto& side) -> const RingSegment& { return side.ring(); }, side_);
+}
+
+void Pipe::Impl::set_wait(WaitStrategy strategy) noexcept {
+    std::visit([&](auto& side) { side.endpoint().set_wait_strategy(strategy); }, side_);
+}
+
+bool Pipe::Impl::peer_gone(bool thorough) noexcept {
+    if (!thorough) {
+        const Deadline now = Clock::now();
+        const auto interval = std::visit([](auto& side) { return side.endpoint().tuning().probe_interval; }, side_) / 5;
+        thorough = now >= next_peer_check_;
+        if (thorough) next_peer_check_ = now + interval;
+    }
+    return peer_has_left(ring(), role(), thorough);
+}
+
+IoResult Pipe::Impl::write(std::span<const std::byte> data, Blocking blocking, Deadline deadline) noexcept {
+    auto* producer = std::get_if<SpscProducer>(&side_);
+    if (producer == nullptr) return {Status::wrong_role, 0};
+    if (peer_has_left(ring(), PipeRole::writer, false)) return {Status::peer_gone, 0};
+    std::size_t written = 0;
+    while (written < data.size()) {
+        Claim claim{Status::again, {}};
+        const auto attempt = [&] {
+            claim = producer->try_claim_up_to(std::min(data.size() - written, chunk_));
+            return claim.status;
+        };
+        Status status = attempt();
+        if (status == Status::again) {
+            if (blocking == Blocking::no) {
+                if (written == 0 && peer_gone(false)) return {Status::peer_gone, 0};
+                if (written == 0) rearm_poll();
+                break;
+            }
+            status = producer->wait_for_room(deadline, attempt, [&] { return peer_gone(true) ? Status::peer_gone : Status::ok; });
+        }
+        if (status != Status::ok) return {written > 0 ? Status::ok : status, written};
+        std::memcpy(claim.data.data(), data.data() + written, claim.data.size());
+        producer->commit();
+        written += claim.data.size();
+    }
+    return {written > 0 || data.empty() ? Status::ok : Status::again, written};
+}
+
+std::size_t Pipe::Impl::drain(std::span<std::byte> buffer, Status& status) noexcept {
+    auto& consumer = std::get<SpscConsumer>(side_);
+    std::size_t copied = 0;
+    status = Status::ok;
+    while (copied < buffer.size()) {
+        const Record record = consumer.try_peek();
+        if (record.status != Status::ok) {
+            if (record.status != Status::again) status = record.status;
+            break;
+        }
+        if (partial_offset_ > record.data.size()) {  // only a corrupt segment gets here
+            consumer.ring().mark_corrupt();
+            status = Status::corrupt;
+            break;
+        }
+        const std::size_t take = std::min(record.data.size() - partial_offset_, buffer.size() - copied);
+        std::memcpy(buffer.data() + copied, record.data.data() + partial_offset_, take);
+        copied += take;
+        partial_offset_ += take;
+        if (partial_offset_ < record.data.size()) break;  // the buffer is full mid-record
+        partial_offset_ = 0;
+        consumer.release(Publish::later);
+    }
+    consumer.publish();
+    // Relaxed: read by the next reader only after it acquires the role we give back with a release.
+    consumer.ring().consumer().partial_offset.store(partial_offset_, std::memory_order_relaxed);
+    return copied;
+}
+
+IoResult Pipe::Impl::read(std::span<std::byte> buffer, Blocking blocking, Deadline deadline) noexcept {
+    auto* consumer = std::get_if<SpscConsumer>(&side_);
+    if (consumer == nullptr) return {Status::wrong_role, 0};
+    if (buffer.empty()) return {Status::ok, 0};
+    Status status = Status::ok;
+    std::size_t copied = drain(buffer, status);
+    if (copied > 0 || status != Status::ok) return {copied > 0 ? Status::ok : status, copied};
+    // Empty. If the writer has left, anything it published before leaving is visible now (the
+    // acquire in peer_has_left), so one more look decides between data and end of file.
+    const auto drained_after_peer_left = [&](bool thorough) {
+        if (!peer_gone(thorough)) return false;
+        copied = drain(buffer, status);
+        return true;
+    };
+    if (drained_after_peer_left(false)) return {copied > 0 ? Status::ok : status, copied};
+    if (blocking == Blocking::no) {
+        rearm_poll();
+        return {Status::again, 0};
+    }
+    const Status waited = consumer->wait_for_data(
+        deadline,
+        [&] {
+            copied = drain(buffer, status);
+            return copied > 0 ? Status::ok : (status != Status::ok ? status : Status::again);
+        },
+        [&] { return drained_after_peer_left(true) ? Status::peer_gone : Status::ok; });
+    if (waited == Status::peer_gone) return {copied > 0 ? Status::ok : status, copied};  // data, or end of file
+    return {waited, copied};
+}
+
+Result<int> Pipe::Impl::poll_fd() {
+    if (poll_) return poll_->fd();
+    const RingSegment& r = ring();
+    const PipeRole my_role = role();
+    const std::uint64_t capacity = r.geometry().capacity;
+    auto ready = [&r, my_role, capacity] {
+        // Racy looks at both positions: the helper only decides when to signal, never moves data.
+        const std::uint64_t produced = r.producer().position.load(std::memory_order_acquire);
+        const std::uint64_t consumed = r.consumer().position.load(std::memory_order_acquire);
+        const bool progress = my_role == PipeRole::reader ? produced != consumed
+                                                          : capacity - (produced - consumed) >= layout::record_size(1);
+        return progress || peer_has_left(r, my_role, false);
+    };
+    auto peer_check = [&r, my_role] { return peer_has_left(r, my_role, true); };
+    const WaitTuning tuning = std::visit([](auto& side) { return side.endpoint().tuning(); }, side_);
+    auto& event = my_role == PipeRole::reader ? r.data_event() : r.space_event();
+    auto helper = detail::PollHelper::start(event, ready, peer_check, tuning);
+    if (!helper) return helper.error();
+    poll_ = std::move(*helper);
+    return poll_->fd();
+}
+
+void Pipe::Impl::rearm_poll() noexcept {
+    if (poll_) poll_->rearm();
+}
+
+}  // namespace shmring
