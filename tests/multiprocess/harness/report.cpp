@@ -1,0 +1,36 @@
+#include "harness/report.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <unistd.h>
+
+namespace shmring::multiprocess {
+
+void Report::put(std::string_view key, std::uint64_t value) noexcept {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    put(key, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+}
+
+void Report::put(std::string_view key, std::string_view value) noexcept {
+    write_all(key);
+    write_all("=");
+    write_all(value);
+    write_all("\n");
+}
+
+int Report::fail(std::string_view what) noexcept {
+    put("error", what);
+    return kExitFailed;
+}
+
+void Report::write_all(std::string_view text) noexcept {
+    while (!text.empty()) {
+        const ssize_t written = ::write(fd_, text.data(), text.size());
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) return;  // the parent is gone: nobody is left to tell
+        text.remove_prefix(static_cast<std::size_t>(written));
+    }
+}
+
+}  // namespace shmring::multiprocess
