@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "shmring/detail/futex.hpp"
+#include "shmring/detail/mpmc_repair.hpp"
 
 namespace shmring {
 
@@ -82,9 +83,8 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
             std::uint64_t state = entry.state.load(std::memory_order_acquire);
             const bool is_free = layout::endpoint_status(state) == EndpointStatus::free;
             if (!is_free) {
-                // An MPMC entry with an unfinished claim keeps it until the claim is repaired.
-                if (pass == 0 || entry.claim.load(std::memory_order_relaxed) != 0 ||
-                    entry_presence(entry, state) != Presence::dead)
+                // A dead MPMC entry whose claim still holds a slot up keeps it until the slot is repaired.
+                if (pass == 0 || entry_presence(entry, state) != Presence::dead || !detail::claim_settled(ring, entry))
                     continue;
             }
             const std::uint32_t generation = (layout::endpoint_generation(state) + 1) & 0xFFFFFFU;

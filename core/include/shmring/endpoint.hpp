@@ -42,6 +42,8 @@ public:
     layout::EndpointEntry& entry() const noexcept { return *entry_; }
     layout::Counters& counters() const noexcept { return entry_->counters; }
     std::uint32_t index() const noexcept { return index_; }
+    // The word that names this endpoint in a role word or lock (layout::role_word).
+    std::uint64_t role_word() const noexcept { return layout::role_word(generation_, index_); }
 
     WaitStrategy wait_strategy() const noexcept { return strategy_; }
     void set_wait_strategy(WaitStrategy strategy) noexcept;

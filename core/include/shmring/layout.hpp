@@ -3,12 +3,12 @@
 // A segment is one POSIX shared-memory object, /dev/shm/shmring.<name>, laid out as
 //
 //   offset 0     SegmentHeader    written once by the creator, immutable after `state` is ready
-//   offset 128   ControlBlock     role words, corruption flag and totals; written rarely, by anyone
-//   offset 256   ProducerBlock    the producers' position; written by producers only
-//   offset 384   ConsumerBlock    the consumers' position; written by consumers only
-//   offset 512   WaitEvent        "data ready": consumers park on it, producers wake them
-//   offset 640   WaitEvent        "space ready": producers park on it, consumers wake them
-//   offset 768   EndpointEntry[kMaxEndpoints]  one 128-byte line per attached process
+//   offset 128   ControlBlock     role words, corruption flag, totals, repair lock; written rarely, by anyone
+//   offset 384   ProducerBlock    the producers' position; written by producers only
+//   offset 512   ConsumerBlock    the consumers' position; written by consumers only
+//   offset 640   WaitEvent        "data ready": consumers park on it, producers wake them
+//   offset 768   WaitEvent        "space ready": producers park on it, consumers wake them
+//   offset 896   EndpointEntry[kMaxEndpoints]  one 128-byte line per attached process
 //   header_size  data area        SPSC: `capacity` bytes of records; MPMC: `capacity` slots
 //
 // Every block that one role writes starts on its own 128-byte boundary (kFalseSharingRange): 128,
@@ -94,6 +94,10 @@ struct ControlBlock {
     SharedAtomic<std::uint64_t> lost_messages;  // MPMC claims given up because their owner died
     Counters retired_producers;                 // counters of producers that have detached
     Counters retired_consumers;                 // counters of consumers that have detached
+    // MPMC: role word (role_word) of the endpoint repairing a slot abandoned by a dead endpoint,
+    // 0 when none. Repairs are rare and must not overlap, see detail/mpmc_repair.hpp.
+    SharedAtomic<std::uint64_t> repair_lock;
+    std::uint8_t pad[120];
 };
 
 inline constexpr std::uint32_t kSeenProducer = 1U << 0;
@@ -197,11 +201,11 @@ constexpr std::uint64_t slot_stride_for(std::uint64_t slot_size) {
 
 inline constexpr std::size_t kHeaderOffset = 0;
 inline constexpr std::size_t kControlOffset = 128;
-inline constexpr std::size_t kProducerOffset = 256;
-inline constexpr std::size_t kConsumerOffset = 384;
-inline constexpr std::size_t kDataEventOffset = 512;
-inline constexpr std::size_t kSpaceEventOffset = 640;
-inline constexpr std::size_t kRegistryOffset = 768;
+inline constexpr std::size_t kProducerOffset = 384;
+inline constexpr std::size_t kConsumerOffset = 512;
+inline constexpr std::size_t kDataEventOffset = 640;
+inline constexpr std::size_t kSpaceEventOffset = 768;
+inline constexpr std::size_t kRegistryOffset = 896;
 inline constexpr std::size_t kDataOffset = kRegistryOffset + kMaxEndpoints * sizeof(EndpointEntry);
 
 // Limits of layout version 1.
@@ -231,7 +235,8 @@ static_assert(offsetof(SegmentHeader, mode) == 80 && offsetof(SegmentHeader, opt
 static_assert(offsetof(SegmentHeader, state) == 120, "the ready state is the header's last word");
 
 static_assert(sizeof(Counters) == 48, "six 64-bit counters");
-static_assert(sizeof(ControlBlock) <= kFalseSharingRange, "the control block fits its 128-byte block");
+static_assert(sizeof(ControlBlock) == 2 * kFalseSharingRange, "the control block fills two 128-byte blocks");
+static_assert(offsetof(ControlBlock, repair_lock) == kFalseSharingRange, "the repair lock starts the second block");
 static_assert(offsetof(ControlBlock, corrupt) == 16 && offsetof(ControlBlock, lost_messages) == 24, "control words");
 static_assert(offsetof(ControlBlock, retired_producers) == 32 && offsetof(ControlBlock, retired_consumers) == 80,
               "retired counters");
@@ -243,13 +248,13 @@ static_assert(sizeof(EndpointEntry) == kFalseSharingRange,
 static_assert(offsetof(EndpointEntry, claim) == 32 && offsetof(EndpointEntry, counters) == 48, "endpoint fields");
 
 static_assert(kControlOffset == kHeaderOffset + sizeof(SegmentHeader), "control follows the header");
-static_assert(kProducerOffset == kControlOffset + kFalseSharingRange, "producer block follows control");
+static_assert(kProducerOffset == kControlOffset + sizeof(ControlBlock), "producer block follows control");
 static_assert(kConsumerOffset == kProducerOffset + sizeof(ProducerBlock), "consumer block follows producer");
 static_assert(kDataEventOffset == kConsumerOffset + sizeof(ConsumerBlock), "data event follows consumer");
 static_assert(kSpaceEventOffset == kDataEventOffset + sizeof(WaitEvent), "space event follows data event");
 static_assert(kRegistryOffset == kSpaceEventOffset + sizeof(WaitEvent), "registry follows the events");
 static_assert(kDataOffset % kFalseSharingRange == 0, "the data area starts on a 128-byte boundary");
-static_assert(kDataOffset == 8960, "layout version 1 puts the data area at 8960");
+static_assert(kDataOffset == 9088, "layout version 1 puts the data area at 9088");
 
 static_assert(sizeof(RecordHeader) == 8 && alignof(RecordHeader) <= kRecordAlignment, "8-byte record header");
 static_assert(record_size(0) == 8 && record_size(1) == 16 && record_size(8) == 16, "records are 8-byte aligned");

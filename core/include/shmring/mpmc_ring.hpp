@@ -20,7 +20,9 @@
 #include <limits>
 #include <span>
 #include <string_view>
+#include <utility>
 
+#include "shmring/detail/mpmc_repair.hpp"
 #include "shmring/detail/wait_loop.hpp"
 #include "shmring/endpoint.hpp"
 #include "shmring/error.hpp"
@@ -53,8 +55,43 @@ public:
     Endpoint& endpoint() noexcept { return endpoint_; }
     std::size_t max_message() const noexcept { return ring().geometry().slot_size; }
 
+    MpmcSide(MpmcSide&& other) noexcept
+        : endpoint_(std::move(other.endpoint_)), open_(std::exchange(other.open_, OpenClaim::none)), open_ticket_(other.open_ticket_) {}
+    MpmcSide& operator=(MpmcSide&& other) noexcept {
+        if (this != &other) {
+            finish_open_claim();
+            endpoint_ = std::move(other.endpoint_);
+            open_ = std::exchange(other.open_, OpenClaim::none);
+            open_ticket_ = other.open_ticket_;
+        }
+        return *this;
+    }
+    // A handle closed with a loan or a taken message open hands the slot on (a loan as a void
+    // slot, a taken message as released), so that nobody waits for it.
+    ~MpmcSide() { finish_open_claim(); }
+
 protected:
     explicit MpmcSide(Endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+    enum class OpenClaim { none, loan, taken };
+    void open_claim(OpenClaim kind, std::uint64_t ticket) noexcept {
+        open_ = kind;
+        open_ticket_ = ticket;
+    }
+    void close_claim() noexcept { open_ = OpenClaim::none; }
+    void finish_open_claim() noexcept {
+        if (open_ == OpenClaim::none) return;
+        auto& s = slot(open_ticket_);
+        if (open_ == OpenClaim::loan) {
+            s.length = layout::kSlotLengthVoid;
+            s.sequence.store(2 * open_ticket_ + 1, std::memory_order_release);  // [R1] as in publish
+        } else {
+            s.sequence.store(2 * (open_ticket_ + ring().geometry().capacity), std::memory_order_release);  // [R2]
+        }
+        clear_claim();
+        wake_all_sleepers(ring());
+        open_ = OpenClaim::none;
+    }
 
     layout::SlotHeader& slot(std::uint64_t ticket) const noexcept {
         const auto& g = ring().geometry();
@@ -76,8 +113,25 @@ protected:
         return counter.compare_exchange_weak(expected, expected + 1, std::memory_order_release, std::memory_order_relaxed);
     }
 
+    // Every kRepairCadence consecutive failed tries, a non-blocking caller also looks for a slot
+    // abandoned by a dead endpoint (blocking callers look from their wait loop's probe).
+    bool repair_due() noexcept { return (++failed_tries_ & (kRepairCadence - 1)) == 0; }
+
+    // The probe of every MPMC wait: repairs what a dead endpoint left, then asks the caller's probe.
+    template <class Repair, class Probe>
+    static auto repairing(Repair&& repair, Probe& probe) noexcept {
+        return [&repair, &probe]() noexcept {
+            repair();
+            return probe();
+        };
+    }
+
+    static constexpr std::uint32_t kRepairCadence = 1024;
     Endpoint endpoint_;
+    OpenClaim open_ = OpenClaim::none;
+    std::uint64_t open_ticket_ = 0;
     bool count_failures_ = true;
+    std::uint32_t failed_tries_ = 0;
 };
 
 }  // namespace detail
@@ -101,7 +155,7 @@ public:
                 record_claim(ticket);
                 claimed = true;
                 if (take_ticket(tail, ticket)) {
-                    loan_ = ticket;
+                    open_claim(OpenClaim::loan, ticket);
                     return {Status::ok, {payload(ticket), max_message()}};
                 }
             } else if (lag < 0) {
@@ -110,6 +164,7 @@ public:
                 if (now == ticket) {
                     if (claimed) clear_claim();
                     counters().full.add_by_owner(count_failures_ ? 1 : 0);
+                    if (count_failures_ && repair_due()) repair_stalled();
                     return {Status::again, {}};
                 }
                 ticket = now;
@@ -121,10 +176,11 @@ public:
 
     // Hands the loaned slot, holding `length` bytes, to the consumers.
     void publish(std::size_t length) noexcept {
-        auto& s = slot(loan_);
+        auto& s = slot(open_ticket_);
         s.length = static_cast<std::uint32_t>(length);
         // [R1] release, pairs with [A1] in MpmcConsumer::take: publishes the length and payload.
-        s.sequence.store(2 * loan_ + 1, std::memory_order_release);
+        s.sequence.store(2 * open_ticket_ + 1, std::memory_order_release);
+        close_claim();
         clear_claim();
         counters().messages.add_by_owner(1);
         counters().bytes.add_by_owner(length);
@@ -133,9 +189,10 @@ public:
 
     // Gives the loan up: the slot passes to the consumers empty, and they skip it.
     void abort() noexcept {
-        auto& s = slot(loan_);
+        auto& s = slot(open_ticket_);
         s.length = layout::kSlotLengthVoid;
-        s.sequence.store(2 * loan_ + 1, std::memory_order_release);  // [R1] as in publish
+        s.sequence.store(2 * open_ticket_ + 1, std::memory_order_release);  // [R1] as in publish
+        close_claim();
         clear_claim();
         detail::notify(ring().data_event(), counters(), 1);
     }
@@ -169,15 +226,21 @@ public:
         const Status first = attempt();
         if (first != Status::again) return first;
         count_failures_ = false;
+        const auto repair = [this] { repair_stalled(); };
         const Status status = detail::wait_until(ring().space_event(), counters(), endpoint_.wait_strategy(), endpoint_.tuning(),
-                                                 deadline, attempt, probe);
+                                                 deadline, attempt, repairing(repair, probe));
         count_failures_ = true;
         return status;
     }
 
+    // Frees the slot the next ticket waits for if the consumer holding it died (slow path).
+    bool repair_stalled() noexcept {
+        // Relaxed: repair_unreleased re-reads everything it acts on with acquire.
+        return detail::repair_unreleased(ring(), endpoint_, ring().producer().position.load(std::memory_order_relaxed));
+    }
+
 private:
     explicit MpmcProducer(Endpoint endpoint) : MpmcSide(std::move(endpoint)) {}
-    std::uint64_t loan_ = 0;
 };
 
 class MpmcConsumer : public detail::MpmcSide {
@@ -193,7 +256,8 @@ public:
     void release() noexcept {
         const std::uint64_t capacity = ring().geometry().capacity;
         // [R2] release, pairs with [A2] in MpmcProducer::try_loan: we are done reading the slot.
-        slot(taken_).sequence.store(2 * (taken_ + capacity), std::memory_order_release);
+        slot(open_ticket_).sequence.store(2 * (open_ticket_ + capacity), std::memory_order_release);
+        close_claim();
         clear_claim();
         counters().messages.add_by_owner(1);
         counters().bytes.add_by_owner(taken_length_);
@@ -230,10 +294,17 @@ public:
         const Status first = attempt();
         if (first != Status::again) return first;
         count_failures_ = false;
+        const auto repair = [this] { repair_stalled(); };
         const Status status = detail::wait_until(ring().data_event(), counters(), endpoint_.wait_strategy(), endpoint_.tuning(),
-                                                 deadline, attempt, probe);
+                                                 deadline, attempt, repairing(repair, probe));
         count_failures_ = true;
         return status;
+    }
+
+    // Skips the slot the next ticket waits for if the producer that claimed it died (slow path).
+    bool repair_stalled() noexcept {
+        // Relaxed: repair_unpublished re-reads everything it acts on with acquire.
+        return detail::repair_unpublished(ring(), endpoint_, ring().consumer().position.load(std::memory_order_relaxed));
     }
 
 private:
@@ -264,7 +335,6 @@ private:
                 record_claim(ticket);
                 claimed = true;
                 if (take_ticket(head, ticket)) {
-                    taken_ = ticket;
                     if (is_void) {  // nothing to deliver: hand it back and look at the next ticket
                         s.sequence.store(2 * (ticket + ring().geometry().capacity), std::memory_order_release);  // [R2]
                         clear_claim();
@@ -272,6 +342,7 @@ private:
                         ticket = head.load(std::memory_order_relaxed);
                         continue;
                     }
+                    open_claim(OpenClaim::taken, ticket);
                     taken_length_ = length;
                     return {Status::ok, {payload(ticket), length}};
                 }
@@ -280,6 +351,7 @@ private:
                 if (now == ticket) {
                     if (claimed) clear_claim();
                     counters().empty.add_by_owner(count_failures_ ? 1 : 0);
+                    if (count_failures_ && repair_due()) repair_stalled();
                     return {Status::again, {}};
                 }
                 ticket = now;
@@ -289,7 +361,6 @@ private:
         }
     }
 
-    std::uint64_t taken_ = 0;
     std::uint32_t taken_length_ = 0;
 };
 

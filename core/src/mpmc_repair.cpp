@@ -1,0 +1,133 @@
+#include "shmring/detail/mpmc_repair.hpp"
+
+#include "shmring/endpoint.hpp"
+
+namespace shmring::detail {
+
+namespace {
+
+using layout::EndpointRole;
+
+layout::SlotHeader& slot_at(const RingSegment& ring, std::uint64_t ticket) noexcept {
+    const auto& g = ring.geometry();
+    return *reinterpret_cast<layout::SlotHeader*>(ring.data() + (ticket & g.mask) * g.slot_stride);
+}
+
+bool ahead_of(std::uint64_t position, std::uint64_t ticket) noexcept {
+    return static_cast<std::int64_t>(position - ticket) > 0;
+}
+
+enum class Claimants { none, some_alive, all_dead };
+
+// Who may hold `ticket`: every attached endpoint of `role` whose recorded claim names it.
+Claimants claimants(const RingSegment& ring, EndpointRole role, std::uint64_t ticket) noexcept {
+    bool dead = false;
+    for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+        const auto& entry = ring.endpoint(i);
+        // Acquire, pairs with [R3] in attach: the entry's fields are those of its current owner.
+        const std::uint64_t state = entry.state.load(std::memory_order_acquire);
+        if (layout::endpoint_status(state) == layout::EndpointStatus::free) continue;
+        // Relaxed: the caller's acquire of the ticket counter already ordered the claim ([C1]).
+        if (entry.role.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(role)) continue;
+        if (entry.claim.load(std::memory_order_relaxed) != ticket + 1) continue;
+        if (entry_presence(entry, state) == Presence::alive) return Claimants::some_alive;
+        dead = true;
+    }
+    return dead ? Claimants::all_dead : Claimants::none;
+}
+
+void clear_dead_claims(const RingSegment& ring, EndpointRole role, std::uint64_t ticket) noexcept {
+    for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+        auto& entry = ring.endpoint(i);
+        const std::uint64_t state = entry.state.load(std::memory_order_acquire);
+        if (entry.role.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(role) ||
+            entry_presence(entry, state) != Presence::dead)
+            continue;
+        std::uint64_t expected = ticket + 1;
+        // Relaxed: the claim only tells whether the dead entry still holds something up.
+        entry.claim.compare_exchange_strong(expected, 0, std::memory_order_relaxed, std::memory_order_relaxed);
+    }
+}
+
+// The ring's repair lock, held by `self` for one repair. A holder that died is replaced.
+class RepairLock {
+public:
+    RepairLock(const RingSegment& ring, const Endpoint& self) noexcept : word_(ring.control().repair_lock), mine_(self.role_word()) {
+        std::uint64_t held = 0;
+        // Acquire: the previous repairer's writes to the slot are visible to our re-check.
+        if (word_.compare_exchange_strong(held, mine_, std::memory_order_acquire, std::memory_order_relaxed)) {
+            owned_ = true;
+        } else if (role_holder_presence(ring, held) != Presence::alive) {
+            owned_ = word_.compare_exchange_strong(held, mine_, std::memory_order_acquire, std::memory_order_relaxed);
+        }
+    }
+    ~RepairLock() {
+        // Release: the next repairer sees this repair's writes.
+        if (owned_) word_.store(0, std::memory_order_release);
+    }
+    RepairLock(const RepairLock&) = delete;
+    RepairLock& operator=(const RepairLock&) = delete;
+    explicit operator bool() const noexcept { return owned_; }
+
+private:
+    SharedAtomic<std::uint64_t>& word_;
+    std::uint64_t mine_;
+    bool owned_ = false;
+};
+
+void count_lost(const RingSegment& ring) noexcept {
+    // Relaxed: a statistic.
+    ring.control().lost_messages.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+bool repair_unpublished(const RingSegment& ring, const Endpoint& self, std::uint64_t ticket) noexcept {
+    auto& slot = slot_at(ring, ticket);
+    // Acquire, pairs with [R1]: a published slot is left alone.
+    if (slot.sequence.load(std::memory_order_acquire) != 2 * ticket) return false;
+    // Acquire, pairs with [C1]: if a producer took the ticket, its recorded claim is visible.
+    if (!ahead_of(ring.producer().position.load(std::memory_order_acquire), ticket)) return false;  // just empty
+    if (claimants(ring, EndpointRole::producer, ticket) != Claimants::all_dead) return false;
+    const RepairLock lock(ring, self);
+    if (!lock || slot.sequence.load(std::memory_order_acquire) != 2 * ticket) return false;
+    // Its claimer is dead and repairs are serialised: nobody else writes this slot now.
+    slot.length = layout::kSlotLengthVoid;
+    // [R1] release, as a publish: consumers take the void slot and move past it.
+    slot.sequence.store(2 * ticket + 1, std::memory_order_release);
+    count_lost(ring);
+    clear_dead_claims(ring, EndpointRole::producer, ticket);
+    wake_all_sleepers(ring);
+    return true;
+}
+
+bool repair_unreleased(const RingSegment& ring, const Endpoint& self, std::uint64_t ticket) noexcept {
+    const std::uint64_t capacity = ring.geometry().capacity;
+    const std::uint64_t taken = ticket - capacity;  // the consumer ticket whose message fills the slot
+    auto& slot = slot_at(ring, ticket);
+    if (slot.sequence.load(std::memory_order_acquire) != 2 * taken + 1) return false;
+    // Acquire, pairs with [C1] of consumers.
+    if (!ahead_of(ring.consumer().position.load(std::memory_order_acquire), taken)) return false;  // just full
+    if (claimants(ring, EndpointRole::consumer, taken) != Claimants::all_dead) return false;
+    const RepairLock lock(ring, self);
+    if (!lock || slot.sequence.load(std::memory_order_acquire) != 2 * taken + 1) return false;
+    // [R2] release, as a consumer's release: the slot is free for the producer of `ticket`.
+    slot.sequence.store(2 * (taken + capacity), std::memory_order_release);
+    count_lost(ring);
+    clear_dead_claims(ring, EndpointRole::consumer, taken);
+    wake_all_sleepers(ring);
+    return true;
+}
+
+bool claim_settled(const RingSegment& ring, const layout::EndpointEntry& entry) noexcept {
+    const std::uint64_t claim = entry.claim.load(std::memory_order_relaxed);
+    if (claim == 0) return true;
+    if (ring.geometry().engine != layout::Engine::mpmc) return true;
+    const std::uint64_t ticket = claim - 1;
+    const std::uint64_t sequence = slot_at(ring, ticket).sequence.load(std::memory_order_acquire);
+    if (entry.role.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(EndpointRole::producer))
+        return !(ahead_of(ring.producer().position.load(std::memory_order_acquire), ticket) && sequence == 2 * ticket);
+    return !(ahead_of(ring.consumer().position.load(std::memory_order_acquire), ticket) && sequence == 2 * ticket + 1);
+}
+
+}  // namespace shmring::detail
