@@ -229,7 +229,8 @@ Result<int> Pipe::Impl::poll_fd() {
     auto peer_check = [&r, my_role] { return peer_has_left(r, my_role, true); };
     const WaitTuning tuning = std::visit([](auto& side) { return side.endpoint().tuning(); }, side_);
     auto& event = my_role == PipeRole::reader ? r.data_event() : r.space_event();
-    auto helper = detail::PollHelper::start(event, ready, peer_check, tuning);
+    const std::uint32_t index = std::visit([](auto& side) { return side.endpoint().index(); }, side_);
+    auto helper = detail::PollHelper::start(event, index, ready, peer_check, tuning);
     if (!helper) return helper.error();
     poll_ = std::move(*helper);
     return poll_->fd();

@@ -11,16 +11,18 @@
 
 namespace shmring::detail {
 
-Result<std::unique_ptr<PollHelper>> PollHelper::start(layout::WaitEvent& event, std::function<bool()> ready,
-                                                      std::function<bool()> peer_check, const WaitTuning& tuning) {
+Result<std::unique_ptr<PollHelper>> PollHelper::start(layout::WaitEvent& event, std::uint32_t endpoint_index,
+                                                      std::function<bool()> ready, std::function<bool()> peer_check,
+                                                      const WaitTuning& tuning) {
     const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (fd < 0) return system_error("eventfd", errno);
-    return std::unique_ptr<PollHelper>(new PollHelper(event, std::move(ready), std::move(peer_check), tuning, fd));
+    return std::unique_ptr<PollHelper>(
+        new PollHelper(event, endpoint_index, std::move(ready), std::move(peer_check), tuning, fd));
 }
 
-PollHelper::PollHelper(layout::WaitEvent& event, std::function<bool()> ready, std::function<bool()> peer_check,
-                       const WaitTuning& tuning, int eventfd)
-    : event_(event), ready_(std::move(ready)), peer_check_(std::move(peer_check)), tuning_(tuning), eventfd_(eventfd) {
+PollHelper::PollHelper(layout::WaitEvent& event, std::uint32_t endpoint_index, std::function<bool()> ready,
+                       std::function<bool()> peer_check, const WaitTuning& tuning, int eventfd)
+    : event_(event), endpoint_index_(endpoint_index), ready_(std::move(ready)), peer_check_(std::move(peer_check)), tuning_(tuning), eventfd_(eventfd) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -51,7 +53,7 @@ void PollHelper::run() noexcept {
     const auto stopping = [this] { return stop_.load(std::memory_order_acquire); };
     while (!stopping()) {
         const Status status = wait_until(
-            event_, own_counters, WaitStrategy::block, tuning_, kNoDeadline,
+            event_, helper_sleeper(endpoint_index_), own_counters, WaitStrategy::block, tuning_, kNoDeadline,
             [&] { return stopping() || ready_() ? Status::ok : Status::again; },
             [&] { return stopping() || peer_check_() ? Status::interrupted : Status::ok; });
         (void)status;  // ready, peer gone or stopping: each is reported by making the fd readable

@@ -161,7 +161,8 @@ public:
             };
         }
         const WaitTuning tuning = std::visit([](auto& side) { return side.endpoint().tuning(); }, side_);
-        auto helper = detail::PollHelper::start(receiver ? r.data_event() : r.space_event(), std::move(ready),
+        const std::uint32_t index = std::visit([](auto& side) { return side.endpoint().index(); }, side_);
+        auto helper = detail::PollHelper::start(receiver ? r.data_event() : r.space_event(), index, std::move(ready),
                                                 [] { return false; }, tuning);
         if (!helper) return helper.error();
         poll_ = std::move(*helper);

@@ -1,6 +1,7 @@
 #include "shmring/endpoint.hpp"
 
 #include <climits>
+#include <optional>
 #include <ctime>
 
 #include "shmring/detail/futex.hpp"
@@ -39,6 +40,17 @@ void retire_counters(const RingSegment& ring, layout::EndpointEntry& entry) noex
     move(&layout::Counters::wakes);
 }
 
+// A dead owner may have died asleep: its bits in the sleeper masks would make every publisher
+// enter the kernel for ever. Only the process that reclaimed the entry calls this.
+void forget_sleeper(const RingSegment& ring, std::uint32_t index) noexcept {
+    const std::uint64_t keep = ~(std::uint64_t{1} << index);
+    for (layout::WaitEvent* event : {&ring.data_event(), &ring.space_event()}) {
+        // Relaxed: hints to publishers, as in wait_until's [W5].
+        event->sleepers.fetch_and(keep, std::memory_order_relaxed);
+        event->helper_sleepers.fetch_and(keep, std::memory_order_relaxed);
+    }
+}
+
 void wake_event(layout::WaitEvent& event) noexcept {
     // Release: a woken sleeper that reads the new value sees what the caller changed before.
     event.sequence.fetch_add(1, std::memory_order_release);
@@ -72,6 +84,45 @@ Presence role_holder_presence(const RingSegment& ring, std::uint64_t word) noexc
     return entry_presence(entry, state);
 }
 
+namespace {
+
+// Takes entry `index`, seen in `state`, for the calling process: free, or owned by a provably dead
+// process whose claims hold nothing up. A dead owner's counters are retired and its sleeper bits
+// cleared by the one process that wins the entry. Returns the entry's new generation, or nothing.
+std::optional<std::uint32_t> take_entry(const RingSegment& ring, std::uint32_t index, std::uint64_t state, std::uint32_t pid) noexcept {
+    auto& entry = ring.endpoint(index);
+    const bool is_free = layout::endpoint_status(state) == EndpointStatus::free;
+    if (!is_free && (entry_presence(entry, state) != Presence::dead || !detail::claim_settled(ring, entry))) return std::nullopt;
+    const std::uint32_t generation = (layout::endpoint_generation(state) + 1) & 0xFFFFFFU;
+    // Acquire: whatever the previous owner wrote is visible before we overwrite it.
+    if (!entry.state.compare_exchange_strong(state, layout::endpoint_state(generation, EndpointStatus::claiming, pid),
+                                             std::memory_order_acquire, std::memory_order_relaxed))
+        return std::nullopt;
+    if (!is_free) {
+        retire_counters(ring, entry);
+        forget_sleeper(ring, index);
+    }
+    return generation;
+}
+
+}  // namespace
+
+std::uint32_t reap_dead_endpoints(const RingSegment& ring) noexcept {
+    std::uint32_t reaped = 0;
+    const std::uint32_t me = current_process().pid;
+    for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+        // [A3] acquire, pairs with [R3]: a dead owner's fields are complete before we judge them.
+        const std::uint64_t state = ring.endpoint(i).state.load(std::memory_order_acquire);
+        if (layout::endpoint_status(state) == EndpointStatus::free) continue;
+        const auto generation = take_entry(ring, i, state, me);
+        if (!generation) continue;
+        // Release: the next taker sees the counters already retired.
+        ring.endpoint(i).state.store(layout::endpoint_state(*generation, EndpointStatus::free, 0), std::memory_order_release);
+        ++reaped;
+    }
+    return reaped;
+}
+
 Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
     if (!ring.segment().writable()) return Error(Errc::invalid_argument, "ring '" + std::string(ring.name()) + "': opened read-only");
     const ProcessIdentity me = current_process();
@@ -80,19 +131,10 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
         for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
             auto& entry = ring.endpoint(i);
             // [A3] acquire, pairs with [R3]: a dead owner's fields are complete before we judge them.
-            std::uint64_t state = entry.state.load(std::memory_order_acquire);
-            const bool is_free = layout::endpoint_status(state) == EndpointStatus::free;
-            if (!is_free) {
-                // A dead MPMC entry whose claim still holds a slot up keeps it until the slot is repaired.
-                if (pass == 0 || entry_presence(entry, state) != Presence::dead || !detail::claim_settled(ring, entry))
-                    continue;
-            }
-            const std::uint32_t generation = (layout::endpoint_generation(state) + 1) & 0xFFFFFFU;
-            // Acquire: whatever the previous owner wrote is visible before we overwrite it.
-            if (!entry.state.compare_exchange_strong(state, layout::endpoint_state(generation, EndpointStatus::claiming, me.pid),
-                                                     std::memory_order_acquire, std::memory_order_relaxed))
-                continue;
-            if (!is_free) retire_counters(ring, entry);
+            const std::uint64_t state = entry.state.load(std::memory_order_acquire);
+            if (pass == 0 && layout::endpoint_status(state) != EndpointStatus::free) continue;
+            const auto generation = take_entry(ring, i, state, me.pid);
+            if (!generation) continue;
             // Relaxed: published by the release store of `state` below.
             entry.role.store(static_cast<std::uint32_t>(role), std::memory_order_relaxed);
             entry.start_time.store(me.start_time, std::memory_order_relaxed);
@@ -100,8 +142,8 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
             entry.claim.store(0, std::memory_order_relaxed);
             entry.wait_strategy.store(static_cast<std::uint32_t>(WaitStrategy::adaptive), std::memory_order_relaxed);
             // [R3] release, pairs with [A3]: readers of an attached entry see its fields.
-            entry.state.store(layout::endpoint_state(generation, EndpointStatus::attached, me.pid), std::memory_order_release);
-            return Endpoint(std::move(ring), i, generation);
+            entry.state.store(layout::endpoint_state(*generation, EndpointStatus::attached, me.pid), std::memory_order_release);
+            return Endpoint(std::move(ring), i, *generation);
         }
     }
     return Error(Errc::no_endpoint_slot, "ring '" + std::string(ring.name()) + "': " + std::to_string(layout::kMaxEndpoints) + " endpoints attached");
@@ -120,6 +162,9 @@ Outcome Endpoint::take_role(SharedAtomic<std::uint64_t>& word, std::uint32_t see
         // what it wrote into the ring before leaving is visible to its successor.
         std::uint64_t held = word.load(std::memory_order_acquire);
         const Presence holder = role_holder_presence(ring_, held);
+        // A dead holder may have died asleep: reap it (and any other dead endpoint) so that its
+        // sleeper bits stop costing every publisher a system call.
+        if (holder == Presence::dead) reap_dead_endpoints(ring_);
         if (holder == Presence::alive) {
             const auto pid = layout::endpoint_pid(ring_.endpoint(layout::role_index(held)).state.load(std::memory_order_relaxed));
             return Error(Errc::busy, "ring '" + std::string(ring_.name()) + "': " + role_name + " role held by pid " + std::to_string(pid));

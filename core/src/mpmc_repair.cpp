@@ -97,6 +97,7 @@ bool repair_unpublished(const RingSegment& ring, const Endpoint& self, std::uint
     slot.sequence.store(2 * ticket + 1, std::memory_order_release);
     count_lost(ring);
     clear_dead_claims(ring, EndpointRole::producer, ticket);
+    reap_dead_endpoints(ring);
     wake_all_sleepers(ring);
     return true;
 }
@@ -115,6 +116,7 @@ bool repair_unreleased(const RingSegment& ring, const Endpoint& self, std::uint6
     slot.sequence.store(2 * (taken + capacity), std::memory_order_release);
     count_lost(ring);
     clear_dead_claims(ring, EndpointRole::consumer, taken);
+    reap_dead_endpoints(ring);
     wake_all_sleepers(ring);
     return true;
 }

@@ -104,3 +104,37 @@ TEST(Endpoint, shouldRecordPidAndRoleInTheRegistry) {
 
 }  // namespace
 }  // namespace shmring
+
+namespace shmring {
+namespace {
+
+TEST(Endpoint, shouldForgetTheSleeperBitOfAProcessThatDiedAsleep) {
+    testing::RingName name("diedasleep");
+    ASSERT_TRUE(create_spsc_ring(name, 4096));
+    const pid_t child = ::fork();
+    if (child == 0) {
+        AttachOptions options;
+        options.wait = WaitStrategy::block;
+        auto consumer = SpscConsumer::attach(name, options);
+        if (!consumer) ::_exit(1);
+        (void)consumer->peek();  // sleeps for ever: nothing will be sent
+        ::_exit(2);
+    }
+    auto ring = RingSegment::open(name, Access::read_only);
+    ASSERT_TRUE(ring);
+    for (int i = 0; i < 2000 && ring->data_event().sleepers.load(std::memory_order_relaxed) == 0; ++i) ::usleep(1000);
+    ASSERT_NE(ring->data_event().sleepers.load(std::memory_order_relaxed), 0U) << "the child never slept";
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    auto successor = SpscConsumer::attach(name);
+    ASSERT_TRUE(successor) << successor.error().message();
+    EXPECT_EQ(ring->data_event().sleepers.load(std::memory_order_relaxed), 0U)
+        << "a publisher would otherwise enter the kernel on every message";
+    auto producer = SpscProducer::attach(name);
+    ASSERT_TRUE(producer);
+    ASSERT_EQ(producer->try_send(testing::bytes_of("x")), Status::ok);
+    EXPECT_EQ(producer->endpoint().counters().wakes.load(std::memory_order_relaxed), 0U);
+}
+
+}  // namespace
+}  // namespace shmring

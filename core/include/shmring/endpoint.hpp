@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "shmring/detail/wait_loop.hpp"
 #include "shmring/error.hpp"
 #include "shmring/layout.hpp"
 #include "shmring/process.hpp"
@@ -45,6 +46,13 @@ public:
     // The word that names this endpoint in a role word or lock (layout::role_word).
     std::uint64_t role_word() const noexcept { return layout::role_word(generation_, index_); }
 
+    // Retries `attempt` until it stops saying again, sleeping on `event` as this endpoint's wait
+    // strategy says (detail::wait_until).
+    template <class Attempt, class Probe>
+    Status wait(layout::WaitEvent& event, Deadline deadline, Attempt&& attempt, Probe&& probe) noexcept {
+        return detail::wait_until(event, detail::endpoint_sleeper(index_), entry_->counters, strategy_, tuning_, deadline, attempt, probe);
+    }
+
     WaitStrategy wait_strategy() const noexcept { return strategy_; }
     void set_wait_strategy(WaitStrategy strategy) noexcept;
     const WaitTuning& tuning() const noexcept { return tuning_; }
@@ -62,6 +70,10 @@ private:
     WaitStrategy strategy_ = WaitStrategy::adaptive;
     WaitTuning tuning_;
 };
+
+// Frees the entries of endpoints that are provably dead and hold no claim up (their counters go to
+// the ring's totals, their sleeper bits are cleared). Returns how many. Slow: reads /proc.
+std::uint32_t reap_dead_endpoints(const RingSegment& ring) noexcept;
 
 // Wakes every sleeper of both events so that they look at the ring (and their peer) again.
 void wake_all_sleepers(const RingSegment& ring) noexcept;

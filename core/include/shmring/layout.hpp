@@ -39,7 +39,7 @@ inline constexpr std::size_t kFalseSharingRange = 128;
 inline constexpr std::uint64_t kMagic = 0x31474e49524d4853ULL;  // "SHMRING1" read as little-endian bytes
 inline constexpr std::uint32_t kLayoutVersion = 1;
 inline constexpr std::uint32_t kStateReady = 0x59444552U;  // "REDY": zero-filled memory is never ready
-inline constexpr std::uint32_t kMaxEndpoints = 64;
+inline constexpr std::uint32_t kMaxEndpoints = 64;  // one bit each in WaitEvent::sleepers
 inline constexpr const char kObjectPrefix[] = "/shmring.";  // shm_open name = prefix + ring name
 inline constexpr std::size_t kMaxNameLength = 200;
 
@@ -119,14 +119,26 @@ struct ConsumerBlock {
     std::uint8_t pad[kFalseSharingRange - 16];
 };
 
-// A process-shared futex with a count of the sleepers. `sequence` is the futex word: a waker bumps
-// it before FUTEX_WAKE so that a sleeper that read the old value cannot go to sleep after the wake.
-// `waiters` lets the other side skip the system call when nobody sleeps. Protocol in wait.cpp.
+// A process-shared futex and who sleeps on it. `sequence` is the futex word: a waker bumps it
+// before FUTEX_WAKE so that a sleeper that read the old value cannot go to sleep after the wake.
+// `sleepers` has bit i set while endpoint i is about to sleep or sleeps here, `helper_sleepers`
+// the same for endpoint i's poll helper thread; the other side skips the system call while both
+// are zero. Bits rather than a count, so that the bit of a process that died asleep can be
+// cleared by whoever reclaims its entry (a count could not be corrected). Protocol in
+// detail/wait_loop.hpp.
 struct WaitEvent {
     SharedAtomic<std::uint32_t> sequence;
-    SharedAtomic<std::uint32_t> waiters;
-    std::uint8_t pad[kFalseSharingRange - 8];
+    std::uint32_t reserved;
+    SharedAtomic<std::uint64_t> sleepers;
+    SharedAtomic<std::uint64_t> helper_sleepers;
+    std::uint8_t pad[kFalseSharingRange - 24];
 };
+
+// How many endpoints and helpers sleep on `event` (a racy look, for the tool).
+inline int sleeper_count(const WaitEvent& event) {
+    return __builtin_popcountll(event.sleepers.load(std::memory_order_relaxed)) +
+           __builtin_popcountll(event.helper_sleepers.load(std::memory_order_relaxed));
+}
 
 enum class EndpointStatus : std::uint32_t { free = 0, claiming = 1, attached = 2 };
 
@@ -243,6 +255,8 @@ static_assert(offsetof(ControlBlock, retired_producers) == 32 && offsetof(Contro
 static_assert(sizeof(ProducerBlock) == kFalseSharingRange && sizeof(ConsumerBlock) == kFalseSharingRange,
               "producer and consumer positions must be 128 bytes apart to prevent false sharing");
 static_assert(sizeof(WaitEvent) == kFalseSharingRange, "each wait event owns its 128-byte block");
+static_assert(kMaxEndpoints <= 64, "every endpoint has a bit in a 64-bit sleeper mask");
+static_assert(offsetof(WaitEvent, sleepers) == 8 && offsetof(WaitEvent, helper_sleepers) == 16, "sleeper masks");
 static_assert(sizeof(EndpointEntry) == kFalseSharingRange,
               "each endpoint entry owns a 128-byte block: its owner writes its counters on every message");
 static_assert(offsetof(EndpointEntry, claim) == 32 && offsetof(EndpointEntry, counters) == 48, "endpoint fields");

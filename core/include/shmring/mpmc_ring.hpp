@@ -227,8 +227,7 @@ public:
         if (first != Status::again) return first;
         count_failures_ = false;
         const auto repair = [this] { repair_stalled(); };
-        const Status status = detail::wait_until(ring().space_event(), counters(), endpoint_.wait_strategy(), endpoint_.tuning(),
-                                                 deadline, attempt, repairing(repair, probe));
+        const Status status = endpoint_.wait(ring().space_event(), deadline, attempt, repairing(repair, probe));
         count_failures_ = true;
         return status;
     }
@@ -295,8 +294,7 @@ public:
         if (first != Status::again) return first;
         count_failures_ = false;
         const auto repair = [this] { repair_stalled(); };
-        const Status status = detail::wait_until(ring().data_event(), counters(), endpoint_.wait_strategy(), endpoint_.tuning(),
-                                                 deadline, attempt, repairing(repair, probe));
+        const Status status = endpoint_.wait(ring().data_event(), deadline, attempt, repairing(repair, probe));
         count_failures_ = true;
         return status;
     }

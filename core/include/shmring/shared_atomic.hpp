@@ -27,6 +27,7 @@ public:
     T fetch_add(T delta, std::memory_order order) noexcept { return ref().fetch_add(delta, order); }
     T fetch_sub(T delta, std::memory_order order) noexcept { return ref().fetch_sub(delta, order); }
     T fetch_or(T bits, std::memory_order order) noexcept { return ref().fetch_or(bits, order); }
+    T fetch_and(T bits, std::memory_order order) noexcept { return ref().fetch_and(bits, order); }
     bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
                                  std::memory_order failure) noexcept {
         return ref().compare_exchange_strong(expected, desired, success, failure);

@@ -130,8 +130,7 @@ public:
         const Status first = attempt();
         if (first != Status::again) return first;
         count_failures_ = false;  // one wait counts once in `full`, not once per retry
-        const Status status = detail::wait_until(ring().space_event(), counters(), endpoint_.wait_strategy(), endpoint_.tuning(),
-                                                 deadline, attempt, probe);
+        const Status status = endpoint_.wait(ring().space_event(), deadline, attempt, probe);
         count_failures_ = true;
         return status;
     }
@@ -304,8 +303,7 @@ public:
         const Status first = attempt();
         if (first != Status::again) return first;
         count_failures_ = false;
-        const Status status = detail::wait_until(ring().data_event(), counters(), endpoint_.wait_strategy(), endpoint_.tuning(),
-                                                 deadline, attempt, probe);
+        const Status status = endpoint_.wait(ring().data_event(), deadline, attempt, probe);
         count_failures_ = true;
         return status;
     }

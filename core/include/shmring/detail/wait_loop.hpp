@@ -3,9 +3,9 @@
 // Lost-wake-up freedom (the futex handshake; the Promela model in verify/ checks the same steps):
 //
 //   publisher                                 sleeper
-//   P1 store position (release)               W1 waiters += 1
+//   P1 store position (release)               W1 set own bit in sleepers
 //   F1 fence(seq_cst)                         F2 fence(seq_cst)
-//   P2 load waiters; if 0: done               W2 s = sequence (acquire)
+//   P2 load sleepers; if 0: done              W2 s = sequence (acquire)
 //   N1 sequence += 1 (release)                W3 retry the operation; if it succeeds: done
 //   N2 FUTEX_WAKE                             W4 FUTEX_WAIT(sequence, s)
 //
@@ -14,6 +14,7 @@
 // a value older than N1 (had it read N1's value, the acquire would make P1 visible to W3), so
 // FUTEX_WAIT either finds the word changed and returns at once, or is asleep before N2 and is woken.
 // When nobody sleeps, the publisher's cost is F1 and one load of a line nobody writes: no system call.
+// After waking, the sleeper clears its bit (W5).
 #pragma once
 
 #include <algorithm>
@@ -38,15 +39,24 @@ inline void cpu_relax() noexcept {
 
 // Called by a publisher after its publishing store. Wakes up to `count` sleepers, if any sleep.
 inline void notify(layout::WaitEvent& event, layout::Counters& counters, int count) noexcept {
-    // [F1] pairs with [F2] in wait_until: orders the caller's publishing store before the load below.
+    // [F1] pairs with [F2] in wait_until: orders the caller's publishing store before the loads below.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    // Relaxed: [F1] gives the ordering; a stale non-zero only costs a needless wake.
-    if (event.waiters.load(std::memory_order_relaxed) == 0) return;
+    // Relaxed: [F1] gives the ordering; a stale non-zero only costs a needless wake. [P2]
+    if ((event.sleepers.load(std::memory_order_relaxed) | event.helper_sleepers.load(std::memory_order_relaxed)) == 0) return;
     // [N1] release, pairs with [W2]: a sleeper that reads the new value also sees the publication.
     event.sequence.fetch_add(1, std::memory_order_release);
     futex_wake(event.sequence.address(), count);
     counters.wakes.add_by_owner(1);
 }
+
+// Where a waiter marks itself asleep: its bit in one of the event's sleeper masks.
+struct SleeperBit {
+    SharedAtomic<std::uint64_t> layout::WaitEvent::*mask;
+    std::uint64_t bit;
+};
+
+inline SleeperBit endpoint_sleeper(std::uint32_t index) noexcept { return {&layout::WaitEvent::sleepers, std::uint64_t{1} << index}; }
+inline SleeperBit helper_sleeper(std::uint32_t index) noexcept { return {&layout::WaitEvent::helper_sleepers, std::uint64_t{1} << index}; }
 
 // The default probe of a wait: nothing outside the ring can end it.
 struct NoProbe {
@@ -57,7 +67,7 @@ struct NoProbe {
 // says. `probe` is called about every tuning.probe_interval while waiting; a status other than ok
 // ends the wait with that status (a pipe uses it to notice a dead peer).
 template <class Attempt, class Probe = NoProbe>
-Status wait_until(layout::WaitEvent& event, layout::Counters& counters, WaitStrategy strategy,
+Status wait_until(layout::WaitEvent& event, SleeperBit me, layout::Counters& counters, WaitStrategy strategy,
                   const WaitTuning& tuning, Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
     constexpr bool kProbes = !std::is_same_v<std::decay_t<Probe>, NoProbe>;
     Status status = attempt();
@@ -94,8 +104,9 @@ Status wait_until(layout::WaitEvent& event, layout::Counters& counters, WaitStra
             if (const Status verdict = probe(); verdict != Status::ok) return verdict;
             wake_by = std::min(deadline, now + tuning.probe_interval);
         }
+        auto& sleepers = event.*me.mask;
         // [W1] relaxed: [F2] orders it before the re-check.
-        event.waiters.fetch_add(1, std::memory_order_relaxed);
+        sleepers.fetch_or(me.bit, std::memory_order_relaxed);
         // [F2] pairs with [F1] in notify.
         std::atomic_thread_fence(std::memory_order_seq_cst);
         // [W2] acquire, pairs with [N1].
@@ -106,8 +117,8 @@ Status wait_until(layout::WaitEvent& event, layout::Counters& counters, WaitStra
             futex_wait(event.sequence.address(), observed, wake_by);  // [W4]
             status = attempt();
         }
-        // Relaxed: the count is a hint to publishers; one that still sees us makes a needless wake.
-        event.waiters.fetch_sub(1, std::memory_order_relaxed);
+        // [W5] relaxed: the mask is a hint to publishers; one that still sees us makes a needless wake.
+        sleepers.fetch_and(~me.bit, std::memory_order_relaxed);
         if (status != Status::again) return status;
     }
 }
