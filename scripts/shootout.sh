@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the optimised tree and runs the shoot-out (shmring against kernel IPC) in its quick form:
+# the table goes to stdout; JSON, CSV and PNG plots go to results/. Extra arguments are passed on
+# to shmring-bench (for example --cpu-dma-latency, or --full for the long run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev \
+    libbenchmark-dev libtbb-dev nlohmann-json3-dev libcli11-dev gnuplot-nox
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target shmring_bench >&2
+mkdir -p results
+mode=--quick
+for argument in "$@"; do
+    if [ "$argument" = --full ]; then mode=; fi
+done
+arguments=()
+for argument in "$@"; do
+    if [ "$argument" != --full ]; then arguments+=("$argument"); fi
+done
+exec build/release/bench/shmring-bench $mode --json results/shootout.json --csv results/shootout.csv \
+    --plot results "${arguments[@]+"${arguments[@]}"}"
