@@ -1,0 +1,52 @@
+#include "harness/transport.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include "harness/watchdog.hpp"
+
+namespace shmring::bench {
+
+const char* to_string(Mode mode) noexcept {
+    switch (mode) {
+        case Mode::spin: return "spin";
+        case Mode::adaptive: return "adaptive";
+        case Mode::block: return "block";
+    }
+    return "?";
+}
+
+const char* to_string(Pattern pattern) noexcept {
+    switch (pattern) {
+        case Pattern::latency: return "latency";
+        case Pattern::throughput: return "throughput";
+        case Pattern::bulk: return "bulk";
+        case Pattern::paced: return "paced";
+    }
+    return "?";
+}
+
+bool Endpoint::fail(std::string why) {
+    error_ = std::move(why);
+    return false;
+}
+
+bool Endpoint::fail_errno(const char* call) {
+    const int saved = errno;
+    if (saved == EINTR && watchdog_expired()) return fail(std::string(call) + ": timed out");
+    return fail(std::string(call) + ": " + std::strerror(saved));
+}
+
+bool Endpoint::fail_status(const char* call, Status status) {
+    return fail(std::string(call) + ": " + describe(status));
+}
+
+void Registry::add(TransportSpec spec) { specs_.push_back(std::move(spec)); }
+
+const TransportSpec* Registry::find(std::string_view name) const noexcept {
+    for (const auto& spec : specs_)
+        if (spec.name == name) return &spec;
+    return nullptr;
+}
+
+}  // namespace shmring::bench
