@@ -14,6 +14,8 @@
 // a value older than N1 (had it read N1's value, the acquire would make P1 visible to W3), so
 // FUTEX_WAIT either finds the word changed and returns at once, or is asleep before N2 and is woken.
 // When nobody sleeps, the publisher's cost is F1 and one load of a line nobody writes: no system call.
+// (ThreadSanitizer does not model standalone fences, so the TSan build checks the data hand-offs,
+// which are release/acquire pairs, and the model in verify/ checks this handshake.)
 // After waking, the sleeper clears its bit (W5).
 #pragma once
 
