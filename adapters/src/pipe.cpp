@@ -135,6 +135,10 @@ IoResult Pipe::Impl::write(std::span<const std::byte> data, Blocking blocking, D
         Claim claim{Status::again, {}};
         const auto attempt = [&] {
             claim = producer->try_claim_up_to(std::min(data.size() - written, chunk_));
+            // A reader that closes gives its role back, then wakes us. The wait loop probes the
+            // peer only before it re-arms, so a wake-up landing between probe and sleep would be
+            // noticed a probe interval late: look at the role word (one load) on every failed try.
+            if (claim.status == Status::again && peer_has_left(ring(), PipeRole::writer, false)) return Status::peer_gone;
             return claim.status;
         };
         Status status = attempt();
@@ -206,7 +210,12 @@ IoResult Pipe::Impl::read(std::span<std::byte> buffer, Blocking blocking, Deadli
         deadline,
         [&] {
             copied = drain(buffer, status);
-            return copied > 0 ? Status::ok : (status != Status::ok ? status : Status::again);
+            if (copied > 0 || status != Status::ok) return copied > 0 ? Status::ok : status;
+            // As in write: a writer that closes wakes us after giving its role back, so every empty
+            // try looks at the role word, and then once more at the ring.
+            if (!peer_has_left(ring(), PipeRole::reader, false)) return Status::again;
+            copied = drain(buffer, status);
+            return Status::peer_gone;
         },
         [&] { return drained_after_peer_left(true) ? Status::peer_gone : Status::ok; });
     if (waited == Status::peer_gone) return {copied > 0 ? Status::ok : status, copied};  // data, or end of file
