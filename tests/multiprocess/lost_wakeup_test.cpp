@@ -4,6 +4,7 @@
 // CTest's TIMEOUT backs it up.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "shmring/layout.hpp"
@@ -21,6 +22,10 @@ struct Topology {
     std::uint32_t producers;
     std::uint32_t consumers;
 };
+
+void PrintTo(const Topology& topology, std::ostream* out) {
+    *out << topology.slots << " slots, " << topology.producers << " producers, " << topology.consumers << " consumers";
+}
 
 std::string topology_name(const ::testing::TestParamInfo<Topology>& info) {
     return "slots" + std::to_string(info.param.slots) + "_" + std::to_string(info.param.producers) + "x" +

@@ -13,7 +13,7 @@ constexpr auto kSnapshot = std::memory_order_relaxed;
 
 std::string describe_event(const char* name, const layout::WaitEvent& event) {
     return std::string(name) + " event: sequence " + std::to_string(event.sequence.load(kSnapshot)) + ", " +
-           std::to_string(event.waiters.load(kSnapshot)) + " waiting\n";
+           std::to_string(layout::sleeper_count(event)) + " asleep\n";
 }
 
 const char* role_name(std::uint32_t role) {

@@ -1,0 +1,300 @@
+// The non-blocking data path makes no system call and no allocation.
+//
+// A forked child attaches a producer and a consumer, runs every operation for a while to warm up,
+// and enters seccomp strict mode, in which any system call but read, write, exit and sigreturn
+// kills it with SIGKILL. It then runs the try_* ladder many times over, checking every message,
+// and counts the allocations it made meanwhile. It reports with write() and ends with the raw exit
+// system call: glibc's _exit calls exit_group, which strict mode forbids. No other endpoint is
+// attached, so no operation ever finds a sleeper to wake. A bare fork, not an exec: the child runs
+// a function of this test, and it is single-threaded, as strict mode limits only the calling thread.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstring>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/message_stream.hpp"
+#include "harness/process_group.hpp"
+#include "shmring/mpmc_ring.hpp"
+#include "shmring/spsc_ring.hpp"
+#include "support/test_ring.hpp"
+#include "syscall_free/allocation_counter.hpp"
+
+namespace shmring::multiprocess {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kWarmUpRounds = 1'000;
+constexpr std::uint64_t kRounds = 100'000;
+constexpr std::uint64_t kSeed = 0x5EED0003;
+constexpr std::size_t kMaxBody = 40;
+constexpr std::uint64_t kSpscCapacity = 4096;
+constexpr std::uint64_t kMpmcSlots = 8;
+constexpr std::uint32_t kSlotSize = 48;
+constexpr std::size_t kSequenceSize = sizeof(std::uint64_t);
+// Every this many rounds the ring is filled until it refuses, then drained: the "full" path.
+constexpr std::uint64_t kFillEvery = 64;
+
+// The child's tally. In strict mode it can neither allocate nor format, so a failure is kept as a
+// string literal and a round number until the report.
+class Tally {
+public:
+    void check(bool ok, const char* what, std::uint64_t round) noexcept {
+        ++operations_;
+        if (ok || failures_++ != 0) return;
+        first_failure_ = what;
+        first_failure_round_ = round;
+    }
+    std::uint64_t failures() const noexcept { return failures_; }
+    void report(Report& report) const noexcept {
+        report.put("operations", operations_);
+        report.put("failures", failures_);
+        if (failures_ == 0) return;
+        report.put("first_failure", first_failure_);
+        report.put("first_failure_round", first_failure_round_);
+    }
+
+private:
+    std::uint64_t operations_ = 0;
+    std::uint64_t failures_ = 0;
+    const char* first_failure_ = "";
+    std::uint64_t first_failure_round_ = 0;
+};
+
+struct SpscEnds {
+    SpscProducer producer;
+    SpscConsumer consumer;
+};
+
+struct MpmcEnds {
+    MpmcProducer producer;
+    MpmcConsumer consumer;
+};
+
+Result<SpscEnds> attach_spsc(std::string_view name) {
+    auto producer = SpscProducer::attach(name);
+    if (!producer) return producer.error();
+    auto consumer = SpscConsumer::attach(name);
+    if (!consumer) return consumer.error();
+    return SpscEnds{std::move(*producer), std::move(*consumer)};
+}
+
+Result<MpmcEnds> attach_mpmc(std::string_view name) {
+    auto producer = MpmcProducer::attach(name);
+    if (!producer) return producer.error();
+    auto consumer = MpmcConsumer::attach(name);
+    if (!consumer) return consumer.error();
+    return MpmcEnds{std::move(*producer), std::move(*consumer)};
+}
+
+std::uint32_t type_of(std::uint64_t sequence) noexcept { return static_cast<std::uint32_t>(sequence % layout::kRecordTypePadding); }
+
+// Every non-blocking SPSC operation: try_send, try_receive, try_claim, commit(later), publish,
+// try_peek, release(later), and the refusals of an empty and of a full ring.
+void spsc_round(SpscEnds& ends, std::uint64_t round, Tally& tally) noexcept {
+    const MessageStream stream(kSeed, 0, kMaxBody);
+    const auto received_intact = [&](const Record& record, std::uint64_t sequence) {
+        return record.status == Status::ok && record.type == type_of(sequence) && stream.matches(sequence, record.data);
+    };
+    std::byte message[kMaxBody];
+    std::byte buffer[kMaxBody];
+    const std::uint64_t copied = 3 * round;
+    const std::span<std::byte> out(message, stream.size_of(copied));
+    stream.fill(copied, out);
+    const auto receive = [&] {
+        Record record{Status::again, 0, {}};
+        std::size_t length = 0;
+        record.status = ends.consumer.try_receive(buffer, length, &record.type);
+        record.data = std::span(buffer, length);
+        return record;
+    };
+
+    tally.check(ends.producer.try_send(out, type_of(copied)) == Status::ok, "try_send", round);
+    tally.check(received_intact(receive(), copied), "try_receive", round);
+
+    for (const std::uint64_t sequence : {copied + 1, copied + 2}) {
+        const Claim claim = ends.producer.try_claim(stream.size_of(sequence));
+        tally.check(claim.status == Status::ok, "try_claim", round);
+        if (claim.status != Status::ok) return;
+        stream.fill(sequence, claim.data);
+        ends.producer.commit(type_of(sequence), Publish::later);
+    }
+    tally.check(ends.consumer.try_peek().status == Status::again, "try_peek saw records before publish()", round);
+    ends.producer.publish();
+    for (const std::uint64_t sequence : {copied + 1, copied + 2}) {
+        const Record record = ends.consumer.try_peek();
+        tally.check(received_intact(record, sequence), "try_peek", round);
+        if (record.status == Status::ok) ends.consumer.release(Publish::later);
+    }
+    ends.consumer.publish();
+    tally.check(ends.consumer.try_peek().status == Status::again, "try_peek of an empty ring", round);
+
+    if (round % kFillEvery != 0) return;
+    std::uint64_t held = 0;
+    while (held <= kSpscCapacity && ends.producer.try_send(out, type_of(copied)) == Status::ok) ++held;
+    tally.check(held > 0 && held <= kSpscCapacity, "try_send until the ring is full", round);
+    for (std::uint64_t i = 0; i < held; ++i) tally.check(received_intact(receive(), copied), "try_receive of a full ring", round);
+}
+
+// Every non-blocking MPMC operation: try_send, try_receive, try_loan, publish, try_take, release,
+// and the refusals of an empty and of a full ring. A message is its sequence number and a body.
+void mpmc_round(MpmcEnds& ends, std::uint64_t round, Tally& tally) noexcept {
+    const MessageStream stream(kSeed, 1, kMaxBody);
+    const auto write_message = [&](std::uint64_t sequence, std::span<std::byte> out) {
+        std::memcpy(out.data(), &sequence, kSequenceSize);
+        stream.fill(sequence, out.subspan(kSequenceSize, stream.size_of(sequence)));
+        return kSequenceSize + stream.size_of(sequence);
+    };
+    const auto intact = [&](std::span<const std::byte> data, std::uint64_t sequence) {
+        return data.size() >= kSequenceSize && std::memcmp(data.data(), &sequence, kSequenceSize) == 0 &&
+               stream.matches(sequence, data.subspan(kSequenceSize));
+    };
+    std::byte message[kSlotSize];
+    std::byte buffer[kSlotSize];
+    const auto receive_intact = [&](std::uint64_t sequence) {
+        std::size_t length = 0;
+        return ends.consumer.try_receive(buffer, length) == Status::ok && intact(std::span(buffer, length), sequence);
+    };
+    const std::uint64_t copied = 2 * round;
+    const std::size_t copied_length = write_message(copied, message);
+
+    tally.check(ends.producer.try_send(std::span(message, copied_length)) == Status::ok, "try_send", round);
+    tally.check(receive_intact(copied), "try_receive", round);
+
+    const std::uint64_t loaned = copied + 1;
+    const SlotLoan loan = ends.producer.try_loan();
+    tally.check(loan.status == Status::ok, "try_loan", round);
+    if (loan.status != Status::ok) return;
+    ends.producer.publish(write_message(loaned, loan.data));
+    const Message taken = ends.consumer.try_take();
+    tally.check(taken.status == Status::ok && intact(taken.data, loaned), "try_take", round);
+    if (taken.status == Status::ok) ends.consumer.release();
+    tally.check(ends.consumer.try_take().status == Status::again, "try_take of an empty ring", round);
+
+    if (round % kFillEvery != 0) return;
+    std::uint64_t held = 0;
+    while (held <= kMpmcSlots && ends.producer.try_send(std::span(message, copied_length)) == Status::ok) ++held;
+    tally.check(held == kMpmcSlots, "try_send until the ring is full", round);
+    for (std::uint64_t i = 0; i < held; ++i) tally.check(receive_intact(copied), "try_receive of a full ring", round);
+}
+
+// Leaves without exit_group, which strict mode forbids; destructors and atexit work do not run.
+[[noreturn]] void exit_thread(int status) noexcept {
+    ::syscall(SYS_exit, status);
+    __builtin_unreachable();
+}
+
+// The child: warm up, enter strict mode, run the rounds, report, exit.
+template <class Ends>
+int run_in_strict_mode(Report& report, Result<Ends> ends, void (*round)(Ends&, std::uint64_t, Tally&)) {
+    if (!ends) return report.fail(ends.error().message());
+    Tally warm_up;
+    for (std::uint64_t r = 0; r < kWarmUpRounds; ++r) round(*ends, r, warm_up);
+    if (warm_up.failures() != 0) {
+        warm_up.report(report);
+        return report.fail("the warm-up failed, before strict mode");
+    }
+    const std::uint64_t allocations_before = allocations_by_this_thread();
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) != 0)
+        return report.fail(std::string("prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT): ") + std::strerror(errno));
+    Tally tally;
+    for (std::uint64_t r = kWarmUpRounds; r < kWarmUpRounds + kRounds; ++r) round(*ends, r, tally);
+    report.put("allocations", allocations_by_this_thread() - allocations_before);
+    tally.report(report);
+    exit_thread(0);
+}
+
+// The parent's verdict on a child that ran run_in_strict_mode.
+void expect_no_system_call_and_no_allocation(ProcessGroup& group, ProcessGroup::Child child, std::uint64_t checks_per_round) {
+    ASSERT_TRUE(group.wait_for_all()) << "a child killed by signal 9 made a system call in strict mode\n" << group.describe();
+    const ChildRecord& record = group.child(child);
+    EXPECT_EQ(record.number("failures"), 0U) << group.describe();
+    EXPECT_GE(record.number("operations").value_or(0), checks_per_round * kRounds) << group.describe();
+    EXPECT_EQ(record.number("allocations"), 0U) << group.describe();
+}
+
+TEST(SyscallFreeDataPath, shouldMakeNoSystemCallAndNoAllocationInNonBlockingSpscOperations) {
+    const testing::RingName name("mp.strict.spsc");
+    ASSERT_TRUE(create_spsc_ring(name, kSpscCapacity));
+    ProcessGroup group(deadline_after(30s));
+    const auto child = group.start_forked("spsc data path in strict mode", [&](Report& report) {
+        return run_in_strict_mode(report, attach_spsc(name), &spsc_round);
+    });
+    expect_no_system_call_and_no_allocation(group, child, 8);
+}
+
+TEST(SyscallFreeDataPath, shouldMakeNoSystemCallAndNoAllocationInNonBlockingMpmcOperations) {
+    const testing::RingName name("mp.strict.mpmc");
+    ASSERT_TRUE(create_mpmc_ring(name, kMpmcSlots, kSlotSize));
+    ProcessGroup group(deadline_after(30s));
+    const auto child = group.start_forked("mpmc data path in strict mode", [&](Report& report) {
+        return run_in_strict_mode(report, attach_mpmc(name), &mpmc_round);
+    });
+    expect_no_system_call_and_no_allocation(group, child, 5);
+}
+
+// True once the ring's consumer has parked: from then on it sleeps until a send wakes it.
+bool consumer_has_parked(const RingSegment& ring) noexcept {
+    for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+        const auto& entry = ring.endpoint(i);
+        // Relaxed: polled until true; the sleeper marks itself asleep before it counts the sleep.
+        if (entry.role.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(layout::EndpointRole::consumer) &&
+            entry.counters.sleeps.load(std::memory_order_relaxed) > 0)
+            return true;
+    }
+    return false;
+}
+
+// The tests above pass only if strict mode really kills a child that makes a system call on the
+// data path. The one a send can make is the futex wake of a sleeping consumer: provide one.
+TEST(SyscallFreeHarness, shouldSeeAChildKilledWhenItsSendMustWakeASleepingConsumer) {
+    const testing::RingName name("mp.strict.sleeper");
+    ASSERT_TRUE(create_spsc_ring(name, kSpscCapacity));
+    ProcessGroup group(deadline_after(30s));
+    group.start_forked("consumer parked on an empty ring", [&](Report& report) {
+        AttachOptions options;
+        options.wait = WaitStrategy::block;
+        auto consumer = SpscConsumer::attach(name, options);
+        if (!consumer) return report.fail(consumer.error().message());
+        std::byte buffer[8];
+        std::size_t length = 0;
+        // The send may bump the futex word before this process is inside FUTEX_WAIT, which then
+        // returns at once with the message: the wake-up is not lost, and the sender still calls
+        // FUTEX_WAKE, since it saw a sleeper.
+        report.put("received", describe(consumer->receive(buffer, length)));
+        return 0;
+    });
+    const auto sender = group.start_forked("send to a sleeper in strict mode", [&](Report& report) {
+        auto producer = SpscProducer::attach(name);
+        if (!producer) return report.fail(producer.error().message());
+        const Deadline give_up = deadline_after(20s);
+        while (!consumer_has_parked(producer->ring()))
+            if (Clock::now() > give_up) return report.fail("the consumer never parked");
+        if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) != 0) return report.fail("prctl(PR_SET_SECCOMP) failed");
+        const std::byte message[8]{};
+        report.put("survived_send_with_status", static_cast<std::uint64_t>(producer->try_send(message)));
+        exit_thread(0);
+    });
+    EXPECT_FALSE(group.wait_for_all());
+    const int status = group.child(sender).wait_status;
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !group.child(sender).killed_by_group) << group.describe();
+}
+
+TEST(SyscallFreeHarness, shouldCountAllocationsMadeByOperatorNewAndMalloc) {
+    const std::uint64_t before = allocations_by_this_thread();
+    // Volatile: the compiler may otherwise drop an allocation whose memory is never used.
+    std::uint64_t* volatile object = new std::uint64_t(1);
+    void* volatile block = std::malloc(64);
+    const std::uint64_t counted = allocations_by_this_thread() - before;
+    std::free(block);
+    delete object;
+    EXPECT_EQ(counted, 2U);
+}
+
+}  // namespace
+}  // namespace shmring::multiprocess
