@@ -39,9 +39,9 @@ TEST_P(LostWakeUpMpmc, shouldWakeEveryParkedProducerAndConsumerUntilEveryMessage
     exchange.slots = GetParam().slots;
     exchange.producers = GetParam().producers;
     exchange.consumers = GetParam().consumers;
-    exchange.messages_per_producer = 40'000 / GetParam().producers;
+    exchange.messages_per_producer = 400'000 / GetParam().producers;
     exchange.wait = WaitStrategy::block;
-    exchange.time_limit = 30s;
+    exchange.time_limit = 60s;
     EXPECT_TRUE(exchange_across_processes(exchange));
 }
 
@@ -53,12 +53,12 @@ INSTANTIATE_TEST_SUITE_P(SmallRings, LostWakeUpMpmc,
 SpscExchange minimum_ring(Transfer transfer) {
     SpscExchange exchange;
     exchange.capacity = layout::kMinSpscCapacity;
-    exchange.messages = 100'000;
+    exchange.messages = 500'000;
     exchange.max_payload = layout::spsc_max_message(layout::kMinSpscCapacity);
     exchange.wait = WaitStrategy::block;
     exchange.transfer = transfer;
     exchange.batch = 2;
-    exchange.time_limit = 30s;
+    exchange.time_limit = 60s;
     return exchange;
 }
 

@@ -19,7 +19,7 @@ MpmcExchange busy_ring(std::uint32_t producers, std::uint32_t consumers, std::ui
 }
 
 TEST(MpmcAcrossProcesses, shouldDeliverEveryMessageOnceAndInOrderBetweenTwoProducersAndTwoConsumers) {
-    EXPECT_TRUE(exchange_across_processes(busy_ring(2, 2, 1'000'000)));
+    EXPECT_TRUE(exchange_across_processes(busy_ring(2, 2, 2'000'000)));
 }
 
 TEST(MpmcAcrossProcesses, shouldDeliverEveryMessageOnceAndInOrderBetweenFourProducersAndFourConsumers) {
