@@ -57,11 +57,15 @@ Job make_job(const TransportSpec& spec, Mode mode, Pattern pattern, std::size_t 
 
 }  // namespace
 
+std::string Job::label() const {
+    return transport->name + " " + to_string(mode) + " " + to_string(pattern) + " " + std::to_string(size) + " B";
+}
+
 ProfileSettings settings_for(Profile profile) noexcept {
     switch (profile) {
         case Profile::smoke: return {1, 50, 400, 1 * kMiB, 4 * kMiB, 20, 20 * kSecond};
         case Profile::quick: return {3, 2'000, 50'000, 8 * kMiB, 64 * kMiB, 300, 60 * kSecond};
-        case Profile::full: return {5, 20'000, 1'000'000, 256 * kMiB, 1024 * kMiB, 3'000, 300 * kSecond};
+        case Profile::full: return {5, 20'000, 500'000, 256 * kMiB, 1024 * kMiB, 3'000, 300 * kSecond};
     }
     return {};
 }

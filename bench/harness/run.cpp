@@ -56,7 +56,7 @@ bool read_note(int fd, ChildNote& note) {
     for (;;) {
         const ssize_t n = ::read(fd, &note, sizeof note);
         if (n == static_cast<ssize_t>(sizeof note)) return true;
-        if (n < 0 && errno == EINTR && !watchdog_expired()) continue;
+        if (n < 0 && retry_interrupted()) continue;
         return false;
     }
 }
@@ -107,11 +107,9 @@ RunResult combine(const Job& job, const RoleOutcome& parent, const ChildNote& ch
 
 std::uint64_t g_runs = 0;
 
-}  // namespace
+constexpr std::int64_t kParentGraceNs = 2'000'000'000;
 
-std::string Job::label() const {
-    return transport->name + " " + to_string(mode) + " " + to_string(pattern) + " " + std::to_string(size) + " B";
-}
+}  // namespace
 
 Placement choose_placement() {
     cpu_set_t set;
@@ -164,7 +162,9 @@ RunResult run_job(const Job& job, const Placement& placement) {
     }
     ::close(fds[1]);
     pin(placement.parent_cpu);
-    arm_watchdog(deadline);
+    // The parent gives up a little after the child, so that a child stuck on a lost message
+    // reports its own timeout rather than being cut off mid-sentence.
+    arm_watchdog(deadline + kParentGraceNs);
 
     RoleOutcome parent;
     ChildNote note{};

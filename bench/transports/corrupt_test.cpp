@@ -31,6 +31,7 @@ void register_corrupt_test(Registry& registry) {
                   .modes = {Mode::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
                   .test_only = true,
                   .create = make_channel<SocketPairChannel<SOCK_STREAM, CorruptingEndpoint>>});
 }

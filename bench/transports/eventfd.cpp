@@ -123,6 +123,8 @@ void register_eventfd(Registry& registry) {
                   .modes = {Mode::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<EventfdChannel>});
 }
 

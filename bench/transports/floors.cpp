@@ -157,12 +157,15 @@ void register_floors(Registry& registry) {
                   .patterns = {Pattern::latency},
                   .max_message = kLine,
                   .limit_reason = "above one 64-byte cache line",
+                  .test_only = false,
                   .create = make_channel<LineChannel>});
     registry.add({.name = "futex-floor",
                   .description = "raw floor: ping-pong through a process-shared futex",
                   .modes = {Mode::block},
                   .patterns = {Pattern::latency},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<FutexChannel>});
 }
 

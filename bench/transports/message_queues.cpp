@@ -177,6 +177,7 @@ void register_message_queues(Registry& registry) {
                   .patterns = {Pattern::latency, Pattern::throughput},
                   .max_message = static_cast<std::size_t>(posix_max),
                   .limit_reason = "above /proc/sys/fs/mqueue/msgsize_max (" + std::to_string(posix_max) + ")",
+                  .test_only = false,
                   .create = make_channel<PosixMqChannel>});
     // A message must fit both the per-message cap and the queue's byte capacity.
     const long sysv_max = std::min(read_sysctl("/proc/sys/kernel/msgmax", 8192), read_sysctl("/proc/sys/kernel/msgmnb", 16384));
@@ -186,6 +187,7 @@ void register_message_queues(Registry& registry) {
                   .patterns = {Pattern::latency, Pattern::throughput},
                   .max_message = static_cast<std::size_t>(sysv_max),
                   .limit_reason = "above /proc/sys/kernel/msgmax or msgmnb (" + std::to_string(sysv_max) + ")",
+                  .test_only = false,
                   .create = make_channel<SysvMqChannel>});
 }
 

@@ -99,6 +99,8 @@ void register_naive_ring(Registry& registry) {
                   .modes = {Mode::spin},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<NaiveChannel>});
 }
 

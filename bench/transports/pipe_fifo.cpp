@@ -107,12 +107,16 @@ void register_pipe_fifo(Registry& registry) {
                   .modes = {Mode::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk, Pattern::paced},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<PipeChannel>});
     registry.add({.name = "fifo",
                   .description = "named FIFO (mkfifo), one per direction",
                   .modes = {Mode::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<FifoChannel>});
 }
 

@@ -28,7 +28,7 @@ public:
     }
 
     Result<std::unique_ptr<Endpoint>> open(Side side) override {
-        const AttachOptions options{.wait = wait_strategy(config_.mode)};
+        const AttachOptions options = attach_options(config_.mode);
         auto producer = MpmcProducer::attach(rings_.outgoing(side), options);
         if (!producer) return producer.error();
         auto consumer = MpmcConsumer::attach(rings_.incoming(side), options);
@@ -50,6 +50,8 @@ void register_shmring_mpmc(Registry& registry) {
                   .modes = {Mode::spin, Mode::adaptive, Mode::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::paced},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<MpmcChannel>});
 }
 

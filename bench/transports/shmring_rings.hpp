@@ -7,6 +7,7 @@
 
 #include "harness/transport.hpp"
 #include "shmring/segment.hpp"
+#include "shmring/spsc_ring.hpp"
 #include "shmring/wait.hpp"
 
 namespace shmring::bench {
@@ -18,6 +19,12 @@ inline WaitStrategy wait_strategy(Mode mode) noexcept {
         case Mode::block: return WaitStrategy::block;
     }
     return WaitStrategy::block;
+}
+
+inline AttachOptions attach_options(Mode mode) noexcept {
+    AttachOptions options;
+    options.wait = wait_strategy(mode);
+    return options;
 }
 
 // CLOCK_MONOTONIC nanoseconds as the core's deadline (steady_clock is CLOCK_MONOTONIC).

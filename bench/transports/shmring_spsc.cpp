@@ -89,7 +89,7 @@ public:
     }
 
     Result<std::unique_ptr<Endpoint>> open(Side side) override {
-        const AttachOptions options{.wait = wait_strategy(config_.mode)};
+        const AttachOptions options = attach_options(config_.mode);
         auto producer = SpscProducer::attach(rings_.outgoing(side), options);
         if (!producer) return producer.error();
         auto consumer = SpscConsumer::attach(rings_.incoming(side), options);
@@ -116,12 +116,16 @@ void register_shmring_spsc(Registry& registry) {
                   .modes = kAllModes,
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk, Pattern::paced},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<SpscChannel<false>>});
     registry.add({.name = "shmring-spsc-zc",
                   .description = "shmring SPSC ring, zero copy (claim/commit, peek/release) with Publish::later batches",
                   .modes = kAllModes,
-                  .patterns = {Pattern::throughput, Pattern::bulk},
+                  .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<SpscChannel<true>>});
 }
 

@@ -81,18 +81,24 @@ void register_sockets(Registry& registry) {
                   .modes = {Mode::block},
                   .patterns = kStreamPatterns,
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<SocketPairChannel<SOCK_STREAM>>});
     registry.add({.name = "unix-dgram",
                   .description = "AF_UNIX SOCK_DGRAM socketpair, one datagram per message",
                   .modes = {Mode::block},
                   .patterns = {Pattern::latency, Pattern::throughput},
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<SocketPairChannel<SOCK_DGRAM>>});
     registry.add({.name = "tcp",
                   .description = "TCP over 127.0.0.1 with TCP_NODELAY",
                   .modes = {Mode::block},
                   .patterns = kStreamPatterns,
                   .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
                   .create = make_channel<TcpChannel>});
 }
 
