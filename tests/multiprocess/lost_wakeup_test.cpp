@@ -8,7 +8,6 @@
 #include <string>
 
 #include "shmring/layout.hpp"
-
 #include "workloads/mpmc_exchange.hpp"
 #include "workloads/spsc_exchange.hpp"
 

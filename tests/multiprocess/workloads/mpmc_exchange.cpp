@@ -9,9 +9,9 @@
 #include "harness/process_group.hpp"
 #include "harness/ring_snapshot.hpp"
 #include "harness/role.hpp"
-#include "workloads/parking.hpp"
 #include "shmring/mpmc_ring.hpp"
 #include "support/test_ring.hpp"
+#include "workloads/parking.hpp"
 #include "workloads/transfer.hpp"
 
 namespace shmring::multiprocess {
@@ -49,19 +49,13 @@ struct CommonSettings {
                 args.number("seed"), args.wait_strategy("wait"), parse_transfer(args)};
     }
 
-    AttachOptions attach_options() const {
-        AttachOptions options;
-        options.wait = wait;
-        return options;
-    }
-
     MessageStream stream(std::uint32_t producer) const { return MessageStream(seed, producer, kMaxBody); }
 };
 
 int run_producer(const RoleArgs& args, Report& report) {
     const CommonSettings settings = CommonSettings::from_args(args);
     const auto id = static_cast<std::uint32_t>(args.number("producer"));
-    auto producer = MpmcProducer::attach(settings.ring, settings.attach_options());
+    auto producer = MpmcProducer::attach(settings.ring, attach_options(settings.wait));
     if (!producer) return report.fail(producer.error().message());
     const MessageStream stream = settings.stream(id);
     std::byte buffer[kSlotSize];
@@ -91,7 +85,7 @@ int run_consumer(const RoleArgs& args, Report& report) {
     const CommonSettings settings = CommonSettings::from_args(args);
     const auto index = static_cast<std::uint32_t>(args.number("consumer"));
     auto log = DeliveryLog::attach(kFirstPassedFd, static_cast<std::uint32_t>(args.number("consumers")), args.number("log_capacity"));
-    auto consumer = MpmcConsumer::attach(settings.ring, settings.attach_options());
+    auto consumer = MpmcConsumer::attach(settings.ring, attach_options(settings.wait));
     if (!consumer) return report.fail(consumer.error().message());
     std::vector<MessageStream> streams;
     for (std::uint32_t p = 0; p < settings.producers; ++p) streams.push_back(settings.stream(p));
@@ -203,9 +197,7 @@ const RoleRegistration consumer_role("mpmc-consumer", &run_consumer);
         producers.push_back(group.start_role("mpmc-producer", args_for("producer", p)));
     if (!group.wait_for(producers)) return ::testing::AssertionFailure() << group.describe() << describe_ring(name);
 
-    AttachOptions options;
-    options.wait = exchange.wait;
-    auto stopper = MpmcProducer::attach(name, options);
+    auto stopper = MpmcProducer::attach(name, attach_options(exchange.wait));
     if (!stopper) return ::testing::AssertionFailure() << "attaching to send the stop messages: " << stopper.error().message();
     const Tag stop{kStopProducer, 0};
     for (std::uint32_t c = 0; c < exchange.consumers; ++c)

@@ -7,9 +7,9 @@
 #include "harness/process_group.hpp"
 #include "harness/ring_snapshot.hpp"
 #include "harness/role.hpp"
-#include "workloads/parking.hpp"
 #include "shmring/spsc_ring.hpp"
 #include "support/test_ring.hpp"
+#include "workloads/parking.hpp"
 
 namespace shmring::multiprocess {
 
@@ -44,12 +44,6 @@ struct SpscRoleSettings {
         if (settings.exchange.batch == 0) throw BadArgument("batch must be at least 1");
         return settings;
     }
-
-    AttachOptions attach_options() const {
-        AttachOptions options;
-        options.wait = exchange.wait;
-        return options;
-    }
 };
 
 std::string at_message(std::uint64_t sequence) { return "message " + std::to_string(sequence) + ": "; }
@@ -57,7 +51,7 @@ std::string at_message(std::uint64_t sequence) { return "message " + std::to_str
 int run_producer(const RoleArgs& args, Report& report) {
     const SpscRoleSettings settings = SpscRoleSettings::from_args(args);
     const SpscExchange& x = settings.exchange;
-    auto producer = SpscProducer::attach(settings.ring, settings.attach_options());
+    auto producer = SpscProducer::attach(settings.ring, attach_options(x.wait));
     if (!producer) return report.fail(producer.error().message());
     const MessageStream stream(x.seed, 0, x.max_payload);
     Digest digest;
@@ -98,7 +92,7 @@ int run_producer(const RoleArgs& args, Report& report) {
 int run_consumer(const RoleArgs& args, Report& report) {
     const SpscRoleSettings settings = SpscRoleSettings::from_args(args);
     const SpscExchange& x = settings.exchange;
-    auto consumer = SpscConsumer::attach(settings.ring, settings.attach_options());
+    auto consumer = SpscConsumer::attach(settings.ring, attach_options(x.wait));
     if (!consumer) return report.fail(consumer.error().message());
     const MessageStream stream(x.seed, 0, x.max_payload);
     Digest digest;

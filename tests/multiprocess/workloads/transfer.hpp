@@ -1,9 +1,10 @@
-// Which rung of the API ladder an endpoint moves its messages with.
+// How an endpoint of a workload moves its messages: the rung of the API ladder, and how it waits.
 #pragma once
 
 #include <string>
 
 #include "harness/role.hpp"
+#include "shmring/spsc_ring.hpp"
 
 namespace shmring::multiprocess {
 
@@ -19,6 +20,12 @@ inline Transfer parse_transfer(const RoleArgs& args) {
     if (value == transfer_name(Transfer::copy)) return Transfer::copy;
     if (value == transfer_name(Transfer::zero_copy)) return Transfer::zero_copy;
     throw BadArgument("argument 'transfer' is not a transfer: '" + value + "'");
+}
+
+inline AttachOptions attach_options(WaitStrategy wait) {
+    AttachOptions options;
+    options.wait = wait;
+    return options;
 }
 
 }  // namespace shmring::multiprocess
