@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <optional>
 #include <string>
 
 #include "shmring/pipe.hpp"
@@ -22,16 +21,6 @@ using shmring::testing::RingName;
 constexpr std::uint64_t kSeed = 0x51A7E5EEDULL;
 
 Deadline soon() { return deadline_after(10s); }
-
-// An end the test closes before its scope ends, with reset().
-std::optional<Pipe> open_closable(std::string_view name, PipeRole role) {
-    auto opened = Pipe::open(name, role);
-    if (!opened) {
-        ADD_FAILURE() << opened.error().message();
-        return std::nullopt;
-    }
-    return std::move(*opened);
-}
 
 TEST(PipeSemantics, shouldDeliverBytesInOrderWithMatchingChecksum) {
     RingName name("pipe.order");

@@ -1,15 +1,31 @@
-// Moving a ByteStream through a Pipe in reads and writes of random sizes, checking every byte.
+// Pipe ends for tests, and moving a ByteStream through a pipe in reads and writes of random
+// sizes, checking every byte.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "shmring/pipe.hpp"
 #include "support/byte_stream.hpp"
 
 namespace shmring::adapters_test {
+
+// An end the test can close before its scope ends, with reset(). Empty, with the failure
+// recorded, if it could not be opened.
+inline std::optional<Pipe> open_closable(std::string_view name, PipeRole role) {
+    auto opened = Pipe::open(name, role);
+    if (!opened) {
+        ADD_FAILURE() << opened.error().message();
+        return std::nullopt;
+    }
+    return std::move(*opened);
+}
 
 // Writes the stream's bytes [from, to) in writes of 1 to max_write bytes (blocking unless told),
 // folding what went through into `checksum` if given. Stops at the first write that falls short

@@ -1,0 +1,555 @@
+/* The C API used from C: every function of shmring.h, with the peer in a forked process, and
+ * every error code the header documents. Prints one line per failed check and a final
+ * "N passed, M failed"; exits non-zero on any failure.
+ *
+ * A child reports through its exit status (the number of its failed checks, its messages going
+ * to stderr). The parent gives each child a deadline and kills it when the deadline passes, and
+ * each child dies with the parent, so a hang never leaves a process behind. */
+#define _GNU_SOURCE /* fork, kill, prctl, pipe2 */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shmring/shmring.h"
+
+static int passed;
+static int failed;
+
+static void check(int ok, const char *file, int line, const char *what) {
+    if (ok) {
+        ++passed;
+        return;
+    }
+    ++failed;
+    fprintf(stderr, "%s:%d: (pid %d) failed: %s\n", file, line, (int)getpid(), what);
+}
+
+static void check_eq(long long actual, long long expected, const char *file, int line, const char *what) {
+    if (actual == expected) {
+        ++passed;
+        return;
+    }
+    ++failed;
+    fprintf(stderr, "%s:%d: (pid %d) failed: %s is %lld (%s), expected %lld (%s)\n", file, line, (int)getpid(), what, actual,
+            shmring_strerror((int)actual), expected, shmring_strerror((int)expected));
+}
+
+#define CHECK(condition) check((condition) != 0, __FILE__, __LINE__, #condition)
+#define CHECK_EQ(actual, expected) check_eq((long long)(actual), (long long)(expected), __FILE__, __LINE__, #actual)
+
+/* ---- time, names, processes ---------------------------------------------------------------- */
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+    }
+}
+
+/* A ring name of this run, so that parallel runs never meet; removed at the end of its check. */
+static const char *ring_name(char *buffer, size_t size, const char *stem) {
+    snprintf(buffer, size, "test.c-api.%s.%d", stem, (int)getpid());
+    return buffer;
+}
+
+/* A one-way signal between processes: a pipe made before fork. */
+typedef struct {
+    int fds[2];
+} gate;
+
+static void gate_make(gate *g) {
+    if (pipe2(g->fds, O_CLOEXEC) != 0) {
+        perror("pipe2");
+        exit(2);
+    }
+}
+
+static void gate_open(gate *g) {
+    const char one = 1;
+    while (write(g->fds[1], &one, 1) < 0 && errno == EINTR) {
+    }
+}
+
+/* Waits at most 10 s for the gate to open; 1 if it did. */
+static int gate_wait(gate *g) {
+    const int64_t deadline = now_ns() + 10000000000LL;
+    for (;;) {
+        const int64_t left_ms = (deadline - now_ns()) / 1000000;
+        if (left_ms < 0) return 0;
+        struct pollfd p = {g->fds[0], POLLIN, 0};
+        char byte;
+        if (poll(&p, 1, (int)left_ms + 1) > 0 && read(g->fds[0], &byte, 1) == 1) return 1;
+    }
+}
+
+static void gate_close(gate *g) {
+    close(g->fds[0]);
+    close(g->fds[1]);
+}
+
+typedef void (*child_body)(const char *name, gate *a, gate *b);
+
+/* Forks a child that runs `body` and exits with its number of failed checks (at most 100). */
+static pid_t start_child(child_body body, const char *name, gate *a, gate *b) {
+    const pid_t parent = getpid();
+    fflush(NULL);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(2);
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(100);
+        passed = 0;
+        failed = 0;
+        body(name, a, b);
+        fflush(NULL);
+        _exit(failed > 100 ? 100 : failed);
+    }
+    return pid;
+}
+
+/* Waits up to 20 s for the child; kills it if it is still running then. 1 if it exited with 0. */
+static int child_succeeded(pid_t pid) {
+    const int64_t deadline = now_ns() + 20000000000LL;
+    int status = 0;
+    for (;;) {
+        const pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) break;
+        if (done < 0 && errno != EINTR) return 0;
+        if (now_ns() > deadline) {
+            fprintf(stderr, "child %d missed its deadline: killed\n", (int)pid);
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return 0;
+        }
+        sleep_ms(1);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 1;
+    fprintf(stderr, "child %d ended badly (wait status %d)\n", (int)pid, status);
+    return 0;
+}
+
+/* ---- names and parameters ------------------------------------------------------------------ */
+
+static void test_names_and_parameters(void) {
+    char name[128];
+    ring_name(name, sizeof name, "params");
+    char long_name[202];
+    memset(long_name, 'a', 201);
+    long_name[201] = '\0';
+    const char *bad_names[] = {"", "has/slash", "has space", "dollar$", long_name};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; ++i) {
+        CHECK_EQ(shmring_pipe_create(bad_names[i], 4096, 0), -EINVAL);
+        CHECK_EQ(shmring_queue_create(bad_names[i], 4, 16, SHMRING_SPSC, 0), -EINVAL);
+        shmring_pipe *p = NULL;
+        CHECK_EQ(shmring_pipe_open(bad_names[i], SHMRING_SENDER, &p), -EINVAL);
+        shmring_queue *q = NULL;
+        CHECK_EQ(shmring_queue_open(bad_names[i], SHMRING_RECEIVER, &q), -EINVAL);
+        CHECK_EQ(shmring_unlink(bad_names[i]), -EINVAL);
+    }
+    CHECK_EQ(shmring_pipe_create(NULL, 4096, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_create(NULL, 4, 16, SHMRING_SPSC, 0), -EINVAL);
+    CHECK_EQ(shmring_unlink(NULL), -EINVAL);
+
+    /* Sizes, engines and modes out of range; nothing is left behind by a refused creation. */
+    CHECK_EQ(shmring_pipe_create(name, 0, 0), -EINVAL);
+    CHECK_EQ(shmring_pipe_create(name, 32, 0), -EINVAL);
+    CHECK_EQ(shmring_pipe_create(name, ((size_t)1 << 30) + 1, 0), -EINVAL);
+    CHECK_EQ(shmring_pipe_create(name, 4096, 0400), -EINVAL);  /* the owner must keep read and write */
+    CHECK_EQ(shmring_pipe_create(name, 4096, 01600), -EINVAL); /* permission bits only */
+    CHECK_EQ(shmring_queue_create(name, 0, 16, SHMRING_SPSC, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_create(name, 4, 0, SHMRING_SPSC, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_create(name, 4, ((size_t)1 << 20) + 1, SHMRING_MPMC, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_create(name, 4, 16, 2, 0), -EINVAL);
+    CHECK_EQ(shmring_unlink(name), -ENOENT);
+
+    /* Opening what does not exist. */
+    shmring_pipe *p = NULL;
+    shmring_queue *q = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_RECEIVER, &p), -ENOENT);
+    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &q), -ENOENT);
+
+    /* Created, then created again; the mode is applied exactly. */
+    CHECK_EQ(shmring_pipe_create(name, 100, 0640), 0);
+    CHECK_EQ(shmring_pipe_create(name, 4096, 0), -EEXIST);
+    CHECK_EQ(shmring_queue_create(name, 4, 16, SHMRING_MPMC, 0), -EEXIST);
+    char path[256];
+    snprintf(path, sizeof path, "/dev/shm/shmring.%s", name);
+    struct stat st;
+    CHECK_EQ(stat(path, &st), 0);
+    CHECK_EQ(st.st_mode & 0777, 0640);
+    CHECK_EQ(shmring_pipe_open(name, 0, &p), -EINVAL);
+    CHECK_EQ(shmring_pipe_open(name, 3, &p), -EINVAL);
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_SENDER, NULL), -EINVAL);
+    CHECK_EQ(shmring_pipe_open(NULL, SHMRING_SENDER, &p), -EINVAL);
+    CHECK_EQ(shmring_unlink(name), 0);
+    CHECK_EQ(shmring_unlink(name), -ENOENT);
+
+    /* Calls on no handle; closing no handle is allowed. */
+    char byte = 0;
+    CHECK_EQ(shmring_pipe_write(NULL, &byte, 1, 0), -EINVAL);
+    CHECK_EQ(shmring_pipe_read(NULL, &byte, 1, 0), -EINVAL);
+    CHECK_EQ(shmring_pipe_set_wait(NULL, SHMRING_WAIT_BLOCK), -EINVAL);
+    CHECK_EQ(shmring_pipe_fd(NULL), -EINVAL);
+    CHECK_EQ(shmring_queue_send(NULL, &byte, 1, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_receive(NULL, &byte, 1, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_set_wait(NULL, SHMRING_WAIT_BLOCK), -EINVAL);
+    CHECK_EQ(shmring_queue_fd(NULL), -EINVAL);
+    CHECK_EQ(shmring_queue_max_message_size(NULL), -EINVAL);
+    shmring_pipe_close(NULL);
+    shmring_queue_close(NULL);
+}
+
+/* ---- EPROTO: the wrong kind of ring, or no ring at all -------------------------------------- */
+
+static void test_not_what_was_asked_for(void) {
+    char pipe_name[128], queue_name[128], junk_name[128];
+    ring_name(pipe_name, sizeof pipe_name, "proto-pipe");
+    ring_name(queue_name, sizeof queue_name, "proto-queue");
+    ring_name(junk_name, sizeof junk_name, "proto-junk");
+    CHECK_EQ(shmring_pipe_create(pipe_name, 4096, 0), 0);
+    CHECK_EQ(shmring_queue_create(queue_name, 4, 16, SHMRING_SPSC, 0), 0);
+    shmring_pipe *p = NULL;
+    shmring_queue *q = NULL;
+    CHECK_EQ(shmring_pipe_open(queue_name, SHMRING_SENDER, &p), -EPROTO);
+    CHECK_EQ(shmring_queue_open(pipe_name, SHMRING_RECEIVER, &q), -EPROTO);
+
+    /* A file in the rings' namespace that no shmring call made. */
+    char path[256];
+    snprintf(path, sizeof path, "/dev/shm/shmring.%s", junk_name);
+    const int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        char junk[8192];
+        memset(junk, 0x5a, sizeof junk);
+        CHECK_EQ(write(fd, junk, sizeof junk), (long long)sizeof junk);
+        close(fd);
+    }
+    CHECK_EQ(shmring_pipe_open(junk_name, SHMRING_RECEIVER, &p), -EPROTO);
+    CHECK_EQ(shmring_queue_open(junk_name, SHMRING_SENDER, &q), -EPROTO);
+    CHECK_EQ(shmring_unlink(junk_name), 0);
+    CHECK_EQ(shmring_unlink(pipe_name), 0);
+    CHECK_EQ(shmring_unlink(queue_name), 0);
+}
+
+/* ---- pipes across two processes ------------------------------------------------------------ */
+
+/* Writes 0, 1, 2, ... 99999 as bytes mod 251, in writes of 1000, then closes. */
+static void pipe_writer(const char *name, gate *attached, gate *unused) {
+    (void)unused;
+    shmring_pipe *p = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_SENDER, &p), 0);
+    if (p == NULL) return;
+    CHECK_EQ(shmring_pipe_set_wait(p, SHMRING_WAIT_BLOCK), 0);
+    gate_open(attached);
+    unsigned char chunk[1000];
+    for (int i = 0; i < 100; ++i) {
+        for (int j = 0; j < 1000; ++j) chunk[j] = (unsigned char)((i * 1000 + j) % 251);
+        CHECK_EQ(shmring_pipe_write(p, chunk, sizeof chunk, 0), 1000);
+    }
+    CHECK_EQ(shmring_pipe_read(p, chunk, 1, 0), -EBADF); /* a writer does not read */
+    shmring_pipe_close(p);
+}
+
+static void test_pipe_stream_and_eof(void) {
+    char name[128];
+    ring_name(name, sizeof name, "pipe-stream");
+    CHECK_EQ(shmring_pipe_create(name, 4096, 0), 0);
+    shmring_pipe *reader = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_RECEIVER, &reader), 0);
+    if (reader == NULL) return;
+    unsigned char buffer[777];
+    CHECK_EQ(shmring_pipe_read(reader, buffer, sizeof buffer, SHMRING_NONBLOCK), -EAGAIN);
+    CHECK_EQ(shmring_pipe_read(reader, buffer, sizeof buffer, 2), -EINVAL);
+    CHECK_EQ(shmring_pipe_read(reader, NULL, 1, 0), -EINVAL);
+    CHECK_EQ(shmring_pipe_write(reader, buffer, 1, 0), -EBADF); /* a reader does not write */
+    CHECK_EQ(shmring_pipe_set_wait(reader, SHMRING_WAIT_SPIN), 0);
+    CHECK_EQ(shmring_pipe_set_wait(reader, SHMRING_WAIT_ADAPTIVE), 0);
+    CHECK_EQ(shmring_pipe_set_wait(reader, 3), -EINVAL);
+
+    gate attached;
+    gate_make(&attached);
+    const pid_t writer = start_child(pipe_writer, name, &attached, NULL);
+    CHECK(gate_wait(&attached));
+    /* Asked for after the fork: the descriptor's helper thread is not something to fork with. */
+    const int fd = shmring_pipe_fd(reader);
+    CHECK(fd >= 0);
+    CHECK_EQ(shmring_pipe_fd(reader), fd); /* one descriptor per pipe */
+    /* The descriptor fires on data; then read until EAGAIN (or end of file) before polling again. */
+    long long total = 0;
+    int in_order = 1;
+    int at_eof = 0;
+    while (!at_eof) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 10000) != 1) break;
+        for (;;) {
+            const ssize_t n = shmring_pipe_read(reader, buffer, sizeof buffer, SHMRING_NONBLOCK);
+            if (n == -EAGAIN) break;
+            if (n <= 0) {
+                at_eof = n == 0;
+                break;
+            }
+            for (ssize_t i = 0; i < n; ++i) in_order &= buffer[i] == (unsigned char)((total + i) % 251);
+            total += n;
+        }
+    }
+    CHECK(at_eof);
+    CHECK_EQ(total, 100000);
+    CHECK(in_order);
+    CHECK_EQ(shmring_pipe_read(reader, buffer, sizeof buffer, 0), 0); /* end of file stays */
+    CHECK(child_succeeded(writer));
+    gate_close(&attached);
+    shmring_pipe_close(reader);
+    CHECK_EQ(shmring_unlink(name), 0);
+}
+
+/* Holds the writer role until told to let go. */
+static void pipe_holder(const char *name, gate *holding, gate *release) {
+    shmring_pipe *p = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_SENDER, &p), 0);
+    gate_open(holding);
+    CHECK(gate_wait(release));
+    shmring_pipe_close(p);
+}
+
+static void test_pipe_busy(void) {
+    char name[128];
+    ring_name(name, sizeof name, "pipe-busy");
+    CHECK_EQ(shmring_pipe_create(name, 4096, 0), 0);
+    gate holding, release;
+    gate_make(&holding);
+    gate_make(&release);
+    const pid_t holder = start_child(pipe_holder, name, &holding, &release);
+    CHECK(gate_wait(&holding));
+    shmring_pipe *second = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_SENDER, &second), -EBUSY);
+    CHECK(second == NULL);
+    gate_open(&release);
+    CHECK(child_succeeded(holder));
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_SENDER, &second), 0); /* given back by its holder */
+    shmring_pipe_close(second);
+    gate_close(&holding);
+    gate_close(&release);
+    CHECK_EQ(shmring_unlink(name), 0);
+}
+
+/* Reads 10 bytes, closes, says so, and stays alive until told to go. */
+static void pipe_short_reader(const char *name, gate *closed, gate *go) {
+    shmring_pipe *p = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_RECEIVER, &p), 0);
+    if (p == NULL) return;
+    char buffer[10];
+    size_t got = 0;
+    while (got < sizeof buffer) {
+        const ssize_t n = shmring_pipe_read(p, buffer + got, sizeof buffer - got, 0);
+        CHECK(n > 0);
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    shmring_pipe_close(p);
+    gate_open(closed);
+    CHECK(gate_wait(go));
+}
+
+static void test_pipe_full_partial_and_epipe(void) {
+    char name[128];
+    ring_name(name, sizeof name, "pipe-epipe");
+    CHECK_EQ(shmring_pipe_create(name, 4096, 0), 0);
+    shmring_pipe *writer = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_SENDER, &writer), 0);
+    if (writer == NULL) return;
+    gate closed, go;
+    gate_make(&closed);
+    gate_make(&go);
+    const pid_t reader = start_child(pipe_short_reader, name, &closed, &go);
+
+    char data[3000];
+    memset(data, 'x', sizeof data);
+    CHECK_EQ(shmring_pipe_write(writer, data, sizeof data, 2), -EINVAL);
+    CHECK_EQ(shmring_pipe_write(writer, NULL, 1, 0), -EINVAL);
+    CHECK_EQ(shmring_pipe_write(writer, data, 0, 0), 0);
+    CHECK_EQ(shmring_pipe_write(writer, data, sizeof data, SHMRING_NONBLOCK), 3000);
+    const ssize_t partial = shmring_pipe_write(writer, data, sizeof data, SHMRING_NONBLOCK);
+    CHECK(partial > 0 && partial < 3000);
+    CHECK_EQ(shmring_pipe_write(writer, data, 1, SHMRING_NONBLOCK), -EAGAIN);
+
+    /* The reader takes 10 bytes and closes: the next write is EPIPE, and no SIGPIPE comes. */
+    CHECK(gate_wait(&closed));
+    CHECK_EQ(shmring_pipe_write(writer, data, 1, 0), -EPIPE);
+    CHECK_EQ(shmring_pipe_write(writer, data, 1, SHMRING_NONBLOCK), -EPIPE);
+    gate_open(&go);
+    CHECK(child_succeeded(reader));
+    gate_close(&closed);
+    gate_close(&go);
+    shmring_pipe_close(writer);
+    CHECK_EQ(shmring_unlink(name), 0);
+}
+
+/* ---- queues across two processes ----------------------------------------------------------- */
+
+/* Sends messages of 1..16 bytes, each byte its length, then one of the maximum size. */
+static void queue_sender(const char *name, gate *attached, gate *unused) {
+    (void)unused;
+    shmring_queue *q = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &q), 0);
+    if (q == NULL) return;
+    gate_open(attached);
+    CHECK_EQ(shmring_queue_max_message_size(q), 16);
+    char message[17];
+    memset(message, 0, sizeof message);
+    CHECK_EQ(shmring_queue_send(q, message, 17, -1), -EMSGSIZE); /* nothing is sent */
+    CHECK_EQ(shmring_queue_send(q, NULL, 1, -1), -EINVAL);
+    CHECK_EQ(shmring_queue_receive(q, message, sizeof message, 0), -EBADF); /* a sender does not receive */
+    for (int length = 1; length <= 16; ++length) {
+        memset(message, length, (size_t)length);
+        CHECK_EQ(shmring_queue_send(q, message, (size_t)length, 5000000000LL), 0);
+    }
+    shmring_queue_close(q);
+}
+
+static void test_queue_messages(int engine) {
+    char name[128];
+    ring_name(name, sizeof name, engine == SHMRING_SPSC ? "queue-spsc" : "queue-mpmc");
+    CHECK_EQ(shmring_queue_create(name, 4, 16, engine, 0), 0);
+    shmring_queue *receiver = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_RECEIVER, &receiver), 0);
+    if (receiver == NULL) return;
+    CHECK_EQ(shmring_queue_set_wait(receiver, SHMRING_WAIT_BLOCK), 0);
+    CHECK_EQ(shmring_queue_set_wait(receiver, -1), -EINVAL);
+    CHECK_EQ(shmring_queue_max_message_size(receiver), 16);
+    char buffer[16];
+    CHECK_EQ(shmring_queue_receive(receiver, buffer, sizeof buffer, 0), -EAGAIN);
+    const int64_t started = now_ns();
+    CHECK_EQ(shmring_queue_receive(receiver, buffer, sizeof buffer, 50000000), -ETIMEDOUT);
+    CHECK(now_ns() - started >= 50000000);
+    CHECK_EQ(shmring_queue_receive(receiver, NULL, 1, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_send(receiver, buffer, 1, 0), -EBADF); /* a receiver does not send */
+
+    gate attached;
+    gate_make(&attached);
+    const pid_t sender = start_child(queue_sender, name, &attached, NULL);
+    CHECK(gate_wait(&attached));
+    const int fd = shmring_queue_fd(receiver);
+    CHECK(fd >= 0);
+    int length = 1;
+    /* A buffer one byte short of the next message: EMSGSIZE, and the message is still there. */
+    struct pollfd p = {fd, POLLIN, 0};
+    CHECK_EQ(poll(&p, 1, 10000), 1);
+    CHECK_EQ(shmring_queue_receive(receiver, buffer, 0, 5000000000LL), -EMSGSIZE);
+    while (length <= 16) {
+        const ssize_t n = shmring_queue_receive(receiver, buffer, sizeof buffer, 5000000000LL);
+        if (n != length) {
+            CHECK_EQ(n, length);
+            break;
+        }
+        int same = 1;
+        for (int i = 0; i < length; ++i) same &= buffer[i] == (char)length;
+        CHECK(same);
+        if (length < 16) CHECK_EQ(shmring_queue_receive(receiver, buffer, (size_t)length, 5000000000LL), -EMSGSIZE);
+        ++length;
+    }
+    CHECK_EQ(length, 17);
+    CHECK(child_succeeded(sender));
+    CHECK_EQ(shmring_queue_receive(receiver, buffer, sizeof buffer, 0), -EAGAIN);
+    gate_close(&attached);
+    shmring_queue_close(receiver);
+    CHECK_EQ(shmring_unlink(name), 0);
+}
+
+/* Holds a queue's receiver role, receiving nothing, until told to go. */
+static void queue_idle_receiver(const char *name, gate *attached, gate *go) {
+    shmring_queue *q = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_RECEIVER, &q), 0);
+    gate_open(attached);
+    CHECK(gate_wait(go));
+    shmring_queue_close(q);
+}
+
+static void test_queue_full_busy_and_timeout(int engine) {
+    char name[128];
+    ring_name(name, sizeof name, engine == SHMRING_SPSC ? "queue-full-spsc" : "queue-full-mpmc");
+    CHECK_EQ(shmring_queue_create(name, 4, 16, engine, 0), 0);
+    gate attached, go;
+    gate_make(&attached);
+    gate_make(&go);
+    const pid_t receiver = start_child(queue_idle_receiver, name, &attached, &go);
+    CHECK(gate_wait(&attached));
+    shmring_queue *sender = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &sender), 0);
+    if (sender != NULL) {
+        CHECK_EQ(shmring_queue_set_wait(sender, SHMRING_WAIT_ADAPTIVE), 0);
+        CHECK(shmring_queue_fd(sender) >= 0);
+        /* SPSC: one sender and one receiver; MPMC: any number of each. */
+        shmring_queue *second_sender = NULL, *second_receiver = NULL;
+        const int expected = engine == SHMRING_SPSC ? -EBUSY : 0;
+        CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &second_sender), expected);
+        CHECK_EQ(shmring_queue_open(name, SHMRING_RECEIVER, &second_receiver), expected);
+        shmring_queue_close(second_sender);
+        shmring_queue_close(second_receiver);
+
+        const char message[16] = "sixteen bytes...";
+        int sent = 0;
+        while (sent < 1000 && shmring_queue_send(sender, message, sizeof message, 0) == 0) ++sent;
+        CHECK(sent >= 4);
+        CHECK_EQ(shmring_queue_send(sender, message, sizeof message, 0), -EAGAIN);
+        const int64_t started = now_ns();
+        CHECK_EQ(shmring_queue_send(sender, message, sizeof message, 50000000), -ETIMEDOUT);
+        CHECK(now_ns() - started >= 50000000);
+        shmring_queue_close(sender);
+    }
+    gate_open(&go);
+    CHECK(child_succeeded(receiver));
+    gate_close(&attached);
+    gate_close(&go);
+    CHECK_EQ(shmring_unlink(name), 0);
+}
+
+/* ---- messages ------------------------------------------------------------------------------ */
+
+static void test_strerror(void) {
+    const int codes[] = {EEXIST, ENOENT, EACCES, EINVAL, EBUSY, EAGAIN, ETIMEDOUT, EPIPE, EMSGSIZE, EBADF, EPROTO};
+    const size_t count = sizeof codes / sizeof codes[0];
+    for (size_t i = 0; i < count; ++i) {
+        const char *text = shmring_strerror(-codes[i]);
+        CHECK(text != NULL && text[0] != '\0');
+        CHECK(text == NULL || strcmp(text, shmring_strerror(codes[i])) == 0); /* the sign does not matter */
+        for (size_t j = 0; j < i; ++j) CHECK(text == NULL || strcmp(text, shmring_strerror(-codes[j])) != 0);
+    }
+    CHECK(shmring_strerror(0) != NULL);
+    const char *other = shmring_strerror(-ENOSPC);
+    CHECK(other != NULL && other[0] != '\0');
+}
+
+int main(void) {
+    test_names_and_parameters();
+    test_not_what_was_asked_for();
+    test_pipe_stream_and_eof();
+    test_pipe_busy();
+    test_pipe_full_partial_and_epipe();
+    test_queue_messages(SHMRING_SPSC);
+    test_queue_messages(SHMRING_MPMC);
+    test_queue_full_busy_and_timeout(SHMRING_SPSC);
+    test_queue_full_busy_and_timeout(SHMRING_MPMC);
+    test_strerror();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

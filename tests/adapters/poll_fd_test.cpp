@@ -1,0 +1,389 @@
+// Poll descriptors registered with epoll, the peer in another process: a pipe reader's fires on
+// data and at end of file, a pipe writer's when a full pipe gets room and when the reader leaves,
+// a queue receiver's when a message arrives and a queue sender's when a full queue gets room.
+// Each test follows the documented rule: once the descriptor fires, read or write until EAGAIN
+// before waiting on it again, and then it must stay quiet until there is something new.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <optional>
+#include <string>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "shmring/pipe.hpp"
+#include "shmring/queue.hpp"
+#include "support/pipe_io.hpp"
+#include "support/processes.hpp"
+#include "support/test_ring.hpp"
+
+namespace shmring::adapters_test {
+namespace {
+
+using namespace std::chrono_literals;
+using layout::Engine;
+using shmring::testing::bytes_of;
+using shmring::testing::RingName;
+
+// Long enough that a descriptor which should stay quiet would have fired; a wrong wake-up comes
+// within microseconds.
+constexpr auto kQuiet = 100ms;
+constexpr auto kFires = 5s;
+
+Deadline soon() { return deadline_after(10s); }
+
+// One descriptor in an epoll set, level-triggered: readable as long as its eventfd is.
+class Epoll {
+public:
+    explicit Epoll(int fd) : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.fd = fd;
+        added_ = epoll_ >= 0 && ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) == 0;
+    }
+    ~Epoll() { ::close(epoll_); }
+    Epoll(const Epoll&) = delete;
+    Epoll& operator=(const Epoll&) = delete;
+
+    bool ok() const { return added_; }
+    bool readable_within(std::chrono::milliseconds timeout) {
+        epoll_event event{};
+        return ::epoll_wait(epoll_, &event, 1, static_cast<int>(timeout.count())) == 1 && (event.events & EPOLLIN) != 0;
+    }
+
+private:
+    int epoll_;
+    bool added_ = false;
+};
+
+// Reads until EAGAIN or end of file; appends what it read to `text`. True at end of file.
+bool drain(Pipe& reader, std::string& text) {
+    char buffer[256];
+    for (;;) {
+        const IoResult result = reader.read(std::as_writable_bytes(std::span(buffer)), Blocking::no);
+        if (result.status != Status::ok) return false;  // again: the descriptor is re-armed
+        if (result.count == 0) return true;
+        text.append(buffer, result.count);
+    }
+}
+
+// Writes until EAGAIN or an error; returns the bytes written and the status that stopped it.
+IoResult fill(Pipe& writer) {
+    std::byte data[256]{};
+    IoResult total{Status::ok, 0};
+    for (;;) {
+        const IoResult result = writer.write(data, Blocking::no);
+        total.count += result.count;
+        if (result.status != Status::ok) {
+            total.status = result.status;
+            return total;
+        }
+    }
+}
+
+struct PipeEnd {
+    std::optional<Pipe> pipe;
+    int fd = -1;
+};
+
+PipeEnd open_polled(std::string_view name, PipeRole role) {
+    PipeEnd end{open_closable(name, role), -1};
+    if (!end.pipe) return end;
+    const auto fd = end.pipe->poll_fd();
+    if (!fd) {
+        ADD_FAILURE() << fd.error().message();
+        return {};
+    }
+    end.fd = *fd;
+    return end;
+}
+
+TEST(PollDescriptor, shouldMakePipeReaderReadableWhenWriterWrites) {
+    RingName name("poll.pipe-data");
+    ASSERT_TRUE(create_pipe(name, 4096));
+    Gate attached;
+    Gate write_now;
+    Gate finish;
+
+    ProcessGroup group(deadline_after(30s));
+    group.start_forked("writer", [&](Report& report) {
+        auto pipe = Pipe::open(name, PipeRole::writer);
+        if (!pipe) return report.fail(failed("open writer", pipe.error()));
+        attached.open();
+        for (const char* text : {"first", "second"}) {
+            if (!write_now.wait()) return report.fail("never told to write");
+            const IoResult written = pipe->write(bytes_of(text), Blocking::yes, soon());
+            if (written.status != Status::ok) return report.fail(failed("write", written.status));
+        }
+        return finish.wait() ? 0 : report.fail("never told to finish");
+    });
+    ASSERT_TRUE(attached.wait());
+    // The helper thread behind the descriptor starts here, after the fork.
+    PipeEnd reader = open_polled(name, PipeRole::reader);
+    ASSERT_TRUE(reader.pipe);
+    Epoll epoll(reader.fd);
+    ASSERT_TRUE(epoll.ok());
+
+    EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable before anything was written";
+    for (const std::string expected : {"first", "second"}) {
+        write_now.open();
+        ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the writer wrote '" << expected << "'";
+        std::string text;
+        EXPECT_FALSE(drain(*reader.pipe, text));
+        EXPECT_EQ(text, expected);
+        EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after reading to EAGAIN";
+    }
+    finish.open();
+    EXPECT_TRUE(all_succeeded(group));
+}
+
+enum class WriterLeaves { by_exiting, by_being_killed };
+
+void expect_reader_readable_at_end_of_file(WriterLeaves how) {
+    RingName name("poll.pipe-eof");
+    ASSERT_TRUE(create_pipe(name, 4096));
+    Gate wrote;
+    Gate leave;
+
+    ProcessGroup group(deadline_after(30s));
+    const auto writer = group.start_forked("writer", [&](Report& report) {
+        auto pipe = Pipe::open(name, PipeRole::writer);
+        if (!pipe) return report.fail(failed("open writer", pipe.error()));
+        const IoResult written = pipe->write(bytes_of("last"), Blocking::yes, soon());
+        if (written.status != Status::ok) return report.fail(failed("write", written.status));
+        wrote.open();
+        if (how == WriterLeaves::by_being_killed) ::pause();
+        return leave.wait() ? 0 : report.fail("never told to leave");  // exiting closes the writer
+    });
+    ASSERT_TRUE(wrote.wait());
+    PipeEnd reader = open_polled(name, PipeRole::reader);
+    ASSERT_TRUE(reader.pipe);
+    Epoll epoll(reader.fd);
+    ASSERT_TRUE(epoll.ok());
+
+    ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable with data waiting";
+    std::string text;
+    EXPECT_FALSE(drain(*reader.pipe, text)) << "end of file while the writer is still there";
+    EXPECT_EQ(text, "last");
+    EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after reading to EAGAIN";
+    if (how == WriterLeaves::by_being_killed) {
+        ::kill(group.child(writer).pid, SIGKILL);
+    } else {
+        leave.open();
+        ASSERT_TRUE(all_succeeded(group));
+    }
+    ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the writer left";
+    EXPECT_TRUE(drain(*reader.pipe, text)) << "readable, but no end of file";
+    EXPECT_EQ(text, "last");
+}
+
+TEST(PollDescriptor, shouldMakePipeReaderReadableAtEndOfFileWhenWriterExits) {
+    expect_reader_readable_at_end_of_file(WriterLeaves::by_exiting);
+}
+
+TEST(PollDescriptor, shouldMakePipeReaderReadableAtEndOfFileWhenWriterIsKilled) {
+    expect_reader_readable_at_end_of_file(WriterLeaves::by_being_killed);
+}
+
+TEST(PollDescriptor, shouldMakePipeWriterReadableWhenFullPipeGetsRoom) {
+    RingName name("poll.pipe-room");
+    ASSERT_TRUE(create_pipe(name, 4096));
+    Gate attached;
+    Gate read_now;
+    Gate finish;
+
+    ProcessGroup group(deadline_after(30s));
+    group.start_forked("reader", [&](Report& report) {
+        auto pipe = Pipe::open(name, PipeRole::reader);
+        if (!pipe) return report.fail(failed("open reader", pipe.error()));
+        attached.open();
+        if (!read_now.wait()) return report.fail("never told to read");
+        std::byte buffer[8192];
+        const IoResult read = pipe->read(buffer, Blocking::yes, soon());
+        if (read.status != Status::ok || read.count == 0) return report.fail(failed("read", read.status));
+        return finish.wait() ? 0 : report.fail("never told to finish");  // stays: its leaving would fire too
+    });
+    ASSERT_TRUE(attached.wait());
+    PipeEnd writer = open_polled(name, PipeRole::writer);
+    ASSERT_TRUE(writer.pipe);
+    Epoll epoll(writer.fd);
+    ASSERT_TRUE(epoll.ok());
+
+    const IoResult filled = fill(*writer.pipe);
+    EXPECT_EQ(filled.status, Status::again);
+    EXPECT_GT(filled.count, 0U);
+    EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable while the pipe is full";
+    read_now.open();
+    ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the reader made room";
+    const IoResult refilled = fill(*writer.pipe);
+    EXPECT_EQ(refilled.status, Status::again);
+    EXPECT_GT(refilled.count, 0U);
+    EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after writing to EAGAIN";
+    finish.open();
+    EXPECT_TRUE(all_succeeded(group));
+}
+
+TEST(PollDescriptor, shouldMakePipeWriterReadableWhenReaderLeaves) {
+    RingName name("poll.pipe-epipe");
+    ASSERT_TRUE(create_pipe(name, 4096));
+    Gate attached;
+    Gate leave;
+
+    ProcessGroup group(deadline_after(30s));
+    group.start_forked("reader", [&](Report& report) {
+        auto pipe = Pipe::open(name, PipeRole::reader);
+        if (!pipe) return report.fail(failed("open reader", pipe.error()));
+        attached.open();
+        return leave.wait() ? 0 : report.fail("never told to leave");  // exiting closes the reader
+    });
+    ASSERT_TRUE(attached.wait());
+    PipeEnd writer = open_polled(name, PipeRole::writer);
+    ASSERT_TRUE(writer.pipe);
+    Epoll epoll(writer.fd);
+    ASSERT_TRUE(epoll.ok());
+
+    EXPECT_EQ(fill(*writer.pipe).status, Status::again);
+    EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable while the pipe is full";
+    leave.open();
+    ASSERT_TRUE(all_succeeded(group));
+    ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the reader left";
+    const IoResult after = fill(*writer.pipe);
+    EXPECT_EQ(after.status, Status::peer_gone);
+    EXPECT_EQ(after.count, 0U);
+}
+
+class QueuePollDescriptor : public ::testing::TestWithParam<Engine> {
+protected:
+    static constexpr std::uint64_t kMessages = 8;
+    static constexpr std::uint32_t kMaxSize = 64;
+
+    void SetUp() override {
+        QueueConfig config;
+        config.max_messages = kMessages;
+        config.max_message_size = kMaxSize;
+        config.engine = GetParam();
+        const Outcome created = create_queue(name_, config);
+        ASSERT_TRUE(created) << created.error().message();
+    }
+
+    struct QueueEnd {
+        std::optional<Queue> queue;
+        int fd = -1;
+    };
+
+    QueueEnd open_polled(QueueRole role) const {
+        auto opened = Queue::open(name_, role);
+        if (!opened) {
+            ADD_FAILURE() << opened.error().message();
+            return {};
+        }
+        QueueEnd end{std::move(*opened), -1};
+        const auto fd = end.queue->poll_fd();
+        if (!fd) {
+            ADD_FAILURE() << fd.error().message();
+            return {};
+        }
+        end.fd = *fd;
+        return end;
+    }
+
+    // try_receive until EAGAIN; the number of messages received.
+    static std::uint64_t receive_all(Queue& receiver) {
+        std::byte buffer[kMaxSize];
+        std::size_t length = 0;
+        std::uint64_t received = 0;
+        while (receiver.try_receive(buffer, length) == Status::ok) ++received;
+        return received;
+    }
+
+    // try_send until EAGAIN; the number of messages sent.
+    static std::uint64_t send_all(Queue& sender) {
+        const std::byte message[kMaxSize]{};
+        std::uint64_t sent = 0;
+        while (sender.try_send(message) == Status::ok) ++sent;
+        return sent;
+    }
+
+    const std::string& name() const { return name_.str(); }
+
+private:
+    RingName name_{"poll.queue"};
+};
+
+TEST_P(QueuePollDescriptor, shouldMakeReceiverReadableWhenMessageArrives) {
+    Gate attached;
+    Gate send_now;
+    Gate finish;
+    constexpr std::uint64_t kSent = 3;
+
+    ProcessGroup group(deadline_after(30s));
+    group.start_forked("sender", [&](Report& report) {
+        auto queue = Queue::open(name(), QueueRole::sender);
+        if (!queue) return report.fail(failed("open sender", queue.error()));
+        attached.open();
+        if (!send_now.wait()) return report.fail("never told to send");
+        for (std::uint64_t i = 0; i < kSent; ++i)
+            if (const Status status = queue->send(bytes_of("message"), soon()); status != Status::ok)
+                return report.fail(failed("send", status));
+        return finish.wait() ? 0 : report.fail("never told to finish");
+    });
+    ASSERT_TRUE(attached.wait());
+    QueueEnd receiver = open_polled(QueueRole::receiver);
+    ASSERT_TRUE(receiver.queue);
+    Epoll epoll(receiver.fd);
+    ASSERT_TRUE(epoll.ok());
+
+    EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable before anything was sent";
+    send_now.open();
+    std::uint64_t received = 0;
+    // The messages may arrive one at a time: each firing is followed by receiving until EAGAIN.
+    while (received < kSent) {
+        ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable with " << kSent - received << " messages to come";
+        received += receive_all(*receiver.queue);
+    }
+    EXPECT_EQ(received, kSent);
+    EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after receiving to EAGAIN";
+    finish.open();
+    EXPECT_TRUE(all_succeeded(group));
+}
+
+TEST_P(QueuePollDescriptor, shouldMakeSenderReadableWhenFullQueueGetsRoom) {
+    Gate attached;
+    Gate receive_now;
+    Gate received;
+    Gate finish;
+
+    ProcessGroup group(deadline_after(30s));
+    group.start_forked("receiver", [&](Report& report) {
+        auto queue = Queue::open(name(), QueueRole::receiver);
+        if (!queue) return report.fail(failed("open receiver", queue.error()));
+        attached.open();
+        if (!receive_now.wait()) return report.fail("never told to receive");
+        if (receive_all(*queue) == 0) return report.fail("nothing to receive from a full queue");
+        received.open();
+        return finish.wait() ? 0 : report.fail("never told to finish");
+    });
+    ASSERT_TRUE(attached.wait());
+    QueueEnd sender = open_polled(QueueRole::sender);
+    ASSERT_TRUE(sender.queue);
+    Epoll epoll(sender.fd);
+    ASSERT_TRUE(epoll.ok());
+
+    EXPECT_GE(send_all(*sender.queue), kMessages);
+    EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable while the queue is full";
+    receive_now.open();
+    ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the receiver made room";
+    // The descriptor fires with the first message's room; wait until the receiver is done, or
+    // the room it keeps making would rightly fire the descriptor again after the check below.
+    ASSERT_TRUE(received.wait());
+    EXPECT_GT(send_all(*sender.queue), 0U);
+    EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after sending to EAGAIN";
+    finish.open();
+    EXPECT_TRUE(all_succeeded(group));
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, QueuePollDescriptor, ::testing::Values(Engine::spsc, Engine::mpmc),
+                         [](const ::testing::TestParamInfo<Engine>& info) { return info.param == Engine::spsc ? "spsc" : "mpmc"; });
+
+}  // namespace
+}  // namespace shmring::adapters_test
