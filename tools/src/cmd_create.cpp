@@ -1,0 +1,29 @@
+// shmring create pipe|queue NAME ...: new rings through the adapters' create_pipe / create_queue.
+#include <limits>
+
+#include "commands.hpp"
+#include "diagnostics.hpp"
+#include "shmring/pipe.hpp"
+#include "shmring/queue.hpp"
+
+namespace shmring::cli {
+
+int run_create_pipe(const CreatePipeOptions& options) {
+    if (auto created = create_pipe(options.name, options.capacity, options.mode); !created)
+        return fail(options.name, reason_of(created.error(), options.name));
+    return kExitSuccess;
+}
+
+int run_create_queue(const CreateQueueOptions& options) {
+    if (options.message_size > std::numeric_limits<std::uint32_t>::max())
+        return fail(options.name, "max message size must be 1 byte to 1 MiB");
+    QueueConfig config;
+    config.max_messages = options.messages;
+    config.max_message_size = static_cast<std::uint32_t>(options.message_size);
+    config.engine = options.engine == "mpmc" ? layout::Engine::mpmc : layout::Engine::spsc;
+    config.mode = options.mode;
+    if (auto created = create_queue(options.name, config); !created) return fail(options.name, reason_of(created.error(), options.name));
+    return kExitSuccess;
+}
+
+}  // namespace shmring::cli

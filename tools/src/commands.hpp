@@ -1,0 +1,74 @@
+// The subcommands: one options struct and one entry point each. main.cpp maps the command line
+// onto the options; each run_* returns the exit code (diagnostics.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace shmring::cli {
+
+struct LsOptions {
+    bool json = false;
+};
+int run_ls(const LsOptions& options);
+
+struct StatOptions {
+    std::string name;
+    bool json = false;
+};
+int run_stat(const StatOptions& options);
+
+struct WatchOptions {
+    std::string name;
+    double interval_seconds = 1.0;
+};
+int run_watch(const WatchOptions& options);
+
+struct CreatePipeOptions {
+    std::string name;
+    std::uint64_t capacity = 0;
+    unsigned mode = 0600;
+};
+int run_create_pipe(const CreatePipeOptions& options);
+
+struct CreateQueueOptions {
+    std::string name;
+    std::uint64_t messages = 0;
+    std::uint64_t message_size = 0;
+    std::string engine = "spsc";
+    unsigned mode = 0600;
+};
+int run_create_queue(const CreateQueueOptions& options);
+
+struct RmOptions {
+    std::vector<std::string> names;
+};
+int run_rm(const RmOptions& options);
+
+struct GcOptions {
+    bool dry_run = false;
+    std::vector<std::string> names;  // none: every ring
+};
+int run_gc(const GcOptions& options);
+
+struct StreamOptions {
+    std::string name;
+};
+int run_write(const StreamOptions& options);
+int run_read(const StreamOptions& options);
+
+struct SendOptions {
+    std::string name;
+    std::vector<std::string> messages;  // none: one message per line of stdin
+};
+int run_send(const SendOptions& options);
+
+struct RecvOptions {
+    std::string name;
+    std::uint64_t count = 0;       // 0: no limit
+    double timeout_seconds = -1;   // below 0: wait for ever
+};
+int run_recv(const RecvOptions& options);
+
+}  // namespace shmring::cli

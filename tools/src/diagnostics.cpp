@@ -1,0 +1,46 @@
+#include "diagnostics.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace shmring::cli {
+
+int fail(std::string_view ring, std::string_view reason) {
+    // Several lines would break scripts that read the first one: a reason never spans two.
+    std::string line = "shmring: " + std::string(ring) + ": " + std::string(reason);
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    line += '\n';
+    std::fputs(line.c_str(), stderr);
+    return kExitFailure;
+}
+
+std::string reason_of(const Error& error, std::string_view ring) {
+    switch (error.code()) {
+        case Errc::not_found: return "no such ring";
+        case Errc::exists: return "a ring of that name exists already";
+        default: break;
+    }
+    std::string message = error.message();
+    for (const char* noun : {"ring '", "pipe '", "queue '"}) {
+        const std::string prefix = noun + std::string(ring) + "': ";
+        if (message.starts_with(prefix)) return message.substr(prefix.size());
+    }
+    return message;
+}
+
+std::string reason_of(Status status) {
+    const char* name = "";
+    switch (status) {
+        case Status::again: name = " (EAGAIN)"; break;
+        case Status::timed_out: name = " (ETIMEDOUT)"; break;
+        case Status::too_large: name = " (EMSGSIZE)"; break;
+        case Status::corrupt: name = " (EPROTO)"; break;
+        case Status::peer_gone: name = " (EPIPE)"; break;
+        case Status::interrupted: name = " (EINTR)"; break;
+        case Status::wrong_role: name = " (EBADF)"; break;
+        case Status::ok: break;
+    }
+    return describe(status) + std::string(name);
+}
+
+}  // namespace shmring::cli

@@ -1,0 +1,25 @@
+// How the command reports: exit codes and the one-line error format on stderr.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "shmring/error.hpp"
+
+namespace shmring::cli {
+
+inline constexpr int kExitSuccess = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Writes "shmring: <ring>: <reason>" as one line on stderr and returns kExitFailure.
+int fail(std::string_view ring, std::string_view reason);
+
+// What to show of a library error after the ring's name: the library's message without the
+// ring's name it repeats, and plain words for the outcomes a user meets most.
+std::string reason_of(const Error& error, std::string_view ring);
+
+// A data-path status in words, with its errno name: "ring corrupt (EPROTO)".
+std::string reason_of(Status status);
+
+}  // namespace shmring::cli

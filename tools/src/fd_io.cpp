@@ -1,0 +1,18 @@
+#include "fd_io.hpp"
+
+#include <cerrno>
+#include <unistd.h>
+
+namespace shmring::cli {
+
+bool write_all(int fd, std::span<const std::byte> data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        data = data.subspan(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+}  // namespace shmring::cli

@@ -1,0 +1,347 @@
+#include "inspector.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <optional>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+#include "diagnostics.hpp"
+#include "guarded_read.hpp"
+#include "shmring/segment.hpp"
+
+namespace shmring::cli {
+
+namespace {
+
+using layout::SegmentHeader;
+
+// A creator formats a ring in microseconds: one still not ready after this is stuck or dead.
+constexpr auto kReadyWait = std::chrono::milliseconds(100);
+// Tries at reading both positions while the consumer stands still (see read_positions).
+constexpr int kPositionAttempts = 64;
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+constexpr auto kAcquire = std::memory_order_acquire;
+
+std::string hex(std::uint64_t value, int digits) {
+    char text[32];
+    std::snprintf(text, sizeof text, "0x%0*llx", digits, static_cast<unsigned long long>(value));
+    return text;
+}
+
+// The file descriptor and the read-only mapping of one object, released together.
+class ReadOnlyMapping {
+public:
+    ReadOnlyMapping() = default;
+    ReadOnlyMapping(const ReadOnlyMapping&) = delete;
+    ReadOnlyMapping& operator=(const ReadOnlyMapping&) = delete;
+    ~ReadOnlyMapping() {
+        if (base_ != nullptr) ::munmap(const_cast<std::byte*>(base_), size_);
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    // Opens without following links and fills `stat`; errno is kept for the caller on failure.
+    bool open(const std::string& object, struct stat& st) {
+        fd_ = ::shm_open(object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+        return fd_ >= 0 && ::fstat(fd_, &st) == 0;
+    }
+    // Maps exactly the `size` bytes the file had at fstat, never more.
+    bool map(std::size_t size) {
+        void* address = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd_, 0);
+        if (address == MAP_FAILED) return false;
+        base_ = static_cast<const std::byte*>(address);
+        size_ = size;
+        return true;
+    }
+    template <class T>
+    const T& at(std::size_t offset) const noexcept { return *reinterpret_cast<const T*>(base_ + offset); }
+    const std::byte* base() const noexcept { return base_; }
+
+private:
+    int fd_ = -1;
+    const std::byte* base_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+// Relaxed loads: statistics, read racily by design; each value is untorn.
+CounterValues copy_counters(const layout::Counters& shared) {
+    return {shared.messages.load(kRelaxed), shared.bytes.load(kRelaxed), shared.full.load(kRelaxed),
+            shared.empty.load(kRelaxed),    shared.sleeps.load(kRelaxed), shared.wakes.load(kRelaxed)};
+}
+
+// What lies at the consumer position, for the record check. Filled only for positions in range.
+struct NextRecord {
+    bool looked = false;
+    layout::RecordHeader first{};   // SPSC: the next record...
+    layout::RecordHeader second{};  // ...and the one after it when the first is padding
+    bool has_second = false;
+    std::uint64_t slot_sequence = 0;  // MPMC: the slot of the consumer's ticket
+    std::uint32_t slot_length = 0;
+};
+
+// The fields after the header, copied in one guarded pass: plain values only (see run_guarded).
+struct SharedImage {
+    std::uint64_t producer_role;
+    std::uint64_t consumer_role;
+    std::uint32_t corrupt_flag;
+    std::uint32_t roles_seen;
+    std::uint64_t lost_messages;
+    CounterValues retired_producers;
+    CounterValues retired_consumers;
+    std::uint64_t repair_lock;
+    std::uint32_t data_sleepers;
+    std::uint32_t space_sleepers;
+    EndpointCopy entries[layout::kMaxEndpoints];
+    std::uint64_t producer;
+    std::uint64_t consumer;
+    std::uint64_t partial_offset;
+    bool stable;  // the consumer did not move while the positions and the next record were read
+    NextRecord next;
+};
+
+NextRecord look_at_next(const ReadOnlyMapping& map, const RingGeometry& g, std::uint64_t producer, std::uint64_t consumer) {
+    NextRecord next;
+    const std::uint64_t used = producer - consumer;
+    if (used == 0 || used > g.capacity) return next;
+    const std::byte* data = map.base() + g.header_size;
+    const std::uint64_t index = consumer & g.mask;
+    if (g.engine == layout::Engine::spsc) {
+        // An aligned index leaves room for a whole record header: the capacity is a multiple of 8.
+        if (consumer % layout::kRecordAlignment != 0) return next;
+        std::memcpy(&next.first, data + index, sizeof next.first);
+        next.looked = true;
+        const std::uint64_t size = layout::record_size(next.first.length);
+        if (next.first.type == layout::kRecordTypePadding && size == g.capacity - index && size < used) {
+            std::memcpy(&next.second, data, sizeof next.second);  // a padding record wraps to index 0
+            next.has_second = true;
+        }
+        return next;
+    }
+    // validate_header proved capacity * slot_stride bytes of slots within the mapping.
+    const auto& slot = *reinterpret_cast<const layout::SlotHeader*>(data + index * g.slot_stride);
+    // Acquire, as a consumer's [A1]: a published slot's length is visible with its sequence.
+    next.slot_sequence = slot.sequence.load(kAcquire);
+    next.slot_length = slot.length;
+    next.looked = true;
+    return next;
+}
+
+void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage& image) {
+    const auto& control = map.at<layout::ControlBlock>(layout::kControlOffset);
+    image.producer_role = control.producer_role.load(kAcquire);
+    image.consumer_role = control.consumer_role.load(kAcquire);
+    image.corrupt_flag = control.corrupt.load(kRelaxed);
+    image.roles_seen = control.roles_seen.load(kRelaxed);
+    image.lost_messages = control.lost_messages.load(kRelaxed);
+    image.retired_producers = copy_counters(control.retired_producers);
+    image.retired_consumers = copy_counters(control.retired_consumers);
+    image.repair_lock = control.repair_lock.load(kRelaxed);
+    image.data_sleepers = static_cast<std::uint32_t>(layout::sleeper_count(map.at<layout::WaitEvent>(layout::kDataEventOffset)));
+    image.space_sleepers = static_cast<std::uint32_t>(layout::sleeper_count(map.at<layout::WaitEvent>(layout::kSpaceEventOffset)));
+    for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+        const auto& entry = map.at<layout::EndpointEntry>(layout::kRegistryOffset + i * sizeof(layout::EndpointEntry));
+        EndpointCopy& copy = image.entries[i];
+        copy.index = i;
+        // Acquire, pairs with [R3] in Endpoint::attach: an attached entry's fields are complete.
+        copy.state = entry.state.load(kAcquire);
+        copy.role = entry.role.load(kRelaxed);
+        copy.start_time = entry.start_time.load(kRelaxed);
+        copy.attached_realtime_ns = entry.attached_realtime_ns.load(kRelaxed);
+        copy.claim = entry.claim.load(kRelaxed);
+        copy.wait_strategy = entry.wait_strategy.load(kRelaxed);
+        copy.counters = copy_counters(entry.counters);
+    }
+    // The positions move while we look. Reading the consumer's before and after the producer's
+    // (which only grows) brackets a moment when used = producer - consumer was exact, so a range
+    // error seen in a stable reading is real, never an artefact of reading two moving counters.
+    const auto& producer = map.at<layout::ProducerBlock>(layout::kProducerOffset);
+    const auto& consumer = map.at<layout::ConsumerBlock>(layout::kConsumerOffset);
+    image.stable = false;
+    for (int attempt = 0; attempt < kPositionAttempts && !image.stable; ++attempt) {
+        image.consumer = consumer.position.load(kAcquire);
+        image.producer = producer.position.load(kAcquire);
+        image.partial_offset = consumer.partial_offset.load(kRelaxed);
+        image.next = look_at_next(map, g, image.producer, image.consumer);
+        image.stable = consumer.position.load(kAcquire) == image.consumer;
+    }
+}
+
+std::optional<std::string> check_record(const layout::RecordHeader& record, std::uint64_t position, std::uint64_t room,
+                                        const RingGeometry& g) {
+    const std::string where = "record at position " + std::to_string(position);
+    const std::uint64_t index = position & g.mask;
+    const std::uint64_t size = layout::record_size(record.length);
+    if (record.type == layout::kRecordTypePadding) {
+        if (size != g.capacity - index || size > room)
+            return "padding " + where + ": length " + std::to_string(record.length) + " does not end at the end of the data area";
+        return std::nullopt;
+    }
+    if (record.type > layout::kRecordTypePadding) return where + ": type " + hex(record.type, 8) + " out of range";
+    if (record.length > g.max_message)
+        return where + ": length " + std::to_string(record.length) + " above the message limit " + std::to_string(g.max_message);
+    if (size > g.capacity - index || size > room)
+        return where + ": length " + std::to_string(record.length) + " runs past the published data";
+    return std::nullopt;
+}
+
+// Position and record checks of a copy; the reason when one fails.
+std::optional<std::string> check_positions(const RingGeometry& g, const SharedImage& s) {
+    const bool spsc = g.engine == layout::Engine::spsc;
+    if (spsc && s.producer % layout::kRecordAlignment != 0)
+        return "producer position " + std::to_string(s.producer) + " is not 8-byte aligned";
+    if (spsc && s.consumer % layout::kRecordAlignment != 0)
+        return "consumer position " + std::to_string(s.consumer) + " is not 8-byte aligned";
+    if (spsc && s.partial_offset > g.max_message)
+        return "partial read offset " + std::to_string(s.partial_offset) + " above the message limit " + std::to_string(g.max_message);
+    if (!s.stable) return std::nullopt;  // the consumer is busy moving: it is in range as far as we can tell
+    const std::uint64_t used = s.producer - s.consumer;
+    if (used > g.capacity)
+        return "positions out of range: producer " + std::to_string(s.producer) + ", consumer " + std::to_string(s.consumer) +
+               ", capacity " + std::to_string(g.capacity);
+    if (!s.next.looked) return std::nullopt;
+    if (spsc) {
+        if (auto bad = check_record(s.next.first, s.consumer, used, g)) return bad;
+        if (s.next.has_second) {
+            const std::uint64_t skipped = layout::record_size(s.next.first.length);
+            return check_record(s.next.second, s.consumer + skipped, used - skipped, g);
+        }
+        return std::nullopt;
+    }
+    const bool published = s.next.slot_sequence == 2 * s.consumer + 1;
+    if (published && s.next.slot_length != layout::kSlotLengthVoid && s.next.slot_length > g.slot_size)
+        return "slot of ticket " + std::to_string(s.consumer) + ": length " + std::to_string(s.next.slot_length) +
+               " above the slot size " + std::to_string(g.slot_size);
+    return std::nullopt;
+}
+
+// validate_header's reason without the ring's name and the generic tail it adds.
+std::string header_reason(const Error& error, std::string_view name) {
+    std::string why = reason_of(error, name);
+    const std::string tail = std::string(": ") + describe(error.code());
+    if (why.ends_with(tail)) why.resize(why.size() - tail.size());
+    return error.code() == Errc::truncated ? "truncated: " + why : why;
+}
+
+Inspection verdict(Inspection inspection, Verdict kind, std::string reason) {
+    inspection.verdict = kind;
+    inspection.reason = std::move(reason);
+    return inspection;
+}
+
+}  // namespace
+
+CounterValues& CounterValues::operator+=(const CounterValues& other) noexcept {
+    messages += other.messages;
+    bytes += other.bytes;
+    full += other.full;
+    empty += other.empty;
+    sleeps += other.sleeps;
+    wakes += other.wakes;
+    return *this;
+}
+
+std::string_view verdict_name(Verdict verdict) {
+    switch (verdict) {
+        case Verdict::ok: return "ok";
+        case Verdict::missing: return "missing";
+        case Verdict::unreadable: return "unreadable";
+        case Verdict::initialising: return "initialising";
+        case Verdict::corrupt: break;
+    }
+    return "corrupt";
+}
+
+Inspection inspect_ring(std::string_view name) {
+    Inspection result;
+    if (auto valid = Segment::validate_name(name); !valid) return verdict(std::move(result), Verdict::missing, reason_of(valid.error(), name));
+    ReadOnlyMapping map;
+    struct stat st {};
+    if (!map.open(Segment::object_name(name), st)) {
+        switch (errno) {
+            case ENOENT: return verdict(std::move(result), Verdict::missing, "no such ring");
+            case ELOOP: return verdict(std::move(result), Verdict::corrupt, "a symbolic link, not a ring");
+            case EACCES: return verdict(std::move(result), Verdict::unreadable, "permission denied");
+            default: return verdict(std::move(result), Verdict::unreadable, std::string("open: ") + std::strerror(errno));
+        }
+    }
+    result.owner_uid = st.st_uid;
+    if (!S_ISREG(st.st_mode)) return verdict(std::move(result), Verdict::corrupt, "not a regular file");
+    const auto object_size = static_cast<std::uint64_t>(st.st_size);
+    // shm_open then ftruncate: a creator caught in between leaves an empty object.
+    if (object_size == 0) return verdict(std::move(result), Verdict::initialising, "half-initialised: empty object");
+    if (object_size < sizeof(SegmentHeader))
+        return verdict(std::move(result), Verdict::corrupt,
+                       "truncated: " + std::to_string(object_size) + " bytes, smaller than the " +
+                           std::to_string(sizeof(SegmentHeader)) + "-byte header");
+    if (!map.map(object_size)) return verdict(std::move(result), Verdict::unreadable, std::string("mmap: ") + std::strerror(errno));
+
+    std::uint32_t state = 0;
+    SegmentHeader header{};
+    auto copy_header = [&] {
+        // Acquire, pairs with [R0] in RingSegment::create: a ready header is complete.
+        state = map.at<SegmentHeader>(layout::kHeaderOffset).state.load(kAcquire);
+        std::memcpy(static_cast<void*>(&header), map.base(), sizeof header);
+    };
+    const auto give_up = std::chrono::steady_clock::now() + kReadyWait;
+    for (;;) {
+        if (!run_guarded(copy_header)) return verdict(std::move(result), Verdict::corrupt, "truncated while being read");
+        if (state == layout::kStateReady || std::chrono::steady_clock::now() >= give_up) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    result.creator = {header.creator_pid, header.creator_start_time};
+    const bool ready = state == layout::kStateReady;
+    if (header.magic == 0 && !ready)
+        return verdict(std::move(result), Verdict::initialising, "half-initialised: ready state " + hex(state, 8) + ", no header yet");
+    if (header.magic != layout::kMagic) return verdict(std::move(result), Verdict::corrupt, "bad magic " + hex(header.magic, 16));
+    if (header.layout_version != layout::kLayoutVersion)
+        return verdict(std::move(result), Verdict::corrupt,
+                       "unknown layout version " + std::to_string(header.layout_version) + " (this tool reads " +
+                           std::to_string(layout::kLayoutVersion) + ")");
+    if (!ready) {
+        const bool alive = result.creator.pid != 0 && liveness(result.creator) == Liveness::alive;
+        return verdict(std::move(result), Verdict::initialising,
+                       "half-initialised: ready state " + hex(state, 8) + " (creator pid " + std::to_string(header.creator_pid) +
+                           (alive ? ", alive)" : ", dead)"));
+    }
+    auto geometry = validate_header(header, object_size, name);
+    if (!geometry) return verdict(std::move(result), Verdict::corrupt, header_reason(geometry.error(), name));
+
+    SharedImage image{};
+    auto copy_rest = [&] { copy_shared(map, *geometry, image); };
+    if (!run_guarded(copy_rest)) return verdict(std::move(result), Verdict::corrupt, "truncated while being read");
+    if (auto bad = check_positions(*geometry, image)) return verdict(std::move(result), Verdict::corrupt, *bad);
+
+    RingCopy& ring = result.ring;
+    ring.header = header;
+    ring.geometry = *geometry;
+    ring.object_size = object_size;
+    ring.owner_uid = st.st_uid;
+    ring.file_mode = st.st_mode & 0777U;
+    ring.producer_role = image.producer_role;
+    ring.consumer_role = image.consumer_role;
+    ring.corrupt_flag = image.corrupt_flag;
+    ring.roles_seen = image.roles_seen;
+    ring.lost_messages = image.lost_messages;
+    ring.retired_producers = image.retired_producers;
+    ring.retired_consumers = image.retired_consumers;
+    ring.producer_position = image.producer;
+    ring.consumer_position = image.consumer;
+    ring.partial_offset = image.partial_offset;
+    // An unstable reading may bracket no real moment: clamp it into the range a real one has.
+    const std::uint64_t used = image.producer - image.consumer;
+    ring.used = used <= geometry->capacity ? used : static_cast<std::int64_t>(used) < 0 ? 0 : geometry->capacity;
+    ring.repair_lock = image.repair_lock;
+    ring.data_sleepers = image.data_sleepers;
+    ring.space_sleepers = image.space_sleepers;
+    for (const EndpointCopy& entry : image.entries)
+        if (layout::endpoint_status(entry.state) != layout::EndpointStatus::free) ring.endpoints.push_back(entry);
+    return result;
+}
+
+}  // namespace shmring::cli

@@ -1,0 +1,94 @@
+// The inspector: a read-only look at one ring, for the tool alone.
+//
+// Everything in a segment is untrusted input: the file may be truncated, half-written, damaged
+// by hand, or changed by other processes while it is read. The inspector never opens a ring for
+// writing and never waits on it: it maps what the file holds (fstat first) with PROT_READ, copies
+// the header out once and validates that copy (validate_header), then copies the rest field by
+// field and bounds-checks every position, index and length before using it. Reads of the
+// mapping happen under run_guarded, so a file truncated mid-read is a verdict, not a crash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmring/layout.hpp"
+#include "shmring/process.hpp"
+#include "shmring/ring_segment.hpp"
+
+namespace shmring::cli {
+
+struct CounterValues {
+    std::uint64_t messages = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t full = 0;
+    std::uint64_t empty = 0;
+    std::uint64_t sleeps = 0;
+    std::uint64_t wakes = 0;
+
+    CounterValues& operator+=(const CounterValues& other) noexcept;
+};
+
+// One registry entry as it was read; `state` is the packed word (layout::endpoint_state).
+struct EndpointCopy {
+    std::uint32_t index = 0;
+    std::uint64_t state = 0;
+    std::uint32_t role = 0;
+    std::uint64_t start_time = 0;
+    std::uint64_t attached_realtime_ns = 0;
+    std::uint64_t claim = 0;
+    std::uint32_t wait_strategy = 0;
+    CounterValues counters;
+};
+
+// A validated copy of a ring. Values were read racily while the ring may be in use: each one is
+// untorn and in range, but they are not one atomic picture.
+struct RingCopy {
+    layout::SegmentHeader header{};
+    RingGeometry geometry{};
+    std::uint64_t object_size = 0;
+    std::uint32_t owner_uid = 0;
+    std::uint32_t file_mode = 0;
+
+    std::uint64_t producer_role = 0;
+    std::uint64_t consumer_role = 0;
+    std::uint32_t corrupt_flag = 0;
+    std::uint32_t roles_seen = 0;
+    std::uint64_t lost_messages = 0;
+    CounterValues retired_producers;
+    CounterValues retired_consumers;
+
+    std::uint64_t producer_position = 0;
+    std::uint64_t consumer_position = 0;
+    std::uint64_t partial_offset = 0;
+    std::uint64_t used = 0;  // producer - consumer, within 0..capacity (SPSC bytes, MPMC tickets)
+
+    std::uint64_t repair_lock = 0;     // MPMC: role word of the endpoint repairing a slot, or 0
+    std::uint32_t data_sleepers = 0;   // endpoints and poll helpers asleep waiting for data
+    std::uint32_t space_sleepers = 0;  // ... waiting for space
+    std::vector<EndpointCopy> endpoints;  // the entries that are not free, in index order
+};
+
+enum class Verdict {
+    ok,
+    missing,       // no such ring
+    unreadable,    // this user may not read it, or a system call failed
+    initialising,  // its creator has not published it (yet): empty file or state not ready
+    corrupt,       // anything else that breaks the layout
+};
+
+struct Inspection {
+    Verdict verdict = Verdict::ok;
+    std::string reason;           // when the verdict is not ok
+    std::uint32_t owner_uid = 0;  // of the file, once it was opened
+    ProcessIdentity creator;      // as far as the header says (zero when not written yet)
+    RingCopy ring;                // when the verdict is ok
+};
+
+Inspection inspect_ring(std::string_view name);
+
+// "ok", "missing", "unreadable", "initialising" or "corrupt": the word `ls` shows.
+std::string_view verdict_name(Verdict verdict);
+
+}  // namespace shmring::cli

@@ -1,0 +1,181 @@
+// The shmring command: its grammar (CLI11), and the mapping of outcomes onto exit codes.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <string>
+
+#include "commands.hpp"
+#include "diagnostics.hpp"
+#include "units.hpp"
+
+namespace {
+
+using namespace shmring::cli;
+
+// Turns "64K" into "65536" before CLI11 converts it to a number.
+CLI::Validator size_value() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            const auto size = parse_size(text);
+            if (!size) return "'" + text + "' is not a size (a number, optionally with K, M or G)";
+            text = std::to_string(*size);
+            return {};
+        },
+        "SIZE");
+}
+
+// Turns the octal "0640" into its decimal value before CLI11 converts it to a number.
+CLI::Validator mode_value() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            const auto mode = parse_mode(text);
+            if (!mode) return "'" + text + "' is not an octal mode between 0000 and 0777";
+            text = std::to_string(*mode);
+            return {};
+        },
+        "MODE");
+}
+
+constexpr const char* kStatFields =
+    "JSON (--json) fields: name, path, state, kind, engine, layout_version, capacity, capacity_unit, slot_size,\n"
+    "slot_stride, max_message, header_size, total_size, object_size, used, used_messages, fill_percent,\n"
+    "positions{producer,consumer,partial_offset}, roles{producer,consumer}{endpoint,ever_taken}, repair_lock, sleepers{data,space},\n"
+    "counters{producers,consumers,retired_producers,retired_consumers}{messages,bytes,full,empty,sleeps,wakes},\n"
+    "counters.lost_messages, counters.corrupt, endpoints_alive, endpoints_dead,\n"
+    "endpoints[]{index,role,pid,alive,status,attached_since,attached_realtime_ns,wait_strategy,claim,counters},\n"
+    "owner_uid, mode, created, created_realtime_ns, creator{pid,uid,alive}, creation_mode, options.\n"
+    "A damaged or half-initialised ring gives 'shmring: NAME: corrupt: REASON' and status 1.";
+
+// "shmring create pipe": the words of the deepest subcommand the parser reached.
+std::string command_path(const CLI::App& app) {
+    std::string path = app.get_name();
+    const CLI::App* current = &app;
+    while (!current->get_subcommands().empty()) {
+        current = current->get_subcommands().front();
+        path += " " + current->get_name();
+    }
+    return path;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Inspect, create and use shmring rings: the shared-memory objects /dev/shm/shmring.<name>.", "shmring"};
+    app.require_subcommand(1);
+    app.footer("Exit status: 0 success, 1 failure, 2 usage error. Errors are one line on stderr: 'shmring: RING: REASON'.\n"
+               "Run 'shmring COMMAND --help' for a command's options.");
+    std::function<int()> run;
+
+    LsOptions ls;
+    auto* ls_command = app.add_subcommand("ls", "List every ring: kind, engine, capacity, fill level, endpoints, state");
+    ls_command->add_flag("--json", ls.json, "Print {\"rings\": [...]} instead of a table");
+    ls_command->footer("STATE is ok, stale (it had endpoints; they and its creator are all dead), corrupt, initialising\n"
+                       "(never published by its creator) or unreadable. Reasons for the last three go to stderr.\n"
+                       "JSON fields per ring: name, path, state, kind, engine, capacity, capacity_unit, used, used_messages,\n"
+                       "fill_percent, endpoints_alive, endpoints_dead; or name, path, state, reason.");
+    ls_command->callback([&] { run = [&] { return run_ls(ls); }; });
+
+    StatOptions stat;
+    auto* stat_command = app.add_subcommand("stat", "Show everything a ring's header, counters and endpoint registry tell");
+    stat_command->add_option("NAME", stat.name, "Ring name")->required();
+    stat_command->add_flag("--json", stat.json, "Print one JSON object");
+    stat_command->footer(kStatFields);
+    stat_command->callback([&] { run = [&] { return run_stat(stat); }; });
+
+    WatchOptions watch;
+    auto* watch_command = app.add_subcommand("watch", "Live view of a ring: message and byte rates, fill level, endpoints");
+    watch_command->add_option("NAME", watch.name, "Ring name")->required();
+    watch_command->add_option("--interval", watch.interval_seconds, "Seconds between refreshes")
+        ->check(CLI::Range(0.05, 3600.0))
+        ->capture_default_str();
+    watch_command->footer("On a terminal the view is redrawn in place; otherwise one line of rates is printed per interval.\n"
+                          "Ctrl-C ends it with status 0.");
+    watch_command->callback([&] { run = [&] { return run_watch(watch); }; });
+
+    auto* create_command = app.add_subcommand("create", "Create a pipe or a queue");
+    create_command->require_subcommand(1);
+
+    CreatePipeOptions pipe;
+    auto* pipe_command = create_command->add_subcommand("pipe", "Create a pipe: a byte stream for one writer and one reader");
+    pipe_command->add_option("NAME", pipe.name, "Ring name: 1 to 200 of A-Z a-z 0-9 . _ -")->required();
+    pipe_command->add_option("--capacity", pipe.capacity, "Bytes, 64 to 1G, rounded up to a power of two (K, M, G suffixes)")
+        ->transform(size_value())
+        ->required();
+    pipe_command->add_option("--mode", pipe.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
+    pipe_command->callback([&] { run = [&] { return run_create_pipe(pipe); }; });
+
+    CreateQueueOptions queue;
+    auto* queue_command = create_command->add_subcommand("queue", "Create a message queue");
+    queue_command->add_option("NAME", queue.name, "Ring name: 1 to 200 of A-Z a-z 0-9 . _ -")->required();
+    queue_command->add_option("--messages", queue.messages, "Messages it holds at least, 1 to 16777216")
+        ->check(CLI::PositiveNumber)
+        ->required();
+    queue_command->add_option("--message-size", queue.message_size, "Largest message, 1 byte to 1M (K, M suffixes)")
+        ->transform(size_value())
+        ->required();
+    queue_command->add_option("--engine", queue.engine, "spsc: one sender and one receiver; mpmc: any number of each")
+        ->check(CLI::IsMember({"spsc", "mpmc"}))
+        ->capture_default_str();
+    queue_command->add_option("--mode", queue.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
+    queue_command->callback([&] { run = [&] { return run_create_queue(queue); }; });
+
+    RmOptions rm;
+    auto* rm_command = app.add_subcommand("rm", "Remove rings (processes that have one mapped keep it until they let go)");
+    rm_command->add_option("NAME", rm.names, "Ring names")->required();
+    rm_command->callback([&] { run = [&] { return run_rm(rm); }; });
+
+    GcOptions gc;
+    auto* gc_command = app.add_subcommand("gc", "Remove the rings nothing alive uses any more, and say which");
+    gc_command->add_flag("--dry-run", gc.dry_run, "Only say what would be removed");
+    gc_command->add_option("NAME", gc.names, "Consider only these rings (default: every ring)");
+    gc_command->footer("Removes this user's rings that are stale (they had endpoints; all are dead, and so is the creator)\n"
+                       "or stuck initialising with a dead creator, when no live process has them open or mapped.\n"
+                       "Rings that never had an endpoint, and corrupt rings, are kept.");
+    gc_command->callback([&] { run = [&] { return run_gc(gc); }; });
+
+    StreamOptions write;
+    auto* write_command = app.add_subcommand("write", "Copy stdin into a pipe, as its writer (end of stdin closes the pipe)");
+    write_command->add_option("NAME", write.name, "Pipe name")->required();
+    write_command->footer("Fails with EPIPE, status 1, once the reader has left.");
+    write_command->callback([&] { run = [&] { return run_write(write); }; });
+
+    StreamOptions read;
+    auto* read_command = app.add_subcommand("read", "Copy a pipe to stdout, as its reader, until the writer closes it");
+    read_command->add_option("NAME", read.name, "Pipe name")->required();
+    read_command->callback([&] { run = [&] { return run_read(read); }; });
+
+    SendOptions send;
+    auto* send_command = app.add_subcommand("send", "Send messages to a queue: one per argument, or one per line of stdin");
+    send_command->add_option("NAME", send.name, "Queue name")->required();
+    send_command->add_option("MESSAGE", send.messages, "Messages; without any, each line of stdin is one");
+    send_command->callback([&] { run = [&] { return run_send(send); }; });
+
+    RecvOptions recv;
+    auto* recv_command = app.add_subcommand("recv", "Receive messages from a queue and print one per line");
+    recv_command->add_option("NAME", recv.name, "Queue name")->required();
+    recv_command->add_option("--count", recv.count, "Stop after this many messages")->check(CLI::PositiveNumber);
+    recv_command->add_option("--timeout", recv.timeout_seconds, "Seconds to wait for each message before giving up")
+        ->check(CLI::NonNegativeNumber);
+    recv_command->footer("When --timeout passes, recv ends with status 0, or 1 if --count asked for more messages.");
+    recv_command->callback([&] { run = [&] { return run_recv(recv); }; });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::ParseError& error) {
+        std::string what = error.what();
+        std::replace(what.begin(), what.end(), '\n', ' ');
+        const std::string path = command_path(app);
+        std::fprintf(stderr, "%s: %s (see '%s --help')\n", app.get_name().c_str(), what.c_str(), path.c_str());
+        return kExitUsage;
+    }
+    try {
+        return run();
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "shmring: %s\n", error.what());
+        return kExitFailure;
+    }
+}

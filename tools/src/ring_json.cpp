@@ -1,0 +1,108 @@
+#include "ring_json.hpp"
+
+#include "ring_directory.hpp"
+#include "text_format.hpp"
+
+namespace shmring::cli {
+
+namespace {
+
+Json counters_json(const CounterValues& c) {
+    return Json{{"messages", c.messages}, {"bytes", c.bytes}, {"full", c.full},
+                {"empty", c.empty},       {"sleeps", c.sleeps}, {"wakes", c.wakes}};
+}
+
+Json optional_index(const std::optional<std::uint32_t>& index) { return index ? Json(*index) : Json(nullptr); }
+
+Json endpoint_json(const EndpointView& e) {
+    return Json{{"index", e.copy.index},
+                {"role", e.role},
+                {"pid", e.pid},
+                {"alive", e.alive},
+                {"status", e.status},
+                {"attached_since", iso_time(e.copy.attached_realtime_ns)},
+                {"attached_realtime_ns", e.copy.attached_realtime_ns},
+                {"wait_strategy", e.wait},
+                {"claim", e.copy.claim != 0 ? Json(e.copy.claim - 1) : Json(nullptr)},
+                {"counters", counters_json(e.copy.counters)}};
+}
+
+Json options_json(std::uint32_t options) {
+    Json names = Json::array();
+    if ((options & layout::kOptionPrefault) != 0) names.push_back("prefault");
+    if ((options & layout::kOptionLocked) != 0) names.push_back("locked");
+    if ((options & layout::kOptionHugePages) != 0) names.push_back("huge_pages");
+    return names;
+}
+
+}  // namespace
+
+Json stat_json(const RingView& v) {
+    const RingCopy& r = v.ring;
+    const RingGeometry& g = r.geometry;
+    Json endpoints = Json::array();
+    for (const EndpointView& e : v.endpoints) endpoints.push_back(endpoint_json(e));
+    return Json{
+        {"name", v.name},
+        {"path", v.path},
+        {"state", v.state},
+        {"kind", v.kind},
+        {"engine", v.engine},
+        {"layout_version", r.header.layout_version},
+        {"capacity", g.capacity},
+        {"capacity_unit", v.capacity_unit},
+        {"slot_size", g.slot_size},
+        {"slot_stride", g.slot_stride},
+        {"max_message", g.max_message},
+        {"header_size", g.header_size},
+        {"total_size", g.total_size},
+        {"object_size", r.object_size},
+        {"used", r.used},
+        {"used_messages", v.used_messages},
+        {"fill_percent", v.fill_percent},
+        {"positions", {{"producer", r.producer_position}, {"consumer", r.consumer_position}, {"partial_offset", r.partial_offset}}},
+        {"roles",
+         {{"producer", {{"endpoint", optional_index(v.producer_endpoint)}, {"ever_taken", (r.roles_seen & layout::kSeenProducer) != 0}}},
+          {"consumer", {{"endpoint", optional_index(v.consumer_endpoint)}, {"ever_taken", (r.roles_seen & layout::kSeenConsumer) != 0}}}}},
+        {"repair_lock", optional_index(v.repair_endpoint)},
+        {"sleepers", {{"data", r.data_sleepers}, {"space", r.space_sleepers}}},
+        {"counters",
+         {{"producers", counters_json(v.producers)},
+          {"consumers", counters_json(v.consumers)},
+          {"retired_producers", counters_json(r.retired_producers)},
+          {"retired_consumers", counters_json(r.retired_consumers)},
+          {"lost_messages", r.lost_messages},
+          {"corrupt", r.corrupt_flag != 0}}},
+        {"endpoints_alive", v.alive},
+        {"endpoints_dead", v.dead},
+        {"endpoints", std::move(endpoints)},
+        {"owner_uid", r.owner_uid},
+        {"mode", octal_mode(r.file_mode)},
+        {"created", iso_time(r.header.created_realtime_ns)},
+        {"created_realtime_ns", r.header.created_realtime_ns},
+        {"creator", {{"pid", r.header.creator_pid}, {"uid", r.header.creator_uid}, {"alive", v.creator_alive}}},
+        {"creation_mode", octal_mode(r.header.mode)},
+        {"options", options_json(r.header.options)},
+    };
+}
+
+Json summary_json(const RingView& v) {
+    return Json{{"name", v.name},
+                {"path", v.path},
+                {"state", v.state},
+                {"kind", v.kind},
+                {"engine", v.engine},
+                {"capacity", v.ring.geometry.capacity},
+                {"capacity_unit", v.capacity_unit},
+                {"used", v.ring.used},
+                {"used_messages", v.used_messages},
+                {"fill_percent", v.fill_percent},
+                {"endpoints_alive", v.alive},
+                {"endpoints_dead", v.dead}};
+}
+
+Json problem_json(std::string_view name, std::string_view state, const Inspection& inspection) {
+    return Json{{"name", name}, {"path", ring_path(name)}, {"state", state}, {"reason", inspection.reason}};
+}
+
+}  // namespace shmring::cli

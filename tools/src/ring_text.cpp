@@ -1,0 +1,98 @@
+#include "ring_text.hpp"
+
+#include "text_format.hpp"
+
+namespace shmring::cli {
+
+namespace {
+
+std::vector<std::string> with_counters(std::vector<std::string> cells, const CounterValues& c) {
+    for (const std::uint64_t value : {c.messages, c.bytes, c.full, c.empty, c.sleeps, c.wakes}) cells.push_back(std::to_string(value));
+    return cells;
+}
+
+std::string role_text(const char* role, const std::optional<std::uint32_t>& endpoint, bool ever) {
+    const std::string holder = endpoint ? "endpoint " + std::to_string(*endpoint) : std::string("free");
+    return std::string(role) + " " + holder + (ever ? " (taken before)" : " (never taken)");
+}
+
+std::string options_text(std::uint32_t options) {
+    std::string text;
+    const auto add = [&](const char* name) { text += (text.empty() ? "" : ", ") + std::string(name); };
+    if ((options & layout::kOptionPrefault) != 0) add("prefault");
+    if ((options & layout::kOptionLocked) != 0) add("locked");
+    if ((options & layout::kOptionHugePages) != 0) add("huge pages");
+    return text.empty() ? "none" : text;
+}
+
+}  // namespace
+
+std::string capacity_text(const RingView& v) {
+    const RingGeometry& g = v.ring.geometry;
+    if (g.engine == layout::Engine::spsc) return human_bytes(static_cast<double>(g.capacity));
+    return std::to_string(g.capacity) + " x " + human_bytes(g.slot_size);
+}
+
+std::string used_text(const RingView& v) {
+    if (v.ring.geometry.engine == layout::Engine::spsc) return human_bytes(static_cast<double>(v.ring.used));
+    return std::to_string(v.ring.used) + " msgs";
+}
+
+std::string endpoints_text(const RingView& v, const std::string& indent) {
+    Table table({"#", "ROLE", "PID", "ALIVE", "STATUS", "SINCE", "WAIT", "CLAIM", "MESSAGES", "BYTES", "FULL", "EMPTY", "SLEEPS", "WAKES"});
+    for (const EndpointView& e : v.endpoints) {
+        const std::string claim = e.copy.claim != 0 ? std::to_string(e.copy.claim - 1) : "-";
+        table.add(with_counters({std::to_string(e.copy.index), std::string(e.role), std::to_string(e.pid), e.alive ? "yes" : "DEAD",
+                                 std::string(e.status), iso_time(e.copy.attached_realtime_ns), std::string(e.wait), claim},
+                                e.copy.counters));
+    }
+    return table.render(indent);
+}
+
+std::string stat_text(const RingView& v) {
+    const RingCopy& r = v.ring;
+    const RingGeometry& g = r.geometry;
+    const bool spsc = g.engine == layout::Engine::spsc;
+    Table facts({"name", v.name});
+    facts.add({"path", v.path});
+    facts.add({"state", std::string(v.state)});
+    facts.add({"kind", std::string(v.kind) + " (" + std::string(v.engine) + " engine, layout version " + std::to_string(r.header.layout_version) + ")"});
+    if (spsc) {
+        facts.add({"capacity", capacity_text(v) + " (" + std::to_string(g.capacity) + " bytes)"});
+    } else {
+        facts.add({"capacity", std::to_string(g.capacity) + " slots of " + std::to_string(g.slot_size) + " bytes (stride " +
+                                   std::to_string(g.slot_stride) + ")"});
+    }
+    facts.add({"max message", std::to_string(g.max_message) + " bytes"});
+    facts.add({"object size", std::to_string(r.object_size) + " bytes (data area at " + std::to_string(g.header_size) + ")"});
+    facts.add({"used", (spsc ? std::to_string(r.used) + " bytes, " : std::string()) + std::to_string(v.used_messages) +
+                           (spsc ? " messages, " : " messages in flight, ") + percent(v.fill_percent) + " full"});
+    facts.add({"positions", "producer " + std::to_string(r.producer_position) + ", consumer " + std::to_string(r.consumer_position) +
+                                (spsc ? ", partial read " + std::to_string(r.partial_offset) : std::string())});
+    if (spsc) {
+        facts.add({"roles", role_text("producer", v.producer_endpoint, (r.roles_seen & layout::kSeenProducer) != 0) + ", " +
+                                role_text("consumer", v.consumer_endpoint, (r.roles_seen & layout::kSeenConsumer) != 0)});
+    } else {
+        facts.add({"repair lock", v.repair_endpoint ? "endpoint " + std::to_string(*v.repair_endpoint) : std::string("free")});
+    }
+    facts.add({"sleepers", "data " + std::to_string(r.data_sleepers) + ", space " + std::to_string(r.space_sleepers)});
+    facts.add({"corrupt flag", r.corrupt_flag != 0 ? "SET" : "no"});
+    facts.add({"lost messages", std::to_string(r.lost_messages)});
+    facts.add({"owner", "uid " + std::to_string(r.owner_uid) + ", mode " + octal_mode(r.file_mode)});
+    facts.add({"created", iso_time(r.header.created_realtime_ns) + " by pid " + std::to_string(r.header.creator_pid) + " (uid " +
+                              std::to_string(r.header.creator_uid) + (v.creator_alive ? ", alive)" : ", dead)") + ", mode " +
+                              octal_mode(r.header.mode) + ", options " + options_text(r.header.options)});
+
+    Table counters({"counters", "MESSAGES", "BYTES", "FULL", "EMPTY", "SLEEPS", "WAKES"});
+    counters.add(with_counters({"producers"}, v.producers));
+    counters.add(with_counters({"consumers"}, v.consumers));
+    counters.add(with_counters({"retired producers"}, r.retired_producers));
+    counters.add(with_counters({"retired consumers"}, r.retired_consumers));
+
+    std::string text = facts.render() + "\n" + counters.render();
+    text += "\nendpoints: " + std::to_string(v.alive) + " alive, " + std::to_string(v.dead) + " dead\n";
+    if (!v.endpoints.empty()) text += endpoints_text(v, "  ");
+    return text;
+}
+
+}  // namespace shmring::cli

@@ -1,0 +1,127 @@
+#include "ring_view.hpp"
+
+#include "diagnostics.hpp"
+#include "ring_directory.hpp"
+#include "shmring/wait.hpp"
+
+namespace shmring::cli {
+
+namespace {
+
+using layout::EndpointRole;
+using layout::EndpointStatus;
+
+std::string_view status_name(EndpointStatus status) {
+    switch (status) {
+        case EndpointStatus::attached: return "attached";
+        case EndpointStatus::claiming: return "claiming";
+        case EndpointStatus::free: break;
+    }
+    return "invalid";
+}
+
+std::string_view role_name(std::uint32_t role) {
+    switch (static_cast<EndpointRole>(role)) {
+        case EndpointRole::producer: return "producer";
+        case EndpointRole::consumer: return "consumer";
+        case EndpointRole::observer: return "observer";
+        case EndpointRole::none: return "none";
+    }
+    return "unknown";
+}
+
+std::string_view wait_name(std::uint32_t strategy) {
+    switch (static_cast<WaitStrategy>(strategy)) {
+        case WaitStrategy::adaptive: return "adaptive";
+        case WaitStrategy::spin: return "spin";
+        case WaitStrategy::block: return "block";
+    }
+    return "unknown";
+}
+
+std::string_view kind_name(layout::ChannelKind kind) {
+    switch (kind) {
+        case layout::ChannelKind::pipe: return "pipe";
+        case layout::ChannelKind::queue: return "queue";
+        case layout::ChannelKind::raw: break;
+    }
+    return "raw";
+}
+
+bool is_alive(const EndpointCopy& copy) {
+    // entry_presence reads the start time from an entry: give it one built from our copy, so that
+    // the shared entry is not read a second time.
+    layout::EndpointEntry entry{};
+    entry.start_time.store(copy.start_time, std::memory_order_relaxed);
+    return entry_presence(entry, copy.state) == Presence::alive;
+}
+
+// The entry a role word names, if it is in range and of the entry's current generation.
+std::optional<std::uint32_t> holder(std::uint64_t word, const std::vector<EndpointView>& endpoints) {
+    if (word == 0) return std::nullopt;
+    const std::uint32_t index = layout::role_index(word);
+    for (const EndpointView& endpoint : endpoints)
+        if (endpoint.copy.index == index && layout::endpoint_generation(endpoint.copy.state) == layout::role_generation(word))
+            return index;
+    return std::nullopt;
+}
+
+std::uint64_t difference_or_zero(std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; }
+
+}  // namespace
+
+RingView view_of(std::string_view name, RingCopy ring) {
+    RingView view;
+    view.name = std::string(name);
+    view.path = ring_path(name);
+    const RingGeometry& g = ring.geometry;
+    const bool spsc = g.engine == layout::Engine::spsc;
+    view.kind = kind_name(g.kind);
+    view.engine = spsc ? "spsc" : "mpmc";
+    view.capacity_unit = spsc ? "bytes" : "slots";
+    view.fill_percent = 100.0 * static_cast<double>(ring.used) / static_cast<double>(g.capacity);
+    view.producers = ring.retired_producers;
+    view.consumers = ring.retired_consumers;
+    for (const EndpointCopy& copy : ring.endpoints) {
+        EndpointView endpoint{copy,
+                              layout::endpoint_pid(copy.state),
+                              status_name(layout::endpoint_status(copy.state)),
+                              role_name(copy.role),
+                              wait_name(copy.wait_strategy),
+                              is_alive(copy)};
+        if (copy.role == static_cast<std::uint32_t>(EndpointRole::producer)) view.producers += copy.counters;
+        if (copy.role == static_cast<std::uint32_t>(EndpointRole::consumer)) view.consumers += copy.counters;
+        ++(endpoint.alive ? view.alive : view.dead);
+        view.endpoints.push_back(endpoint);
+    }
+    // The counters are read racily, so the difference can briefly be off by a few: never below 0.
+    view.used_messages = spsc ? difference_or_zero(view.producers.messages, view.consumers.messages) : ring.used;
+    view.creator_alive = liveness({ring.header.creator_pid, ring.header.creator_start_time}) == Liveness::alive;
+    view.producer_endpoint = holder(ring.producer_role, view.endpoints);
+    view.consumer_endpoint = holder(ring.consumer_role, view.endpoints);
+    view.repair_endpoint = holder(ring.repair_lock, view.endpoints);
+    view.ring = std::move(ring);
+    if (view.ring.corrupt_flag != 0) {
+        view.state = "corrupt";
+    } else if (!view.endpoints.empty() && view.alive == 0 && !view.creator_alive) {
+        view.state = "stale";
+    } else {
+        view.state = "ok";
+    }
+    return view;
+}
+
+std::optional<RingView> view_or_report(std::string_view name) {
+    Inspection inspection = inspect_ring(name);
+    switch (inspection.verdict) {
+        case Verdict::ok: return view_of(name, std::move(inspection.ring));
+        case Verdict::missing:
+        case Verdict::unreadable: fail(name, inspection.reason); break;
+        // A header that never became ready is as unusable as a damaged one.
+        case Verdict::initialising:
+        case Verdict::corrupt: fail(name, "corrupt: " + inspection.reason); break;
+    }
+    return std::nullopt;
+}
+
+}  // namespace shmring::cli

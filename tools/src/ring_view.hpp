@@ -1,0 +1,57 @@
+// What the tool says about a ring: the figures derived from an inspected copy (fill level,
+// totals, liveness of every endpoint and of the creator) and the ring's state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inspector.hpp"
+#include "shmring/endpoint.hpp"
+
+namespace shmring::cli {
+
+struct EndpointView {
+    EndpointCopy copy;
+    std::uint32_t pid;
+    std::string_view status;  // attached, claiming (taking the entry), or invalid
+    std::string_view role;    // producer, consumer, observer, none, or unknown
+    std::string_view wait;    // adaptive, spin, block, or unknown
+    bool alive;
+};
+
+struct RingView {
+    std::string name;
+    std::string path;
+    RingCopy ring;
+    std::string_view kind;           // pipe, queue or raw
+    std::string_view engine;         // spsc or mpmc
+    std::string_view capacity_unit;  // bytes (SPSC) or slots (MPMC)
+    std::uint64_t used_messages;     // SPSC: from the counters; MPMC: tickets in flight
+    double fill_percent;
+    // Every producer and every consumer there ever was: attached entries plus retired totals.
+    CounterValues producers;
+    CounterValues consumers;
+    std::vector<EndpointView> endpoints;
+    unsigned alive = 0;
+    unsigned dead = 0;
+    bool creator_alive;
+    // The registry entries that hold the SPSC roles, when their role words name a current entry.
+    std::optional<std::uint32_t> producer_endpoint;
+    std::optional<std::uint32_t> consumer_endpoint;
+    // MPMC: the entry repairing a slot abandoned by a dead endpoint, if any.
+    std::optional<std::uint32_t> repair_endpoint;
+    // ok; stale: it had endpoints, all are dead and so is its creator; corrupt: an endpoint
+    // found a broken invariant and flagged it.
+    std::string_view state;
+};
+
+RingView view_of(std::string_view name, RingCopy ring);
+
+// The view of a ring that inspects cleanly. Otherwise writes the one-line error, for a damaged or
+// half-initialised ring "shmring: <name>: corrupt: <reason>", and returns nullopt.
+std::optional<RingView> view_or_report(std::string_view name);
+
+}  // namespace shmring::cli

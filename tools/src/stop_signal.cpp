@@ -1,0 +1,27 @@
+#include "stop_signal.hpp"
+
+#include <csignal>
+
+namespace shmring::cli {
+
+namespace {
+
+volatile std::sig_atomic_t stop_flag = 0;
+
+void on_stop(int) { stop_flag = 1; }
+
+}  // namespace
+
+void install_stop_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_stop;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
+bool stop_requested() noexcept { return stop_flag != 0; }
+
+}  // namespace shmring::cli
