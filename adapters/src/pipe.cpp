@@ -24,14 +24,17 @@ PeerRole peer_of(const RingSegment& ring, PipeRole role) {
                                     : PeerRole{&control.producer_role, layout::kSeenProducer};
 }
 
-// True when the peer has left: its role is free although a peer was attached once, or it is held
-// by an endpoint that is dead (or stale). `thorough` allows the /proc look-up for a held role.
+// True when the peer has left: it was attached once and its role is now free, or the endpoint
+// holding it is dead (or stale). `thorough` allows the /proc look-up for a held role.
 bool peer_has_left(const RingSegment& ring, PipeRole role, bool thorough) {
     const PeerRole peer = peer_of(ring, role);
+    // [A4] acquire, pairs with [R4] in Endpoint::take_role: read before the role word, so that a
+    // peer caught between taking the role and setting the bit is not taken for one that left.
+    if ((ring.control().roles_seen.load(std::memory_order_acquire) & peer.seen_bit) == 0) return false;
     // Acquire, pairs with the release that gave the role back: what the peer published before
     // leaving (the writer's last records) is visible to the caller's next look at the ring.
     const std::uint64_t word = peer.word->load(std::memory_order_acquire);
-    if (word == 0) return (ring.control().roles_seen.load(std::memory_order_relaxed) & peer.seen_bit) != 0;
+    if (word == 0) return true;
     return thorough && role_holder_presence(ring, word) != Presence::alive;
 }
 
@@ -45,7 +48,7 @@ Outcome create_pipe(std::string_view name, std::uint64_t capacity_bytes, unsigne
 
 class Pipe::Impl {
 public:
-    Impl(std::variant<SpscProducer, SpscConsumer> side, std::uint64_t partial_offset);
+    Impl(std::variant<SpscProducer, SpscConsumer> side, std::uint64_t read_position);
     ~Impl() { poll_.reset(); }  // the helper reads the ring that side_ keeps mapped: stop it first
 
     IoResult write(std::span<const std::byte> data, Blocking blocking, Deadline deadline) noexcept;
@@ -63,7 +66,9 @@ private:
     void rearm_poll() noexcept;
 
     std::variant<SpscProducer, SpscConsumer> side_;
-    std::uint64_t partial_offset_;  // reader: bytes of the current record already returned
+    std::uint64_t resume_position_;  // reader: a predecessor's read_position, until the first record is read
+    std::uint64_t partial_offset_ = 0;  // reader: bytes of the current record already returned
+    std::uint64_t record_position_ = 0; // reader: position of the current record
     std::size_t chunk_;             // writer: largest record; a quarter of the ring, so reader and writer overlap
     Deadline next_peer_check_{};
     std::unique_ptr<detail::PollHelper> poll_;
@@ -80,10 +85,10 @@ Result<Pipe> Pipe::open(std::string_view name, PipeRole role, const EndpointOpti
     }
     auto consumer = SpscConsumer::attach(std::move(*ring), attach);
     if (!consumer) return consumer.error();
-    // Relaxed: written only by consumers, the last of which gave the role back with a release that
-    // our role acquisition acquired.
-    const std::uint64_t partial = consumer->ring().consumer().partial_offset.load(std::memory_order_relaxed);
-    return Pipe(std::make_unique<Impl>(std::move(*consumer), partial));
+    // Relaxed: written only by readers, the last of which gave the role back with a release that our
+    // role acquisition acquired (a reader that died instead may have left a stale value: checked).
+    const std::uint64_t resume = consumer->ring().consumer().read_position.load(std::memory_order_relaxed);
+    return Pipe(std::make_unique<Impl>(std::move(*consumer), resume));
 }
 
 Pipe::Pipe(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -102,8 +107,8 @@ void Pipe::set_wait(WaitStrategy strategy) noexcept { impl_->set_wait(strategy);
 PipeRole Pipe::role() const noexcept { return impl_->role(); }
 const RingSegment& Pipe::ring() const noexcept { return impl_->ring(); }
 
-Pipe::Impl::Impl(std::variant<SpscProducer, SpscConsumer> side, std::uint64_t partial_offset)
-    : side_(std::move(side)), partial_offset_(partial_offset) {
+Pipe::Impl::Impl(std::variant<SpscProducer, SpscConsumer> side, std::uint64_t read_position)
+    : side_(std::move(side)), resume_position_(read_position) {
     const auto& g = ring().geometry();
     chunk_ = std::max<std::size_t>(1, std::min<std::size_t>(g.max_message, g.capacity / 4));
 }
@@ -168,11 +173,15 @@ std::size_t Pipe::Impl::drain(std::span<std::byte> buffer, Status& status) noexc
             if (record.status != Status::again) status = record.status;
             break;
         }
-        if (partial_offset_ > record.data.size()) {  // only a corrupt segment gets here
-            consumer.ring().mark_corrupt();
-            status = Status::corrupt;
-            break;
+        if (resume_position_ != 0) {
+            // A predecessor stopped inside this record if its read position falls within the
+            // payload; any other value is stale (it died before storing it) and means "from the start".
+            const std::uint64_t payload = record.position + sizeof(layout::RecordHeader);
+            const std::uint64_t into = resume_position_ - payload;
+            partial_offset_ = into < record.data.size() ? into : 0;
+            resume_position_ = 0;
         }
+        record_position_ = record.position;
         const std::size_t take = std::min(record.data.size() - partial_offset_, buffer.size() - copied);
         std::memcpy(buffer.data() + copied, record.data.data() + partial_offset_, take);
         copied += take;
@@ -183,7 +192,8 @@ std::size_t Pipe::Impl::drain(std::span<std::byte> buffer, Status& status) noexc
     }
     consumer.publish();
     // Relaxed: read by the next reader only after it acquires the role we give back with a release.
-    consumer.ring().consumer().partial_offset.store(partial_offset_, std::memory_order_relaxed);
+    const std::uint64_t read_position = partial_offset_ == 0 ? 0 : record_position_ + sizeof(layout::RecordHeader) + partial_offset_;
+    consumer.ring().consumer().read_position.store(read_position, std::memory_order_relaxed);
     return copied;
 }
 
@@ -232,7 +242,7 @@ Result<int> Pipe::Impl::poll_fd() {
         const std::uint64_t produced = r.producer().position.load(std::memory_order_acquire);
         const std::uint64_t consumed = r.consumer().position.load(std::memory_order_acquire);
         const bool progress = my_role == PipeRole::reader ? produced != consumed
-                                                          : capacity - (produced - consumed) >= layout::record_size(1);
+                                                          : spsc_room(capacity, produced, consumed).payload != 0;
         return progress || peer_has_left(r, my_role, false);
     };
     auto peer_check = [&r, my_role] { return peer_has_left(r, my_role, true); };

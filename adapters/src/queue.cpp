@@ -160,10 +160,23 @@ public:
                 return slot.sequence.load(std::memory_order_acquire) == 2 * ticket + (receiver ? 1 : 0);
             };
         }
-        const WaitTuning tuning = std::visit([](auto& side) { return side.endpoint().tuning(); }, side_);
-        const std::uint32_t index = std::visit([](auto& side) { return side.endpoint().index(); }, side_);
-        auto helper = detail::PollHelper::start(receiver ? r.data_event() : r.space_event(), index, std::move(ready),
-                                                [] { return false; }, tuning);
+        const Endpoint& endpoint = std::visit([](auto& side) -> const Endpoint& { return side.endpoint(); }, side_);
+        // Queues have no end of file; an MPMC helper's periodic probe repairs what a dead peer left
+        // in the slot it watches, as a waiting endpoint's probe would (it only reads the ring and
+        // the endpoint's identity, both stable while the helper runs).
+        std::function<bool()> probe = [] { return false; };
+        if (r.geometry().engine == Engine::mpmc) {
+            probe = [&r, &endpoint, receiver] {
+                if (receiver) {
+                    (void)detail::repair_unpublished(r, endpoint, r.consumer().position.load(std::memory_order_relaxed));
+                } else {
+                    (void)detail::repair_unreleased(r, endpoint, r.producer().position.load(std::memory_order_relaxed));
+                }
+                return false;
+            };
+        }
+        auto helper = detail::PollHelper::start(receiver ? r.data_event() : r.space_event(), endpoint.index(), std::move(ready),
+                                                std::move(probe), endpoint.tuning());
         if (!helper) return helper.error();
         poll_ = std::move(*helper);
         return poll_->fd();

@@ -60,14 +60,14 @@ void wake_event(layout::WaitEvent& event) noexcept {
 }  // namespace
 
 Presence entry_presence(const layout::EndpointEntry& entry, std::uint64_t state) noexcept {
-    const ProcessIdentity who{layout::endpoint_pid(state),
-                              // Relaxed: ordered after the caller's acquire load of `state`.
-                              entry.start_time.load(std::memory_order_relaxed)};
+    // Relaxed: ordered after the caller's acquire load of `state`.
+    const ProcessIdentity who{layout::endpoint_pid(state), entry.start_time.load(std::memory_order_relaxed),
+                              entry.pid_namespace.load(std::memory_order_relaxed)};
     switch (layout::endpoint_status(state)) {
         case EndpointStatus::free: return Presence::absent;
         case EndpointStatus::claiming:
-            // The start time may not be written yet: only a vanished pid proves this owner dead.
-            return process_start_time(static_cast<pid_t>(who.pid)) ? Presence::alive : Presence::dead;
+            // Its start time may not be written yet: only a vanished pid proves this owner dead.
+            return look_up_process(static_cast<pid_t>(who.pid)).state == ProcessState::gone ? Presence::dead : Presence::alive;
         case EndpointStatus::attached: return liveness(who) == Liveness::alive ? Presence::alive : Presence::dead;
     }
     return Presence::dead;  // an unknown status is garbage: nobody is behind it
@@ -138,6 +138,7 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
             // Relaxed: published by the release store of `state` below.
             entry.role.store(static_cast<std::uint32_t>(role), std::memory_order_relaxed);
             entry.start_time.store(me.start_time, std::memory_order_relaxed);
+            entry.pid_namespace.store(me.pid_namespace, std::memory_order_relaxed);
             entry.attached_realtime_ns.store(realtime_ns(), std::memory_order_relaxed);
             entry.claim.store(0, std::memory_order_relaxed);
             entry.wait_strategy.store(static_cast<std::uint32_t>(WaitStrategy::adaptive), std::memory_order_relaxed);
@@ -150,13 +151,14 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
 }
 
 Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint32_t generation)
-    : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation) {}
+    : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation) {
+    owner_pid_ = current_process().pid;
+}
+
+bool Endpoint::owned_by_this_process() const noexcept { return current_process().pid == owner_pid_; }
 
 Outcome Endpoint::take_role(SharedAtomic<std::uint64_t>& word, std::uint32_t seen_bit, const char* role_name) {
     const std::uint64_t mine = layout::role_word(generation_, index_);
-    // Relaxed: the release of the CAS below publishes it to whoever sees this endpoint hold the role
-    // (or later give it back). Set even if the role turns out busy: its live holder was seen too.
-    ring_.control().roles_seen.fetch_or(seen_bit, std::memory_order_relaxed);
     for (;;) {
         // Acquire: pairs with the release of a previous holder that gave the role back, so that
         // what it wrote into the ring before leaving is visible to its successor.
@@ -171,6 +173,9 @@ Outcome Endpoint::take_role(SharedAtomic<std::uint64_t>& word, std::uint32_t see
         }
         if (word.compare_exchange_strong(held, mine, std::memory_order_acq_rel, std::memory_order_relaxed)) {
             role_ = &word;
+            // [R4] release, pairs with [A4] in pipes: whoever sees the bit also sees the role word
+            // taken (or given back later), so "seen and free" can only mean "has left".
+            ring_.control().roles_seen.fetch_or(seen_bit, std::memory_order_release);
             return Ok{};
         }
     }
@@ -183,7 +188,7 @@ void Endpoint::set_wait_strategy(WaitStrategy strategy) noexcept {
 }
 
 void Endpoint::detach() noexcept {
-    if (entry_ == nullptr) return;
+    if (entry_ == nullptr || !owned_by_this_process()) return;
     retire_counters(ring_, *entry_);
     if (role_ != nullptr) {
         std::uint64_t mine = layout::role_word(generation_, index_);
@@ -203,7 +208,9 @@ Endpoint::Endpoint(Endpoint&& other) noexcept
       generation_(other.generation_),
       role_(std::exchange(other.role_, nullptr)),
       strategy_(other.strategy_),
-      tuning_(other.tuning_) {}
+      tuning_(other.tuning_),
+      futile_wakes_(other.futile_wakes_),
+      owner_pid_(other.owner_pid_) {}
 
 Endpoint& Endpoint::operator=(Endpoint&& other) noexcept {
     if (this != &other) {
@@ -215,6 +222,8 @@ Endpoint& Endpoint::operator=(Endpoint&& other) noexcept {
         role_ = std::exchange(other.role_, nullptr);
         strategy_ = other.strategy_;
         tuning_ = other.tuning_;
+        futile_wakes_ = other.futile_wakes_;
+        owner_pid_ = other.owner_pid_;
     }
     return *this;
 }

@@ -79,6 +79,7 @@ const char* describe(Status status) noexcept {
         case Status::peer_gone: return "peer gone";
         case Status::interrupted: return "interrupted";
         case Status::wrong_role: return "operation of the other side";
+        case Status::busy: return "a loan or taken message is still open";
     }
     return "unknown status";
 }

@@ -30,8 +30,9 @@ FutexWaitResult futex_wait(std::uint32_t* word, std::uint32_t expected, Deadline
     }
 }
 
-void futex_wake(std::uint32_t* word, int count) noexcept {
-    ::syscall(SYS_futex, word, FUTEX_WAKE, count, nullptr, nullptr, 0);
+int futex_wake(std::uint32_t* word, int count) noexcept {
+    const long woken = ::syscall(SYS_futex, word, FUTEX_WAKE, count, nullptr, nullptr, 0);
+    return woken < 0 ? 0 : static_cast<int>(woken);
 }
 
 }  // namespace shmring::detail

@@ -27,9 +27,10 @@ Claimants claimants(const RingSegment& ring, EndpointRole role, std::uint64_t ti
         // Acquire, pairs with [R3] in attach: the entry's fields are those of its current owner.
         const std::uint64_t state = entry.state.load(std::memory_order_acquire);
         if (layout::endpoint_status(state) == layout::EndpointStatus::free) continue;
-        // Relaxed: the caller's acquire of the ticket counter already ordered the claim ([C1]).
         if (entry.role.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(role)) continue;
-        if (entry.claim.load(std::memory_order_relaxed) != ticket + 1) continue;
+        // Acquire, pairs with [C0]: whatever claim value we read, the slots its endpoint handed on
+        // before writing it are visible to the caller's next look at the slot.
+        if (entry.claim.load(std::memory_order_acquire) != ticket + 1) continue;
         if (entry_presence(entry, state) == Presence::alive) return Claimants::some_alive;
         dead = true;
     }
@@ -80,45 +81,59 @@ void count_lost(const RingSegment& ring) noexcept {
     ring.control().lost_messages.fetch_add(1, std::memory_order_relaxed);
 }
 
+// The repair of one slot: `looks_abandoned` is the slot's state that only a dead claimant leaves,
+// checked before the lock (cheaply) and again under it after the claimants, in that order: a
+// claimant that handed the slot on before we read its claim is then seen to have done so.
+template <class Abandoned, class Repair>
+bool repair_slot(const RingSegment& ring, const Endpoint& self, EndpointRole claimant_role, std::uint64_t claimed_ticket,
+                 Abandoned looks_abandoned, Repair repair) noexcept {
+    if (!looks_abandoned()) return false;
+    const RepairLock lock(ring, self);
+    if (!lock) return false;
+    if (claimants(ring, claimant_role, claimed_ticket) != Claimants::all_dead || !looks_abandoned()) return false;
+    if (!repair()) return false;
+    count_lost(ring);
+    clear_dead_claims(ring, claimant_role, claimed_ticket);
+    reap_dead_endpoints(ring);
+    wake_all_sleepers(ring);
+    return true;
+}
+
 }  // namespace
 
 bool repair_unpublished(const RingSegment& ring, const Endpoint& self, std::uint64_t ticket) noexcept {
     auto& slot = slot_at(ring, ticket);
-    // Acquire, pairs with [R1]: a published slot is left alone.
-    if (slot.sequence.load(std::memory_order_acquire) != 2 * ticket) return false;
-    // Acquire, pairs with [C1]: if a producer took the ticket, its recorded claim is visible.
-    if (!ahead_of(ring.producer().position.load(std::memory_order_acquire), ticket)) return false;  // just empty
-    if (claimants(ring, EndpointRole::producer, ticket) != Claimants::all_dead) return false;
-    const RepairLock lock(ring, self);
-    if (!lock || slot.sequence.load(std::memory_order_acquire) != 2 * ticket) return false;
-    // Its claimer is dead and repairs are serialised: nobody else writes this slot now.
-    slot.length = layout::kSlotLengthVoid;
-    // [R1] release, as a publish: consumers take the void slot and move past it.
-    slot.sequence.store(2 * ticket + 1, std::memory_order_release);
-    count_lost(ring);
-    clear_dead_claims(ring, EndpointRole::producer, ticket);
-    reap_dead_endpoints(ring);
-    wake_all_sleepers(ring);
-    return true;
+    const auto unpublished = [&] {
+        // Acquire, pairs with [R1]: a published slot is left alone. Then acquire, pairs with [C1]:
+        // if a producer took the ticket, its recorded claim is visible. Not taken: just empty.
+        return slot.sequence.load(std::memory_order_acquire) == 2 * ticket &&
+               ahead_of(ring.producer().position.load(std::memory_order_acquire), ticket);
+    };
+    return repair_slot(ring, self, EndpointRole::producer, ticket, unpublished, [&] {
+        // Every claimant is dead and repairs are serialised: nobody else writes this slot now.
+        slot.length.store(layout::kSlotLengthVoid, std::memory_order_relaxed);  // published by the CAS
+        std::uint64_t expected = 2 * ticket;
+        // [R1] release, as a publish: consumers take the void slot and move past it.
+        return slot.sequence.compare_exchange_strong(expected, 2 * ticket + 1, std::memory_order_release,
+                                                     std::memory_order_relaxed);
+    });
 }
 
 bool repair_unreleased(const RingSegment& ring, const Endpoint& self, std::uint64_t ticket) noexcept {
     const std::uint64_t capacity = ring.geometry().capacity;
     const std::uint64_t taken = ticket - capacity;  // the consumer ticket whose message fills the slot
     auto& slot = slot_at(ring, ticket);
-    if (slot.sequence.load(std::memory_order_acquire) != 2 * taken + 1) return false;
-    // Acquire, pairs with [C1] of consumers.
-    if (!ahead_of(ring.consumer().position.load(std::memory_order_acquire), taken)) return false;  // just full
-    if (claimants(ring, EndpointRole::consumer, taken) != Claimants::all_dead) return false;
-    const RepairLock lock(ring, self);
-    if (!lock || slot.sequence.load(std::memory_order_acquire) != 2 * taken + 1) return false;
-    // [R2] release, as a consumer's release: the slot is free for the producer of `ticket`.
-    slot.sequence.store(2 * (taken + capacity), std::memory_order_release);
-    count_lost(ring);
-    clear_dead_claims(ring, EndpointRole::consumer, taken);
-    reap_dead_endpoints(ring);
-    wake_all_sleepers(ring);
-    return true;
+    const auto unreleased = [&] {
+        // As in repair_unpublished, with the consumers' counter ([C1] of consumers). Not taken: just full.
+        return slot.sequence.load(std::memory_order_acquire) == 2 * taken + 1 &&
+               ahead_of(ring.consumer().position.load(std::memory_order_acquire), taken);
+    };
+    return repair_slot(ring, self, EndpointRole::consumer, taken, unreleased, [&] {
+        std::uint64_t expected = 2 * taken + 1;
+        // [R2] release, as a consumer's release: the slot is free for the producer of `ticket`.
+        return slot.sequence.compare_exchange_strong(expected, 2 * (taken + capacity), std::memory_order_release,
+                                                     std::memory_order_relaxed);
+    });
 }
 
 bool claim_settled(const RingSegment& ring, const layout::EndpointEntry& entry) noexcept {

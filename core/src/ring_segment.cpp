@@ -76,7 +76,7 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
     g.header_size = h.header_size;
     g.total_size = h.total_size;
     if (g.engine == Engine::spsc) {
-        if (h.slot_stride != 0 || h.max_message > layout::spsc_max_message(h.capacity))
+        if (h.slot_stride != 0 || h.max_message == 0 || h.max_message > layout::spsc_max_message(h.capacity))
             return fail(Errc::corrupt, "SPSC limits do not match the capacity");
         g.max_message = h.max_message;
     } else {

@@ -18,8 +18,12 @@ TEST(Process, shouldTellLiveFromDeadByStartTime) {
     const ProcessIdentity me = current_process();
     EXPECT_NE(me.start_time, 0U);
     EXPECT_EQ(liveness(me), Liveness::alive);
-    EXPECT_EQ(liveness({me.pid, me.start_time + 1}), Liveness::dead) << "same pid, other start time: a reused pid";
-    EXPECT_EQ(liveness({0, 0}), Liveness::dead);
+    EXPECT_NE(me.pid_namespace, 0U);
+    EXPECT_EQ(liveness({me.pid, me.start_time + 1, me.pid_namespace}), Liveness::dead) << "same pid, other start time: a reused pid";
+    EXPECT_EQ(liveness({0, 0, me.pid_namespace}), Liveness::dead);
+    EXPECT_EQ(liveness({me.pid, me.start_time + 1, me.pid_namespace + 1}), Liveness::alive)
+        << "a pid of another namespace is never judged";
+    EXPECT_EQ(liveness({me.pid, 0, me.pid_namespace}), Liveness::alive) << "an unknown start time is not a proof of death";
 }
 
 TEST(Process, shouldSeeAZombieAsDead) {
@@ -27,8 +31,8 @@ TEST(Process, shouldSeeAZombieAsDead) {
     if (child == 0) ::_exit(0);
     ASSERT_GT(child, 0);
     // Not reaped yet: the child is a zombie until waitpid.
-    for (int i = 0; i < 1000 && process_start_time(child); ++i) ::usleep(1000);
-    EXPECT_FALSE(process_start_time(child));
+    for (int i = 0; i < 1000 && look_up_process(child).state != ProcessState::gone; ++i) ::usleep(1000);
+    EXPECT_EQ(look_up_process(child).state, ProcessState::gone);
     ::waitpid(child, nullptr, 0);
 }
 
@@ -134,6 +138,45 @@ TEST(Endpoint, shouldForgetTheSleeperBitOfAProcessThatDiedAsleep) {
     ASSERT_TRUE(producer);
     ASSERT_EQ(producer->try_send(testing::bytes_of("x")), Status::ok);
     EXPECT_EQ(producer->endpoint().counters().wakes.load(std::memory_order_relaxed), 0U);
+}
+
+}  // namespace
+}  // namespace shmring
+
+namespace shmring {
+namespace {
+
+TEST(Endpoint, shouldNotDetachTheParentsEndpointFromAForkedChild) {
+    testing::RingName name("forkchild");
+    ASSERT_TRUE(create_spsc_ring(name, 4096));
+    auto producer = SpscProducer::attach(name);
+    ASSERT_TRUE(producer);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        { const SpscProducer copy = std::move(*producer); }  // the child's copy of the handle dies
+        ::_exit(0);
+    }
+    ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+    EXPECT_FALSE(SpscProducer::attach(name)) << "the parent still holds the producer role";
+    EXPECT_EQ(producer->try_send(testing::bytes_of("still mine")), Status::ok);
+}
+
+TEST(Wait, shouldTreatAnEnormousTimeoutAsNoDeadline) {
+    EXPECT_EQ(deadline_after(std::chrono::nanoseconds(INT64_MAX)), kNoDeadline);
+    EXPECT_LT(deadline_after(std::chrono::seconds(1)), kNoDeadline);
+}
+
+TEST(Segment, shouldRefuseAnSpscHeaderWithoutRoomForOneByte) {
+    testing::RingName name("zerolimit");
+    ASSERT_TRUE(create_spsc_ring(name, 4096));
+    {
+        auto ring = RingSegment::open(name, Access::read_write);
+        ASSERT_TRUE(ring);
+        ring->header().max_message = 0;
+    }
+    const auto reopened = RingSegment::open(name, Access::read_write);
+    ASSERT_FALSE(reopened);
+    EXPECT_EQ(reopened.error().code(), Errc::corrupt);
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 // MPMC ring, single-threaded and white-box.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstring>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include "shmring/mpmc_ring.hpp"
@@ -167,7 +170,7 @@ TEST(MpmcRing, shouldRefuseASlotLengthOutOfRange) {
     auto [producer, consumer] = make_pair(name, 4, 8);
     const std::uint64_t value = 5;
     ASSERT_EQ(producer.try_send(as_bytes(value)), Status::ok);
-    reinterpret_cast<layout::SlotHeader*>(producer.ring().data())->length = 9;
+    reinterpret_cast<layout::SlotHeader*>(producer.ring().data())->length.store(9, std::memory_order_relaxed);
     EXPECT_EQ(consumer.try_take().status, Status::corrupt);
     EXPECT_EQ(producer.ring().control().corrupt.load(std::memory_order_relaxed), 1U);
 }
@@ -186,6 +189,77 @@ TEST(MpmcRing, shouldAllowManyEndpointsUpToTheRegistrySize) {
     EXPECT_EQ(one_more.error().code(), Errc::no_endpoint_slot);
     producers.pop_back();
     EXPECT_TRUE(MpmcConsumer::attach(name)) << "a detached entry is free again";
+}
+
+}  // namespace
+}  // namespace shmring
+
+namespace shmring {
+namespace {
+
+TEST(MpmcRing, shouldReportCorruptInsteadOfSpinningOnASequenceFromTheFuture) {
+    testing::RingName name("future");
+    ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
+    auto producer = MpmcProducer::attach(name);
+    auto consumer = MpmcConsumer::attach(name);
+    ASSERT_TRUE(producer && consumer);
+    // Ticket 0's slot claims to be two turns ahead: no protocol step writes that.
+    reinterpret_cast<layout::SlotHeader*>(producer->ring().data())->sequence.store(2 * 4 * 2, std::memory_order_relaxed);
+    EXPECT_EQ(producer->try_loan().status, Status::corrupt);
+    EXPECT_EQ(consumer->try_take().status, Status::corrupt);
+}
+
+TEST(MpmcRing, shouldIgnoreAPublishOrReleaseWithoutAnOpenClaim) {
+    testing::RingName name("misuse");
+    ASSERT_TRUE(create_mpmc_ring(name, 2, 8));
+    auto producer = MpmcProducer::attach(name);
+    auto consumer = MpmcConsumer::attach(name);
+    ASSERT_TRUE(producer && consumer);
+    producer->publish(8);  // nothing loaned: ignored
+    ASSERT_EQ(producer->try_loan().status, Status::ok);
+    EXPECT_EQ(producer->try_loan().status, Status::busy) << "one loan at a time";
+    producer->publish(1000);  // clamped to the slot size
+    producer->publish(8);     // published already: ignored
+    const Message message = consumer->try_take();
+    ASSERT_EQ(message.status, Status::ok);
+    EXPECT_EQ(message.data.size(), 8U);
+    EXPECT_EQ(consumer->try_take().status, Status::busy);
+    consumer->release();
+    consumer->release();  // ignored: would otherwise roll the slot's turn back
+    const std::uint64_t value = 1;
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(producer->try_send(std::as_bytes(std::span(&value, 1))), Status::ok);
+    EXPECT_EQ(producer->try_send(std::as_bytes(std::span(&value, 1))), Status::again);
+}
+
+TEST(MpmcRing, shouldStopWakingAConsumerThatDiedAsleep) {
+    testing::RingName name("deadsleeper");
+    ASSERT_TRUE(create_mpmc_ring(name, 8, 8));
+    const pid_t child = ::fork();
+    if (child == 0) {
+        AttachOptions options;
+        options.wait = WaitStrategy::block;
+        auto consumer = MpmcConsumer::attach(name, options);
+        if (consumer) (void)consumer->take_wait();
+        ::_exit(1);
+    }
+    auto producer = MpmcProducer::attach(name);
+    auto consumer = MpmcConsumer::attach(name);
+    ASSERT_TRUE(producer && consumer);
+    auto& sleepers = producer->ring().data_event().sleepers;
+    for (int i = 0; i < 2000 && sleepers.load(std::memory_order_relaxed) == 0; ++i) ::usleep(1000);
+    ASSERT_NE(sleepers.load(std::memory_order_relaxed), 0U) << "the child never slept";
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    const std::uint64_t value = 1;
+    std::uint64_t out = 0;
+    std::size_t length = 0;
+    for (int i = 0; i < 200; ++i) {
+        ASSERT_EQ(producer->try_send(std::as_bytes(std::span(&value, 1))), Status::ok);
+        ASSERT_EQ(consumer->try_receive(std::as_writable_bytes(std::span(&out, 1)), length), Status::ok);
+    }
+    EXPECT_EQ(sleepers.load(std::memory_order_relaxed), 0U) << "the dead sleeper's bit was never cleared";
+    EXPECT_LE(producer->endpoint().counters().wakes.load(std::memory_order_relaxed), 70U)
+        << "every publish kept entering the kernel";
 }
 
 }  // namespace

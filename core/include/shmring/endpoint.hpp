@@ -25,6 +25,10 @@ Presence role_holder_presence(const RingSegment& ring, std::uint64_t role_word) 
 // Is the process owning the entry whose state word is `state` alive?
 Presence entry_presence(const layout::EndpointEntry& entry, std::uint64_t state) noexcept;
 
+// Frees the entries of endpoints that are provably dead and hold no claim up (their counters go to
+// the ring's totals, their sleeper bits are cleared). Returns how many. Slow: reads /proc.
+std::uint32_t reap_dead_endpoints(const RingSegment& ring) noexcept;
+
 class Endpoint {
 public:
     static Result<Endpoint> attach(RingSegment ring, layout::EndpointRole role);
@@ -53,6 +57,23 @@ public:
         return detail::wait_until(event, detail::endpoint_sleeper(index_), entry_->counters, strategy_, tuning_, deadline, attempt, probe);
     }
 
+    // Called after publishing: wakes whoever sleeps on `event`. Sleeper bits that keep waking nobody
+    // belong to processes that died asleep: after kFutileWakesBeforeReap such wakes in a row, the
+    // dead endpoints are reaped (slow, but it stops every later publish from entering the kernel).
+    void notify(layout::WaitEvent& event) noexcept {
+        const int woken = detail::notify(event, entry_->counters);
+        if (woken != 0) {
+            futile_wakes_ = 0;
+        } else if (++futile_wakes_ == kFutileWakesBeforeReap) {
+            futile_wakes_ = 0;
+            reap_dead_endpoints(ring_);
+        }
+    }
+
+    // False in a child forked after this endpoint attached: the endpoint is its parent's, and the
+    // child's copy must neither detach it nor finish its claims.
+    bool owned_by_this_process() const noexcept;
+
     WaitStrategy wait_strategy() const noexcept { return strategy_; }
     void set_wait_strategy(WaitStrategy strategy) noexcept;
     const WaitTuning& tuning() const noexcept { return tuning_; }
@@ -69,11 +90,10 @@ private:
     SharedAtomic<std::uint64_t>* role_ = nullptr;  // the role word this endpoint holds, if any
     WaitStrategy strategy_ = WaitStrategy::adaptive;
     WaitTuning tuning_;
+    static constexpr std::uint32_t kFutileWakesBeforeReap = 64;
+    std::uint32_t futile_wakes_ = 0;
+    std::uint32_t owner_pid_ = 0;
 };
-
-// Frees the entries of endpoints that are provably dead and hold no claim up (their counters go to
-// the ring's totals, their sleeper bits are cleared). Returns how many. Slow: reads /proc.
-std::uint32_t reap_dead_endpoints(const RingSegment& ring) noexcept;
 
 // Wakes every sleeper of both events so that they look at the ring (and their peer) again.
 void wake_all_sleepers(const RingSegment& ring) noexcept;

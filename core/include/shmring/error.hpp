@@ -86,6 +86,7 @@ enum class Status : int {
     peer_gone = EPIPE,      // the wait gave up because the other side is gone
     interrupted = EINTR,    // the caller's cancel check asked the wait to stop
     wrong_role = EBADF,     // the operation belongs to the other side (a read on a writer)
+    busy = EBUSY,           // a loan or a taken message is still open on this handle
 };
 
 const char* describe(Status status) noexcept;

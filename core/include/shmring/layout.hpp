@@ -110,12 +110,14 @@ struct ProducerBlock {
     std::uint8_t pad[kFalseSharingRange - 8];
 };
 
-// Consumers' side. SPSC: `position` is the byte position of the next unread record and
-// `partial_offset` the bytes of that record a byte-stream reader has already returned.
-// MPMC: the next dequeue ticket.
+// Consumers' side. SPSC: `position` is the byte position of the next unread record, and
+// `read_position` the position of the next unread payload byte when a byte-stream reader stopped
+// in the middle of a record (0 otherwise): one word, so that a reader killed between storing it
+// and `position` leaves either a value inside the record at `position` or one that a successor
+// recognises as stale. MPMC: the next dequeue ticket.
 struct ConsumerBlock {
     SharedAtomic<std::uint64_t> position;
-    SharedAtomic<std::uint64_t> partial_offset;
+    SharedAtomic<std::uint64_t> read_position;
     std::uint8_t pad[kFalseSharingRange - 16];
 };
 
@@ -165,7 +167,7 @@ enum class EndpointRole : std::uint32_t { none = 0, producer = 1, consumer = 2, 
 struct EndpointEntry {
     SharedAtomic<std::uint64_t> state;
     SharedAtomic<std::uint32_t> role;            // EndpointRole
-    SharedAtomic<std::uint32_t> reserved;
+    SharedAtomic<std::uint32_t> pid_namespace;   // see process.hpp: pids of another namespace are not judged
     SharedAtomic<std::uint64_t> start_time;      // see process.hpp: with pid, identifies the process
     SharedAtomic<std::uint64_t> attached_realtime_ns;
     SharedAtomic<std::uint64_t> claim;           // MPMC: ticket + 1 this endpoint is claiming, or 0
@@ -199,7 +201,7 @@ constexpr std::uint64_t record_size(std::uint64_t payload_length) {
 // in flight on one slot are at most 2^24 turns apart, so the encoding survives the 2^64 wrap.
 struct SlotHeader {
     SharedAtomic<std::uint64_t> sequence;
-    std::uint32_t length;    // payload bytes of the message, written before `sequence` publishes it
+    SharedAtomic<std::uint32_t> length;  // payload bytes of the message, written before `sequence` publishes it
     std::uint32_t reserved;
 };
 inline constexpr std::uint32_t kSlotAlignment = 64;

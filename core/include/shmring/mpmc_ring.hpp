@@ -16,6 +16,7 @@
 // thread (each is an endpoint of its own).
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <span>
@@ -80,10 +81,10 @@ protected:
     }
     void close_claim() noexcept { open_ = OpenClaim::none; }
     void finish_open_claim() noexcept {
-        if (open_ == OpenClaim::none) return;
+        if (open_ == OpenClaim::none || !endpoint_.owned_by_this_process()) return;
         auto& s = slot(open_ticket_);
         if (open_ == OpenClaim::loan) {
-            s.length = layout::kSlotLengthVoid;
+            s.length.store(layout::kSlotLengthVoid, std::memory_order_relaxed);  // published by the release below
             s.sequence.store(2 * open_ticket_ + 1, std::memory_order_release);  // [R1] as in publish
         } else {
             s.sequence.store(2 * (open_ticket_ + ring().geometry().capacity), std::memory_order_release);  // [R2]
@@ -101,10 +102,12 @@ protected:
         return reinterpret_cast<std::byte*>(&slot(ticket)) + sizeof(layout::SlotHeader);
     }
     layout::Counters& counters() const noexcept { return endpoint_.counters(); }
-    // Relaxed: the release CAS that follows publishes it ([C1] below).
-    void record_claim(std::uint64_t ticket) noexcept { endpoint_.entry().claim.store(ticket + 1, std::memory_order_relaxed); }
-    // Relaxed: a claim is only read for a slot not yet handed on, which this one now is.
-    void clear_claim() noexcept { endpoint_.entry().claim.store(0, std::memory_order_relaxed); }
+    // [C0] release, pairs with the acquire in mpmc_repair's claimants(): a repairer that reads any
+    // claim value of ours also sees every slot we handed on before it, so it can never mistake a
+    // slot we published (or released) for one still unfinished. Release stores are plain stores on
+    // x86; the claim lives on this endpoint's own line.
+    void record_claim(std::uint64_t ticket) noexcept { endpoint_.entry().claim.store(ticket + 1, std::memory_order_release); }
+    void clear_claim() noexcept { endpoint_.entry().claim.store(0, std::memory_order_release); }
 
     // Takes the ticket `expected` from `counter` if nobody did first. On failure `expected` holds
     // the counter's current value.
@@ -113,9 +116,22 @@ protected:
         return counter.compare_exchange_weak(expected, expected + 1, std::memory_order_release, std::memory_order_relaxed);
     }
 
-    // Every kRepairCadence consecutive failed tries, a non-blocking caller also looks for a slot
-    // abandoned by a dead endpoint (blocking callers look from their wait loop's probe).
-    bool repair_due() noexcept { return (++failed_tries_ & (kRepairCadence - 1)) == 0; }
+    // A non-blocking caller that keeps failing also looks for a slot abandoned by a dead endpoint,
+    // at most once per probe interval (blocking callers look from their wait loop's probe).
+    bool repair_due() noexcept {
+        if ((++failed_tries_ & (kRepairCadence - 1)) != 0) return false;
+        const Deadline now = Clock::now();
+        if (now < next_repair_) return false;
+        next_repair_ = now + endpoint_.tuning().probe_interval;
+        return true;
+    }
+
+    // A sequence ahead of the ticket although the counter has not moved: no protocol step makes
+    // that, so the segment was written by someone else.
+    Status fail_corrupt() noexcept {
+        ring().mark_corrupt();
+        return Status::corrupt;
+    }
 
     // The probe of every MPMC wait: repairs what a dead endpoint left, then asks the caller's probe.
     template <class Repair, class Probe>
@@ -132,6 +148,7 @@ protected:
     std::uint64_t open_ticket_ = 0;
     bool count_failures_ = true;
     std::uint32_t failed_tries_ = 0;
+    Deadline next_repair_{};
 };
 
 }  // namespace detail
@@ -141,8 +158,9 @@ public:
     static Result<MpmcProducer> attach(std::string_view name, const AttachOptions& options = {});
     static Result<MpmcProducer> attach(RingSegment ring, const AttachOptions& options = {});
 
-    // Loans the next free slot. again: every slot is full.
+    // Loans the next free slot. again: every slot is full; busy: a loan is open already.
     [[nodiscard]] SlotLoan try_loan() noexcept {
+        if (open_ != OpenClaim::none) return {Status::busy, {}};
         auto& tail = ring().producer().position;
         // Relaxed: a ticket is only a number; the slot's sequence ([A2]) says whether it is usable.
         std::uint64_t ticket = tail.load(std::memory_order_relaxed);
@@ -163,38 +181,45 @@ public:
                 const std::uint64_t now = tail.load(std::memory_order_relaxed);
                 if (now == ticket) {
                     if (claimed) clear_claim();
-                    counters().full.add_by_owner(count_failures_ ? 1 : 0);
-                    if (count_failures_ && repair_due()) repair_stalled();
+                    if (count_failures_) {
+                        counters().full.add_by_owner(1);
+                        if (repair_due()) repair_stalled();
+                    }
                     return {Status::again, {}};
                 }
                 ticket = now;
             } else {
-                ticket = tail.load(std::memory_order_relaxed);  // another producer took it already
+                const std::uint64_t now = tail.load(std::memory_order_relaxed);  // another producer took it already
+                if (now == ticket) return {fail_corrupt(), {}};
+                ticket = now;
             }
         }
     }
 
-    // Hands the loaned slot, holding `length` bytes, to the consumers.
+    // Hands the loaned slot, holding `length` bytes (at most max_message()), to the consumers.
     void publish(std::size_t length) noexcept {
+        if (open_ != OpenClaim::loan) return;
+        length = std::min(length, max_message());
         auto& s = slot(open_ticket_);
-        s.length = static_cast<std::uint32_t>(length);
+        s.length.store(static_cast<std::uint32_t>(length), std::memory_order_relaxed);  // published by [R1]
         // [R1] release, pairs with [A1] in MpmcConsumer::take: publishes the length and payload.
         s.sequence.store(2 * open_ticket_ + 1, std::memory_order_release);
         close_claim();
         clear_claim();
         counters().messages.add_by_owner(1);
         counters().bytes.add_by_owner(length);
-        detail::notify(ring().data_event(), counters(), 1);
+        endpoint_.notify(ring().data_event());
     }
 
     // Gives the loan up: the slot passes to the consumers empty, and they skip it.
     void abort() noexcept {
+        if (open_ != OpenClaim::loan) return;
         auto& s = slot(open_ticket_);
-        s.length = layout::kSlotLengthVoid;
+        s.length.store(layout::kSlotLengthVoid, std::memory_order_relaxed);  // published by [R1]
         s.sequence.store(2 * open_ticket_ + 1, std::memory_order_release);  // [R1] as in publish
         close_claim();
         clear_claim();
-        detail::notify(ring().data_event(), counters(), 1);
+        endpoint_.notify(ring().data_event());
     }
 
     [[nodiscard]] Status try_send(std::span<const std::byte> message) noexcept {
@@ -248,11 +273,12 @@ public:
     static Result<MpmcConsumer> attach(RingSegment ring, const AttachOptions& options = {});
 
     // Takes the next message, in place, until release(). again: nothing published; corrupt: the
-    // slot's length is out of range.
+    // slot's length is out of range; busy: a taken message is still open.
     [[nodiscard]] Message try_take() noexcept { return take(std::numeric_limits<std::size_t>::max()); }
 
     // Hands the taken slot back to the producers.
     void release() noexcept {
+        if (open_ != OpenClaim::taken) return;
         const std::uint64_t capacity = ring().geometry().capacity;
         // [R2] release, pairs with [A2] in MpmcProducer::try_loan: we are done reading the slot.
         slot(open_ticket_).sequence.store(2 * (open_ticket_ + capacity), std::memory_order_release);
@@ -260,7 +286,7 @@ public:
         clear_claim();
         counters().messages.add_by_owner(1);
         counters().bytes.add_by_owner(taken_length_);
-        detail::notify(ring().space_event(), counters(), 1);
+        endpoint_.notify(ring().space_event());
     }
 
     // Copies the next message out and releases it. too_large: it is longer than `buffer`, and it
@@ -309,6 +335,7 @@ private:
     explicit MpmcConsumer(Endpoint endpoint) : MpmcSide(std::move(endpoint)) {}
 
     Message take(std::size_t max_length) noexcept {
+        if (open_ != OpenClaim::none) return {Status::busy, {}};
         auto& head = ring().consumer().position;
         // Relaxed: as in try_loan, the slot's sequence ([A1]) orders the data.
         std::uint64_t ticket = head.load(std::memory_order_relaxed);
@@ -319,7 +346,9 @@ private:
             const std::uint64_t sequence = s.sequence.load(std::memory_order_acquire);
             const auto lag = static_cast<std::int64_t>(sequence - (2 * ticket + 1));
             if (lag == 0) {
-                const std::uint32_t length = s.length;  // read once; stable while the slot is full
+                // Relaxed: ordered by [A1]. Read once; a later turn may rewrite it if another consumer
+                // takes this ticket first, and then our CAS below fails and the value is dropped.
+                const std::uint32_t length = s.length.load(std::memory_order_relaxed);
                 const bool is_void = length == layout::kSlotLengthVoid;
                 if (!is_void && length > max_message()) {
                     ring().mark_corrupt();
@@ -336,7 +365,7 @@ private:
                     if (is_void) {  // nothing to deliver: hand it back and look at the next ticket
                         s.sequence.store(2 * (ticket + ring().geometry().capacity), std::memory_order_release);  // [R2]
                         clear_claim();
-                        detail::notify(ring().space_event(), counters(), 1);
+                        endpoint_.notify(ring().space_event());
                         ticket = head.load(std::memory_order_relaxed);
                         continue;
                     }
@@ -348,13 +377,17 @@ private:
                 const std::uint64_t now = head.load(std::memory_order_relaxed);
                 if (now == ticket) {
                     if (claimed) clear_claim();
-                    counters().empty.add_by_owner(count_failures_ ? 1 : 0);
-                    if (count_failures_ && repair_due()) repair_stalled();
+                    if (count_failures_) {
+                        counters().empty.add_by_owner(1);
+                        if (repair_due()) repair_stalled();
+                    }
                     return {Status::again, {}};
                 }
                 ticket = now;
             } else {
-                ticket = head.load(std::memory_order_relaxed);
+                const std::uint64_t now = head.load(std::memory_order_relaxed);
+                if (now == ticket) return {fail_corrupt(), {}};
+                ticket = now;
             }
         }
     }

@@ -2,27 +2,35 @@
 //
 // A pid alone cannot identify a process: once it dies the kernel may hand the same pid to a new
 // one. The pair (pid, start time) can: the start time is field 22 of /proc/<pid>/stat, in clock
-// ticks since boot, and two processes with one pid never share it. Liveness is therefore "a
-// process with this pid exists, is not a zombie, and started at this time". The check reads /proc,
-// so it belongs on slow paths only: attaching, and a parked waiter's periodic look at its peer.
+// ticks since boot, and two processes with one pid never share it. A process is judged dead only
+// on proof: no process has its pid (or it is a zombie), or the one that has it started at another
+// time. Anything that prevents the look-up (no /proc, hidepid, out of descriptors, an endpoint of
+// another pid namespace, whose pids mean nothing here) counts as alive: mistaking a live endpoint
+// for a dead one would hand its role or its slot to someone else. The check reads /proc, so it
+// belongs on slow paths only: attaching, and a waiter's periodic look at its peer.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <sys/types.h>
 
 namespace shmring {
 
 struct ProcessIdentity {
     std::uint32_t pid = 0;
-    std::uint64_t start_time = 0;
+    std::uint64_t start_time = 0;     // 0: could not be read when recorded
+    std::uint32_t pid_namespace = 0;  // inode of /proc/self/ns/pid (low 32 bits); 0: unknown
 };
 
 // The calling process. Computed once and cached (a fork child recomputes it).
 ProcessIdentity current_process() noexcept;
 
-// Reads a process's start time; nullopt if it does not exist or is a zombie.
-std::optional<std::uint64_t> process_start_time(pid_t pid) noexcept;
+enum class ProcessState { running, gone, unknown };
+struct ProcessLook {
+    ProcessState state;
+    std::uint64_t start_time;  // when running
+};
+// gone: no such pid, or a zombie; unknown: /proc could not answer.
+ProcessLook look_up_process(pid_t pid) noexcept;
 
 enum class Liveness { alive, dead };
 Liveness liveness(ProcessIdentity who) noexcept;

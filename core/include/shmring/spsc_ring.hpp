@@ -29,8 +29,24 @@ namespace shmring {
 
 enum class Publish { now, later };
 
-// An SPSC event has at most two sleepers per side (an endpoint and its poll helper): wake both.
-inline constexpr int kWakeAll = 2;
+
+// The largest record a producer at `producer` could claim now with the consumer at `consumer`: the
+// free bytes before the end of the data area, or else those after a padding record at the end.
+// One definition for the producer and for whoever predicts it (a poll helper).
+struct SpscRoom {
+    std::uint64_t payload;  // 0 when not one byte fits
+    std::uint64_t padding;  // the padding record in front of it
+};
+constexpr SpscRoom spsc_room(std::uint64_t capacity, std::uint64_t producer, std::uint64_t consumer) noexcept {
+    const std::uint64_t used = producer - consumer;
+    if (used > capacity) return {0, 0};
+    const std::uint64_t free = capacity - used;
+    const std::uint64_t to_end = capacity - (producer & (capacity - 1));
+    constexpr std::uint64_t kSmallest = layout::record_size(1);
+    if (std::min(free, to_end) >= kSmallest) return {std::min(free, to_end) - sizeof(layout::RecordHeader), 0};
+    if (free > to_end && free - to_end >= kSmallest) return {free - to_end - sizeof(layout::RecordHeader), to_end};
+    return {0, 0};
+}
 
 struct AttachOptions {
     WaitStrategy wait = WaitStrategy::adaptive;
@@ -46,6 +62,7 @@ struct Record {
     Status status;                // ok: `data` and `type` describe the next record
     std::uint32_t type = 0;
     std::span<const std::byte> data;
+    std::uint64_t position = 0;   // the record's position in the ring (its header's)
 };
 
 Outcome create_spsc_ring(std::string_view name, std::uint64_t capacity_bytes, layout::ChannelKind kind = layout::ChannelKind::raw,
@@ -72,9 +89,12 @@ public:
         return claim_record(std::min<std::uint64_t>(max_length, max_message()), true);
     }
 
-    // Completes the claimed record; `type` must be below layout::kRecordTypePadding.
+    // Completes the claimed record. `type` is the sender's, below layout::kRecordTypePadding (its
+    // top bit is dropped).
     void commit(std::uint32_t type = 0, Publish when = Publish::now) noexcept {
-        write_header(claim_position_ & ring().geometry().mask, claim_length_, type);
+        if (!claim_open_) return;
+        claim_open_ = false;
+        write_header(claim_position_ & ring().geometry().mask, claim_length_, type & ~layout::kRecordTypePadding);
         pending_ = claim_position_ + layout::record_size(claim_length_);
         counters().messages.add_by_owner(1);
         counters().bytes.add_by_owner(claim_length_);
@@ -87,7 +107,7 @@ public:
     }
 
     // Forgets the claimed record. A padding record written for it stays: it is harmless.
-    void abort() noexcept { claim_length_ = 0; }
+    void abort() noexcept { claim_open_ = false; }
 
     // Makes every committed record visible to the consumer with one store.
     void publish() noexcept {
@@ -95,8 +115,7 @@ public:
         published_ = pending_;
         // [R1] release, pairs with [A1] in SpscConsumer::try_peek: publishes the records' bytes.
         ring().producer().position.store(published_, std::memory_order_release);
-        // Wakes all: besides the consumer, its poll helper (adapters) may sleep on the same event.
-        detail::notify(ring().data_event(), counters(), kWakeAll);
+        endpoint_.notify(ring().data_event());
     }
 
     [[nodiscard]] Status try_send(std::span<const std::byte> message, std::uint32_t type = 0) noexcept {
@@ -156,8 +175,8 @@ private:
             const std::uint64_t consumer = ring().consumer().position.load(std::memory_order_acquire);
             if (pending_ - consumer > capacity) return fail_corrupt();
             cached_consumer_ = consumer;
-            if (pending_ + padding + size - consumer > capacity && !(shrink && shrink_to_room(length, size, padding, to_end))) {
-                counters().full.add_by_owner(count_failures_ ? 1 : 0);
+            if (pending_ + padding + size - consumer > capacity && !(shrink && shrink_to_room(length, size, padding))) {
+                if (count_failures_) counters().full.add_by_owner(1);
                 return {Status::again, {}};
             }
         }
@@ -167,28 +186,19 @@ private:
         }
         claim_position_ = pending_;
         claim_length_ = static_cast<std::uint32_t>(length);
+        claim_open_ = true;
         return {Status::ok, {data_at(pending_ & (capacity - 1)) + sizeof(layout::RecordHeader), length}};
     }
 
-    // Shrinks a record that does not fit to what does: the free bytes before the end of the data
-    // area, or else those after a padding record at the end. False when not one payload byte fits.
-    bool shrink_to_room(std::uint64_t& length, std::uint64_t& size, std::uint64_t& padding, std::uint64_t to_end) const noexcept {
-        const std::uint64_t free = ring().geometry().capacity - (pending_ - cached_consumer_);
-        const std::uint64_t before_end = std::min(free, to_end);
-        constexpr std::uint64_t kSmallest = layout::record_size(1);
-        if (before_end >= kSmallest) {
-            length = std::min(length, before_end - sizeof(layout::RecordHeader));
-            padding = 0;
-        } else if (free > to_end && free - to_end >= kSmallest) {
-            length = std::min(length, free - to_end - sizeof(layout::RecordHeader));
-            padding = to_end;
-        } else {
-            return false;
-        }
+    // Shrinks a record that does not fit to what does (spsc_room). False when not one byte fits.
+    bool shrink_to_room(std::uint64_t& length, std::uint64_t& size, std::uint64_t& padding) const noexcept {
+        const SpscRoom room = spsc_room(ring().geometry().capacity, pending_, cached_consumer_);
+        if (room.payload == 0) return false;
+        length = std::min(length, room.payload);
+        padding = room.padding;
         size = layout::record_size(length);
         return length != 0;
     }
-
 
     layout::Counters& counters() const noexcept { return endpoint_.counters(); }
     std::byte* data_at(std::uint64_t index) const noexcept { return ring().data() + index; }
@@ -207,6 +217,7 @@ private:
     std::uint64_t cached_consumer_;   // last consumer position seen: room is known without a load
     std::uint64_t claim_position_ = 0;
     std::uint32_t claim_length_ = 0;
+    bool claim_open_ = false;
     bool count_failures_ = true;
 };
 
@@ -226,8 +237,8 @@ public:
                 if (producer - pending_ > capacity || (producer & (layout::kRecordAlignment - 1)) != 0) return fail_corrupt();
                 cached_producer_ = producer;
                 if (producer == pending_) {
-                    counters().empty.add_by_owner(count_failures_ ? 1 : 0);
-                    return {Status::again, 0, {}};
+                    if (count_failures_) counters().empty.add_by_owner(1);
+                    return {Status::again, 0, {}, 0};
                 }
             }
             const std::uint64_t index = pending_ & (capacity - 1);
@@ -244,12 +255,13 @@ public:
                 size > capacity - index || size > available)
                 return fail_corrupt();
             peeked_size_ = size;
-            return {Status::ok, header.type, {ring().data() + index + sizeof header, header.length}};
+            return {Status::ok, header.type, {ring().data() + index + sizeof header, header.length}, pending_};
         }
     }
 
     // Frees the record returned by the last try_peek.
     void release(Publish when = Publish::now) noexcept {
+        if (peeked_size_ == 0) return;
         counters().messages.add_by_owner(1);
         counters().bytes.add_by_owner(peeked_size_ - sizeof(layout::RecordHeader));
         pending_ += peeked_size_;
@@ -263,7 +275,7 @@ public:
         published_ = pending_;
         // [R2] release, pairs with [A2] in SpscProducer::try_claim: we are done reading the bytes.
         ring().consumer().position.store(published_, std::memory_order_release);
-        detail::notify(ring().space_event(), counters(), kWakeAll);
+        endpoint_.notify(ring().space_event());
     }
 
     // Copies the next record into `buffer` and frees it; `length` receives its size. too_large:
@@ -289,7 +301,7 @@ public:
 
     // Like try_peek, waiting for a record.
     Record peek(Deadline deadline = kNoDeadline) noexcept {
-        Record result{Status::again, 0, {}};
+        Record result{Status::again, 0, {}, 0};
         const Status status = wait_for_data(deadline, [&] {
             result = try_peek();
             return result.status;
@@ -319,7 +331,7 @@ private:
     layout::Counters& counters() const noexcept { return endpoint_.counters(); }
     Record fail_corrupt() noexcept {
         ring().mark_corrupt();
-        return {Status::corrupt, 0, {}};
+        return {Status::corrupt, 0, {}, 0};
     }
 
     Endpoint endpoint_;

@@ -17,7 +17,12 @@ using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC, the futex's clock
 using Deadline = Clock::time_point;
 inline constexpr Deadline kNoDeadline = Deadline::max();
 
-inline Deadline deadline_after(std::chrono::nanoseconds timeout) { return Clock::now() + timeout; }
+// Now plus `timeout`; a timeout too long to add (centuries) means no deadline.
+inline Deadline deadline_after(std::chrono::nanoseconds timeout) {
+    const Deadline now = Clock::now();
+    if (timeout > kNoDeadline - now) return kNoDeadline;
+    return now + timeout;
+}
 
 struct WaitTuning {
     // Adaptive: how long to spin before yielding, and how many yields before parking. A peer that

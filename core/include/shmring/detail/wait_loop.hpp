@@ -20,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <climits>
 #include <atomic>
 #include <sched.h>
 #include <type_traits>
@@ -39,16 +40,19 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// Called by a publisher after its publishing store. Wakes up to `count` sleepers, if any sleep.
-inline void notify(layout::WaitEvent& event, layout::Counters& counters, int count) noexcept {
+// Called by a publisher after its publishing store. Wakes every sleeper, if any sleeps, and returns
+// how many the kernel woke, or -1 when no system call was needed. Every sleeper, not one: a woken
+// MPMC consumer that finds its ticket taken goes back to sleep without passing the wake on, and a
+// poll helper sleeps on the same event as its endpoint.
+inline int notify(layout::WaitEvent& event, layout::Counters& counters) noexcept {
     // [F1] pairs with [F2] in wait_until: orders the caller's publishing store before the loads below.
     std::atomic_thread_fence(std::memory_order_seq_cst);
     // Relaxed: [F1] gives the ordering; a stale non-zero only costs a needless wake. [P2]
-    if ((event.sleepers.load(std::memory_order_relaxed) | event.helper_sleepers.load(std::memory_order_relaxed)) == 0) return;
+    if ((event.sleepers.load(std::memory_order_relaxed) | event.helper_sleepers.load(std::memory_order_relaxed)) == 0) return -1;
     // [N1] release, pairs with [W2]: a sleeper that reads the new value also sees the publication.
     event.sequence.fetch_add(1, std::memory_order_release);
-    futex_wake(event.sequence.address(), count);
     counters.wakes.add_by_owner(1);
+    return futex_wake(event.sequence.address(), INT_MAX);
 }
 
 // Where a waiter marks itself asleep: its bit in one of the event's sleeper masks.
