@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <new>
+#include <system_error>
 
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
@@ -38,13 +39,29 @@ shmring::Deadline deadline_for(int64_t timeout_ns) {
     return shmring::deadline_after(std::chrono::nanoseconds(timeout_ns));
 }
 
+// No exception may cross into C: setup allocates (names, errors, handles) and may start a thread.
+template <class Call>
+auto guarded(Call call) noexcept -> decltype(call()) {
+    try {
+        return call();
+    } catch (const std::bad_alloc&) {
+        return -ENOMEM;
+    } catch (const std::system_error& error) {
+        return -(error.code().value() != 0 ? error.code().value() : EIO);
+    } catch (...) {
+        return -EIO;
+    }
+}
+
 template <class Handle, class Open>
 int open_handle(const char* name, Open open, Handle** out) {
     if (name == nullptr || out == nullptr) return -EINVAL;
-    auto opened = open();
-    if (!opened) return fail(opened.error());
-    *out = new (std::nothrow) Handle{std::move(*opened)};
-    return *out == nullptr ? -ENOMEM : 0;
+    return guarded([&] {
+        auto opened = open();
+        if (!opened) return fail(opened.error());
+        *out = new Handle{std::move(*opened)};
+        return 0;
+    });
 }
 
 }  // namespace
@@ -53,8 +70,10 @@ extern "C" {
 
 int shmring_pipe_create(const char* name, size_t capacity_bytes, unsigned mode) {
     if (name == nullptr) return -EINVAL;
-    const auto created = shmring::create_pipe(name, capacity_bytes, mode_or_default(mode));
-    return created ? 0 : fail(created.error());
+    return guarded([&] {
+        const auto created = shmring::create_pipe(name, capacity_bytes, mode_or_default(mode));
+        return created ? 0 : fail(created.error());
+    });
 }
 
 int shmring_pipe_open(const char* name, int role, shmring_pipe** out) {
@@ -85,8 +104,10 @@ int shmring_pipe_set_wait(shmring_pipe* p, int strategy) {
 
 int shmring_pipe_fd(shmring_pipe* p) {
     if (p == nullptr) return -EINVAL;
-    const auto fd = p->pipe.poll_fd();
-    return fd ? *fd : fail(fd.error());
+    return guarded([&] {
+        const auto fd = p->pipe.poll_fd();
+        return fd ? *fd : fail(fd.error());
+    });
 }
 
 void shmring_pipe_close(shmring_pipe* p) { delete p; }
@@ -98,8 +119,10 @@ int shmring_queue_create(const char* name, size_t max_messages, size_t max_messa
     config.max_message_size = static_cast<std::uint32_t>(max_message_size);
     config.engine = engine == SHMRING_SPSC ? shmring::layout::Engine::spsc : shmring::layout::Engine::mpmc;
     config.mode = mode_or_default(mode);
-    const auto created = shmring::create_queue(name, config);
-    return created ? 0 : fail(created.error());
+    return guarded([&] {
+        const auto created = shmring::create_queue(name, config);
+        return created ? 0 : fail(created.error());
+    });
 }
 
 int shmring_queue_open(const char* name, int role, shmring_queue** out) {
@@ -129,8 +152,10 @@ int shmring_queue_set_wait(shmring_queue* q, int strategy) {
 
 int shmring_queue_fd(shmring_queue* q) {
     if (q == nullptr) return -EINVAL;
-    const auto fd = q->queue.poll_fd();
-    return fd ? *fd : fail(fd.error());
+    return guarded([&] {
+        const auto fd = q->queue.poll_fd();
+        return fd ? *fd : fail(fd.error());
+    });
 }
 
 void shmring_queue_close(shmring_queue* q) { delete q; }
@@ -142,8 +167,10 @@ ssize_t shmring_queue_max_message_size(shmring_queue* q) {
 
 int shmring_unlink(const char* name) {
     if (name == nullptr) return -EINVAL;
-    const auto removed = shmring::Segment::unlink(name);
-    return removed ? 0 : fail(removed.error());
+    return guarded([&] {
+        const auto removed = shmring::Segment::unlink(name);
+        return removed ? 0 : fail(removed.error());
+    });
 }
 
 const char* shmring_strerror(int err) {

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <system_error>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -16,8 +17,16 @@ Result<std::unique_ptr<PollHelper>> PollHelper::start(layout::WaitEvent& event, 
                                                       const WaitTuning& tuning) {
     const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (fd < 0) return system_error("eventfd", errno);
-    return std::unique_ptr<PollHelper>(
-        new PollHelper(event, endpoint_index, std::move(ready), std::move(peer_check), tuning, fd));
+    try {
+        return std::unique_ptr<PollHelper>(
+            new PollHelper(event, endpoint_index, std::move(ready), std::move(peer_check), tuning, fd));
+    } catch (const std::system_error& error) {  // the thread could not start
+        ::close(fd);
+        return shmring::system_error("pthread_create (poll helper)", error.code().value());
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
 }
 
 PollHelper::PollHelper(layout::WaitEvent& event, std::uint32_t endpoint_index, std::function<bool()> ready,
