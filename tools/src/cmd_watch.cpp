@@ -75,13 +75,16 @@ void draw_screen(const RingView& v, const std::optional<Rates>& r, double interv
         if (!r) return std::string("-");
         return bytes ? human_bytes(value) + "/s" : human_count(value);
     };
+    // SPSC rings count bytes and messages; in MPMC rings a slot is a message.
+    const bool spsc = v.ring.geometry.engine == layout::Engine::spsc;
+    const std::string held = (spsc ? used_text(v) + ", " : std::string()) + std::to_string(v.used_messages) + " messages";
     Table rates({"", "MSG/S", "BYTES/S"});
     rates.add({"in", rate_cell(r ? r->in_messages : 0, false), rate_cell(r ? r->in_bytes : 0, true)});
     rates.add({"out", rate_cell(r ? r->out_messages : 0, false), rate_cell(r ? r->out_bytes : 0, true)});
     std::string screen = "shmring watch " + v.name + ": every " + every + " s, Ctrl-C to stop   " + iso_time(now_realtime_ns()) + "\n" +
                          std::string(v.kind) + ", " + std::string(v.engine) + " engine, capacity " + capacity_text(v) + ", state " +
                          std::string(v.state) + "\n\n" + rates.render() + "\nfill " + fill_bar(v.fill_percent) + " " +
-                         percent(v.fill_percent) + "  " + used_text(v) + ", " + std::to_string(v.used_messages) + " messages\n\n" +
+                         percent(v.fill_percent) + "  " + held + "\n\n" +
                          "endpoints: " + std::to_string(v.alive) + " alive, " + std::to_string(v.dead) + " dead\n" +
                          (v.endpoints.empty() ? std::string() : endpoints_text(v, "  "));
     // Home, then each line cleared to its end and the rest of the screen below: no flicker.

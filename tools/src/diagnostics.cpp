@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace shmring::cli {
 
@@ -29,18 +30,9 @@ std::string reason_of(const Error& error, std::string_view ring) {
 }
 
 std::string reason_of(Status status) {
-    const char* name = "";
-    switch (status) {
-        case Status::again: name = " (EAGAIN)"; break;
-        case Status::timed_out: name = " (ETIMEDOUT)"; break;
-        case Status::too_large: name = " (EMSGSIZE)"; break;
-        case Status::corrupt: name = " (EPROTO)"; break;
-        case Status::peer_gone: name = " (EPIPE)"; break;
-        case Status::interrupted: name = " (EINTR)"; break;
-        case Status::wrong_role: name = " (EBADF)"; break;
-        case Status::ok: break;
-    }
-    return describe(status) + std::string(name);
+    // Status values are errno values (error.hpp): glibc names them.
+    const char* name = ::strerrorname_np(static_cast<int>(status));
+    return std::string(describe(status)) + (name != nullptr ? " (" + std::string(name) + ")" : std::string());
 }
 
 }  // namespace shmring::cli

@@ -47,8 +47,9 @@ public:
     }
 
     // Opens without following links and fills `stat`; errno is kept for the caller on failure.
+    // O_NONBLOCK: a FIFO planted under a ring's name would otherwise block the open for ever.
     bool open(const std::string& object, struct stat& st) {
-        fd_ = ::shm_open(object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+        fd_ = ::shm_open(object.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
         return fd_ >= 0 && ::fstat(fd_, &st) == 0;
     }
     // Maps exactly the `size` bytes the file had at fstat, never more.
@@ -100,7 +101,7 @@ struct SharedImage {
     EndpointCopy entries[layout::kMaxEndpoints];
     std::uint64_t producer;
     std::uint64_t consumer;
-    std::uint64_t partial_offset;
+    std::uint64_t read_position;
     bool stable;  // the consumer did not move while the positions and the next record were read
     NextRecord next;
 };
@@ -127,7 +128,7 @@ NextRecord look_at_next(const ReadOnlyMapping& map, const RingGeometry& g, std::
     const auto& slot = *reinterpret_cast<const layout::SlotHeader*>(data + index * g.slot_stride);
     // Acquire, as a consumer's [A1]: a published slot's length is visible with its sequence.
     next.slot_sequence = slot.sequence.load(kAcquire);
-    next.slot_length = slot.length;
+    next.slot_length = slot.length.load(kRelaxed);  // ordered by the acquire above
     next.looked = true;
     return next;
 }
@@ -150,12 +151,14 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
         copy.index = i;
         // Acquire, pairs with [R3] in Endpoint::attach: an attached entry's fields are complete.
         copy.state = entry.state.load(kAcquire);
-        copy.role = entry.role.load(kRelaxed);
-        copy.start_time = entry.start_time.load(kRelaxed);
-        copy.attached_realtime_ns = entry.attached_realtime_ns.load(kRelaxed);
-        copy.claim = entry.claim.load(kRelaxed);
-        copy.wait_strategy = entry.wait_strategy.load(kRelaxed);
-        copy.counters = copy_counters(entry.counters);
+        std::memcpy(static_cast<void*>(&copy.entry), &entry, sizeof entry);
+        // From here on the local copy: nothing changes under these loads.
+        copy.role = copy.entry.role.load(kRelaxed);
+        copy.start_time = copy.entry.start_time.load(kRelaxed);
+        copy.attached_realtime_ns = copy.entry.attached_realtime_ns.load(kRelaxed);
+        copy.claim = copy.entry.claim.load(kRelaxed);
+        copy.wait_strategy = copy.entry.wait_strategy.load(kRelaxed);
+        copy.counters = copy_counters(copy.entry.counters);
     }
     // The positions move while we look. Reading the consumer's before and after the producer's
     // (which only grows) brackets a moment when used = producer - consumer was exact, so a range
@@ -166,7 +169,7 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
     for (int attempt = 0; attempt < kPositionAttempts && !image.stable; ++attempt) {
         image.consumer = consumer.position.load(kAcquire);
         image.producer = producer.position.load(kAcquire);
-        image.partial_offset = consumer.partial_offset.load(kRelaxed);
+        image.read_position = consumer.read_position.load(kRelaxed);
         image.next = look_at_next(map, g, image.producer, image.consumer);
         image.stable = consumer.position.load(kAcquire) == image.consumer;
     }
@@ -197,8 +200,6 @@ std::optional<std::string> check_positions(const RingGeometry& g, const SharedIm
         return "producer position " + std::to_string(s.producer) + " is not 8-byte aligned";
     if (spsc && s.consumer % layout::kRecordAlignment != 0)
         return "consumer position " + std::to_string(s.consumer) + " is not 8-byte aligned";
-    if (spsc && s.partial_offset > g.max_message)
-        return "partial read offset " + std::to_string(s.partial_offset) + " above the message limit " + std::to_string(g.max_message);
     if (!s.stable) return std::nullopt;  // the consumer is busy moving: it is in range as far as we can tell
     const std::uint64_t used = s.producer - s.consumer;
     if (used > g.capacity)
@@ -257,6 +258,10 @@ std::string_view verdict_name(Verdict verdict) {
     return "corrupt";
 }
 
+ProcessIdentity creator_of(const layout::SegmentHeader& header) {
+    return {header.creator_pid, header.creator_start_time, current_process().pid_namespace};
+}
+
 Inspection inspect_ring(std::string_view name) {
     Inspection result;
     if (auto valid = Segment::validate_name(name); !valid) return verdict(std::move(result), Verdict::missing, reason_of(valid.error(), name));
@@ -294,7 +299,7 @@ Inspection inspect_ring(std::string_view name) {
         if (state == layout::kStateReady || std::chrono::steady_clock::now() >= give_up) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-    result.creator = {header.creator_pid, header.creator_start_time};
+    result.creator = creator_of(header);
     const bool ready = state == layout::kStateReady;
     if (header.magic == 0 && !ready)
         return verdict(std::move(result), Verdict::initialising, "half-initialised: ready state " + hex(state, 8) + ", no header yet");
@@ -332,7 +337,7 @@ Inspection inspect_ring(std::string_view name) {
     ring.retired_consumers = image.retired_consumers;
     ring.producer_position = image.producer;
     ring.consumer_position = image.consumer;
-    ring.partial_offset = image.partial_offset;
+    ring.read_position = image.read_position;
     // An unstable reading may bracket no real moment: clamp it into the range a real one has.
     const std::uint64_t used = image.producer - image.consumer;
     ring.used = used <= geometry->capacity ? used : static_cast<std::int64_t>(used) < 0 ? 0 : geometry->capacity;

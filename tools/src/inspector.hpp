@@ -30,10 +30,13 @@ struct CounterValues {
     CounterValues& operator+=(const CounterValues& other) noexcept;
 };
 
-// One registry entry as it was read; `state` is the packed word (layout::endpoint_state).
+// One registry entry as it was read: `state`, the packed word (layout::endpoint_state), loaded
+// first; then a copy of the whole entry, on which liveness is judged (entry_presence reads what
+// it needs from it, so a field added to the entry is never missed); then its fields for display.
 struct EndpointCopy {
     std::uint32_t index = 0;
     std::uint64_t state = 0;
+    layout::EndpointEntry entry{};
     std::uint32_t role = 0;
     std::uint64_t start_time = 0;
     std::uint64_t attached_realtime_ns = 0;
@@ -61,7 +64,7 @@ struct RingCopy {
 
     std::uint64_t producer_position = 0;
     std::uint64_t consumer_position = 0;
-    std::uint64_t partial_offset = 0;
+    std::uint64_t read_position = 0;  // SPSC byte-stream reader stopped mid-record, else 0 (may be stale)
     std::uint64_t used = 0;  // producer - consumer, within 0..capacity (SPSC bytes, MPMC tickets)
 
     std::uint64_t repair_lock = 0;     // MPMC: role word of the endpoint repairing a slot, or 0
@@ -87,6 +90,10 @@ struct Inspection {
 };
 
 Inspection inspect_ring(std::string_view name);
+
+// The creator's identity as the header records it. The header has no pid namespace: the
+// creator's pid is judged in ours.
+ProcessIdentity creator_of(const layout::SegmentHeader& header);
 
 // "ok", "missing", "unreadable", "initialising" or "corrupt": the word `ls` shows.
 std::string_view verdict_name(Verdict verdict);

@@ -41,7 +41,7 @@ CLI::Validator mode_value() {
 constexpr const char* kStatFields =
     "JSON (--json) fields: name, path, state, kind, engine, layout_version, capacity, capacity_unit, slot_size,\n"
     "slot_stride, max_message, header_size, total_size, object_size, used, used_messages, fill_percent,\n"
-    "positions{producer,consumer,partial_offset}, roles{producer,consumer}{endpoint,ever_taken}, repair_lock, sleepers{data,space},\n"
+    "positions{producer,consumer,read_position}, roles{producer,consumer}{endpoint,ever_taken}, repair_lock, sleepers{data,space},\n"
     "counters{producers,consumers,retired_producers,retired_consumers}{messages,bytes,full,empty,sleeps,wakes},\n"
     "counters.lost_messages, counters.corrupt, endpoints_alive, endpoints_dead,\n"
     "endpoints[]{index,role,pid,alive,status,attached_since,attached_realtime_ns,wait_strategy,claim,counters},\n"

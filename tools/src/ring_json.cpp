@@ -60,7 +60,7 @@ Json stat_json(const RingView& v) {
         {"used", r.used},
         {"used_messages", v.used_messages},
         {"fill_percent", v.fill_percent},
-        {"positions", {{"producer", r.producer_position}, {"consumer", r.consumer_position}, {"partial_offset", r.partial_offset}}},
+        {"positions", {{"producer", r.producer_position}, {"consumer", r.consumer_position}, {"read_position", r.read_position}}},
         {"roles",
          {{"producer", {{"endpoint", optional_index(v.producer_endpoint)}, {"ever_taken", (r.roles_seen & layout::kSeenProducer) != 0}}},
           {"consumer", {{"endpoint", optional_index(v.consumer_endpoint)}, {"ever_taken", (r.roles_seen & layout::kSeenConsumer) != 0}}}}},

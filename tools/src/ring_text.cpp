@@ -68,7 +68,7 @@ std::string stat_text(const RingView& v) {
     facts.add({"used", (spsc ? std::to_string(r.used) + " bytes, " : std::string()) + std::to_string(v.used_messages) +
                            (spsc ? " messages, " : " messages in flight, ") + percent(v.fill_percent) + " full"});
     facts.add({"positions", "producer " + std::to_string(r.producer_position) + ", consumer " + std::to_string(r.consumer_position) +
-                                (spsc ? ", partial read " + std::to_string(r.partial_offset) : std::string())});
+                                (spsc ? ", read position " + std::to_string(r.read_position) : std::string())});
     if (spsc) {
         facts.add({"roles", role_text("producer", v.producer_endpoint, (r.roles_seen & layout::kSeenProducer) != 0) + ", " +
                                 role_text("consumer", v.consumer_endpoint, (r.roles_seen & layout::kSeenConsumer) != 0)});

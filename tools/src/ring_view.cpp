@@ -48,14 +48,6 @@ std::string_view kind_name(layout::ChannelKind kind) {
     return "raw";
 }
 
-bool is_alive(const EndpointCopy& copy) {
-    // entry_presence reads the start time from an entry: give it one built from our copy, so that
-    // the shared entry is not read a second time.
-    layout::EndpointEntry entry{};
-    entry.start_time.store(copy.start_time, std::memory_order_relaxed);
-    return entry_presence(entry, copy.state) == Presence::alive;
-}
-
 // The entry a role word names, if it is in range and of the entry's current generation.
 std::optional<std::uint32_t> holder(std::uint64_t word, const std::vector<EndpointView>& endpoints) {
     if (word == 0) return std::nullopt;
@@ -88,7 +80,7 @@ RingView view_of(std::string_view name, RingCopy ring) {
                               status_name(layout::endpoint_status(copy.state)),
                               role_name(copy.role),
                               wait_name(copy.wait_strategy),
-                              is_alive(copy)};
+                              entry_presence(copy.entry, copy.state) == Presence::alive};
         if (copy.role == static_cast<std::uint32_t>(EndpointRole::producer)) view.producers += copy.counters;
         if (copy.role == static_cast<std::uint32_t>(EndpointRole::consumer)) view.consumers += copy.counters;
         ++(endpoint.alive ? view.alive : view.dead);
@@ -96,7 +88,7 @@ RingView view_of(std::string_view name, RingCopy ring) {
     }
     // The counters are read racily, so the difference can briefly be off by a few: never below 0.
     view.used_messages = spsc ? difference_or_zero(view.producers.messages, view.consumers.messages) : ring.used;
-    view.creator_alive = liveness({ring.header.creator_pid, ring.header.creator_start_time}) == Liveness::alive;
+    view.creator_alive = liveness(creator_of(ring.header)) == Liveness::alive;
     view.producer_endpoint = holder(ring.producer_role, view.endpoints);
     view.consumer_endpoint = holder(ring.consumer_role, view.endpoints);
     view.repair_endpoint = holder(ring.repair_lock, view.endpoints);
