@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "shmring/layout.hpp"
+#include "workloads/endpoint_options.hpp"
 #include "workloads/mpmc_exchange.hpp"
 #include "workloads/spsc_exchange.hpp"
 
@@ -17,6 +18,7 @@ SpscExchange short_spsc(std::uint64_t capacity, WaitStrategy wait, Transfer tran
     exchange.messages = 50'000;
     exchange.max_payload = layout::spsc_max_message(capacity) < 200 ? layout::spsc_max_message(capacity) : 200;
     exchange.wait = wait;
+    exchange.probe_interval = kNoProbing;
     exchange.transfer = transfer;
     exchange.batch = 4;
     exchange.time_limit = 60s;
@@ -30,6 +32,7 @@ MpmcExchange short_mpmc(std::uint64_t slots, WaitStrategy wait) {
     exchange.consumers = 2;
     exchange.messages_per_producer = 10'000;
     exchange.wait = wait;
+    exchange.probe_interval = kNoProbing;
     exchange.time_limit = 60s;
     return exchange;
 }

@@ -64,12 +64,12 @@ std::string ChildRecord::fate() const {
 std::optional<std::string> ChildRecord::text(std::string_view key) const {
     std::optional<std::string> found;
     std::string_view rest(report);
-    while (!rest.empty()) {
-        const auto end = rest.find('\n');
+    // Complete lines only: a running child's last line may still be on its way.
+    for (auto end = rest.find('\n'); end != std::string_view::npos; end = rest.find('\n')) {
         const std::string_view line = rest.substr(0, end);
         if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=')
             found = std::string(line.substr(key.size() + 1));
-        rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+        rest.remove_prefix(end + 1);
     }
     return found;
 }
@@ -155,6 +155,18 @@ bool ProcessGroup::wait_for_all() {
 }
 
 bool ProcessGroup::wait_for(std::span<const Child> children) {
+    return wait_until([&] {
+        return std::all_of(children.begin(), children.end(), [&](Child c) { return children_.at(c).reaped; });
+    });
+}
+
+bool ProcessGroup::wait_for_reports(std::span<const Child> children, std::string_view key) {
+    return wait_until([&] {
+        return std::all_of(children.begin(), children.end(), [&](Child c) { return children_.at(c).text(key).has_value(); });
+    });
+}
+
+bool ProcessGroup::wait_until(const std::function<bool()>& done) {
     for (;;) {
         for (ChildRecord& child : children_) {
             drain(child);
@@ -164,7 +176,7 @@ bool ProcessGroup::wait_for(std::span<const Child> children) {
             kill_all();
             return false;
         }
-        if (std::all_of(children.begin(), children.end(), [&](Child c) { return children_.at(c).reaped; })) return true;
+        if (done()) return true;
         const Deadline now = Clock::now();
         if (now >= deadline_) {
             deadline_passed_ = true;

@@ -56,6 +56,8 @@ public:
     // any child of the group fails or the deadline passes.
     [[nodiscard]] bool wait_for(std::span<const Child> children);
     [[nodiscard]] bool wait_for_all();
+    // Waits, on the same terms, until every child in `children` has reported `key`, running or not.
+    [[nodiscard]] bool wait_for_reports(std::span<const Child> children, std::string_view key);
 
     const ChildRecord& child(Child which) const { return children_.at(which); }
     bool deadline_passed() const noexcept { return deadline_passed_; }
@@ -64,6 +66,7 @@ public:
 
 private:
     Child start(const std::string& name, pid_t pid, int report_fd);
+    bool wait_until(const std::function<bool()>& done);
     void drain(ChildRecord& child);
     void reap(ChildRecord& child, bool block);
     void kill_all() noexcept;

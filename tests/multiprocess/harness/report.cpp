@@ -1,5 +1,6 @@
 #include "harness/report.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <unistd.h>
@@ -13,6 +14,17 @@ void Report::put(std::string_view key, std::uint64_t value) noexcept {
 }
 
 void Report::put(std::string_view key, std::string_view value) noexcept {
+    // One write per line when it fits: the parent may read while the child still runs, and must
+    // not see half a line (writes up to PIPE_BUF bytes reach a pipe whole).
+    char line[512];
+    if (key.size() + value.size() + 2 <= sizeof line) {
+        char* end = std::copy(key.begin(), key.end(), line);
+        *end++ = '=';
+        end = std::copy(value.begin(), value.end(), end);
+        *end++ = '\n';
+        write_all(std::string_view(line, static_cast<std::size_t>(end - line)));
+        return;
+    }
     write_all(key);
     write_all("=");
     write_all(value);

@@ -1,5 +1,7 @@
 #include "harness/ring_snapshot.hpp"
 
+#include <thread>
+
 #include "shmring/layout.hpp"
 #include "shmring/ring_segment.hpp"
 
@@ -7,8 +9,8 @@ namespace shmring::multiprocess {
 
 namespace {
 
-// Every load below is relaxed: the snapshot is for a human, taken while others may still write,
-// and no field read here guards the reading of another.
+// Every load below is relaxed: these are looks taken while others write, for a message or to poll
+// until a count rises, and no field read here guards the reading of another.
 constexpr auto kSnapshot = std::memory_order_relaxed;
 
 std::string describe_event(const char* name, const layout::WaitEvent& event) {
@@ -66,6 +68,33 @@ ParkingTotals parking_totals(std::string_view name) {
     const auto& control = ring->control();
     return {control.retired_producers.sleeps.load(kSnapshot) + control.retired_consumers.sleeps.load(kSnapshot),
             control.retired_producers.wakes.load(kSnapshot) + control.retired_consumers.wakes.load(kSnapshot)};
+}
+
+std::vector<std::uint64_t> sleeps_by_endpoint(const RingSegment& ring, layout::EndpointRole role) {
+    std::vector<std::uint64_t> sleeps;
+    for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+        const auto& entry = ring.endpoint(i);
+        if (layout::endpoint_status(entry.state.load(kSnapshot)) != layout::EndpointStatus::attached ||
+            entry.role.load(kSnapshot) != static_cast<std::uint32_t>(role))
+            continue;
+        sleeps.push_back(entry.counters.sleeps.load(kSnapshot));
+    }
+    return sleeps;
+}
+
+bool wait_for_parked(const RingSegment& ring, layout::EndpointRole role, std::size_t sleepers, std::uint64_t sleeps,
+                     Deadline deadline) {
+    for (;;) {
+        std::size_t parked = 0;
+        std::uint64_t total = 0;
+        for (const std::uint64_t count : sleeps_by_endpoint(ring, role)) {
+            parked += count > 0 ? 1 : 0;
+            total += count;
+        }
+        if (parked >= sleepers && total >= sleeps) return true;
+        if (Clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
 }
 
 }  // namespace shmring::multiprocess

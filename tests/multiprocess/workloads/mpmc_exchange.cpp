@@ -12,7 +12,7 @@
 #include "shmring/mpmc_ring.hpp"
 #include "support/test_ring.hpp"
 #include "workloads/parking.hpp"
-#include "workloads/transfer.hpp"
+#include "workloads/endpoint_options.hpp"
 
 namespace shmring::multiprocess {
 
@@ -42,11 +42,17 @@ struct CommonSettings {
     std::uint64_t messages_per_producer;
     std::uint64_t seed;
     WaitStrategy wait;
+    std::chrono::milliseconds probe_interval;
     Transfer transfer;
 
     static CommonSettings from_args(const RoleArgs& args) {
-        return {args.text("ring"), static_cast<std::uint32_t>(args.number("producers")), args.number("messages"),
-                args.number("seed"), args.wait_strategy("wait"), parse_transfer(args)};
+        return {args.text("ring"),
+                static_cast<std::uint32_t>(args.number("producers")),
+                args.number("messages"),
+                args.number("seed"),
+                args.wait_strategy("wait"),
+                std::chrono::milliseconds(args.number("probe_interval_ms")),
+                parse_transfer(args)};
     }
 
     MessageStream stream(std::uint32_t producer) const { return MessageStream(seed, producer, kMaxBody); }
@@ -57,6 +63,7 @@ int run_producer(const RoleArgs& args, Report& report) {
     const auto id = static_cast<std::uint32_t>(args.number("producer"));
     auto producer = MpmcProducer::attach(settings.ring, attach_options(settings.wait));
     if (!producer) return report.fail(producer.error().message());
+    set_probe_interval(producer->endpoint(), settings.probe_interval);
     const MessageStream stream = settings.stream(id);
     std::byte buffer[kSlotSize];
     for (std::uint64_t sequence = 0; sequence < settings.messages_per_producer; ++sequence) {
@@ -87,6 +94,7 @@ int run_consumer(const RoleArgs& args, Report& report) {
     auto log = DeliveryLog::attach(kFirstPassedFd, static_cast<std::uint32_t>(args.number("consumers")), args.number("log_capacity"));
     auto consumer = MpmcConsumer::attach(settings.ring, attach_options(settings.wait));
     if (!consumer) return report.fail(consumer.error().message());
+    set_probe_interval(consumer->endpoint(), settings.probe_interval);
     std::vector<MessageStream> streams;
     for (std::uint32_t p = 0; p < settings.producers; ++p) streams.push_back(settings.stream(p));
     std::byte buffer[kSlotSize];
@@ -179,6 +187,7 @@ const RoleRegistration consumer_role("mpmc-consumer", &run_consumer);
                                           "messages=" + std::to_string(exchange.messages_per_producer),
                                           "seed=" + std::to_string(exchange.seed),
                                           std::string("wait=") + wait_strategy_name(exchange.wait),
+                                          "probe_interval_ms=" + std::to_string(exchange.probe_interval.count()),
                                           "log_capacity=" + std::to_string(total)};
     const auto args_for = [&](const char* key, std::uint32_t index) {
         std::vector<std::string> args = common;
@@ -199,6 +208,7 @@ const RoleRegistration consumer_role("mpmc-consumer", &run_consumer);
 
     auto stopper = MpmcProducer::attach(name, attach_options(exchange.wait));
     if (!stopper) return ::testing::AssertionFailure() << "attaching to send the stop messages: " << stopper.error().message();
+    set_probe_interval(stopper->endpoint(), exchange.probe_interval);
     const Tag stop{kStopProducer, 0};
     for (std::uint32_t c = 0; c < exchange.consumers; ++c)
         if (const Status status = stopper->send(std::as_bytes(std::span(&stop, 1)), deadline); status != Status::ok)

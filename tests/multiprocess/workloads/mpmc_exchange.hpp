@@ -24,6 +24,7 @@ struct MpmcExchange {
     std::uint32_t consumers = 2;
     std::uint64_t messages_per_producer = 0;
     WaitStrategy wait = WaitStrategy::adaptive;
+    std::chrono::milliseconds probe_interval{0};  // see set_probe_interval; 0: the library's default
     std::uint64_t seed = 0x5EED0002;
     std::chrono::seconds time_limit{60};
 };

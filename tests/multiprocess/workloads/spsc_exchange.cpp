@@ -29,7 +29,8 @@ struct SpscRoleSettings {
                 "seed=" + std::to_string(exchange.seed),
                 std::string("wait=") + wait_strategy_name(exchange.wait),
                 std::string("transfer=") + transfer_name(exchange.transfer),
-                "batch=" + std::to_string(exchange.batch)};
+                "batch=" + std::to_string(exchange.batch),
+                "probe_interval_ms=" + std::to_string(exchange.probe_interval.count())};
     }
 
     static SpscRoleSettings from_args(const RoleArgs& args) {
@@ -41,6 +42,7 @@ struct SpscRoleSettings {
         settings.exchange.wait = args.wait_strategy("wait");
         settings.exchange.transfer = parse_transfer(args);
         settings.exchange.batch = args.number("batch");
+        settings.exchange.probe_interval = std::chrono::milliseconds(args.number("probe_interval_ms"));
         if (settings.exchange.batch == 0) throw BadArgument("batch must be at least 1");
         return settings;
     }
@@ -53,6 +55,7 @@ int run_producer(const RoleArgs& args, Report& report) {
     const SpscExchange& x = settings.exchange;
     auto producer = SpscProducer::attach(settings.ring, attach_options(x.wait));
     if (!producer) return report.fail(producer.error().message());
+    set_probe_interval(producer->endpoint(), x.probe_interval);
     const MessageStream stream(x.seed, 0, x.max_payload);
     Digest digest;
     std::vector<std::byte> buffer(x.max_payload);
@@ -94,6 +97,7 @@ int run_consumer(const RoleArgs& args, Report& report) {
     const SpscExchange& x = settings.exchange;
     auto consumer = SpscConsumer::attach(settings.ring, attach_options(x.wait));
     if (!consumer) return report.fail(consumer.error().message());
+    set_probe_interval(consumer->endpoint(), x.probe_interval);
     const MessageStream stream(x.seed, 0, x.max_payload);
     Digest digest;
     // As large as the ring allows, not as the stream promises: an oversized record is a finding.

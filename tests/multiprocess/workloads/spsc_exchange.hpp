@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "shmring/wait.hpp"
-#include "workloads/transfer.hpp"
+#include "workloads/endpoint_options.hpp"
 
 namespace shmring::multiprocess {
 
@@ -22,6 +22,7 @@ struct SpscExchange {
     std::uint64_t messages = 0;
     std::uint64_t max_payload = 0;  // payload sizes are uniform in [0, max_payload]
     WaitStrategy wait = WaitStrategy::adaptive;
+    std::chrono::milliseconds probe_interval{0};  // see set_probe_interval; 0: the library's default
     Transfer transfer = Transfer::copy;
     std::uint64_t batch = 1;  // zero copy: records committed (released) per publish()
     std::uint64_t seed = 0x5EED0001;
