@@ -7,7 +7,6 @@
 #include <cstring>
 #include <ostream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "harness/process_group.hpp"
@@ -94,10 +93,6 @@ Result<Handle> attach_blocking(std::string_view ring) {
     return handle;
 }
 
-[[noreturn]] void hold_endpoint() {
-    for (;;) ::pause();
-}
-
 int receive_one_and_hold(Report& report, std::string_view ring) {
     auto consumer = attach_blocking<MpmcConsumer>(ring);
     if (!consumer) return report.fail(consumer.error().message());
@@ -106,7 +101,7 @@ int receive_one_and_hold(Report& report, std::string_view ring) {
     if (const Status status = consumer->receive(std::as_writable_bytes(std::span(&value, 1)), length); status != Status::ok)
         return report.fail(std::string("receive: ") + describe(status));
     report.put("received", value);
-    hold_endpoint();
+    pause_until_killed();
 }
 
 int send_one_and_hold(Report& report, std::string_view ring, std::uint64_t value) {
@@ -115,12 +110,12 @@ int send_one_and_hold(Report& report, std::string_view ring, std::uint64_t value
     if (const Status status = producer->send(bytes_of(value)); status != Status::ok)
         return report.fail(std::string("send: ") + describe(status));
     report.put("sent", value);
-    hold_endpoint();
+    pause_until_killed();
 }
 
 // Consumers take tickets in order, so a consumer woken for message 1 while ticket 0 is claimed but
-// unpublished finds nothing it may take and parks again. Publishing ticket 0 then wakes one consumer,
-// which takes message 0; message 1 must not be left waiting while the other consumer sleeps.
+// unpublished finds nothing it may take and parks again. Once ticket 0 is published, each consumer
+// must get one of the two messages: message 1 may not wait while a consumer sleeps.
 TEST(LostWakeUpMpmcScenario, shouldWakeTheOtherParkedConsumerForAMessageQueuedBehindAnUnfinishedOne) {
     const testing::RingName name("mp.wake.consumers");
     ASSERT_TRUE(create_mpmc_ring(name, 4, sizeof(std::uint64_t)));
@@ -150,8 +145,8 @@ TEST(LostWakeUpMpmcScenario, shouldWakeTheOtherParkedConsumerForAMessageQueuedBe
 }
 
 // The mirror image: producers take tickets in order, so a producer woken for a slot freed behind
-// one still held by its consumer finds nothing it may fill and parks again. Releasing the held slot
-// then wakes one producer; the slot freed first must not stay empty while the other one sleeps.
+// one still held by its consumer finds nothing it may fill and parks again. Once the held slot is
+// released, each producer must get one of the two slots: a free slot may not wait while one sleeps.
 TEST(LostWakeUpMpmcScenario, shouldWakeTheOtherParkedProducerForASlotFreedBehindAnUnreleasedOne) {
     const testing::RingName name("mp.wake.producers");
     ASSERT_TRUE(create_mpmc_ring(name, 2, sizeof(std::uint64_t)));

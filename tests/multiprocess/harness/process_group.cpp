@@ -236,6 +236,10 @@ void ProcessGroup::kill_all() noexcept {
     }
 }
 
+void pause_until_killed() noexcept {
+    for (;;) ::pause();
+}
+
 std::string ProcessGroup::describe() const {
     std::string text;
     if (deadline_passed_) text += "the deadline passed; every child still running was killed\n";

@@ -76,4 +76,7 @@ private:
     std::vector<ChildRecord> children_;
 };
 
+// For a child that must stay alive, its endpoints attached, until its group kills it.
+[[noreturn]] void pause_until_killed() noexcept;
+
 }  // namespace shmring::multiprocess

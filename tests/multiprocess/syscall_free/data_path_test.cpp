@@ -13,7 +13,6 @@
 #include <csignal>
 #include <cstring>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "harness/message_stream.hpp"
 #include "harness/process_group.hpp"
@@ -21,9 +20,9 @@
 #include "shmring/mpmc_ring.hpp"
 #include "shmring/spsc_ring.hpp"
 #include "support/test_ring.hpp"
-#include "workloads/endpoint_options.hpp"
 #include "syscall_free/allocation_counter.hpp"
 #include "syscall_free/sandbox.hpp"
+#include "workloads/endpoint_options.hpp"
 
 namespace shmring::multiprocess {
 namespace {
@@ -41,7 +40,7 @@ constexpr std::size_t kSequenceSize = sizeof(std::uint64_t);
 // Every this many rounds the ring is filled until it refuses, then drained: the "full" path.
 constexpr std::uint64_t kFillEvery = 64;
 
-// The child's tally. In strict mode it can neither allocate nor format, so a failure is kept as a
+// The child's tally. In the sandbox it must neither allocate nor format, so a failure is kept as a
 // string literal and a round number until the report.
 class Tally {
 public:
@@ -277,7 +276,7 @@ TEST(SyscallFreeDataPath, DISABLED_shouldMakeNoSystemCallWhilePollingASlotClaime
         if (const SlotLoan loan = producer->try_loan(); loan.status != Status::ok)
             return report.fail(std::string("try_loan: ") + describe(loan.status));
         report.put("loaned", 1);
-        for (;;) ::pause();  // leaving would finish the claim
+        pause_until_killed();  // leaving would finish the claim
     })};
     ASSERT_TRUE(group.wait_for_reports(holder, "loaned")) << group.describe();
     const std::array poller{group.start_forked("consumer polling under the system-call filter", [&](Report& report) {
