@@ -133,14 +133,14 @@ double peer_loss_latency_ms(Waiter waiter, PeerLeaves how) {
     const auto waiting = waiters.start_forked("waiting end", [&](Report& report) {
         auto pipe = Pipe::open(name, waiting_role);
         if (!pipe) return report.fail(failed("open", pipe.error()));
-        std::byte data[256]{};
-        IoResult result{Status::ok, 0};
         if (writer_waits) {
-            while (result.status == Status::ok) result = pipe->write(data, Blocking::no);
-            if (result.status != Status::again) return report.fail(failed("filling", result.status));
+            const IoResult filled = write_until_eagain(*pipe);
+            if (filled.status != Status::again) return report.fail(failed("filling", filled.status));
         }
         blocks.open();
-        result = writer_waits ? pipe->write(data, Blocking::yes, deadline_after(10s)) : pipe->read(data, Blocking::yes, deadline_after(10s));
+        std::byte data[256]{};
+        const IoResult result = writer_waits ? pipe->write(data, Blocking::yes, deadline_after(10s))
+                                             : pipe->read(data, Blocking::yes, deadline_after(10s));
         report.put("returned_ns", now_ns());
         const Status expected = writer_waits ? Status::peer_gone : Status::ok;  // a read of 0 bytes is end of file
         if (result.status != expected || result.count != 0) return report.fail(failed("blocked call", result.status));

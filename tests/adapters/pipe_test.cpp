@@ -20,8 +20,6 @@ using shmring::testing::RingName;
 
 constexpr std::uint64_t kSeed = 0x51A7E5EEDULL;
 
-Deadline soon() { return deadline_after(10s); }
-
 TEST(PipeSemantics, shouldDeliverBytesInOrderWithMatchingChecksum) {
     RingName name("pipe.order");
     ASSERT_TRUE(create_pipe(name, 4096));

@@ -8,11 +8,11 @@
 #include <csignal>
 #include <optional>
 #include <string>
-#include <sys/epoll.h>
-#include <unistd.h>
 
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
+#include "support/engines.hpp"
+#include "support/epoll.hpp"
 #include "support/pipe_io.hpp"
 #include "support/processes.hpp"
 #include "support/test_ring.hpp"
@@ -29,57 +29,6 @@ using shmring::testing::RingName;
 // within microseconds.
 constexpr auto kQuiet = 100ms;
 constexpr auto kFires = 5s;
-
-Deadline soon() { return deadline_after(10s); }
-
-// One descriptor in an epoll set, level-triggered: readable as long as its eventfd is.
-class Epoll {
-public:
-    explicit Epoll(int fd) : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
-        epoll_event event{};
-        event.events = EPOLLIN;
-        event.data.fd = fd;
-        added_ = epoll_ >= 0 && ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) == 0;
-    }
-    ~Epoll() { ::close(epoll_); }
-    Epoll(const Epoll&) = delete;
-    Epoll& operator=(const Epoll&) = delete;
-
-    bool ok() const { return added_; }
-    bool readable_within(std::chrono::milliseconds timeout) {
-        epoll_event event{};
-        return ::epoll_wait(epoll_, &event, 1, static_cast<int>(timeout.count())) == 1 && (event.events & EPOLLIN) != 0;
-    }
-
-private:
-    int epoll_;
-    bool added_ = false;
-};
-
-// Reads until EAGAIN or end of file; appends what it read to `text`. True at end of file.
-bool drain(Pipe& reader, std::string& text) {
-    char buffer[256];
-    for (;;) {
-        const IoResult result = reader.read(std::as_writable_bytes(std::span(buffer)), Blocking::no);
-        if (result.status != Status::ok) return false;  // again: the descriptor is re-armed
-        if (result.count == 0) return true;
-        text.append(buffer, result.count);
-    }
-}
-
-// Writes until EAGAIN or an error; returns the bytes written and the status that stopped it.
-IoResult fill(Pipe& writer) {
-    std::byte data[256]{};
-    IoResult total{Status::ok, 0};
-    for (;;) {
-        const IoResult result = writer.write(data, Blocking::no);
-        total.count += result.count;
-        if (result.status != Status::ok) {
-            total.status = result.status;
-            return total;
-        }
-    }
-}
 
 struct PipeEnd {
     std::optional<Pipe> pipe;
@@ -129,7 +78,7 @@ TEST(PollDescriptor, shouldMakePipeReaderReadableWhenWriterWrites) {
         write_now.open();
         ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the writer wrote '" << expected << "'";
         std::string text;
-        EXPECT_FALSE(drain(*reader.pipe, text));
+        EXPECT_FALSE(read_until_eagain(*reader.pipe, text));
         EXPECT_EQ(text, expected);
         EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after reading to EAGAIN";
     }
@@ -163,7 +112,7 @@ void expect_reader_readable_at_end_of_file(WriterLeaves how) {
 
     ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable with data waiting";
     std::string text;
-    EXPECT_FALSE(drain(*reader.pipe, text)) << "end of file while the writer is still there";
+    EXPECT_FALSE(read_until_eagain(*reader.pipe, text)) << "end of file while the writer is still there";
     EXPECT_EQ(text, "last");
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after reading to EAGAIN";
     if (how == WriterLeaves::by_being_killed) {
@@ -173,7 +122,7 @@ void expect_reader_readable_at_end_of_file(WriterLeaves how) {
         ASSERT_TRUE(all_succeeded(group));
     }
     ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the writer left";
-    EXPECT_TRUE(drain(*reader.pipe, text)) << "readable, but no end of file";
+    EXPECT_TRUE(read_until_eagain(*reader.pipe, text)) << "readable, but no end of file";
     EXPECT_EQ(text, "last");
 }
 
@@ -209,13 +158,13 @@ TEST(PollDescriptor, shouldMakePipeWriterReadableWhenFullPipeGetsRoom) {
     Epoll epoll(writer.fd);
     ASSERT_TRUE(epoll.ok());
 
-    const IoResult filled = fill(*writer.pipe);
+    const IoResult filled = write_until_eagain(*writer.pipe);
     EXPECT_EQ(filled.status, Status::again);
     EXPECT_GT(filled.count, 0U);
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable while the pipe is full";
     read_now.open();
     ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the reader made room";
-    const IoResult refilled = fill(*writer.pipe);
+    const IoResult refilled = write_until_eagain(*writer.pipe);
     EXPECT_EQ(refilled.status, Status::again);
     EXPECT_GT(refilled.count, 0U);
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after writing to EAGAIN";
@@ -242,12 +191,12 @@ TEST(PollDescriptor, shouldMakePipeWriterReadableWhenReaderLeaves) {
     Epoll epoll(writer.fd);
     ASSERT_TRUE(epoll.ok());
 
-    EXPECT_EQ(fill(*writer.pipe).status, Status::again);
+    EXPECT_EQ(write_until_eagain(*writer.pipe).status, Status::again);
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable while the pipe is full";
     leave.open();
     ASSERT_TRUE(all_succeeded(group));
     ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the reader left";
-    const IoResult after = fill(*writer.pipe);
+    const IoResult after = write_until_eagain(*writer.pipe);
     EXPECT_EQ(after.status, Status::peer_gone);
     EXPECT_EQ(after.count, 0U);
 }
@@ -258,11 +207,7 @@ protected:
     static constexpr std::uint32_t kMaxSize = 64;
 
     void SetUp() override {
-        QueueConfig config;
-        config.max_messages = kMessages;
-        config.max_message_size = kMaxSize;
-        config.engine = GetParam();
-        const Outcome created = create_queue(name_, config);
+        const Outcome created = create_queue(name_, queue_config(GetParam(), kMessages, kMaxSize));
         ASSERT_TRUE(created) << created.error().message();
     }
 
@@ -382,8 +327,7 @@ TEST_P(QueuePollDescriptor, shouldMakeSenderReadableWhenFullQueueGetsRoom) {
     EXPECT_TRUE(all_succeeded(group));
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, QueuePollDescriptor, ::testing::Values(Engine::spsc, Engine::mpmc),
-                         [](const ::testing::TestParamInfo<Engine>& info) { return info.param == Engine::spsc ? "spsc" : "mpmc"; });
+INSTANTIATE_TEST_SUITE_P(Engines, QueuePollDescriptor, ::testing::Values(Engine::spsc, Engine::mpmc), engine_name);
 
 }  // namespace
 }  // namespace shmring::adapters_test

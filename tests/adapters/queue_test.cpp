@@ -7,6 +7,7 @@
 
 #include "harness/message_stream.hpp"
 #include "shmring/queue.hpp"
+#include "support/engines.hpp"
 #include "support/processes.hpp"
 #include "support/test_ring.hpp"
 
@@ -21,18 +22,12 @@ using shmring::testing::RingName;
 constexpr std::uint64_t kMessages = 8;
 constexpr std::uint32_t kMaxSize = 128;
 
-Deadline soon() { return deadline_after(10s); }
-
 std::string_view text_of(std::span<const std::byte> data) { return {reinterpret_cast<const char*>(data.data()), data.size()}; }
 
 class QueueSemantics : public ::testing::TestWithParam<Engine> {
 protected:
     void SetUp() override {
-        QueueConfig config;
-        config.max_messages = kMessages;
-        config.max_message_size = kMaxSize;
-        config.engine = GetParam();
-        const Outcome created = create_queue(name_, config);
+        const Outcome created = create_queue(name_, queue_config(GetParam(), kMessages, kMaxSize));
         ASSERT_TRUE(created) << created.error().message();
     }
 
@@ -184,7 +179,8 @@ TEST_P(QueueSemantics, shouldRefuseTooLongMessageWithEmsgsizeAndSendNothing) {
         std::size_t length = 0;
         if (const Status status = queue->receive(buffer, length, soon()); status != Status::ok)
             return report.fail(failed("receive", status));
-        if (text_of(std::span(buffer, length)) != "after") return report.fail("the first message is not the one sent after the refused ones");
+        if (text_of(std::span(buffer, length)) != "after")
+            return report.fail("the first message is not the one sent after the refused ones");
         const Status rest = queue->try_receive(buffer, length);
         return rest == Status::again ? 0 : report.fail(failed("a refused message was queued after all", rest));
     });
@@ -287,20 +283,11 @@ TEST_P(QueueSemantics, shouldDeliverPublishedLoansAndSkipAbortedOnes) {
     EXPECT_EQ(receiver->peek(Clock::now()).status, Status::again);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, QueueSemantics, ::testing::Values(Engine::spsc, Engine::mpmc),
-                         [](const ::testing::TestParamInfo<Engine>& info) { return info.param == Engine::spsc ? "spsc" : "mpmc"; });
-
-QueueConfig queue_config(Engine engine) {
-    QueueConfig config;
-    config.max_messages = kMessages;
-    config.max_message_size = kMaxSize;
-    config.engine = engine;
-    return config;
-}
+INSTANTIATE_TEST_SUITE_P(Engines, QueueSemantics, ::testing::Values(Engine::spsc, Engine::mpmc), engine_name);
 
 TEST(QueueRoles, shouldRefuseSecondSpscSenderWithEbusy) {
     RingName name("queue.busy");
-    ASSERT_TRUE(create_queue(name, queue_config(Engine::spsc)));
+    ASSERT_TRUE(create_queue(name, queue_config(Engine::spsc, kMessages, kMaxSize)));
     Gate holding;
     Gate release;
 
@@ -322,7 +309,7 @@ TEST(QueueRoles, shouldRefuseSecondSpscSenderWithEbusy) {
 
 TEST(QueueRoles, shouldAcceptSecondMpmcSender) {
     RingName name("queue.shared");
-    ASSERT_TRUE(create_queue(name, queue_config(Engine::mpmc)));
+    ASSERT_TRUE(create_queue(name, queue_config(Engine::mpmc, kMessages, kMaxSize)));
     Gate holding;
     Gate release;
 

@@ -9,6 +9,7 @@
 
 #include "harness/delivery_log.hpp"
 #include "shmring/queue.hpp"
+#include "support/engines.hpp"
 #include "support/processes.hpp"
 #include "support/test_ring.hpp"
 
@@ -34,11 +35,7 @@ TEST(QueueVolume, shouldDeliverTenMillionMessagesOnceEachAndInOrderPerSenderBetw
     constexpr std::uint64_t kTotal = 10'000'000;
     constexpr std::uint64_t kPerSender = kTotal / kSenders;
     RingName name("queue.volume");
-    QueueConfig config;
-    config.max_messages = 1024;
-    config.max_message_size = sizeof(Tag);
-    config.engine = layout::Engine::mpmc;
-    ASSERT_TRUE(create_queue(name, config));
+    ASSERT_TRUE(create_queue(name, queue_config(layout::Engine::mpmc, 1024, sizeof(Tag))));
     // Any receiver may get every message: each has room for all of them (pages are only backed
     // once written).
     DeliveryLog log = DeliveryLog::create(kReceivers, kTotal);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,7 +28,33 @@ inline std::optional<Pipe> open_closable(std::string_view name, PipeRole role) {
     return std::move(*opened);
 }
 
-// Writes the stream's bytes [from, to) in writes of 1 to max_write bytes (blocking unless told),
+// Non-blocking reads until EAGAIN or end of file, appending what they read to `text`. True at
+// end of file. (EAGAIN is what re-arms a poll descriptor.)
+inline bool read_until_eagain(Pipe& reader, std::string& text) {
+    char buffer[256];
+    for (;;) {
+        const IoResult result = reader.read(std::as_writable_bytes(std::span(buffer)), Blocking::no);
+        if (result.status != Status::ok) return false;
+        if (result.count == 0) return true;
+        text.append(buffer, result.count);
+    }
+}
+
+// Non-blocking writes until EAGAIN or an error: the bytes written and the status that stopped them.
+inline IoResult write_until_eagain(Pipe& writer) {
+    std::byte data[256]{};
+    IoResult total{Status::ok, 0};
+    for (;;) {
+        const IoResult result = writer.write(data, Blocking::no);
+        total.count += result.count;
+        if (result.status != Status::ok) {
+            total.status = result.status;
+            return total;
+        }
+    }
+}
+
+// Writes the stream's bytes [from, to) in blocking writes of 1 to max_write bytes,
 // folding what went through into `checksum` if given. Stops at the first write that falls short
 // and returns its status with the total count.
 inline IoResult write_stream(Pipe& pipe, const ByteStream& stream, std::uint64_t from, std::uint64_t to,

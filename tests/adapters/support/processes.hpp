@@ -71,6 +71,10 @@ private:
     int fds_[2];
 };
 
+// The deadline of a call that should return promptly: far enough to survive a loaded machine,
+// near enough that a hang fails the test instead of stalling it.
+inline Deadline soon() { return deadline_after(std::chrono::seconds(10)); }
+
 // What a child reports when a call fails.
 inline std::string failed(std::string_view what, const Error& error) { return std::string(what) + ": " + error.message(); }
 inline std::string failed(std::string_view what, Status status) { return std::string(what) + ": " + describe(status); }
