@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <string>
+#include <vector>
 
 #include "shmring/pipe.hpp"
 #include "support/byte_stream.hpp"
@@ -117,6 +118,34 @@ TEST(PipeSemantics, shouldFailWithEpipeWhenReaderCloses) {
     EXPECT_EQ(blocking.count, 0U);
     EXPECT_EQ(non_blocking.status, Status::peer_gone);
     EXPECT_EQ(non_blocking.count, 0U);
+}
+
+TEST(PipeSemantics, shouldReturnCountWrittenSoFarWhenReaderLeavesDuringWrite) {
+    RingName name("pipe.short-write");
+    constexpr std::uint64_t kCapacity = 4096;
+    constexpr std::uint64_t kRead = 10000;
+    ASSERT_TRUE(create_pipe(name, kCapacity));
+    const ByteStream stream(kSeed);
+    auto writer = Pipe::open(name, PipeRole::writer);
+    ASSERT_TRUE(writer) << writer.error().message();
+
+    ProcessGroup group(deadline_after(20s));
+    group.start_forked("reader", [&](Report& report) {
+        auto pipe = Pipe::open(name, PipeRole::reader);
+        if (!pipe) return report.fail(failed("open reader", pipe.error()));
+        const StreamRead read = read_stream(*pipe, stream, 0, kRead, 1000, kSeed, soon());
+        return read.bytes == kRead ? 0 : report.fail(failed("read", read.status));  // then closes
+    });
+    std::vector<std::byte> data(64 << 10);
+    stream.fill(0, data);
+    const IoResult written = writer->write(data, Blocking::yes, soon());
+    const IoResult after = writer->write(data, Blocking::no);
+    ASSERT_TRUE(all_succeeded(group));
+    // Everything the reader took, and at most a ringful it left behind.
+    EXPECT_EQ(written.status, Status::ok) << describe(written.status);
+    EXPECT_GE(written.count, kRead);
+    EXPECT_LE(written.count, kRead + kCapacity);
+    EXPECT_EQ(after.status, Status::peer_gone);
 }
 
 TEST(PipeSemantics, shouldRefuseSecondWriterAndSecondReaderWithEbusy) {
