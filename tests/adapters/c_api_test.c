@@ -5,7 +5,7 @@
  * A child reports through its exit status (the number of its failed checks, its messages going
  * to stderr). The parent gives each child a deadline and kills it when the deadline passes, and
  * each child dies with the parent, so a hang never leaves a process behind. */
-#define _GNU_SOURCE /* fork, kill, prctl, pipe2 */
+#define _GNU_SOURCE /* fork, kill, prctl, pipe2, chown */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -249,6 +249,27 @@ static void test_not_what_was_asked_for(void) {
     CHECK_EQ(shmring_unlink(junk_name), 0);
     CHECK_EQ(shmring_unlink(pipe_name), 0);
     CHECK_EQ(shmring_unlink(queue_name), 0);
+}
+
+/* ---- EACCES: a ring this process may not use ----------------------------------------------- */
+
+static void test_permission_denied(void) {
+    char name[128];
+    ring_name(name, sizeof name, "access");
+    CHECK_EQ(shmring_pipe_create(name, 4096, 0), 0);
+    char path[256];
+    snprintf(path, sizeof path, "/dev/shm/shmring.%s", name);
+    /* Root passes every permission check, so it gets a ring owned by someone else (refused by
+     * shmring itself); anyone else gets one they have no permission on (refused by the system). */
+    if (geteuid() == 0) {
+        CHECK_EQ(chown(path, 65534, 65534), 0);
+    } else {
+        CHECK_EQ(chmod(path, 0), 0);
+    }
+    shmring_pipe *p = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_SENDER, &p), -EACCES);
+    CHECK(p == NULL);
+    CHECK_EQ(shmring_unlink(name), 0);
 }
 
 /* ---- pipes across two processes ------------------------------------------------------------ */
@@ -542,6 +563,7 @@ static void test_strerror(void) {
 int main(void) {
     test_names_and_parameters();
     test_not_what_was_asked_for();
+    test_permission_denied();
     test_pipe_stream_and_eof();
     test_pipe_busy();
     test_pipe_full_partial_and_epipe();
