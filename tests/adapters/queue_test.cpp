@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "harness/message_stream.hpp"
@@ -188,26 +189,38 @@ TEST_P(QueueSemantics, shouldRefuseTooLongMessageWithEmsgsizeAndSendNothing) {
 }
 
 TEST_P(QueueSemantics, shouldKeepMessageQueuedWhenReceiveBufferIsTooSmall) {
+    // Many messages of random sizes, so that some sit right after the ring's wrap.
+    constexpr std::uint64_t kCount = 2000;
+    const multiprocess::MessageStream stream(0x5A11B0F, 0, kMaxSize);
     auto receiver = open(QueueRole::receiver);
     ASSERT_TRUE(receiver) << receiver.error().message();
 
-    ProcessGroup group(deadline_after(20s));
+    ProcessGroup group(deadline_after(30s));
     group.start_forked("sender", [&](Report& report) {
         auto queue = Queue::open(name(), QueueRole::sender);
         if (!queue) return report.fail(failed("open sender", queue.error()));
-        std::byte message[100];
-        for (std::size_t i = 0; i < sizeof message; ++i) message[i] = static_cast<std::byte>(i);
-        const Status status = queue->send(message, soon());
-        return status == Status::ok ? 0 : report.fail(failed("send", status));
+        std::byte message[kMaxSize];
+        for (std::uint64_t sequence = 0; sequence < kCount; ++sequence) {
+            const auto bytes = std::span(message).first(stream.size_of(sequence));
+            stream.fill(sequence, bytes);
+            if (const Status status = queue->send(bytes, soon()); status != Status::ok) return report.fail(failed("send", status));
+        }
+        return 0;
     });
-    ASSERT_TRUE(all_succeeded(group));
     std::byte buffer[kMaxSize];
     std::size_t length = 0;
-    EXPECT_EQ(receiver->receive(std::span(buffer).first(50), length, soon()), Status::too_large);
-    EXPECT_EQ(receiver->try_receive(std::span(buffer).first(99), length), Status::too_large);
-    ASSERT_EQ(receiver->try_receive(buffer, length), Status::ok);
-    ASSERT_EQ(length, 100U);
-    for (std::size_t i = 0; i < length; ++i) EXPECT_EQ(buffer[i], static_cast<std::byte>(i)) << "byte " << i;
+    for (std::uint64_t sequence = 0; sequence < kCount; ++sequence) {
+        SCOPED_TRACE("message " + std::to_string(sequence));
+        const std::size_t size = stream.size_of(sequence);
+        if (size > 0) {
+            // Blocking, it waits for the message and then refuses it; trying, it refuses it again.
+            ASSERT_EQ(receiver->receive(std::span(buffer).first(size / 2), length, soon()), Status::too_large);
+            ASSERT_EQ(receiver->try_receive(std::span(buffer).first(size - 1), length), Status::too_large);
+        }
+        ASSERT_EQ(receiver->receive(std::span(buffer).first(size), length, soon()), Status::ok);
+        ASSERT_TRUE(stream.matches(sequence, std::span(buffer, length))) << length << " bytes, not the message queued";
+    }
+    ASSERT_TRUE(all_succeeded(group));
     EXPECT_EQ(receiver->try_receive(buffer, length), Status::again);
 }
 
