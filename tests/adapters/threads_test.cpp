@@ -111,11 +111,17 @@ TEST_P(AdapterThreadsQueue, shouldDeliverEveryMessageOnceAndInOrderPerSenderBetw
     // stops once all have been received. fetch_sub is relaxed: the count only ends the loops;
     // what was received is read after join(), which orders it.
     std::atomic<std::int64_t> remaining{static_cast<std::int64_t>(total)};
+    // A lost message must fail the test, not keep the receivers looking for it until CTest's timeout.
+    const Deadline give_up = soon();
     for (int r = 0; r < ends; ++r) {
         threads.emplace_back([&, r] {
             std::uint32_t message[2];
             std::size_t length = 0;
             while (remaining.load(std::memory_order_relaxed) > 0) {
+                if (Clock::now() > give_up) {
+                    failures[ends + r] = Status::timed_out;
+                    return;
+                }
                 const Status status = receivers[r].receive(std::as_writable_bytes(std::span(message)), length, deadline_after(10ms));
                 // Nothing this time: another receiver may have taken the last ones. A deadline that
                 // passed before the call began (a preempted thread) only tries: EAGAIN.
