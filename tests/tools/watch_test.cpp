@@ -35,5 +35,14 @@ TEST(ToolWatch, shouldPrintLinesOfRatesAndEndCleanlyOnSigint) {
     EXPECT_EQ(ended.code, 0) << ended.err;
 }
 
+TEST(ToolWatch, shouldEndQuietlyWhenTheReaderOfItsOutputLeaves) {
+    RingName ring("watch.head");
+    ASSERT_EQ(run_tool({"create", "pipe", ring.str(), "--capacity", "4K"}).code, 0);
+    const Finished result = run_shell("\"$SHMRING\" watch " + ring.str() + " --interval 0.1 | head -n 2 | wc -l", std::chrono::seconds(20));
+    EXPECT_TRUE(result.exited);
+    EXPECT_EQ(result.code, 0) << "pipefail: watch itself ended with status 0\n" << result.err;
+    EXPECT_EQ(result.out, "2\n");
+}
+
 }  // namespace
 }  // namespace shmring::testing

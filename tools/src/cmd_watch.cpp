@@ -60,15 +60,16 @@ std::string fill_bar(double percent_full) {
     return "[" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(kBarWidth - filled), '.') + "]";
 }
 
-void print_line(const RingView& v, const Rates& r) {
+// False once stdout is gone (the reader of a pipe closed it).
+bool print_line(const RingView& v, const Rates& r) {
     const std::string line = iso_time(now_realtime_ns()) + " " + v.name + " in " + rate_text(r.in_messages, r.in_bytes) + " out " +
                              rate_text(r.out_messages, r.out_bytes) + " fill " + percent(v.fill_percent) + " endpoints " +
                              std::to_string(v.alive) + " alive " + std::to_string(v.dead) + " dead state " + std::string(v.state) + "\n";
     std::fputs(line.c_str(), stdout);
-    std::fflush(stdout);  // one line per interval, even into a pipe
+    return std::fflush(stdout) == 0;  // one line per interval, even into a pipe
 }
 
-void draw_screen(const RingView& v, const std::optional<Rates>& r, double interval) {
+bool draw_screen(const RingView& v, const std::optional<Rates>& r, double interval) {
     char every[32];
     std::snprintf(every, sizeof every, "%.1f", interval);
     const auto rate_cell = [&](double value, bool bytes) {
@@ -96,7 +97,7 @@ void draw_screen(const RingView& v, const std::optional<Rates>& r, double interv
     }
     frame += "\x1b[J";
     std::fputs(frame.c_str(), stdout);
-    std::fflush(stdout);
+    return std::fflush(stdout) == 0;
 }
 
 // Sleeps for `seconds` unless a stop is requested first (the signal interrupts nanosleep).
@@ -119,11 +120,9 @@ int run_watch(const WatchOptions& options) {
         const Sample sample{Clock::now(), view->producers, view->consumers};
         std::optional<Rates> rates;
         if (previous) rates = rates_between(*previous, sample);
-        if (terminal) {
-            draw_screen(*view, rates, options.interval_seconds);
-        } else if (rates) {
-            print_line(*view, *rates);
-        }
+        // A view loses nothing when its reader goes (`watch feed | head -n 3`): end quietly.
+        const bool shown = terminal ? draw_screen(*view, rates, options.interval_seconds) : !rates || print_line(*view, *rates);
+        if (!shown) return kExitSuccess;
         previous = sample;
         sleep_unless_stopped(options.interval_seconds);
     }

@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.05, 3600.0))
         ->capture_default_str();
     watch_command->footer("On a terminal the view is redrawn in place; otherwise one line of rates is printed per interval.\n"
-                          "Ctrl-C ends it with status 0.");
+                          "Ctrl-C, or the reader of its output closing, ends it with status 0.");
     watch_command->callback([&] { run = [&] { return run_watch(watch); }; });
 
     auto* create_command = app.add_subcommand("create", "Create a pipe or a queue");
