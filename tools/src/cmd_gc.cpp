@@ -8,7 +8,11 @@
 // are kept: they wait for their first user, as a FIFO waits for its first open. Corrupt rings
 // are kept for a person to look at. Only rings this user owns are considered.
 #include <cstdio>
+#include <set>
+#include <string>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 #include "commands.hpp"
 #include "diagnostics.hpp"

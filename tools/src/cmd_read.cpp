@@ -13,17 +13,11 @@
 
 namespace shmring::cli {
 
-namespace {
-
-constexpr std::size_t kChunk = 64 * 1024;
-
-}  // namespace
-
 int run_read(const StreamOptions& options) {
     install_stop_handlers();
     auto pipe = Pipe::open(options.name, PipeRole::reader);
     if (!pipe) return fail(options.name, reason_of(pipe.error(), options.name));
-    std::vector<std::byte> buffer(kChunk);
+    std::vector<std::byte> buffer(kStreamChunk);
     for (;;) {
         if (stop_requested()) return fail(options.name, "interrupted");
         const IoResult result = pipe->read(buffer, Blocking::yes, deadline_after(kStopCheckInterval));

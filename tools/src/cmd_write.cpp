@@ -8,22 +8,17 @@
 
 #include "commands.hpp"
 #include "diagnostics.hpp"
+#include "fd_io.hpp"
 #include "shmring/pipe.hpp"
 #include "stop_signal.hpp"
 
 namespace shmring::cli {
 
-namespace {
-
-constexpr std::size_t kChunk = 64 * 1024;
-
-}  // namespace
-
 int run_write(const StreamOptions& options) {
     install_stop_handlers();
     auto pipe = Pipe::open(options.name, PipeRole::writer);
     if (!pipe) return fail(options.name, reason_of(pipe.error(), options.name));
-    std::vector<std::byte> buffer(kChunk);
+    std::vector<std::byte> buffer(kStreamChunk);
     for (;;) {
         const ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
         if (n == 0) return kExitSuccess;  // returning detaches the writer: the reader gets end of file
