@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Model-checks the Promela models in verify/ with spin: for each check, spin -a writes the
+# verifier, gcc compiles it, and pan explores every state of the model (exhaustive search, no
+# bitstate hashing). A check passes when pan reports "errors: 0" over a complete search.
+#
+# Each model also has mutants (MUTANT=n, a deliberately broken protocol): they must fail, which
+# shows that the properties can be violated at all and that the run would notice.
+#
+# Prints one line per check; exits non-zero if any check is not as expected. Work files go to
+# build/verify/<check>/ (pan.log has pan's full report, and a trail file for a failed model).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh spin gcc
+
+work=build/verify
+rm -rf "$work"
+mkdir -p "$work"
+failed=0
+start=$(date +%s)
+
+# check ID EXPECT MODEL SPIN_DEFINES PAN_CFLAGS PAN_FLAGS DESCRIPTION
+#   EXPECT: pass (no error in a complete search) or fail (a mutant: at least one error)
+check() {
+    local id=$1 expect=$2 model=$3 defines=$4 cflags=$5 flags=$6 description=$7
+    local dir=$work/$id
+    mkdir -p "$dir"
+    cp "verify/$model" "$dir/"
+    local t0=$SECONDS
+    # Word splitting of the option strings is intended: each holds several options.
+    # shellcheck disable=SC2086
+    (cd "$dir" && spin -a $defines "$model" >spin.log 2>&1 && gcc -O2 $cflags -o pan pan.c >gcc.log 2>&1 &&
+        ./pan $flags >pan.log 2>&1) || true
+    local errors states verdict
+    errors=$(sed -n 's/.*errors: \([0-9][0-9]*\).*/\1/p' "$dir/pan.log" 2>/dev/null | tail -1)
+    states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$dir/pan.log" 2>/dev/null | tail -1)
+    if [ -z "$errors" ]; then
+        verdict=BROKEN  # spin, gcc or pan did not get as far as a report
+    elif grep -q "max search depth too small" "$dir/pan.log"; then
+        verdict=INCOMPLETE
+    elif [ "$expect" = pass ] && [ "$errors" -eq 0 ]; then
+        verdict=ok
+    elif [ "$expect" = fail ] && [ "$errors" -gt 0 ]; then
+        verdict=ok
+    else
+        verdict=FAILED
+    fi
+    printf '%-10s %-62s %10s states  errors: %-3s %4d s\n' "$verdict" "$description" "${states:-?}" "${errors:-?}" $((SECONDS - t0))
+    if [ "$verdict" != ok ]; then
+        failed=1
+        echo "           see $dir/ (spin.log, gcc.log, pan.log)" >&2
+    fi
+}
+
+safety="-DSAFETY"
+liveness="-DNP -DNFAIR=3"
+
+echo "=== verify: futex wait/wake handshake (detail/wait_loop.hpp)" >&2
+check futex-1 pass futex_handshake.pml "-DSLEEPERS=1" "$safety" "-m100000" \
+    "1 consumer: no lost wake-up, no deadlock"
+check futex-2 pass futex_handshake.pml "-DSLEEPERS=2 -DHELPER=0" "$safety" "-m100000" \
+    "2 consumers (MPMC): no lost wake-up, no deadlock"
+check futex-helper pass futex_handshake.pml "-DSLEEPERS=2 -DHELPER=1" "$safety" "-m100000" \
+    "consumer and its poll helper: no lost wake-up, no deadlock"
+check futex-mutant-1 fail futex_handshake.pml "-DMUTANT=1" "$safety" "-m100000" \
+    "mutant without the re-check W3: loses a wake-up"
+check futex-mutant-2 fail futex_handshake.pml "-DMUTANT=2" "$safety" "-m100000" \
+    "mutant with W1 after W3 (no fence F2): loses a wake-up"
+check futex-mutant-3 fail futex_handshake.pml "-DSLEEPERS=2 -DHELPER=1 -DMUTANT=3" "$safety" "-m100000" \
+    "mutant waking one sleeper: the helper takes the wake-up"
+
+echo "=== verify: MPMC slots and repair (mpmc_ring.hpp, mpmc_repair.cpp)" >&2
+check mpmc-1 pass mpmc_slots.pml "-DCAPACITY=1" "$safety" "-m1000000 -w24" \
+    "capacity 1, 2x2 messages, producer may die: safety"
+check mpmc-2 pass mpmc_slots.pml "-DCAPACITY=2" "$safety" "-m1000000 -w24" \
+    "capacity 2, 2x2 messages, producer may die: safety"
+check mpmc-1-live pass mpmc_slots.pml "-DCAPACITY=1 -DPER_PRODUCER=1" "$liveness" "-m1000000 -l -f" \
+    "capacity 1, 2x1 messages: no consumer stuck behind a dead slot"
+check mpmc-2-live pass mpmc_slots.pml "-DCAPACITY=2 -DPER_PRODUCER=1" "$liveness" "-m1000000 -l -f" \
+    "capacity 2, 2x1 messages: no consumer stuck behind a dead slot"
+check mpmc-mutant-1 fail mpmc_slots.pml "-DCAPACITY=1 -DMUTANT=1" "$safety" "-m1000000" \
+    "mutant ignoring live claimants: repairs a live slot"
+check mpmc-mutant-2 fail mpmc_slots.pml "-DCAPACITY=2 -DMUTANT=2" "$safety" "-m1000000" \
+    "mutant without the look after the claimants: repairs a live slot"
+check mpmc-mutant-3 fail mpmc_slots.pml "-DCAPACITY=1 -DPER_PRODUCER=1 -DMUTANT=3" "$liveness" "-m1000000 -l -f" \
+    "mutant recording the claim after the CAS: nobody repairs"
+
+echo "=== verify: finished in $(($(date +%s) - start)) s" >&2
+if [ "$failed" -ne 0 ]; then
+    echo "verify: FAILED" >&2
+    exit 1
+fi
+echo "verify: every model checked as expected"
