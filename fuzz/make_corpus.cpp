@@ -1,0 +1,340 @@
+// Writes the seed corpus of the segment fuzzer: usage `make_corpus <directory>`.
+//
+// Every valid seed is a ring the library itself created and moved messages through, copied out
+// of /dev/shm; the damaged seeds are valid ones with one field broken. Fields that would differ
+// from run to run (pids, start times, clocks, the pid namespace) are scrubbed: every endpoint
+// still attached gets a pid no process can have and the placeholder for the fuzzer's own pid
+// namespace (fuzz_input.hpp). The seeds read the same on every machine, and an attached endpoint
+// in them is provably dead, which sends the library down its repair paths.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fuzz_input.hpp"
+#include "shmring/layout.hpp"
+#include "shmring/mpmc_ring.hpp"
+#include "shmring/pipe.hpp"
+#include "shmring/queue.hpp"
+#include "shmring/spsc_ring.hpp"
+
+namespace shmring::fuzz {
+namespace {
+
+using Image = std::vector<std::uint8_t>;
+
+// Above the kernel's largest pid_max (2^22): liveness() can never find a process with it.
+constexpr std::uint32_t kDeadPid = 0x7FFFFFF0;
+
+template <class T>
+T get(const Image& image, std::size_t offset) {
+    T value;
+    std::memcpy(&value, image.data() + offset, sizeof value);
+    return value;
+}
+
+template <class T>
+void put(Image& image, std::size_t offset, T value) {
+    std::memcpy(image.data() + offset, &value, sizeof value);
+}
+
+std::size_t entry_offset(std::uint32_t index) { return layout::kRegistryOffset + index * sizeof(layout::EndpointEntry); }
+
+std::size_t slot_offset(std::uint64_t index, std::uint32_t stride) { return layout::kDataOffset + index * stride; }
+
+void scrub(Image& image) {
+    put<std::uint32_t>(image, offsetof(layout::SegmentHeader, creator_pid), 0);
+    put<std::uint64_t>(image, offsetof(layout::SegmentHeader, creator_start_time), 0);
+    put<std::uint64_t>(image, offsetof(layout::SegmentHeader, created_realtime_ns), 0);
+    for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+        const std::size_t entry = entry_offset(i);
+        const auto state = get<std::uint64_t>(image, entry + offsetof(layout::EndpointEntry, state));
+        if (layout::endpoint_status(state) == layout::EndpointStatus::free) continue;
+        put(image, entry + offsetof(layout::EndpointEntry, state),
+            layout::endpoint_state(layout::endpoint_generation(state), layout::endpoint_status(state), kDeadPid));
+        put<std::uint64_t>(image, entry + offsetof(layout::EndpointEntry, start_time), 0);
+        put<std::uint32_t>(image, entry + offsetof(layout::EndpointEntry, pid_namespace), kOwnPidNamespace);
+        put<std::uint64_t>(image, entry + offsetof(layout::EndpointEntry, attached_realtime_ns), 0);
+    }
+}
+
+class Generator {
+public:
+    explicit Generator(std::string directory) : directory_(std::move(directory)) {}
+
+    // A fresh ring name for one seed; the ring is removed once its image is taken.
+    std::string name() { return "fuzz-seed." + std::to_string(::getpid()) + "." + std::to_string(count_++); }
+
+    Image take(const std::string& name) {
+        const std::string path = "/dev/shm" + Segment::object_name(name);
+        std::ifstream file(path, std::ios::binary);
+        Image image{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+        (void)Segment::unlink(name);
+        if (image.empty()) fail("cannot read " + path);
+        scrub(image);
+        return image;
+    }
+
+    void write(const std::string& seed, const Plan& plan, const Image& image) {
+        const auto bytes = encode(plan, image);
+        std::ofstream file(directory_ + "/" + seed, std::ios::binary | std::ios::trunc);
+        file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        if (!file) fail("cannot write " + seed);
+        ++written_;
+    }
+
+    int written() const { return written_; }
+
+    [[noreturn]] static void fail(const std::string& why) {
+        std::fprintf(stderr, "make_corpus: %s\n", why.c_str());
+        std::exit(1);
+    }
+
+private:
+    std::string directory_;
+    int count_ = 0;
+    int written_ = 0;
+};
+
+template <class T>
+T must(Result<T> result, const char* what) {
+    if (!result) Generator::fail(std::string(what) + ": " + result.error().message());
+    return std::move(*result);
+}
+
+void must(Status status, const char* what) {
+    if (status != Status::ok) Generator::fail(std::string(what) + ": " + describe(status));
+}
+
+std::vector<std::byte> bytes(std::size_t length, std::uint8_t fill) { return std::vector<std::byte>(length, std::byte{fill}); }
+
+constexpr std::uint8_t kSpscRoles = role_bit(Role::spsc_consumer) | role_bit(Role::spsc_producer);
+constexpr std::uint8_t kMpmcRoles = role_bit(Role::mpmc_consumer) | role_bit(Role::mpmc_producer);
+constexpr std::uint8_t kPipeRoles = role_bit(Role::pipe_reader) | role_bit(Role::pipe_writer);
+constexpr std::uint8_t kQueueRoles = role_bit(Role::queue_receiver) | role_bit(Role::queue_sender);
+
+// 256 bytes of records, some read, the last ones wrapped behind a padding record.
+Image spsc_with_wrapped_records(Generator& g) {
+    const std::string name = g.name();
+    must(create_spsc_ring(name, 256), "create_spsc_ring");
+    {
+        auto producer = must(SpscProducer::attach(name), "attach producer");
+        auto consumer = must(SpscConsumer::attach(name), "attach consumer");
+        std::vector<std::byte> buffer(256);
+        std::size_t length = 0;
+        for (const std::size_t size : {40, 72, 24}) must(producer.try_send(bytes(size, 0xA1)), "send");
+        for (int i = 0; i < 2; ++i) must(consumer.try_receive(buffer, length), "receive");
+        for (const std::size_t size : {56, 48}) must(producer.try_send(bytes(size, 0xB2), 7), "send wrapped");
+    }
+    return g.take(name);
+}
+
+Image pipe_with_partial_read(Generator& g, bool writer_stays) {
+    const std::string name = g.name();
+    must(create_pipe(name, 256), "create_pipe");
+    std::optional<Pipe> writer = must(Pipe::open(name, PipeRole::writer), "open writer");
+    {
+        auto reader = must(Pipe::open(name, PipeRole::reader), "open reader");
+        must(writer->write(bytes(100, 0xC3), Blocking::no).status, "write");
+        std::vector<std::byte> buffer(30);
+        must(reader.read(buffer, Blocking::no).status, "read");
+    }
+    // A writer that stays leaves its entry and role word behind: a dead writer's, once scrubbed.
+    if (!writer_stays) writer.reset();
+    return g.take(name);
+}
+
+Image spsc_queue(Generator& g) {
+    const std::string name = g.name();
+    QueueConfig config;
+    config.max_messages = 4;
+    config.max_message_size = 32;
+    must(create_queue(name, config), "create_queue");
+    {
+        auto sender = must(Queue::open(name, QueueRole::sender), "open sender");
+        auto receiver = must(Queue::open(name, QueueRole::receiver), "open receiver");
+        for (const std::size_t size : {32, 1, 17}) must(sender.try_send(bytes(size, 0xD4)), "send");
+        std::vector<std::byte> buffer(32);
+        std::size_t length = 0;
+        must(receiver.try_receive(buffer, length), "receive");
+    }
+    return g.take(name);
+}
+
+// Four slots, tickets past the first wrap, two messages waiting.
+Image mpmc_wrapped(Generator& g) {
+    const std::string name = g.name();
+    must(create_mpmc_ring(name, 4, 48), "create_mpmc_ring");
+    {
+        auto producer = must(MpmcProducer::attach(name), "attach producer");
+        auto consumer = must(MpmcConsumer::attach(name), "attach consumer");
+        std::vector<std::byte> buffer(48);
+        std::size_t length = 0;
+        for (int i = 0; i < 6; ++i) {
+            must(producer.try_send(bytes(static_cast<std::size_t>(i) * 8, 0xE5)), "send");
+            if (i < 4) must(consumer.try_receive(buffer, length), "receive");
+        }
+    }
+    return g.take(name);
+}
+
+Image mpmc_queue_with_void_slot(Generator& g) {
+    const std::string name = g.name();
+    QueueConfig config;
+    config.max_messages = 4;
+    config.max_message_size = 32;
+    config.engine = layout::Engine::mpmc;
+    must(create_queue(name, config), "create_queue");
+    {
+        auto sender = must(Queue::open(name, QueueRole::sender), "open sender");
+        must(sender.loan(Deadline::min()).status, "loan");
+        sender.abort();
+        must(sender.try_send(bytes(20, 0xF6)), "send");
+    }
+    return g.take(name);
+}
+
+// A producer holds ticket 1 unpublished (and, scrubbed, is dead); ticket 2 is published behind it.
+Image mpmc_abandoned_by_producer(Generator& g) {
+    const std::string name = g.name();
+    must(create_mpmc_ring(name, 4, 16), "create_mpmc_ring");
+    auto first = must(MpmcProducer::attach(name), "attach producer");
+    auto second = must(MpmcProducer::attach(name), "attach producer");
+    must(first.try_send(bytes(16, 0x11)), "send");
+    must(first.try_loan().status, "loan");
+    must(second.try_send(bytes(8, 0x22)), "send");
+    Image image = g.take(name);
+    first.abort();
+    return image;
+}
+
+// A consumer took ticket 0 and never released it (dead, scrubbed) while the ring is full.
+Image mpmc_abandoned_by_consumer(Generator& g) {
+    const std::string name = g.name();
+    must(create_mpmc_ring(name, 2, 16), "create_mpmc_ring");
+    auto producer = must(MpmcProducer::attach(name), "attach producer");
+    auto consumer = must(MpmcConsumer::attach(name), "attach consumer");
+    for (int i = 0; i < 2; ++i) must(producer.try_send(bytes(16, 0x33)), "send");
+    must(consumer.try_take().status, "take");
+    Image image = g.take(name);
+    consumer.release();
+    return image;
+}
+
+// Damage: one field of a valid image broken, named for what the reader must refuse.
+struct Damage {
+    const char* seed;
+    std::uint8_t roles;
+    std::function<void(Image&, Plan&)> apply;
+};
+
+void damaged(Generator& g, const char* base, const Image& valid, std::uint8_t roles, const std::vector<Damage>& damages) {
+    for (const Damage& damage : damages) {
+        Image image = valid;
+        Plan plan{damage.roles != 0 ? damage.roles : roles, 0, 0};
+        damage.apply(image, plan);
+        g.write(std::string(base) + "-" + damage.seed, plan, image);
+    }
+}
+
+void generate(Generator& g) {
+    using layout::SegmentHeader;
+    const std::size_t producer_position = layout::kProducerOffset + offsetof(layout::ProducerBlock, position);
+    const std::size_t consumer_position = layout::kConsumerOffset + offsetof(layout::ConsumerBlock, position);
+    const std::size_t read_position = layout::kConsumerOffset + offsetof(layout::ConsumerBlock, read_position);
+
+    const Image spsc = spsc_with_wrapped_records(g);
+    g.write("spsc-records", {kSpscRoles, 0, 0}, spsc);
+    g.write("spsc-records-in-place", {kSpscRoles, kVariantInPlace | kVariantPublishLater | kVariantAbort, 0}, spsc);
+    g.write("spsc-records-small-buffer", {kSpscRoles, kVariantSmallBuffer, 0}, spsc);
+    const auto record_at_consumer = [](const Image& image) {
+        const auto capacity = get<std::uint64_t>(image, offsetof(SegmentHeader, capacity));
+        const auto consumer = get<std::uint64_t>(image, layout::kConsumerOffset);
+        return layout::kDataOffset + (consumer & (capacity - 1));
+    };
+    damaged(g, "spsc", spsc, kSpscRoles,
+            {{"bad-magic", 0, [](Image& i, Plan&) { i[0] ^= 0x01; }},
+             {"other-version", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, layout_version), 2); }},
+             {"capacity-not-power-of-two", 0, [](Image& i, Plan&) { put<std::uint64_t>(i, offsetof(SegmentHeader, capacity), 192); }},
+             {"truncated-object", 0, [](Image&, Plan& p) { p.size_step = -2; }},
+             {"larger-object", 0, [](Image&, Plan& p) { p.size_step = 64; }},
+             {"producer-too-far-ahead", 0,
+              [=](Image& i, Plan&) { put<std::uint64_t>(i, producer_position, get<std::uint64_t>(i, consumer_position) + 264); }},
+             {"producer-misaligned", 0, [=](Image& i, Plan&) { put<std::uint64_t>(i, producer_position, get<std::uint64_t>(i, producer_position) - 3); }},
+             {"record-too-long", 0, [=](Image& i, Plan&) { put<std::uint32_t>(i, record_at_consumer(i), 0xFFFFFFF0U); }},
+             {"record-type-out-of-range", 0,
+              [=](Image& i, Plan&) { put<std::uint32_t>(i, record_at_consumer(i) + 4, layout::kRecordTypePadding + 5); }},
+             {"padding-of-wrong-size", 0, [=](Image& i, Plan&) {
+                  put<std::uint32_t>(i, record_at_consumer(i), 8);
+                  put<std::uint32_t>(i, record_at_consumer(i) + 4, layout::kRecordTypePadding);
+              }}});
+
+    const Image pipe = pipe_with_partial_read(g, false);
+    g.write("pipe-partial-read", {kPipeRoles, 0, 0}, pipe);
+    g.write("pipe-partial-read-small-buffer", {role_bit(Role::pipe_reader), kVariantSmallBuffer, 0}, pipe);
+    g.write("pipe-dead-writer", {role_bit(Role::pipe_reader) | role_bit(Role::pipe_writer), 0, 0}, pipe_with_partial_read(g, true));
+    damaged(g, "pipe", pipe, kPipeRoles,
+            {{"max-message-zero", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, max_message), 0); }},
+             {"read-position-beyond-record", 0,
+              [=](Image& i, Plan&) { put<std::uint64_t>(i, read_position, get<std::uint64_t>(i, consumer_position) + 4096); }},
+             {"read-position-in-header", 0,
+              [=](Image& i, Plan&) { put<std::uint64_t>(i, read_position, get<std::uint64_t>(i, consumer_position) + 3); }},
+             {"role-word-out-of-range", 0, [](Image& i, Plan&) {
+                  put<std::uint64_t>(i, layout::kControlOffset + offsetof(layout::ControlBlock, producer_role), layout::role_word(3, 200));
+              }}});
+
+    g.write("queue-spsc", {kQueueRoles, 0, 0}, spsc_queue(g));
+
+    const Image mpmc = mpmc_wrapped(g);
+    g.write("mpmc-wrapped", {kMpmcRoles, 0, 0}, mpmc);
+    g.write("mpmc-wrapped-in-place", {kMpmcRoles, kVariantInPlace | kVariantAbort, 0}, mpmc);
+    const Image queue_mpmc = mpmc_queue_with_void_slot(g);
+    g.write("queue-mpmc-void-slot", {kQueueRoles, 0, 0}, queue_mpmc);
+    g.write("queue-mpmc-void-slot-in-place", {kQueueRoles, kVariantInPlace, 0}, queue_mpmc);
+    g.write("mpmc-abandoned-by-producer", {role_bit(Role::mpmc_consumer), 0, 0}, mpmc_abandoned_by_producer(g));
+    g.write("mpmc-abandoned-by-consumer", {role_bit(Role::mpmc_producer), 0, 0}, mpmc_abandoned_by_consumer(g));
+    const auto stride = get<std::uint32_t>(mpmc, offsetof(SegmentHeader, slot_stride));
+    const auto head = get<std::uint64_t>(mpmc, consumer_position);
+    damaged(g, "mpmc", mpmc, kMpmcRoles,
+            {{"slot-stride-mismatch", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, slot_stride), 128); }},
+             {"slot-length-too-long", 0, [=](Image& i, Plan&) {
+                  put<std::uint32_t>(i, slot_offset(head & 3, stride) + offsetof(layout::SlotHeader, length), 49);
+              }},
+             {"consumer-past-producer", 0, [=](Image& i, Plan&) { put<std::uint64_t>(i, consumer_position, head + 9); }},
+             // A sequence ahead of the ticket that nobody moved on: once a livelock in try_loan and take.
+             {"sequence-ahead-of-producers", role_bit(Role::mpmc_producer), [=](Image& i, Plan&) {
+                  const auto tail = get<std::uint64_t>(i, producer_position);
+                  put<std::uint64_t>(i, slot_offset(tail & 3, stride) + offsetof(layout::SlotHeader, sequence), 2 * tail + 2);
+              }},
+             {"sequence-ahead-of-consumers", role_bit(Role::mpmc_consumer), [=](Image& i, Plan&) {
+                  put<std::uint64_t>(i, slot_offset(head & 3, stride) + offsetof(layout::SlotHeader, sequence), 2 * head + 3);
+              }},
+             {"registry-garbage", 0xFF, [](Image& i, Plan&) {
+                  for (std::uint32_t e = 0; e < layout::kMaxEndpoints; e += 3) {
+                      put<std::uint64_t>(i, entry_offset(e), layout::endpoint_state(e, layout::EndpointStatus(e % 5), kDeadPid - e));
+                      put<std::uint32_t>(i, entry_offset(e) + offsetof(layout::EndpointEntry, role), e % 4);
+                      put<std::uint64_t>(i, entry_offset(e) + offsetof(layout::EndpointEntry, claim), e + 1);
+                  }
+              }}});
+}
+
+}  // namespace
+}  // namespace shmring::fuzz
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: make_corpus <directory>\n");
+        return 2;
+    }
+    shmring::fuzz::Generator generator(argv[1]);
+    shmring::fuzz::generate(generator);
+    std::printf("%d seeds written to %s\n", generator.written(), argv[1]);
+    return 0;
+}
