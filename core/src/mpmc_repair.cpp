@@ -1,3 +1,4 @@
+// repair_unpublished is model-checked by verify/mpmc_slots.pml (verify/run.sh): keep the two in step.
 #include "shmring/detail/mpmc_repair.hpp"
 
 #include "shmring/endpoint.hpp"

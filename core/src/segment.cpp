@@ -78,11 +78,18 @@ Result<Segment> Segment::open(std::string_view name, Access access, const Segmen
     if (auto valid = validate_name(name); !valid) return valid.error();
     const std::string object = object_name(name);
     const bool writable = access == Access::read_write;
-    const int fd = ::shm_open(object.c_str(), (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC, 0);
+    // O_NONBLOCK: opening a FIFO planted under a ring's name must not wait for its writer.
+    const int fd = ::shm_open(object.c_str(), (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
     if (fd < 0) {
+        const int open_errno = errno;
         // O_NOFOLLOW on a symbolic link fails with ELOOP: a planted link is not a ring.
-        if (errno == ELOOP) return Error(Errc::not_a_ring, "shm_open(" + object + "): a symbolic link");
-        return system_error("shm_open(" + object + ")", errno);
+        if (open_errno == ELOOP) return Error(Errc::not_a_ring, "shm_open(" + object + "): a symbolic link");
+        // glibc reports a directory's EISDIR as EINVAL: look at what is there.
+        struct stat st {};
+        const std::string path = "/dev/shm" + object;
+        if ((open_errno == EINVAL || open_errno == EISDIR) && ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+            return Error(Errc::not_a_ring, object + ": not a regular file");
+        return system_error("shm_open(" + object + ")", open_errno);
     }
     FileDescriptor guard(fd);
     struct stat st {};

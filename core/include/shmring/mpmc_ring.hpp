@@ -1,4 +1,5 @@
 // MpmcRing: any number of producers and consumers exchanging messages in fixed-size slots.
+// Model-checked with its repair by verify/mpmc_slots.pml (verify/run.sh): keep the two in step.
 //
 // Bounded-queue design with a ticket per slot (layout.hpp, SlotHeader): producers take tickets from
 // ProducerBlock::position, consumers from ConsumerBlock::position, each with a CAS that succeeds

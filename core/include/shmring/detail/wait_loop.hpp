@@ -1,6 +1,7 @@
 // Internal. The wait loop shared by every blocking operation, and the matching notify.
+// Model-checked by verify/futex_handshake.pml (verify/run.sh): keep the two in step.
 //
-// Lost-wake-up freedom (the futex handshake; the Promela model in verify/ checks the same steps):
+// Lost-wake-up freedom (the futex handshake; verify/futex_handshake.pml checks the same steps):
 //
 //   publisher                                 sleeper
 //   P1 store position (release)               W1 set own bit in sleepers
