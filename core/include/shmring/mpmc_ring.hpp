@@ -117,16 +117,6 @@ protected:
         return counter.compare_exchange_weak(expected, expected + 1, std::memory_order_release, std::memory_order_relaxed);
     }
 
-    // A non-blocking caller that keeps failing also looks for a slot abandoned by a dead endpoint,
-    // at most once per probe interval (blocking callers look from their wait loop's probe).
-    bool repair_due() noexcept {
-        if ((++failed_tries_ & (kRepairCadence - 1)) != 0) return false;
-        const Deadline now = Clock::now();
-        if (now < next_repair_) return false;
-        next_repair_ = now + endpoint_.tuning().probe_interval;
-        return true;
-    }
-
     // A sequence ahead of the ticket although the counter has not moved: no protocol step makes
     // that, so the segment was written by someone else.
     Status fail_corrupt() noexcept {
@@ -143,13 +133,10 @@ protected:
         };
     }
 
-    static constexpr std::uint32_t kRepairCadence = 1024;
     Endpoint endpoint_;
     OpenClaim open_ = OpenClaim::none;
     std::uint64_t open_ticket_ = 0;
     bool count_failures_ = true;
-    std::uint32_t failed_tries_ = 0;
-    Deadline next_repair_{};
 };
 
 }  // namespace detail
@@ -182,10 +169,7 @@ public:
                 const std::uint64_t now = tail.load(std::memory_order_relaxed);
                 if (now == ticket) {
                     if (claimed) clear_claim();
-                    if (count_failures_) {
-                        counters().full.add_by_owner(1);
-                        if (repair_due()) repair_stalled();
-                    }
+                    if (count_failures_) counters().full.add_by_owner(1);
                     return {Status::again, {}};
                 }
                 ticket = now;
@@ -378,10 +362,7 @@ private:
                 const std::uint64_t now = head.load(std::memory_order_relaxed);
                 if (now == ticket) {
                     if (claimed) clear_claim();
-                    if (count_failures_) {
-                        counters().empty.add_by_owner(1);
-                        if (repair_due()) repair_stalled();
-                    }
+                    if (count_failures_) counters().empty.add_by_owner(1);
                     return {Status::again, {}};
                 }
                 ticket = now;

@@ -263,10 +263,9 @@ TEST(SyscallFreeDataPath, shouldMakeNoSystemCallAndNoAllocationWhenMpmcOperation
 }
 
 // Polling try_take while the next slot is claimed by a live producer that has not published yet,
-// a state any busy ring passes through. Disabled while the refusal path repairs: once per probe
-// interval MpmcConsumer::take calls repair_stalled, which asks /proc whether the claimant lives
-// (entry_presence), so a non-blocking poll enters the kernel and this child dies of SIGSYS.
-TEST(SyscallFreeDataPath, DISABLED_shouldMakeNoSystemCallWhilePollingASlotClaimedByALiveProducer) {
+// a state any busy ring passes through: the refusal path must not look for dead claimants (that
+// asks /proc), or this child dies of SIGSYS.
+TEST(SyscallFreeDataPath, shouldMakeNoSystemCallWhilePollingASlotClaimedByALiveProducer) {
     const testing::RingName name("mp.filter.claimed");
     ASSERT_TRUE(create_mpmc_ring(name, kMpmcSlots, kSlotSize));
     ProcessGroup group(deadline_after(30s));

@@ -7,8 +7,9 @@
 // slow or preempted, is waited for. Repairs take the ring's repair lock, so that two repairers
 // never both write a slot, and re-check the slot under it.
 //
-// Waiting MPMC endpoints call these from their wait loops' probes (every probe interval) and,
-// every 1024 consecutive failed tries, from the non-blocking path.
+// Waiting MPMC endpoints call these from their wait loops' probes (every probe interval), as do
+// the poll helpers of queues. The non-blocking path never does: it makes no system call (a repair
+// reads /proc). A caller that only ever tries calls repair_stalled() itself now and then.
 #pragma once
 
 #include <cstdint>
