@@ -1,6 +1,7 @@
 // SPSC ring, white-box: states written straight into the segment, and the reader's answers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <numeric>
 #include <vector>
@@ -81,7 +82,7 @@ TEST(SpscRing, shouldWrapAtEveryAlignment) {
             ASSERT_EQ(consumer.try_receive(buffer, length, &type), Status::ok);
             ASSERT_EQ(length, size);
             ASSERT_EQ(type, seed & 0xFFFF);
-            ASSERT_EQ(0, std::memcmp(buffer.data(), message.data(), size)) << "round " << round << " size " << size;
+            ASSERT_TRUE(std::equal(message.begin(), message.end(), buffer.begin())) << "round " << round << " size " << size;
         }
     }
 }
