@@ -1,5 +1,5 @@
-// shmring-soak: a long, randomised run for finding what short tests miss. Not part of the test
-// suite; run it by hand, e.g. `build/dev/tests/stress/shmring-soak --seconds 600`.
+// shmring-soak: a long, randomised run for finding what short tests miss. The suite runs it for
+// 20 s; run it by hand for longer, e.g. `build/dev/tests/stress/shmring-soak --seconds 600`.
 //
 // Producer and consumer processes exchange tagged messages through one MPMC ring while the soak
 // kills a random one with SIGKILL every few hundred milliseconds and starts a replacement. Each
