@@ -59,10 +59,11 @@ void PollHelper::rearm() noexcept {
 void PollHelper::run() noexcept {
     // The helper's sleeps are not the endpoint's: they go to counters of its own.
     layout::Counters own_counters{};
+    SpinWindow unused_window;  // the helper always blocks
     const auto stopping = [this] { return stop_.load(std::memory_order_acquire); };
     while (!stopping()) {
         const Status status = wait_until(
-            event_, helper_sleeper(endpoint_index_), own_counters, WaitStrategy::block, tuning_, kNoDeadline,
+            event_, helper_sleeper(endpoint_index_), own_counters, WaitStrategy::block, tuning_, unused_window, kNoDeadline,
             [&] { return stopping() || ready_() ? Status::ok : Status::again; },
             [&] { return stopping() || peer_check_() ? Status::interrupted : Status::ok; });
         (void)status;  // ready, peer gone or stopping: each is reported by making the fd readable

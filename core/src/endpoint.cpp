@@ -209,6 +209,7 @@ Endpoint::Endpoint(Endpoint&& other) noexcept
       role_(std::exchange(other.role_, nullptr)),
       strategy_(other.strategy_),
       tuning_(other.tuning_),
+      spin_window_(other.spin_window_),
       futile_wakes_(other.futile_wakes_),
       owner_pid_(other.owner_pid_) {}
 
@@ -222,6 +223,7 @@ Endpoint& Endpoint::operator=(Endpoint&& other) noexcept {
         role_ = std::exchange(other.role_, nullptr);
         strategy_ = other.strategy_;
         tuning_ = other.tuning_;
+        spin_window_ = other.spin_window_;
         futile_wakes_ = other.futile_wakes_;
         owner_pid_ = other.owner_pid_;
     }

@@ -219,3 +219,21 @@ INSTANTIATE_TEST_SUITE_P(Topologies, MpmcBlocking,
 
 }  // namespace
 }  // namespace shmring
+
+namespace shmring {
+namespace {
+
+TEST(SpinWindow, shouldShrinkForSparseTrafficAndGrowBackForAChattyPeer) {
+    const WaitTuning tuning;
+    SpinWindow window;
+    EXPECT_EQ(window.current(tuning), tuning.spin_time);
+    for (int i = 0; i < 20; ++i) window.missed();
+    EXPECT_EQ(window.current(tuning), SpinWindow::kMinimum) << "never below the minimum";
+    window.caught(tuning);
+    EXPECT_EQ(window.current(tuning), 2 * SpinWindow::kMinimum);
+    for (int i = 0; i < 20; ++i) window.caught(tuning);
+    EXPECT_EQ(window.current(tuning), tuning.spin_time) << "never above the tuning's spin time";
+}
+
+}  // namespace
+}  // namespace shmring

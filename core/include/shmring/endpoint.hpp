@@ -54,7 +54,8 @@ public:
     // strategy says (detail::wait_until).
     template <class Attempt, class Probe>
     Status wait(layout::WaitEvent& event, Deadline deadline, Attempt&& attempt, Probe&& probe) noexcept {
-        return detail::wait_until(event, detail::endpoint_sleeper(index_), entry_->counters, strategy_, tuning_, deadline, attempt, probe);
+        return detail::wait_until(event, detail::endpoint_sleeper(index_), entry_->counters, strategy_, tuning_, spin_window_,
+                                  deadline, attempt, probe);
     }
 
     // Called after publishing: wakes whoever sleeps on `event`. Sleeper bits that keep waking nobody
@@ -90,6 +91,7 @@ private:
     SharedAtomic<std::uint64_t>* role_ = nullptr;  // the role word this endpoint holds, if any
     WaitStrategy strategy_ = WaitStrategy::adaptive;
     WaitTuning tuning_;
+    SpinWindow spin_window_;
     static constexpr std::uint32_t kFutileWakesBeforeReap = 64;
     std::uint32_t futile_wakes_ = 0;
     std::uint32_t owner_pid_ = 0;

@@ -71,22 +71,30 @@ struct NoProbe {
 };
 
 // Repeats `attempt` until it returns anything but Status::again, waiting in between as `strategy`
-// says. `probe` is called about every tuning.probe_interval while waiting; a status other than ok
-// ends the wait with that status (a pipe uses it to notice a dead peer).
+// says (adaptive: spinning for `window`, which learns from the outcome). `probe` is called about
+// every tuning.probe_interval while waiting; a status other than ok ends the wait with that status
+// (a pipe uses it to notice a dead peer).
 template <class Attempt, class Probe = NoProbe>
 Status wait_until(layout::WaitEvent& event, SleeperBit me, layout::Counters& counters, WaitStrategy strategy,
-                  const WaitTuning& tuning, Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
+                  const WaitTuning& tuning, SpinWindow& window, Deadline deadline, Attempt&& attempt,
+                  Probe&& probe = {}) noexcept {
     constexpr bool kProbes = !std::is_same_v<std::decay_t<Probe>, NoProbe>;
     Status status = attempt();
     if (status != Status::again) return status;
 
     Deadline next_probe = Clock::now() + tuning.probe_interval;
     if (strategy != WaitStrategy::block) {
-        const Deadline spin_end = strategy == WaitStrategy::spin ? kNoDeadline : Clock::now() + tuning.spin_time;
+        const bool adaptive = strategy == WaitStrategy::adaptive;
+        // Sparse traffic (the window at its minimum): parking follows anyway, so skip the yields too.
+        const bool sparse = adaptive && window.current(tuning) <= SpinWindow::kMinimum;
+        const Deadline spin_end = adaptive ? Clock::now() + window.current(tuning) : kNoDeadline;
         for (unsigned i = 1;; ++i) {
             cpu_relax();
             status = attempt();
-            if (status != Status::again) return status;
+            if (status != Status::again) {
+                if (adaptive) window.caught(tuning);
+                return status;
+            }
             if (i % 64 != 0) continue;  // reading the clock on every turn would slow the spin
             const Deadline now = Clock::now();
             if (now >= deadline) return Status::timed_out;
@@ -96,11 +104,12 @@ Status wait_until(layout::WaitEvent& event, SleeperBit me, layout::Counters& cou
             }
             if (now >= spin_end) break;
         }
-        for (int i = 0; i < tuning.yields; ++i) {
+        for (int i = 0; i < (sparse ? 0 : tuning.yields); ++i) {
             ::sched_yield();
             status = attempt();
             if (status != Status::again) return status;
         }
+        window.missed();
     }
 
     for (;;) {
