@@ -249,7 +249,7 @@ Result<int> Pipe::Impl::poll_fd() {
     const WaitTuning tuning = std::visit([](auto& side) { return side.endpoint().tuning(); }, side_);
     auto& event = my_role == PipeRole::reader ? r.data_event() : r.space_event();
     const std::uint32_t index = std::visit([](auto& side) { return side.endpoint().index(); }, side_);
-    auto helper = detail::PollHelper::start(event, index, ready, peer_check, tuning);
+    auto helper = detail::PollHelper::start(event, r.control().light_publishers, index, ready, peer_check, tuning);
     if (!helper) return helper.error();
     poll_ = std::move(*helper);
     return poll_->fd();

@@ -12,14 +12,15 @@
 
 namespace shmring::detail {
 
-Result<std::unique_ptr<PollHelper>> PollHelper::start(layout::WaitEvent& event, std::uint32_t endpoint_index,
+Result<std::unique_ptr<PollHelper>> PollHelper::start(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& light_publishers,
+                                                      std::uint32_t endpoint_index,
                                                       std::function<bool()> ready, std::function<bool()> peer_check,
                                                       const WaitTuning& tuning) {
     const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (fd < 0) return system_error("eventfd", errno);
     try {
         return std::unique_ptr<PollHelper>(
-            new PollHelper(event, endpoint_index, std::move(ready), std::move(peer_check), tuning, fd));
+            new PollHelper(event, light_publishers, endpoint_index, std::move(ready), std::move(peer_check), tuning, fd));
     } catch (const std::system_error& error) {  // the thread could not start
         ::close(fd);
         return shmring::system_error("pthread_create (poll helper)", error.code().value());
@@ -29,9 +30,10 @@ Result<std::unique_ptr<PollHelper>> PollHelper::start(layout::WaitEvent& event, 
     }
 }
 
-PollHelper::PollHelper(layout::WaitEvent& event, std::uint32_t endpoint_index, std::function<bool()> ready,
+PollHelper::PollHelper(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& light_publishers, std::uint32_t endpoint_index,
+                       std::function<bool()> ready,
                        std::function<bool()> peer_check, const WaitTuning& tuning, int eventfd)
-    : event_(event), endpoint_index_(endpoint_index), ready_(std::move(ready)), peer_check_(std::move(peer_check)), tuning_(tuning), eventfd_(eventfd) {
+    : event_(event), light_publishers_(light_publishers), endpoint_index_(endpoint_index), ready_(std::move(ready)), peer_check_(std::move(peer_check)), tuning_(tuning), eventfd_(eventfd) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -63,7 +65,7 @@ void PollHelper::run() noexcept {
     const auto stopping = [this] { return stop_.load(std::memory_order_acquire); };
     while (!stopping()) {
         const Status status = wait_until(
-            event_, helper_sleeper(endpoint_index_), own_counters, WaitStrategy::block, tuning_, unused_window, kNoDeadline,
+            event_, light_publishers_, helper_sleeper(endpoint_index_), own_counters, WaitStrategy::block, tuning_, unused_window, kNoDeadline,
             [&] { return stopping() || ready_() ? Status::ok : Status::again; },
             [&] { return stopping() || peer_check_() ? Status::interrupted : Status::ok; });
         (void)status;  // ready, peer gone or stopping: each is reported by making the fd readable

@@ -177,7 +177,7 @@ public:
                 return false;
             };
         }
-        auto helper = detail::PollHelper::start(receiver ? r.data_event() : r.space_event(), endpoint.index(), std::move(ready),
+        auto helper = detail::PollHelper::start(receiver ? r.data_event() : r.space_event(), r.control().light_publishers, endpoint.index(), std::move(ready),
                                                 std::move(probe), endpoint.tuning());
         if (!helper) return helper.error();
         poll_ = std::move(*helper);

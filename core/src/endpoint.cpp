@@ -6,6 +6,7 @@
 
 #include "shmring/detail/futex.hpp"
 #include "shmring/detail/mpmc_repair.hpp"
+#include "shmring/detail/publish_fence.hpp"
 
 namespace shmring {
 
@@ -153,6 +154,14 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
 Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint32_t generation)
     : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation) {
     owner_pid_ = current_process().pid;
+    light_fence_ = detail::light_publisher_fence();
+    if (light_fence_) {
+        // Announced before the first light publish: sleepers issue the heavy barrier from now on.
+        ring_.control().light_publishers.fetch_or(1, std::memory_order_seq_cst);
+        // [F0] A sleeper that read the flag as 0 did so after its [F2]: this fence then follows
+        // [F2], so every later look for sleepers of ours sees its bit (see [F2h]).
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
 }
 
 bool Endpoint::owned_by_this_process() const noexcept { return current_process().pid == owner_pid_; }
@@ -210,6 +219,7 @@ Endpoint::Endpoint(Endpoint&& other) noexcept
       strategy_(other.strategy_),
       tuning_(other.tuning_),
       spin_window_(other.spin_window_),
+      light_fence_(other.light_fence_),
       futile_wakes_(other.futile_wakes_),
       owner_pid_(other.owner_pid_) {}
 
@@ -224,6 +234,7 @@ Endpoint& Endpoint::operator=(Endpoint&& other) noexcept {
         strategy_ = other.strategy_;
         tuning_ = other.tuning_;
         spin_window_ = other.spin_window_;
+        light_fence_ = other.light_fence_;
         futile_wakes_ = other.futile_wakes_;
         owner_pid_ = other.owner_pid_;
     }

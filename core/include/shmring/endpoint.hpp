@@ -54,15 +54,15 @@ public:
     // strategy says (detail::wait_until).
     template <class Attempt, class Probe>
     Status wait(layout::WaitEvent& event, Deadline deadline, Attempt&& attempt, Probe&& probe) noexcept {
-        return detail::wait_until(event, detail::endpoint_sleeper(index_), entry_->counters, strategy_, tuning_, spin_window_,
-                                  deadline, attempt, probe);
+        return detail::wait_until(event, ring_.control().light_publishers, detail::endpoint_sleeper(index_), entry_->counters,
+                                  strategy_, tuning_, spin_window_, deadline, attempt, probe);
     }
 
     // Called after publishing: wakes whoever sleeps on `event`. Sleeper bits that keep waking nobody
     // belong to processes that died asleep: after kFutileWakesBeforeReap such wakes in a row, the
     // dead endpoints are reaped (slow, but it stops every later publish from entering the kernel).
     void notify(layout::WaitEvent& event) noexcept {
-        const int woken = detail::notify(event, entry_->counters);
+        const int woken = detail::notify(event, entry_->counters, light_fence_);
         if (woken != 0) {
             futile_wakes_ = 0;
         } else if (++futile_wakes_ == kFutileWakesBeforeReap) {
@@ -92,6 +92,7 @@ private:
     WaitStrategy strategy_ = WaitStrategy::adaptive;
     WaitTuning tuning_;
     SpinWindow spin_window_;
+    bool light_fence_ = false;  // publishes with a compiler-only [F1] (detail/publish_fence.hpp)
     static constexpr std::uint32_t kFutileWakesBeforeReap = 64;
     std::uint32_t futile_wakes_ = 0;
     std::uint32_t owner_pid_ = 0;

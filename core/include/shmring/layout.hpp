@@ -97,7 +97,10 @@ struct ControlBlock {
     // MPMC: role word (role_word) of the endpoint repairing a slot abandoned by a dead endpoint,
     // 0 when none. Repairs are rare and must not overlap, see detail/mpmc_repair.hpp.
     SharedAtomic<std::uint64_t> repair_lock;
-    std::uint8_t pad[120];
+    // Non-zero once any endpoint publishes with a compiler-only fence (detail/publish_fence.hpp):
+    // sleepers must then issue the heavy barrier.
+    SharedAtomic<std::uint32_t> light_publishers;
+    std::uint8_t pad[116];
 };
 
 inline constexpr std::uint32_t kSeenProducer = 1U << 0;
@@ -251,6 +254,7 @@ static_assert(offsetof(SegmentHeader, state) == 120, "the ready state is the hea
 static_assert(sizeof(Counters) == 48, "six 64-bit counters");
 static_assert(sizeof(ControlBlock) == 2 * kFalseSharingRange, "the control block fills two 128-byte blocks");
 static_assert(offsetof(ControlBlock, repair_lock) == kFalseSharingRange, "the repair lock starts the second block");
+static_assert(offsetof(ControlBlock, light_publishers) == kFalseSharingRange + 8, "the light-fence flag follows it");
 static_assert(offsetof(ControlBlock, corrupt) == 16 && offsetof(ControlBlock, lost_messages) == 24, "control words");
 static_assert(offsetof(ControlBlock, retired_producers) == 32 && offsetof(ControlBlock, retired_consumers) == 80,
               "retired counters");

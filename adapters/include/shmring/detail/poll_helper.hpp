@@ -24,7 +24,8 @@ public:
     // `ready` tells, without consuming anything, whether the endpoint can make progress (cheap:
     // called on every wake); `peer_check` tells whether the peer is gone, which also makes the
     // endpoint ready (EOF or EPIPE); it is called every tuning.probe_interval.
-    static Result<std::unique_ptr<PollHelper>> start(layout::WaitEvent& event, std::uint32_t endpoint_index,
+    static Result<std::unique_ptr<PollHelper>> start(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& light_publishers,
+                                                     std::uint32_t endpoint_index,
                                                      std::function<bool()> ready, std::function<bool()> peer_check,
                                                      const WaitTuning& tuning);
     ~PollHelper();
@@ -36,11 +37,13 @@ public:
     void rearm() noexcept;
 
 private:
-    PollHelper(layout::WaitEvent& event, std::uint32_t endpoint_index, std::function<bool()> ready,
+    PollHelper(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& light_publishers, std::uint32_t endpoint_index,
+               std::function<bool()> ready,
                std::function<bool()> peer_check, const WaitTuning& tuning, int eventfd);
     void run() noexcept;
 
     layout::WaitEvent& event_;
+    const SharedAtomic<std::uint32_t>& light_publishers_;
     std::uint32_t endpoint_index_;
     std::function<bool()> ready_;
     std::function<bool()> peer_check_;

@@ -15,6 +15,8 @@
 // a value older than N1 (had it read N1's value, the acquire would make P1 visible to W3), so
 // FUTEX_WAIT either finds the word changed and returns at once, or is asleep before N2 and is woken.
 // When nobody sleeps, the publisher's cost is F1 and one load of a line nobody writes: no system call.
+// F1 may be only a compiler fence when the kernel supplies the barrier on the sleeper's behalf
+// (detail/publish_fence.hpp): the sleeper then adds [F2h] after F2.
 // (ThreadSanitizer does not model standalone fences, so the TSan build checks the data hand-offs,
 // which are release/acquire pairs, and the model in verify/ checks this handshake.)
 // After waking, the sleeper clears its bit (W5).
@@ -27,6 +29,7 @@
 #include <type_traits>
 
 #include "shmring/detail/futex.hpp"
+#include "shmring/detail/publish_fence.hpp"
 #include "shmring/error.hpp"
 #include "shmring/layout.hpp"
 #include "shmring/wait.hpp"
@@ -45,9 +48,14 @@ inline void cpu_relax() noexcept {
 // how many the kernel woke, or -1 when no system call was needed. Every sleeper, not one: a woken
 // MPMC consumer that finds its ticket taken goes back to sleep without passing the wake on, and a
 // poll helper sleeps on the same event as its endpoint.
-inline int notify(layout::WaitEvent& event, layout::Counters& counters) noexcept {
+inline int notify(layout::WaitEvent& event, layout::Counters& counters, bool light_fence) noexcept {
     // [F1] pairs with [F2] in wait_until: orders the caller's publishing store before the loads below.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Light: only the compiler is held back; the CPU's barrier comes from a sleeper's [F2h].
+    if (light_fence) {
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
     // Relaxed: [F1] gives the ordering; a stale non-zero only costs a needless wake. [P2]
     if ((event.sleepers.load(std::memory_order_relaxed) | event.helper_sleepers.load(std::memory_order_relaxed)) == 0) return -1;
     // [N1] release, pairs with [W2]: a sleeper that reads the new value also sees the publication.
@@ -75,9 +83,9 @@ struct NoProbe {
 // every tuning.probe_interval while waiting; a status other than ok ends the wait with that status
 // (a pipe uses it to notice a dead peer).
 template <class Attempt, class Probe = NoProbe>
-Status wait_until(layout::WaitEvent& event, SleeperBit me, layout::Counters& counters, WaitStrategy strategy,
-                  const WaitTuning& tuning, SpinWindow& window, Deadline deadline, Attempt&& attempt,
-                  Probe&& probe = {}) noexcept {
+Status wait_until(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& light_publishers, SleeperBit me,
+                  layout::Counters& counters, WaitStrategy strategy, const WaitTuning& tuning, SpinWindow& window,
+                  Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
     constexpr bool kProbes = !std::is_same_v<std::decay_t<Probe>, NoProbe>;
     Status status = attempt();
     if (status != Status::again) return status;
@@ -125,6 +133,12 @@ Status wait_until(layout::WaitEvent& event, SleeperBit me, layout::Counters& cou
         sleepers.fetch_or(me.bit, std::memory_order_relaxed);
         // [F2] pairs with [F1] in notify.
         std::atomic_thread_fence(std::memory_order_seq_cst);
+        // [F2h] A publisher with a light [F1] gets its barrier from the kernel. Relaxed: read after
+        // [F2], a 0 means that any endpoint setting the flag later passes its [F0] (endpoint.cpp)
+        // after [F2], and then sees our bit. If the kernel refuses, sleep in short slices instead:
+        // a missed wake-up then costs a millisecond, never a hang.
+        if (light_publishers.load(std::memory_order_relaxed) != 0 && !heavy_barrier())
+            wake_by = std::min(wake_by, Clock::now() + std::chrono::milliseconds(1));
         // [W2] acquire, pairs with [N1].
         const std::uint32_t observed = event.sequence.load(std::memory_order_acquire);
         status = attempt();  // [W3]
