@@ -2,6 +2,8 @@
 // subtracted from one taken in the other (the throughput window spans both).
 #pragma once
 
+#include "shmring/detail/wait_loop.hpp"
+
 #include <cstdint>
 #include <ctime>
 
@@ -17,12 +19,7 @@ inline std::int64_t now_ns() noexcept { return clock_ns(CLOCK_MONOTONIC); }
 // User plus system time of the whole calling process.
 inline std::int64_t cpu_ns() noexcept { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#endif
-}
+// The core's spin hint, so that the floors spin exactly as shmring does.
+using detail::cpu_relax;
 
 }  // namespace shmring::bench

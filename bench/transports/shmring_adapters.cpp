@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
-#include <ctime>
 #include <string>
 #include <vector>
 
+#include "harness/clock.hpp"
 #include "harness/sizes.hpp"
 #include "shmring/shmring.h"
 #include "transports/make_channel.hpp"
+#include "transports/shmring_rings.hpp"
 
 namespace shmring::bench {
 
@@ -24,36 +25,11 @@ int c_wait_strategy(Mode mode) noexcept {
     return SHMRING_WAIT_BLOCK;
 }
 
-std::int64_t now_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+// A C API creation as the Outcome that RingPair::create expects.
+Outcome created(const std::string& name, int rc) {
+    if (rc == 0) return Ok{};
+    return Error(Errc::system, "create " + name + ": " + shmring_strerror(rc), -rc);
 }
-
-// Two named channels, "<unique>-a" (parent to child) and "<unique>-b"; unlinked with the channel.
-class NamePair {
-public:
-    explicit NamePair(const ChannelConfig& config) : names_{config.unique_name + "-a", config.unique_name + "-b"} {}
-    NamePair(const NamePair&) = delete;
-    NamePair& operator=(const NamePair&) = delete;
-    ~NamePair() {
-        for (int i = 0; i < created_; ++i) shmring_unlink(names_[i].c_str());
-    }
-    template <class Create>
-    Outcome create(Create&& create) {
-        for (const auto& name : names_) {
-            if (const int rc = create(name.c_str()); rc < 0) return Error(Errc::system, "create " + name + ": " + shmring_strerror(rc), -rc);
-            ++created_;
-        }
-        return Ok{};
-    }
-    const std::string& outgoing(Side side) const noexcept { return names_[side == Side::parent ? 0 : 1]; }
-    const std::string& incoming(Side side) const noexcept { return names_[side == Side::parent ? 1 : 0]; }
-
-private:
-    std::string names_[2];
-    int created_ = 0;
-};
 
 class PipeEndpoint : public Endpoint {
 public:
@@ -95,7 +71,7 @@ public:
     explicit PipeChannel(const ChannelConfig& config) : config_(config), names_(config) {}
     Outcome make() {
         const std::size_t capacity = std::clamp<std::size_t>(std::bit_ceil(std::max<std::size_t>(config_.buffer_bytes, 64)), 64, std::size_t{1} << 30);
-        return names_.create([&](const char* name) { return shmring_pipe_create(name, capacity, 0600); });
+        return names_.create([&](const std::string& name) { return created(name, shmring_pipe_create(name.c_str(), capacity, 0600)); });
     }
     Result<std::unique_ptr<Endpoint>> open(Side side) override {
         shmring_pipe* out = nullptr;
@@ -113,7 +89,7 @@ public:
 
 private:
     ChannelConfig config_;
-    NamePair names_;
+    RingPair names_;
 };
 
 class QueueEndpoint : public Endpoint {
@@ -158,8 +134,8 @@ public:
     Outcome make() {
         const std::size_t record = config_.message_size + 64;
         const std::size_t messages = std::clamp<std::size_t>(config_.buffer_bytes / record, 2, std::size_t{1} << 16);
-        return names_.create([&](const char* name) {
-            return shmring_queue_create(name, messages, std::max<std::size_t>(config_.message_size, 1), Engine, 0600);
+        return names_.create([&](const std::string& name) {
+            return created(name, shmring_queue_create(name.c_str(), messages, std::max<std::size_t>(config_.message_size, 1), Engine, 0600));
         });
     }
     Result<std::unique_ptr<Endpoint>> open(Side side) override {
@@ -178,7 +154,7 @@ public:
 
 private:
     ChannelConfig config_;
-    NamePair names_;
+    RingPair names_;
 };
 
 }  // namespace

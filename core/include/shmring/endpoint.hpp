@@ -51,12 +51,19 @@ public:
     std::uint64_t role_word() const noexcept { return layout::role_word(generation_, index_); }
 
     // Retries `attempt` until it stops saying again, sleeping on `event` as this endpoint's wait
-    // strategy says (detail::wait_until).
+    // strategy says (detail::wait_until). While it waits, waiting() is true: a wait counts once in
+    // the `full` or `empty` counter, not once per retry.
     template <class Attempt, class Probe>
     Status wait(layout::WaitEvent& event, Deadline deadline, Attempt&& attempt, Probe&& probe) noexcept {
-        return detail::wait_until(event, ring_.control().light_publishers, detail::endpoint_sleeper(index_), entry_->counters,
-                                  strategy_, tuning_, spin_window_, deadline, attempt, probe);
+        const Status first = attempt();
+        if (first != Status::again) return first;
+        waiting_ = true;
+        const Status status = detail::wait_until(event, ring_.control().light_publishers, detail::endpoint_sleeper(index_),
+                                                 entry_->counters, strategy_, tuning_, spin_window_, deadline, attempt, probe);
+        waiting_ = false;
+        return status;
     }
+    bool waiting() const noexcept { return waiting_; }
 
     // Called after publishing: wakes whoever sleeps on `event`. Sleeper bits that keep waking nobody
     // belong to processes that died asleep: after kFutileWakesBeforeReap such wakes in a row, the
@@ -92,7 +99,8 @@ private:
     WaitStrategy strategy_ = WaitStrategy::adaptive;
     WaitTuning tuning_;
     SpinWindow spin_window_;
-    bool light_fence_ = false;  // publishes with a compiler-only [F1] (detail/publish_fence.hpp)
+    bool light_fence_ = false;
+    bool waiting_ = false;  // publishes with a compiler-only [F1] (detail/publish_fence.hpp)
     static constexpr std::uint32_t kFutileWakesBeforeReap = 64;
     std::uint32_t futile_wakes_ = 0;
     std::uint32_t owner_pid_ = 0;

@@ -136,7 +136,6 @@ protected:
     Endpoint endpoint_;
     OpenClaim open_ = OpenClaim::none;
     std::uint64_t open_ticket_ = 0;
-    bool count_failures_ = true;
 };
 
 }  // namespace detail
@@ -169,7 +168,7 @@ public:
                 const std::uint64_t now = tail.load(std::memory_order_relaxed);
                 if (now == ticket) {
                     if (claimed) clear_claim();
-                    if (count_failures_) counters().full.add_by_owner(1);
+                    if (!endpoint_.waiting()) counters().full.add_by_owner(1);
                     return {Status::again, {}};
                 }
                 ticket = now;
@@ -233,13 +232,8 @@ public:
 
     template <class Attempt, class Probe = detail::NoProbe>
     Status wait_for_room(Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
-        const Status first = attempt();
-        if (first != Status::again) return first;
-        count_failures_ = false;
         const auto repair = [this] { repair_stalled(); };
-        const Status status = endpoint_.wait(ring().space_event(), deadline, attempt, repairing(repair, probe));
-        count_failures_ = true;
-        return status;
+        return endpoint_.wait(ring().space_event(), deadline, attempt, repairing(repair, probe));
     }
 
     // Frees the slot the next ticket waits for if the consumer holding it died (slow path).
@@ -301,13 +295,8 @@ public:
 
     template <class Attempt, class Probe = detail::NoProbe>
     Status wait_for_data(Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
-        const Status first = attempt();
-        if (first != Status::again) return first;
-        count_failures_ = false;
         const auto repair = [this] { repair_stalled(); };
-        const Status status = endpoint_.wait(ring().data_event(), deadline, attempt, repairing(repair, probe));
-        count_failures_ = true;
-        return status;
+        return endpoint_.wait(ring().data_event(), deadline, attempt, repairing(repair, probe));
     }
 
     // Skips the slot the next ticket waits for if the producer that claimed it died (slow path).
@@ -362,7 +351,7 @@ private:
                 const std::uint64_t now = head.load(std::memory_order_relaxed);
                 if (now == ticket) {
                     if (claimed) clear_claim();
-                    if (count_failures_) counters().empty.add_by_owner(1);
+                    if (!endpoint_.waiting()) counters().empty.add_by_owner(1);
                     return {Status::again, {}};
                 }
                 ticket = now;

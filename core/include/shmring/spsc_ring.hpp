@@ -146,12 +146,7 @@ public:
     // calling `probe` while it waits (see detail::wait_until).
     template <class Attempt, class Probe = detail::NoProbe>
     Status wait_for_room(Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
-        const Status first = attempt();
-        if (first != Status::again) return first;
-        count_failures_ = false;  // one wait counts once in `full`, not once per retry
-        const Status status = endpoint_.wait(ring().space_event(), deadline, attempt, probe);
-        count_failures_ = true;
-        return status;
+        return endpoint_.wait(ring().space_event(), deadline, attempt, probe);
     }
 
     // Unpublished bytes are those committed with Publish::later and not yet published.
@@ -176,7 +171,7 @@ private:
             if (pending_ - consumer > capacity) return fail_corrupt();
             cached_consumer_ = consumer;
             if (pending_ + padding + size - consumer > capacity && !(shrink && shrink_to_room(length, size, padding))) {
-                if (count_failures_) counters().full.add_by_owner(1);
+                if (!endpoint_.waiting()) counters().full.add_by_owner(1);
                 return {Status::again, {}};
             }
         }
@@ -218,7 +213,6 @@ private:
     std::uint64_t claim_position_ = 0;
     std::uint32_t claim_length_ = 0;
     bool claim_open_ = false;
-    bool count_failures_ = true;
 };
 
 class SpscConsumer {
@@ -237,7 +231,7 @@ public:
                 if (producer - pending_ > capacity || (producer & (layout::kRecordAlignment - 1)) != 0) return fail_corrupt();
                 cached_producer_ = producer;
                 if (producer == pending_) {
-                    if (count_failures_) counters().empty.add_by_owner(1);
+                    if (!endpoint_.waiting()) counters().empty.add_by_owner(1);
                     return {Status::again, 0, {}, 0};
                 }
             }
@@ -312,12 +306,7 @@ public:
 
     template <class Attempt, class Probe = detail::NoProbe>
     Status wait_for_data(Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
-        const Status first = attempt();
-        if (first != Status::again) return first;
-        count_failures_ = false;
-        const Status status = endpoint_.wait(ring().data_event(), deadline, attempt, probe);
-        count_failures_ = true;
-        return status;
+        return endpoint_.wait(ring().data_event(), deadline, attempt, probe);
     }
 
     std::uint64_t position() const noexcept { return published_; }
@@ -339,7 +328,6 @@ private:
     std::uint64_t published_;        // last value stored to ConsumerBlock::position
     std::uint64_t cached_producer_;  // last producer position seen: records known without a load
     std::uint64_t peeked_size_ = 0;
-    bool count_failures_ = true;
 };
 
 }  // namespace shmring
