@@ -125,8 +125,13 @@ Status wait_until(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& l
         if (now >= deadline) return Status::timed_out;
         Deadline wake_by = deadline;
         if constexpr (kProbes) {
-            if (const Status verdict = probe(); verdict != Status::ok) return verdict;
-            wake_by = std::min(deadline, now + tuning.probe_interval);
+            // Only when due, not on every wake-up: a probe may read /proc, which would cost every
+            // message of a sparse stream as much as the wake-up itself.
+            if (now >= next_probe) {
+                if (const Status verdict = probe(); verdict != Status::ok) return verdict;
+                next_probe = now + tuning.probe_interval;
+            }
+            wake_by = std::min(deadline, next_probe);
         }
         auto& sleepers = event.*me.mask;
         // [W1] relaxed: [F2] orders it before the re-check.
