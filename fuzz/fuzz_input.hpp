@@ -8,9 +8,8 @@
 //   bytes 4...  the segment image from offset 0: header, control block, positions, events,
 //               registry, then records or slots (layout.hpp)
 //
-// A registry entry whose pid_namespace is kOwnPidNamespace is written with the fuzzing process's
-// own pid namespace instead: the library judges only endpoints of its own namespace dead, and a
-// seed cannot know the namespace of the machine it runs on. Any other value is kept.
+// Nobody holds the lease of a registry entry in the image (detail/lease.hpp): every taken entry
+// is an endpoint whose owner is dead, as after a crash.
 //
 // The plan sits in front of the image so that the image's offsets are the segment's offsets
 // shifted by a constant, and a seed reads as a segment dump with a four-byte preamble.
@@ -43,8 +42,6 @@ inline constexpr std::uint8_t kVariantInPlace = 1U << 0;       // claim/commit a
 inline constexpr std::uint8_t kVariantSmallBuffer = 1U << 1;   // receive into 7 bytes: the too_large paths
 inline constexpr std::uint8_t kVariantAbort = 1U << 2;         // abort loans and claims instead of committing them
 inline constexpr std::uint8_t kVariantPublishLater = 1U << 3;  // SPSC: Publish::later, one publish() at the end
-
-inline constexpr std::uint32_t kOwnPidNamespace = 1;  // no real namespace has inode 1
 
 inline constexpr std::size_t kPlanSize = 4;
 inline constexpr std::int64_t kSizeStep = 64;

@@ -2,10 +2,9 @@
 //
 // Every valid seed is a ring the library itself created and moved messages through, copied out
 // of /dev/shm; the damaged seeds are valid ones with one field broken. Fields that would differ
-// from run to run (pids, start times, clocks, the pid namespace) are scrubbed: every endpoint
-// still attached gets a pid no process can have and the placeholder for the fuzzer's own pid
-// namespace (fuzz_input.hpp). The seeds read the same on every machine, and an attached endpoint
-// in them is provably dead, which sends the library down its repair paths.
+// from run to run (pids, start times, clocks, the pid namespace) are zeroed. The seeds read the
+// same on every machine, and an endpoint still attached in them holds no lease (fuzz_input.hpp):
+// it is dead, which sends the library down its repair paths.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -29,9 +28,6 @@ namespace shmring::fuzz {
 namespace {
 
 using Image = std::vector<std::uint8_t>;
-
-// Above the kernel's largest pid_max (2^22): liveness() can never find a process with it.
-constexpr std::uint32_t kDeadPid = 0x7FFFFFF0;
 
 template <class T>
 T get(const Image& image, std::size_t offset) {
@@ -57,10 +53,9 @@ void scrub(Image& image) {
         const std::size_t entry = entry_offset(i);
         const auto state = get<std::uint64_t>(image, entry + offsetof(layout::EndpointEntry, state));
         if (layout::endpoint_status(state) == layout::EndpointStatus::free) continue;
-        put(image, entry + offsetof(layout::EndpointEntry, state),
-            layout::endpoint_state(layout::endpoint_generation(state), layout::endpoint_status(state), kDeadPid));
+        put<std::uint32_t>(image, entry + offsetof(layout::EndpointEntry, pid), 0);
         put<std::uint64_t>(image, entry + offsetof(layout::EndpointEntry, start_time), 0);
-        put<std::uint32_t>(image, entry + offsetof(layout::EndpointEntry, pid_namespace), kOwnPidNamespace);
+        put<std::uint32_t>(image, entry + offsetof(layout::EndpointEntry, pid_namespace), 0);
         put<std::uint64_t>(image, entry + offsetof(layout::EndpointEntry, attached_realtime_ns), 0);
     }
 }
@@ -318,7 +313,7 @@ void generate(Generator& g) {
               }},
              {"registry-garbage", 0xFF, [](Image& i, Plan&) {
                   for (std::uint32_t e = 0; e < layout::kMaxEndpoints; e += 3) {
-                      put<std::uint64_t>(i, entry_offset(e), layout::endpoint_state(e, layout::EndpointStatus(e % 5), kDeadPid - e));
+                      put<std::uint64_t>(i, entry_offset(e), layout::endpoint_state(e, layout::EndpointStatus(e % 5)));
                       put<std::uint32_t>(i, entry_offset(e) + offsetof(layout::EndpointEntry, role), e % 4);
                       put<std::uint64_t>(i, entry_offset(e) + offsetof(layout::EndpointEntry, claim), e + 1);
                   }

@@ -26,7 +26,6 @@
 #include "shmring/layout.hpp"
 #include "shmring/mpmc_ring.hpp"
 #include "shmring/pipe.hpp"
-#include "shmring/process.hpp"
 #include "shmring/queue.hpp"
 #include "shmring/ring_segment.hpp"
 #include "shmring/spsc_ring.hpp"
@@ -71,14 +70,6 @@ bool write_object(const Input& input) {
         written = written && ::pwrite(fd, &value, sizeof value, static_cast<off_t>(offset)) == sizeof value;
     };
     overwrite(offsetof(layout::SegmentHeader, state), layout::kStateReady);
-    for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
-        const std::size_t offset =
-            layout::kRegistryOffset + i * sizeof(layout::EndpointEntry) + offsetof(layout::EndpointEntry, pid_namespace);
-        std::uint32_t recorded = 0;
-        if (offset + sizeof recorded > length) break;
-        std::memcpy(&recorded, input.image.data() + offset, sizeof recorded);
-        if (recorded == kOwnPidNamespace) overwrite(offset, current_process().pid_namespace);
-    }
     ::close(fd);
     return written;
 }

@@ -1,6 +1,7 @@
 #include "shmring/pipe.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 
@@ -12,31 +13,19 @@ namespace {
 
 using layout::ChannelKind;
 
-// The other side's role word and "ever seen" bit, seen from `role`.
-struct PeerRole {
-    SharedAtomic<std::uint64_t>* word;
-    std::uint32_t seen_bit;
-};
-
-PeerRole peer_of(const RingSegment& ring, PipeRole role) {
+// The other side's role word and its take counter, seen from `role`.
+SharedAtomic<std::uint64_t>& peer_word(const RingSegment& ring, PipeRole role) {
     auto& control = ring.control();
-    return role == PipeRole::writer ? PeerRole{&control.consumer_role, layout::kSeenConsumer}
-                                    : PeerRole{&control.producer_role, layout::kSeenProducer};
+    return role == PipeRole::writer ? control.consumer_role : control.producer_role;
+}
+SharedAtomic<std::uint32_t>& peer_takes(const RingSegment& ring, PipeRole role) {
+    auto& control = ring.control();
+    return role == PipeRole::writer ? control.consumer_takes : control.producer_takes;
 }
 
-// True when the peer has left: it was attached once and its role is now free, or the endpoint
-// holding it is dead (or stale). `thorough` allows the /proc look-up for a held role.
-bool peer_has_left(const RingSegment& ring, PipeRole role, bool thorough) {
-    const PeerRole peer = peer_of(ring, role);
-    // [A4] acquire, pairs with [R4] in Endpoint::take_role: read before the role word, so that a
-    // peer caught between taking the role and setting the bit is not taken for one that left.
-    if ((ring.control().roles_seen.load(std::memory_order_acquire) & peer.seen_bit) == 0) return false;
-    // Acquire, pairs with the release that gave the role back: what the peer published before
-    // leaving (the writer's last records) is visible to the caller's next look at the ring.
-    const std::uint64_t word = peer.word->load(std::memory_order_acquire);
-    if (word == 0) return true;
-    return thorough && role_holder_presence(ring, word) != Presence::alive;
-}
+// Values of Pipe::Impl::session_peer_ besides a peer's role word.
+constexpr std::uint64_t kNoPeerYet = 0;
+constexpr std::uint64_t kPeerLeftBeforeUs = ~std::uint64_t{0};  // a reader came to a finished writer's bytes
 
 }  // namespace
 
@@ -59,8 +48,15 @@ public:
     const RingSegment& ring() const noexcept;
 
 private:
-    // The peer is gone for good: its role word is free (and it was seen once), or its holder is
-    // dead. `thorough` checks a held role's pid; otherwise that happens only when a check is due.
+    // Sessions, as with a FIFO: each handle's session has one peer, the first live endpoint it sees
+    // holding the other role (its role word, unique by generation). The session is over once that
+    // peer's role word is gone (closed) or its holder is dead. Until a peer comes, nothing is over:
+    // a writer fills the ring and a reader waits. A reader that opens to bytes whose writer has
+    // already left belongs to that writer's session: it reads them, then end of file. So does a
+    // side whose peer came, moved the stream and left before this side looked at the role word.
+    // `thorough` tests a held role's lease; otherwise one load of the role word decides.
+    bool session_over(bool thorough) noexcept;
+    // session_over, with the lease test only when one is due (every probe_interval / 5).
     bool peer_gone(bool thorough) noexcept;
     std::size_t drain(std::span<std::byte> buffer, Status& status) noexcept;
     void rearm_poll() noexcept;
@@ -71,6 +67,11 @@ private:
     std::uint64_t record_position_ = 0; // reader: position of the current record
     std::size_t chunk_;             // writer: largest record; a quarter of the ring, so reader and writer overlap
     Deadline next_peer_check_{};
+    // The session's peer: kNoPeerYet, its role word, or kPeerLeftBeforeUs. Atomic: the poll helper
+    // thread reads and adopts it too. Relaxed: it only names a word; the role word's own acquire
+    // load orders what the peer wrote.
+    std::atomic<std::uint64_t> session_peer_{kNoPeerYet};
+    std::uint32_t peer_takes_at_open_ = 0;  // the other side's take counter when we attached
     std::unique_ptr<detail::PollHelper> poll_;
 };
 
@@ -111,6 +112,22 @@ Pipe::Impl::Impl(std::variant<SpscProducer, SpscConsumer> side, std::uint64_t re
     : side_(std::move(side)), resume_position_(read_position) {
     const auto& g = ring().geometry();
     chunk_ = std::max<std::size_t>(1, std::min<std::size_t>(g.max_message, g.capacity / 4));
+    // [A4] acquire, pairs with [R4] in Endpoint::take_role: read before the role word, so that a
+    // peer that takes the role after this load is counted, and one that took it before shows in
+    // the word below (or has left).
+    peer_takes_at_open_ = peer_takes(ring(), role()).load(std::memory_order_acquire);
+    if (role() == PipeRole::reader) {
+        // Acquire, pairs with the release that gave the writer's role back: its last records are
+        // visible to the look at the positions below.
+        const std::uint64_t writer = peer_word(ring(), role()).load(std::memory_order_acquire);
+        const bool writer_gone = writer == 0 || role_holder_presence(ring(), writer) != Presence::alive;
+        // Acquire, as [A1]: the records up to the producer's position are written. Relaxed: the
+        // consumer position is ours, moved by nobody else while we hold the role.
+        const bool unread = ring().producer().position.load(std::memory_order_acquire) !=
+                            ring().consumer().position.load(std::memory_order_relaxed);
+        if (writer_gone && unread) session_peer_.store(kPeerLeftBeforeUs, std::memory_order_relaxed);
+    }
+    session_over(true);  // adopts a live peer already there
 }
 
 const RingSegment& Pipe::Impl::ring() const noexcept {
@@ -121,6 +138,33 @@ void Pipe::Impl::set_wait(WaitStrategy strategy) noexcept {
     std::visit([&](auto& side) { side.endpoint().set_wait_strategy(strategy); }, side_);
 }
 
+bool Pipe::Impl::session_over(bool thorough) noexcept {
+    std::uint64_t peer = session_peer_.load(std::memory_order_relaxed);
+    if (peer == kPeerLeftBeforeUs) return true;
+    // Acquire, pairs with the release that gave the role back (Endpoint::detach): what the peer
+    // published before leaving (the writer's last records) is visible to our next look at the ring.
+    const std::uint64_t word = peer_word(ring(), role()).load(std::memory_order_acquire);
+    if (peer == kNoPeerYet) {
+        // A role word whose holder is dead belongs to an earlier session: not our peer.
+        if (word != 0 && role_holder_presence(ring(), word) == Presence::alive) {
+            session_peer_.compare_exchange_strong(peer, word, std::memory_order_relaxed);
+            return false;
+        }
+        // No peer now. One came and went unseen if the role was taken since we attached ([A4]
+        // acquire, pairs with [R4]); one that took it and is still here shows in the word now.
+        if (peer_takes(ring(), role()).load(std::memory_order_acquire) == peer_takes_at_open_) return false;
+        const std::uint64_t newcomer = peer_word(ring(), role()).load(std::memory_order_acquire);
+        if (newcomer != 0 && role_holder_presence(ring(), newcomer) == Presence::alive) {
+            session_peer_.compare_exchange_strong(peer, newcomer, std::memory_order_relaxed);
+            return false;
+        }
+        session_peer_.store(kPeerLeftBeforeUs, std::memory_order_relaxed);
+        return true;
+    }
+    if (word != peer) return true;
+    return thorough && role_holder_presence(ring(), word) != Presence::alive;
+}
+
 bool Pipe::Impl::peer_gone(bool thorough) noexcept {
     if (!thorough) {
         const Deadline now = Clock::now();
@@ -128,13 +172,13 @@ bool Pipe::Impl::peer_gone(bool thorough) noexcept {
         thorough = now >= next_peer_check_;
         if (thorough) next_peer_check_ = now + interval;
     }
-    return peer_has_left(ring(), role(), thorough);
+    return session_over(thorough);
 }
 
 IoResult Pipe::Impl::write(std::span<const std::byte> data, Blocking blocking, Deadline deadline) noexcept {
     auto* producer = std::get_if<SpscProducer>(&side_);
     if (producer == nullptr) return {Status::wrong_role, 0};
-    if (peer_has_left(ring(), PipeRole::writer, false)) return {Status::peer_gone, 0};
+    if (session_over(false)) return {Status::peer_gone, 0};
     std::size_t written = 0;
     while (written < data.size()) {
         Claim claim{Status::again, {}};
@@ -143,7 +187,7 @@ IoResult Pipe::Impl::write(std::span<const std::byte> data, Blocking blocking, D
             // A reader that closes gives its role back, then wakes us. The wait loop probes the
             // peer only before it re-arms, so a wake-up landing between probe and sleep would be
             // noticed a probe interval late: look at the role word (one load) on every failed try.
-            if (claim.status == Status::again && peer_has_left(ring(), PipeRole::writer, false)) return Status::peer_gone;
+            if (claim.status == Status::again && session_over(false)) return Status::peer_gone;
             return claim.status;
         };
         Status status = attempt();
@@ -205,7 +249,7 @@ IoResult Pipe::Impl::read(std::span<std::byte> buffer, Blocking blocking, Deadli
     std::size_t copied = drain(buffer, status);
     if (copied > 0 || status != Status::ok) return {copied > 0 ? Status::ok : status, copied};
     // Empty. If the writer has left, anything it published before leaving is visible now (the
-    // acquire in peer_has_left), so one more look decides between data and end of file.
+    // acquire in session_over), so one more look decides between data and end of file.
     const auto drained_after_peer_left = [&](bool thorough) {
         if (!peer_gone(thorough)) return false;
         copied = drain(buffer, status);
@@ -223,7 +267,7 @@ IoResult Pipe::Impl::read(std::span<std::byte> buffer, Blocking blocking, Deadli
             if (copied > 0 || status != Status::ok) return copied > 0 ? Status::ok : status;
             // As in write: a writer that closes wakes us after giving its role back, so every empty
             // try looks at the role word, and then once more at the ring.
-            if (!peer_has_left(ring(), PipeRole::reader, false)) return Status::again;
+            if (!session_over(false)) return Status::again;
             copied = drain(buffer, status);
             return Status::peer_gone;
         },
@@ -237,15 +281,15 @@ Result<int> Pipe::Impl::poll_fd() {
     const RingSegment& r = ring();
     const PipeRole my_role = role();
     const std::uint64_t capacity = r.geometry().capacity;
-    auto ready = [&r, my_role, capacity] {
+    auto ready = [this, &r, my_role, capacity] {
         // Racy looks at both positions: the helper only decides when to signal, never moves data.
         const std::uint64_t produced = r.producer().position.load(std::memory_order_acquire);
         const std::uint64_t consumed = r.consumer().position.load(std::memory_order_acquire);
         const bool progress = my_role == PipeRole::reader ? produced != consumed
                                                           : spsc_room(capacity, produced, consumed).payload != 0;
-        return progress || peer_has_left(r, my_role, false);
+        return progress || session_over(false);
     };
-    auto peer_check = [&r, my_role] { return peer_has_left(r, my_role, true); };
+    auto peer_check = [this] { return session_over(true); };
     const WaitTuning tuning = std::visit([](auto& side) { return side.endpoint().tuning(); }, side_);
     auto& event = my_role == PipeRole::reader ? r.data_event() : r.space_event();
     const std::uint32_t index = std::visit([](auto& side) { return side.endpoint().index(); }, side_);

@@ -60,43 +60,36 @@ void wake_event(layout::WaitEvent& event) noexcept {
 
 }  // namespace
 
-Presence entry_presence(const layout::EndpointEntry& entry, std::uint64_t state) noexcept {
-    // Relaxed: ordered after the caller's acquire load of `state`.
-    const ProcessIdentity who{layout::endpoint_pid(state), entry.start_time.load(std::memory_order_relaxed),
-                              entry.pid_namespace.load(std::memory_order_relaxed)};
-    switch (layout::endpoint_status(state)) {
-        case EndpointStatus::free: return Presence::absent;
-        case EndpointStatus::claiming:
-            // Its start time may not be written yet: only a vanished pid proves this owner dead.
-            return look_up_process(static_cast<pid_t>(who.pid)).state == ProcessState::gone ? Presence::dead : Presence::alive;
-        case EndpointStatus::attached: return liveness(who) == Liveness::alive ? Presence::alive : Presence::dead;
-    }
-    return Presence::dead;  // an unknown status is garbage: nobody is behind it
+Presence entry_presence(const RingSegment& ring, std::uint32_t index, std::uint64_t state) noexcept {
+    // Acquire, after a free lease: pairs with the owner's release of `state` in detach, made
+    // before it dropped the lease (lease.hpp: the kernel orders the drop before our look).
+    return entry_presence(ring.segment().fd(), index, state,
+                          [&] { return ring.endpoint(index).state.load(std::memory_order_acquire); });
 }
 
 Presence role_holder_presence(const RingSegment& ring, std::uint64_t word) noexcept {
     if (word == 0) return Presence::absent;
     const std::uint32_t index = layout::role_index(word);
     if (index >= layout::kMaxEndpoints) return Presence::absent;  // garbage: nobody holds it
-    const auto& entry = ring.endpoint(index);
     // [A3] acquire, pairs with [R3] in attach: the entry's fields are complete.
-    const std::uint64_t state = entry.state.load(std::memory_order_acquire);
+    const std::uint64_t state = ring.endpoint(index).state.load(std::memory_order_acquire);
     if (layout::endpoint_generation(state) != layout::role_generation(word)) return Presence::absent;
-    return entry_presence(entry, state);
+    return entry_presence(ring, index, state);
 }
 
 namespace {
 
-// Takes entry `index`, seen in `state`, for the calling process: free, or owned by a provably dead
-// process whose claims hold nothing up. A dead owner's counters are retired and its sleeper bits
-// cleared by the one process that wins the entry. Returns the entry's new generation, or nothing.
-std::optional<std::uint32_t> take_entry(const RingSegment& ring, std::uint32_t index, std::uint64_t state, std::uint32_t pid) noexcept {
+// Takes entry `index` for the caller, who holds its lease (lease.hpp) and read `state` under it:
+// free, or owned by a dead process (it holds no lease) whose claims hold nothing up. The CAS makes
+// the take exclusive even among threads sharing one open file description (a reaper's). A dead
+// owner's counters are retired and its sleeper bits cleared. Returns the entry's new generation.
+std::optional<std::uint64_t> take_entry(const RingSegment& ring, std::uint32_t index, std::uint64_t state) noexcept {
     auto& entry = ring.endpoint(index);
     const bool is_free = layout::endpoint_status(state) == EndpointStatus::free;
-    if (!is_free && (entry_presence(entry, state) != Presence::dead || !detail::claim_settled(ring, entry))) return std::nullopt;
-    const std::uint32_t generation = (layout::endpoint_generation(state) + 1) & 0xFFFFFFU;
+    if (!is_free && !detail::claim_settled(ring, entry)) return std::nullopt;
+    const std::uint64_t generation = layout::endpoint_generation(state) + 1;
     // Acquire: whatever the previous owner wrote is visible before we overwrite it.
-    if (!entry.state.compare_exchange_strong(state, layout::endpoint_state(generation, EndpointStatus::claiming, pid),
+    if (!entry.state.compare_exchange_strong(state, layout::endpoint_state(generation, EndpointStatus::claiming),
                                              std::memory_order_acquire, std::memory_order_relaxed))
         return std::nullopt;
     if (!is_free) {
@@ -110,49 +103,66 @@ std::optional<std::uint32_t> take_entry(const RingSegment& ring, std::uint32_t i
 
 std::uint32_t reap_dead_endpoints(const RingSegment& ring) noexcept {
     std::uint32_t reaped = 0;
-    const std::uint32_t me = current_process().pid;
+    const int fd = ring.segment().fd();
     for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
         // [A3] acquire, pairs with [R3]: a dead owner's fields are complete before we judge them.
         const std::uint64_t state = ring.endpoint(i).state.load(std::memory_order_acquire);
-        if (layout::endpoint_status(state) == EndpointStatus::free) continue;
-        const auto generation = take_entry(ring, i, state, me);
-        if (!generation) continue;
-        // Release: the next taker sees the counters already retired.
-        ring.endpoint(i).state.store(layout::endpoint_state(*generation, EndpointStatus::free, 0), std::memory_order_release);
-        ++reaped;
+        if (entry_presence(ring, i, state) != Presence::dead || !detail::take_lease(fd, i)) continue;
+        // Under the lease nobody else changes the state: read it again, as take_entry requires.
+        const std::uint64_t held = ring.endpoint(i).state.load(std::memory_order_acquire);
+        if (layout::endpoint_status(held) != EndpointStatus::free) {
+            if (const auto generation = take_entry(ring, i, held)) {
+                // Release, before the lease is dropped: the next taker sees the counters retired. A
+                // CAS, not a store: a thread sharing our open file description may drop the lease
+                // early, and an attacher that then took the entry keeps it.
+                std::uint64_t claiming = layout::endpoint_state(*generation, EndpointStatus::claiming);
+                ring.endpoint(i).state.compare_exchange_strong(claiming, layout::endpoint_state(*generation, EndpointStatus::free),
+                                                               std::memory_order_release, std::memory_order_relaxed);
+                ++reaped;
+            }
+        }
+        detail::release_lease(fd, i);
     }
     return reaped;
 }
 
 Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
     if (!ring.segment().writable()) return Error(Errc::invalid_argument, "ring '" + std::string(ring.name()) + "': opened read-only");
+    auto lease = detail::LeaseHolder::open(ring.segment().fd(), Segment::object_name(ring.name()).c_str());
+    if (!lease) return lease.error();
     const ProcessIdentity me = current_process();
-    // First pass: free entries only. Second pass: also entries whose owner is provably dead.
+    // First pass: free entries only. Second pass: also entries whose owner is dead.
     for (int pass = 0; pass < 2; ++pass) {
         for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
             auto& entry = ring.endpoint(i);
+            // Relaxed: a hint to skip taken entries in the first pass; the state is read again below.
+            if (pass == 0 && layout::endpoint_status(entry.state.load(std::memory_order_relaxed)) != EndpointStatus::free) continue;
+            if (!lease->take(i)) continue;  // a live owner, or another attacher, holds it
             // [A3] acquire, pairs with [R3]: a dead owner's fields are complete before we judge them.
             const std::uint64_t state = entry.state.load(std::memory_order_acquire);
-            if (pass == 0 && layout::endpoint_status(state) != EndpointStatus::free) continue;
-            const auto generation = take_entry(ring, i, state, me.pid);
-            if (!generation) continue;
+            const auto generation = take_entry(ring, i, state);
+            if (!generation) {
+                lease->drop();
+                continue;
+            }
             // Relaxed: published by the release store of `state` below.
             entry.role.store(static_cast<std::uint32_t>(role), std::memory_order_relaxed);
+            entry.pid.store(me.pid, std::memory_order_relaxed);
             entry.start_time.store(me.start_time, std::memory_order_relaxed);
             entry.pid_namespace.store(me.pid_namespace, std::memory_order_relaxed);
             entry.attached_realtime_ns.store(realtime_ns(), std::memory_order_relaxed);
             entry.claim.store(0, std::memory_order_relaxed);
             entry.wait_strategy.store(static_cast<std::uint32_t>(WaitStrategy::adaptive), std::memory_order_relaxed);
             // [R3] release, pairs with [A3]: readers of an attached entry see its fields.
-            entry.state.store(layout::endpoint_state(*generation, EndpointStatus::attached, me.pid), std::memory_order_release);
-            return Endpoint(std::move(ring), i, *generation);
+            entry.state.store(layout::endpoint_state(*generation, EndpointStatus::attached), std::memory_order_release);
+            return Endpoint(std::move(ring), i, *generation, std::move(*lease));
         }
     }
     return Error(Errc::no_endpoint_slot, "ring '" + std::string(ring.name()) + "': " + std::to_string(layout::kMaxEndpoints) + " endpoints attached");
 }
 
-Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint32_t generation)
-    : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation) {
+Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint64_t generation, detail::LeaseHolder lease)
+    : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation), lease_(std::move(lease)) {
     owner_pid_ = current_process().pid;
     light_fence_ = detail::light_publisher_fence();
     if (light_fence_) {
@@ -166,7 +176,7 @@ Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint32_t generati
 
 bool Endpoint::owned_by_this_process() const noexcept { return current_process().pid == owner_pid_; }
 
-Outcome Endpoint::take_role(SharedAtomic<std::uint64_t>& word, std::uint32_t seen_bit, const char* role_name) {
+Outcome Endpoint::take_role(SharedAtomic<std::uint64_t>& word, SharedAtomic<std::uint32_t>& takes, const char* role_name) {
     const std::uint64_t mine = layout::role_word(generation_, index_);
     for (;;) {
         // Acquire: pairs with the release of a previous holder that gave the role back, so that
@@ -177,14 +187,15 @@ Outcome Endpoint::take_role(SharedAtomic<std::uint64_t>& word, std::uint32_t see
         // sleeper bits stop costing every publisher a system call.
         if (holder == Presence::dead) reap_dead_endpoints(ring_);
         if (holder == Presence::alive) {
-            const auto pid = layout::endpoint_pid(ring_.endpoint(layout::role_index(held)).state.load(std::memory_order_relaxed));
+            // Relaxed: for the message only.
+            const auto pid = ring_.endpoint(layout::role_index(held)).pid.load(std::memory_order_relaxed);
             return Error(Errc::busy, "ring '" + std::string(ring_.name()) + "': " + role_name + " role held by pid " + std::to_string(pid));
         }
         if (word.compare_exchange_strong(held, mine, std::memory_order_acq_rel, std::memory_order_relaxed)) {
             role_ = &word;
-            // [R4] release, pairs with [A4] in pipes: whoever sees the bit also sees the role word
-            // taken (or given back later), so "seen and free" can only mean "has left".
-            ring_.control().roles_seen.fetch_or(seen_bit, std::memory_order_release);
+            // [R4] release, pairs with [A4] in pipes: whoever sees this take counted also sees the
+            // role word taken (or given back later), so "counted and free" means "came and left".
+            takes.fetch_add(1, std::memory_order_release);
             return Ok{};
         }
     }
@@ -204,8 +215,10 @@ void Endpoint::detach() noexcept {
         // Release: a successor that acquires the role sees everything this holder wrote.
         role_->compare_exchange_strong(mine, 0, std::memory_order_release, std::memory_order_relaxed);
     }
-    // Release: a later taker of the entry sees the counters already retired.
-    entry_->state.store(layout::endpoint_state(generation_, EndpointStatus::free, 0), std::memory_order_release);
+    // Release, before the lease is dropped (lease.hpp): a later taker of the entry, or a process that
+    // finds the lease free, sees the entry freed and the counters already retired.
+    entry_->state.store(layout::endpoint_state(generation_, EndpointStatus::free), std::memory_order_release);
+    lease_.drop();
     wake_all_sleepers(ring_);
     entry_ = nullptr;
 }
@@ -215,6 +228,7 @@ Endpoint::Endpoint(Endpoint&& other) noexcept
       entry_(std::exchange(other.entry_, nullptr)),
       index_(other.index_),
       generation_(other.generation_),
+      lease_(std::move(other.lease_)),
       role_(std::exchange(other.role_, nullptr)),
       strategy_(other.strategy_),
       tuning_(other.tuning_),
@@ -230,6 +244,7 @@ Endpoint& Endpoint::operator=(Endpoint&& other) noexcept {
         entry_ = std::exchange(other.entry_, nullptr);
         index_ = other.index_;
         generation_ = other.generation_;
+        lease_ = std::move(other.lease_);
         role_ = std::exchange(other.role_, nullptr);
         strategy_ = other.strategy_;
         tuning_ = other.tuning_;

@@ -32,7 +32,7 @@ Claimants claimants(const RingSegment& ring, EndpointRole role, std::uint64_t ti
         // Acquire, pairs with [C0]: whatever claim value we read, the slots its endpoint handed on
         // before writing it are visible to the caller's next look at the slot.
         if (entry.claim.load(std::memory_order_acquire) != ticket + 1) continue;
-        if (entry_presence(entry, state) == Presence::alive) return Claimants::some_alive;
+        if (entry_presence(ring, i, state) == Presence::alive) return Claimants::some_alive;
         dead = true;
     }
     return dead ? Claimants::all_dead : Claimants::none;
@@ -43,7 +43,7 @@ void clear_dead_claims(const RingSegment& ring, EndpointRole role, std::uint64_t
         auto& entry = ring.endpoint(i);
         const std::uint64_t state = entry.state.load(std::memory_order_acquire);
         if (entry.role.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(role) ||
-            entry_presence(entry, state) != Presence::dead)
+            entry_presence(ring, i, state) != Presence::dead)
             continue;
         std::uint64_t expected = ticket + 1;
         // Relaxed: the claim only tells whether the dead entry still holds something up.

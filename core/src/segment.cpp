@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 #include "shmring/layout.hpp"
 
@@ -22,6 +23,7 @@ public:
     FileDescriptor(const FileDescriptor&) = delete;
     FileDescriptor& operator=(const FileDescriptor&) = delete;
     int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); }
 
 private:
     int fd_;
@@ -71,6 +73,7 @@ Result<Segment> Segment::create(std::string_view name, std::size_t size, unsigne
     segment.owner_uid_ = ::geteuid();
     segment.mode_ = mode;
     if (auto mapped = segment.map(fd, size, true, options); !mapped) return mapped.error();
+    segment.fd_ = guard.release();
     return segment;
 }
 
@@ -105,6 +108,7 @@ Result<Segment> Segment::open(std::string_view name, Access access, const Segmen
     segment.mode_ = st.st_mode & 0777U;
     if (auto mapped = segment.map(fd, static_cast<std::size_t>(st.st_size), writable, options); !mapped)
         return mapped.error();
+    segment.fd_ = guard.release();
     return segment;
 }
 
@@ -137,6 +141,8 @@ Outcome Segment::map(int fd, std::size_t size, bool writable, const SegmentOptio
 
 void Segment::release() noexcept {
     if (base_ != nullptr) ::munmap(base_, size_);
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
     if (unlink_on_close_) ::shm_unlink(object_name(name_).c_str());
     base_ = nullptr;
     size_ = 0;
@@ -149,6 +155,7 @@ Segment& Segment::operator=(Segment&& other) noexcept {
     if (this != &other) {
         release();
         base_ = std::exchange(other.base_, nullptr);
+        fd_ = std::exchange(other.fd_, -1);
         size_ = std::exchange(other.size_, 0);
         name_ = std::move(other.name_);
         owner_uid_ = other.owner_uid_;

@@ -26,7 +26,7 @@ Result<Attached> attach_side(RingSegment ring, EndpointRole role, const AttachOp
     const RingSegment& r = endpoint->ring();
     auto& word = role == EndpointRole::producer ? r.control().producer_role : r.control().consumer_role;
     const bool producer_side = role == EndpointRole::producer;
-    if (auto taken = endpoint->take_role(word, producer_side ? layout::kSeenProducer : layout::kSeenConsumer,
+    if (auto taken = endpoint->take_role(word, producer_side ? r.control().producer_takes : r.control().consumer_takes,
                                          producer_side ? "producer" : "consumer");
         !taken)
         return taken.error();

@@ -546,6 +546,85 @@ static void test_queue_full_busy_and_timeout(int engine) {
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
+/* ---- sessions: a pipe served again and again, like a FIFO ---------------------------------- */
+
+/* One session's writer: opens (then says so), waits for the go, writes "session N", closes. */
+static int session_number;
+
+static void session_writer(const char *name, gate *opened, gate *go) {
+    shmring_pipe *p = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_SENDER, &p), 0);
+    if (p == NULL) return;
+    gate_open(opened);
+    if (go != NULL) CHECK(gate_wait(go));
+    char text[32];
+    const int length = snprintf(text, sizeof text, "session %d", session_number);
+    CHECK_EQ(shmring_pipe_write(p, text, (size_t)length, 0), length);
+    shmring_pipe_close(p);
+}
+
+/* One session's reader: opens (then says so), reads to end of file, checks "session N". */
+static void session_reader(const char *name, gate *opened, gate *unused) {
+    (void)unused;
+    shmring_pipe *p = NULL;
+    CHECK_EQ(shmring_pipe_open(name, SHMRING_RECEIVER, &p), 0);
+    if (p == NULL) return;
+    gate_open(opened);
+    char text[64];
+    size_t total = 0;
+    for (;;) {
+        const ssize_t n = shmring_pipe_read(p, text + total, sizeof text - 1 - total, 0);
+        CHECK(n >= 0);
+        if (n <= 0) break;
+        total += (size_t)n;
+    }
+    text[total] = '\0';
+    char expected[32];
+    snprintf(expected, sizeof expected, "session %d", session_number);
+    CHECK(strcmp(text, expected) == 0);
+    shmring_pipe_close(p);
+}
+
+/* Ten sessions back to back on one pipe, in every start order: the reader first, the writer first
+ * (it must wait for its reader, not get EPIPE from the last session's), and a writer that has
+ * finished before its reader opens (the reader reads its bytes, then end of file). */
+static void test_pipe_sessions(void) {
+    char name[128];
+    ring_name(name, sizeof name, "pipe-sessions");
+    CHECK_EQ(shmring_pipe_create(name, 4096, 0), 0);
+    for (session_number = 1; session_number <= 10; ++session_number) {
+        gate opened, go;
+        gate_make(&opened);
+        gate_make(&go);
+        pid_t writer = -1, reader = -1;
+        switch (session_number % 3) {
+            case 0: /* reader first */
+                reader = start_child(session_reader, name, &opened, NULL);
+                CHECK(gate_wait(&opened));
+                sleep_ms(20);
+                writer = start_child(session_writer, name, &go, NULL);
+                break;
+            case 1: /* writer first: it opens, then the reader, then it writes */
+                writer = start_child(session_writer, name, &opened, &go);
+                CHECK(gate_wait(&opened));
+                sleep_ms(20);
+                reader = start_child(session_reader, name, &go, NULL);
+                break;
+            default: /* the writer has finished before the reader opens */
+                writer = start_child(session_writer, name, &opened, NULL);
+                CHECK(child_succeeded(writer));
+                writer = -1;
+                reader = start_child(session_reader, name, &go, NULL);
+                break;
+        }
+        if (writer > 0) CHECK(child_succeeded(writer));
+        CHECK(child_succeeded(reader));
+        gate_close(&opened);
+        gate_close(&go);
+    }
+    CHECK_EQ(shmring_unlink(name), 0);
+}
+
 static void test_strerror(void) {
     const int codes[] = {EEXIST, ENOENT, EACCES, EINVAL, EBUSY, EAGAIN, ETIMEDOUT, EPIPE, EMSGSIZE, EBADF, EPROTO};
     const size_t count = sizeof codes / sizeof codes[0];
@@ -567,6 +646,7 @@ int main(void) {
     test_pipe_stream_and_eof();
     test_pipe_busy();
     test_pipe_full_partial_and_epipe();
+    test_pipe_sessions();
     test_queue_messages(SHMRING_SPSC);
     test_queue_messages(SHMRING_MPMC);
     test_queue_full_busy_and_timeout(SHMRING_SPSC);

@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(
         Damage{"wrong_magic", [](DamagedRing& r) { r.put<std::uint64_t>(0, 0x5858585858585858ULL); },
                fixed("bad magic 0x5858585858585858")},
         Damage{"unknown_version", [](DamagedRing& r) { r.put<std::uint32_t>(offsetof(L::SegmentHeader, layout_version), 7); },
-               fixed("unknown layout version 7 (this tool reads 1)")},
+               fixed("unknown layout version 7 (this tool reads " + std::to_string(L::kLayoutVersion) + ")")},
         Damage{"half_initialised", [](DamagedRing& r) { r.put<std::uint32_t>(offsetof(L::SegmentHeader, state), 0); },
                [](const Facts& f) { return "half-initialised: ready state 0x00000000 (creator pid " + f.creator_pid + ", dead)"; },
                "initialising"},

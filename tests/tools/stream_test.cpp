@@ -66,6 +66,37 @@ TEST(ToolStream, shouldFailWriteWithEpipeWhenTheReaderLeaves) {
     EXPECT_EQ(result.err, "shmring: " + ring.str() + ": the reader has gone: Broken pipe (EPIPE)\n");
 }
 
+TEST(ToolStream, shouldServeTenSessionsBackToBackInEveryStartOrder) {
+    RingName ring("stream.sessions");
+    ASSERT_EQ(run_tool({"create", "pipe", ring.str(), "--capacity", "4K"}).code, 0);
+    // Reader first; writer first (it waits for its reader instead of failing with the last
+    // session's EPIPE); writer finished before the reader opens. Each reader must see exactly
+    // its session's line, then end of file.
+    const Finished result = run_shell("ring=" + ring.str() + R"sh(
+        dir=$(mktemp -d)
+        trap 'rm -rf "$dir"' EXIT
+        for i in $(seq 1 10); do
+            case $((i % 3)) in
+                0) "$SHMRING" read "$ring" > "$dir/out" & reader=$!
+                   sleep 0.05
+                   echo "session $i" | "$SHMRING" write "$ring"
+                   wait "$reader" ;;
+                1) { sleep 0.2; echo "session $i"; } | "$SHMRING" write "$ring" & writer=$!
+                   sleep 0.05
+                   "$SHMRING" read "$ring" > "$dir/out"
+                   wait "$writer" ;;
+                2) echo "session $i" | "$SHMRING" write "$ring"
+                   "$SHMRING" read "$ring" > "$dir/out" ;;
+            esac
+            [ "$(cat "$dir/out")" = "session $i" ] || { echo "session $i read: $(cat "$dir/out")"; exit 1; }
+        done
+        echo ten sessions
+    )sh", std::chrono::seconds(60));
+    EXPECT_TRUE(result.exited);
+    EXPECT_EQ(result.code, 0) << result.out << result.err;
+    EXPECT_EQ(result.out, "ten sessions\n");
+}
+
 TEST(ToolStream, shouldRefuseToStreamThroughAQueue) {
     RingName ring("stream.queue");
     ASSERT_EQ(run_tool({"create", "queue", ring.str(), "--messages", "4", "--message-size", "64"}).code, 0);

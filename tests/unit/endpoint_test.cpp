@@ -101,7 +101,7 @@ TEST(Endpoint, shouldRecordPidAndRoleInTheRegistry) {
     const auto& entry = producer->endpoint().entry();
     const auto state = entry.state.load(std::memory_order_relaxed);
     EXPECT_EQ(layout::endpoint_status(state), layout::EndpointStatus::attached);
-    EXPECT_EQ(layout::endpoint_pid(state), static_cast<std::uint32_t>(::getpid()));
+    EXPECT_EQ(entry.pid.load(std::memory_order_relaxed), static_cast<std::uint32_t>(::getpid()));
     EXPECT_EQ(entry.role.load(std::memory_order_relaxed), static_cast<std::uint32_t>(layout::EndpointRole::producer));
     EXPECT_EQ(entry.start_time.load(std::memory_order_relaxed), current_process().start_time);
 }

@@ -7,7 +7,7 @@ namespace shmring::layout {
 namespace {
 
 TEST(Layout, shouldKeepVersionOneOffsetsStable) {
-    EXPECT_EQ(kLayoutVersion, 1U);
+    EXPECT_EQ(kLayoutVersion, 2U);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0U);
     EXPECT_EQ(offsetof(SegmentHeader, layout_version), 8U);
     EXPECT_EQ(offsetof(SegmentHeader, capacity), 32U);
@@ -31,14 +31,16 @@ TEST(Layout, shouldSeparateWritersByFalseSharingRange) {
 }
 
 TEST(Layout, shouldPackEndpointStateAndRoleWords) {
-    const auto state = endpoint_state(0xABCDEF, EndpointStatus::attached, 4242);
-    EXPECT_EQ(endpoint_generation(state), 0xABCDEFU);
+    const std::uint64_t generation = (std::uint64_t{1} << 40) + 0xABCDEF;  // beyond 32 bits
+    const auto state = endpoint_state(generation, EndpointStatus::attached);
+    EXPECT_EQ(endpoint_generation(state), generation);
     EXPECT_EQ(endpoint_status(state), EndpointStatus::attached);
-    EXPECT_EQ(endpoint_pid(state), 4242U);
-    const auto word = role_word(7, 63);
-    EXPECT_EQ(role_generation(word), 7U);
+    const auto word = role_word(generation, 63);
+    EXPECT_EQ(role_generation(word), generation);
     EXPECT_EQ(role_index(word), 63U);
     EXPECT_NE(word, 0U) << "a held role is never the free value";
+    EXPECT_NE(role_word(generation, 0), role_word(generation + (std::uint64_t{1} << 24), 0))
+        << "generations 2^24 takes apart stay distinct";
 }
 
 TEST(Layout, shouldSizeRecordsAndSlots) {

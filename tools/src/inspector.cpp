@@ -13,6 +13,7 @@
 
 #include "diagnostics.hpp"
 #include "guarded_read.hpp"
+#include "shmring/endpoint.hpp"
 #include "shmring/segment.hpp"
 
 namespace shmring::cli {
@@ -63,6 +64,7 @@ public:
     template <class T>
     const T& at(std::size_t offset) const noexcept { return *reinterpret_cast<const T*>(base_ + offset); }
     const std::byte* base() const noexcept { return base_; }
+    int fd() const noexcept { return fd_; }
 
 private:
     int fd_ = -1;
@@ -138,7 +140,8 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
     image.producer_role = control.producer_role.load(kAcquire);
     image.consumer_role = control.consumer_role.load(kAcquire);
     image.corrupt_flag = control.corrupt.load(kRelaxed);
-    image.roles_seen = control.roles_seen.load(kRelaxed);
+    image.roles_seen = (control.producer_takes.load(kRelaxed) != 0 ? kSeenProducer : 0U) |
+                       (control.consumer_takes.load(kRelaxed) != 0 ? kSeenConsumer : 0U);
     image.lost_messages = control.lost_messages.load(kRelaxed);
     image.retired_producers = copy_counters(control.retired_producers);
     image.retired_consumers = copy_counters(control.retired_consumers);
@@ -151,14 +154,18 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
         copy.index = i;
         // Acquire, pairs with [R3] in Endpoint::attach: an attached entry's fields are complete.
         copy.state = entry.state.load(kAcquire);
-        std::memcpy(static_cast<void*>(&copy.entry), &entry, sizeof entry);
+        layout::EndpointEntry local;
+        std::memcpy(static_cast<void*>(&local), &entry, sizeof entry);
         // From here on the local copy: nothing changes under these loads.
-        copy.role = copy.entry.role.load(kRelaxed);
-        copy.start_time = copy.entry.start_time.load(kRelaxed);
-        copy.attached_realtime_ns = copy.entry.attached_realtime_ns.load(kRelaxed);
-        copy.claim = copy.entry.claim.load(kRelaxed);
-        copy.wait_strategy = copy.entry.wait_strategy.load(kRelaxed);
-        copy.counters = copy_counters(copy.entry.counters);
+        copy.role = local.role.load(kRelaxed);
+        copy.pid = local.pid.load(kRelaxed);
+        copy.start_time = local.start_time.load(kRelaxed);
+        copy.attached_realtime_ns = local.attached_realtime_ns.load(kRelaxed);
+        copy.claim = local.claim.load(kRelaxed);
+        copy.wait_strategy = local.wait_strategy.load(kRelaxed);
+        copy.counters = copy_counters(local.counters);
+        // The library's own judgement (its lease), on our read-only descriptor, which holds none.
+        copy.alive = entry_presence(map.fd(), i, copy.state, [&] { return entry.state.load(kAcquire); }) == Presence::alive;
     }
     // The positions move while we look. Reading the consumer's before and after the producer's
     // (which only grows) brackets a moment when used = producer - consumer was exact, so a range

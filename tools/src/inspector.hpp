@@ -30,14 +30,18 @@ struct CounterValues {
     CounterValues& operator+=(const CounterValues& other) noexcept;
 };
 
+inline constexpr std::uint32_t kSeenProducer = 1U << 0;
+inline constexpr std::uint32_t kSeenConsumer = 1U << 1;
+
 // One registry entry as it was read: `state`, the packed word (layout::endpoint_state), loaded
-// first; then a copy of the whole entry, on which liveness is judged (entry_presence reads what
-// it needs from it, so a field added to the entry is never missed); then its fields for display.
+// first; then its fields for display; `alive` as the library judges it (entry_presence: the
+// owner's lease, tested while the ring was mapped).
 struct EndpointCopy {
     std::uint32_t index = 0;
     std::uint64_t state = 0;
-    layout::EndpointEntry entry{};
+    bool alive = false;
     std::uint32_t role = 0;
+    std::uint32_t pid = 0;
     std::uint64_t start_time = 0;
     std::uint64_t attached_realtime_ns = 0;
     std::uint64_t claim = 0;
@@ -57,7 +61,7 @@ struct RingCopy {
     std::uint64_t producer_role = 0;
     std::uint64_t consumer_role = 0;
     std::uint32_t corrupt_flag = 0;
-    std::uint32_t roles_seen = 0;
+    std::uint32_t roles_seen = 0;  // kSeen* bits: which SPSC roles were ever taken
     std::uint64_t lost_messages = 0;
     CounterValues retired_producers;
     CounterValues retired_consumers;

@@ -70,8 +70,8 @@ std::string stat_text(const RingView& v) {
     facts.add({"positions", "producer " + std::to_string(r.producer_position) + ", consumer " + std::to_string(r.consumer_position) +
                                 (spsc ? ", read position " + std::to_string(r.read_position) : std::string())});
     if (spsc) {
-        facts.add({"roles", role_text("producer", v.producer_endpoint, (r.roles_seen & layout::kSeenProducer) != 0) + ", " +
-                                role_text("consumer", v.consumer_endpoint, (r.roles_seen & layout::kSeenConsumer) != 0)});
+        facts.add({"roles", role_text("producer", v.producer_endpoint, (r.roles_seen & kSeenProducer) != 0) + ", " +
+                                role_text("consumer", v.consumer_endpoint, (r.roles_seen & kSeenConsumer) != 0)});
     } else {
         facts.add({"repair lock", v.repair_endpoint ? "endpoint " + std::to_string(*v.repair_endpoint) : std::string("free")});
     }

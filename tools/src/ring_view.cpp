@@ -76,11 +76,11 @@ RingView view_of(std::string_view name, RingCopy ring) {
     view.consumers = ring.retired_consumers;
     for (const EndpointCopy& copy : ring.endpoints) {
         EndpointView endpoint{copy,
-                              layout::endpoint_pid(copy.state),
+                              copy.pid,
                               status_name(layout::endpoint_status(copy.state)),
                               role_name(copy.role),
                               wait_name(copy.wait_strategy),
-                              entry_presence(copy.entry, copy.state) == Presence::alive};
+                              copy.alive};
         if (copy.role == static_cast<std::uint32_t>(EndpointRole::producer)) view.producers += copy.counters;
         if (copy.role == static_cast<std::uint32_t>(EndpointRole::consumer)) view.consumers += copy.counters;
         ++(endpoint.alive ? view.alive : view.dead);

@@ -2,17 +2,21 @@
 //
 // One writer and one reader at a time (a second one gets Errc::busy). Bytes arrive in order, never
 // torn or invented: the writer publishes only whole records, so a writer killed mid-write leaves
-// the reader a clean prefix of what it wrote. read() returns 0 (end of file) once a writer has been
-// attached, is now gone (closed, or dead), and every published byte has been read; write() fails
-// with Status::peer_gone (EPIPE) once a reader has been attached and is now gone. Before the first
-// peer ever attaches, a writer fills the ring and a reader waits, as with a FIFO opened early.
-// A new writer or reader can attach after the previous one left, and the stream continues.
+// the reader a clean prefix of what it wrote.
+//
+// Sessions, as with a FIFO served again and again: a handle's session pairs it with the peer it
+// meets. A writer with no reader yet fills the ring and then waits (again when non-blocking) for a
+// reader; write() fails with Status::peer_gone (EPIPE) once the reader of its session has gone
+// (closed, or dead). A reader with no writer yet waits for one; read() returns 0 (end of file) once
+// the writer of its session has gone and every byte it published has been read. A reader that
+// opens to unread bytes of a writer that has already left reads them, then end of file. Either side
+// can start first, session after session.
 //
 // How a dead peer is noticed: a peer that closes gives its role back, which the other side sees in
-// one load. A peer that dies keeps its role word, so a waiting endpoint checks the holder's pid and
-// start time (process.hpp) every WaitTuning::probe_interval (50 ms) while it waits, and a
-// non-blocking call that finds nothing to do checks at most every probe_interval / 5. Neither
-// happens while data flows: the fast path pays nothing for it.
+// one load. A peer that dies keeps its role word, so a waiting endpoint tests the holder's lease
+// (endpoint.hpp) every WaitTuning::probe_interval (50 ms) while it waits, and a non-blocking call
+// that finds nothing to do tests it at most every probe_interval / 5. Neither happens while data
+// flows: the fast path pays nothing for it.
 #pragma once
 
 #include <cstdint>

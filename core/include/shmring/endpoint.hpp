@@ -1,14 +1,16 @@
 // Endpoint: this process's entry in a ring's registry, and the exclusive role it may hold.
 //
-// Attaching takes a free entry (or one whose owner is provably dead) with one CAS that also records
-// the pid, then fills in the rest and publishes the entry as attached. Detaching folds the entry's
-// counters into the ring's totals, gives back the role and frees the entry. A process that dies
-// without detaching leaves its entry attached; liveness() tells it apart from a live one by pid and
-// start time, and a later attacher reclaims it.
+// Attaching takes an entry's lease (detail/lease.hpp), then the entry itself: a free one, or one
+// whose owner is dead (its lease is free although the entry says taken). It fills in the fields
+// and publishes the entry as attached. Detaching folds the entry's counters into the ring's totals,
+// gives back the role, frees the entry and then the lease. A process that dies or execs without
+// detaching leaves its entry attached with a free lease: any process can see that, and a later
+// attacher or reaper reclaims the entry.
 #pragma once
 
 #include <cstdint>
 
+#include "shmring/detail/lease.hpp"
 #include "shmring/detail/wait_loop.hpp"
 #include "shmring/error.hpp"
 #include "shmring/layout.hpp"
@@ -20,13 +22,26 @@ namespace shmring {
 
 enum class Presence { absent, alive, dead };
 
+// The one judgement of an entry's owner, for the library and the tool: is the owner of entry
+// `index`, whose state word was read as `state`, alive? `segment_fd` is a descriptor of the
+// segment that holds no lease; `reload_state` reads the state word again. A taken entry whose lease
+// is free and whose state did not change meanwhile has lost its owner (detail/lease.hpp).
+template <class ReloadState>
+Presence entry_presence(int segment_fd, std::uint32_t index, std::uint64_t state, ReloadState reload_state) noexcept {
+    if (layout::endpoint_status(state) == layout::EndpointStatus::free) return Presence::absent;
+    // unknown (no OFD locks here) counts as held: never judged dead without the kernel's word.
+    if (detail::look_at_lease(segment_fd, index) != detail::LeaseLook::free) return Presence::alive;
+    const std::uint64_t now = reload_state();
+    if (now == state) return Presence::dead;
+    return layout::endpoint_status(now) == layout::EndpointStatus::free ? Presence::absent : Presence::alive;
+}
+Presence entry_presence(const RingSegment& ring, std::uint32_t index, std::uint64_t state) noexcept;
+
 // Who holds the role named by `role_word` (ControlBlock::producer_role or consumer_role)?
 Presence role_holder_presence(const RingSegment& ring, std::uint64_t role_word) noexcept;
-// Is the process owning the entry whose state word is `state` alive?
-Presence entry_presence(const layout::EndpointEntry& entry, std::uint64_t state) noexcept;
 
-// Frees the entries of endpoints that are provably dead and hold no claim up (their counters go to
-// the ring's totals, their sleeper bits are cleared). Returns how many. Slow: reads /proc.
+// Frees the entries of endpoints that are dead and hold no claim up (their counters go to the
+// ring's totals, their sleeper bits are cleared). Returns how many. Slow: system calls per entry.
 std::uint32_t reap_dead_endpoints(const RingSegment& ring) noexcept;
 
 class Endpoint {
@@ -40,8 +55,8 @@ public:
     ~Endpoint();
 
     // Takes the exclusive role named by `word`, unless a live endpoint holds it (Errc::busy), and
-    // sets `seen_bit` in ControlBlock::roles_seen.
-    Outcome take_role(SharedAtomic<std::uint64_t>& word, std::uint32_t seen_bit, const char* role_name);
+    // counts the take in `takes`.
+    Outcome take_role(SharedAtomic<std::uint64_t>& word, SharedAtomic<std::uint32_t>& takes, const char* role_name);
 
     const RingSegment& ring() const noexcept { return ring_; }
     layout::EndpointEntry& entry() const noexcept { return *entry_; }
@@ -88,13 +103,14 @@ public:
     void set_tuning(const WaitTuning& tuning) noexcept { tuning_ = tuning; }
 
 private:
-    Endpoint(RingSegment ring, std::uint32_t index, std::uint32_t generation);
+    Endpoint(RingSegment ring, std::uint32_t index, std::uint64_t generation, detail::LeaseHolder lease);
     void detach() noexcept;
 
     RingSegment ring_;
     layout::EndpointEntry* entry_ = nullptr;
     std::uint32_t index_ = 0;
-    std::uint32_t generation_ = 0;
+    std::uint64_t generation_ = 0;
+    detail::LeaseHolder lease_;
     SharedAtomic<std::uint64_t>* role_ = nullptr;  // the role word this endpoint holds, if any
     WaitStrategy strategy_ = WaitStrategy::adaptive;
     WaitTuning tuning_;

@@ -37,7 +37,7 @@ namespace shmring::layout {
 
 inline constexpr std::size_t kFalseSharingRange = 128;
 inline constexpr std::uint64_t kMagic = 0x31474e49524d4853ULL;  // "SHMRING1" read as little-endian bytes
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::uint32_t kStateReady = 0x59444552U;  // "REDY": zero-filled memory is never ready
 inline constexpr std::uint32_t kMaxEndpoints = 64;  // one bit each in WaitEvent::sleepers
 inline constexpr const char kObjectPrefix[] = "/shmring.";  // shm_open name = prefix + ring name
@@ -90,7 +90,7 @@ struct ControlBlock {
     SharedAtomic<std::uint64_t> producer_role;  // SPSC only
     SharedAtomic<std::uint64_t> consumer_role;  // SPSC only
     SharedAtomic<std::uint32_t> corrupt;        // non-zero: an endpoint found a broken invariant
-    SharedAtomic<std::uint32_t> roles_seen;     // kSeen* bits: which SPSC roles were ever taken
+    std::uint32_t reserved;
     SharedAtomic<std::uint64_t> lost_messages;  // MPMC claims given up because their owner died
     Counters retired_producers;                 // counters of producers that have detached
     Counters retired_consumers;                 // counters of consumers that have detached
@@ -100,11 +100,12 @@ struct ControlBlock {
     // Non-zero once any endpoint publishes with a compiler-only fence (detail/publish_fence.hpp):
     // sleepers must then issue the heavy barrier.
     SharedAtomic<std::uint32_t> light_publishers;
-    std::uint8_t pad[116];
+    // SPSC: how many times each role was taken (wrapping). A pipe tells from them that a peer came
+    // and went while it was not looking (a session, pipe.hpp); the tool, that a role was ever held.
+    SharedAtomic<std::uint32_t> producer_takes;
+    SharedAtomic<std::uint32_t> consumer_takes;
+    std::uint8_t pad[108];
 };
-
-inline constexpr std::uint32_t kSeenProducer = 1U << 0;
-inline constexpr std::uint32_t kSeenConsumer = 1U << 1;
 
 // Producers' side. SPSC: `position` is the byte position one past the last published record,
 // stored by the single producer. MPMC: the next enqueue ticket, claimed by CAS.
@@ -147,35 +148,39 @@ inline int sleeper_count(const WaitEvent& event) {
 
 enum class EndpointStatus : std::uint32_t { free = 0, claiming = 1, attached = 2 };
 
-constexpr std::uint64_t endpoint_state(std::uint32_t generation, EndpointStatus status, std::uint32_t pid) {
-    return (std::uint64_t{generation & 0xFFFFFFU} << 40) | (std::uint64_t(status) << 32) | pid;
-}
-constexpr std::uint32_t endpoint_generation(std::uint64_t state) { return static_cast<std::uint32_t>(state >> 40); }
-constexpr EndpointStatus endpoint_status(std::uint64_t state) { return EndpointStatus((state >> 32) & 0xFFU); }
-constexpr std::uint32_t endpoint_pid(std::uint64_t state) { return static_cast<std::uint32_t>(state); }
+// Generations count the takes of one entry in 56 bits: at a million takes a second they would
+// wrap after two thousand years, so a stale role word never names a later owner.
+inline constexpr std::uint64_t kGenerationMask = (std::uint64_t{1} << 56) - 1;
 
-// A role word: (generation << 32) | (entry index + 1), 0 when free.
-constexpr std::uint64_t role_word(std::uint32_t generation, std::uint32_t index) {
-    return (std::uint64_t{generation} << 32) | (index + 1U);
+constexpr std::uint64_t endpoint_state(std::uint64_t generation, EndpointStatus status) {
+    return ((generation & kGenerationMask) << 8) | static_cast<std::uint64_t>(status);
 }
-constexpr std::uint32_t role_generation(std::uint64_t word) { return static_cast<std::uint32_t>(word >> 32); }
-constexpr std::uint32_t role_index(std::uint64_t word) { return static_cast<std::uint32_t>(word) - 1U; }
+constexpr std::uint64_t endpoint_generation(std::uint64_t state) { return state >> 8; }
+constexpr EndpointStatus endpoint_status(std::uint64_t state) { return EndpointStatus(state & 0xFFU); }
+
+// A role word: (generation << 8) | (entry index + 1), 0 when free.
+constexpr std::uint64_t role_word(std::uint64_t generation, std::uint32_t index) {
+    return ((generation & kGenerationMask) << 8) | (index + 1U);
+}
+constexpr std::uint64_t role_generation(std::uint64_t word) { return word >> 8; }
+constexpr std::uint32_t role_index(std::uint64_t word) { return static_cast<std::uint32_t>(word & 0xFFU) - 1U; }
 enum class EndpointRole : std::uint32_t { none = 0, producer = 1, consumer = 2, observer = 3 };
 
-// One attached process. `state` packs (generation << 40) | (EndpointStatus << 32) | pid, so that the
-// CAS that takes a free entry records the taker's pid in the same step: an entry is never seen
-// claimed by nobody. The generation grows each time the entry is taken, so that a stale reference
-// to it (a role word) can be recognised. The owner writes every field; others only read, except
-// that a process that has proved the owner dead may take the entry over (CAS on `state`).
+// One attached process. `state` packs (generation << 8) | EndpointStatus; the generation grows each
+// time the entry is taken, so that a stale reference to it (a role word) can be recognised. Whoever
+// changes `state` holds the entry's lease, an OFD lock on the entry's own bytes of the segment file
+// (detail/lease.hpp): the owner from attach to detach, or a process reclaiming the entry of a dead
+// owner. The owner writes every other field; others only read them. pid, start time and pid
+// namespace are for people (the tool): liveness is the lease's.
 struct EndpointEntry {
     SharedAtomic<std::uint64_t> state;
     SharedAtomic<std::uint32_t> role;            // EndpointRole
-    SharedAtomic<std::uint32_t> pid_namespace;   // see process.hpp: pids of another namespace are not judged
-    SharedAtomic<std::uint64_t> start_time;      // see process.hpp: with pid, identifies the process
+    SharedAtomic<std::uint32_t> pid;             // in the owner's pid namespace
+    SharedAtomic<std::uint64_t> start_time;      // see process.hpp
     SharedAtomic<std::uint64_t> attached_realtime_ns;
     SharedAtomic<std::uint64_t> claim;           // MPMC: ticket + 1 this endpoint is claiming, or 0
     SharedAtomic<std::uint32_t> wait_strategy;   // WaitStrategy, for the tool
-    SharedAtomic<std::uint32_t> flags;           // reserved for endpoint options
+    SharedAtomic<std::uint32_t> pid_namespace;   // inode of the owner's pid namespace (process.hpp)
     Counters counters;
     std::uint8_t pad[kFalseSharingRange - 96];
 };
@@ -225,7 +230,7 @@ inline constexpr std::size_t kSpaceEventOffset = 768;
 inline constexpr std::size_t kRegistryOffset = 896;
 inline constexpr std::size_t kDataOffset = kRegistryOffset + kMaxEndpoints * sizeof(EndpointEntry);
 
-// Limits of layout version 1.
+// Limits of layout version 2.
 inline constexpr std::uint64_t kMinSpscCapacity = 64;
 inline constexpr std::uint64_t kMaxSpscCapacity = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kMaxMpmcSlots = std::uint64_t{1} << 24;
@@ -255,6 +260,9 @@ static_assert(sizeof(Counters) == 48, "six 64-bit counters");
 static_assert(sizeof(ControlBlock) == 2 * kFalseSharingRange, "the control block fills two 128-byte blocks");
 static_assert(offsetof(ControlBlock, repair_lock) == kFalseSharingRange, "the repair lock starts the second block");
 static_assert(offsetof(ControlBlock, light_publishers) == kFalseSharingRange + 8, "the light-fence flag follows it");
+static_assert(offsetof(ControlBlock, producer_takes) == kFalseSharingRange + 12 &&
+                  offsetof(ControlBlock, consumer_takes) == kFalseSharingRange + 16,
+              "the role take counters follow it");
 static_assert(offsetof(ControlBlock, corrupt) == 16 && offsetof(ControlBlock, lost_messages) == 24, "control words");
 static_assert(offsetof(ControlBlock, retired_producers) == 32 && offsetof(ControlBlock, retired_consumers) == 80,
               "retired counters");
@@ -265,7 +273,10 @@ static_assert(kMaxEndpoints <= 64, "every endpoint has a bit in a 64-bit sleeper
 static_assert(offsetof(WaitEvent, sleepers) == 8 && offsetof(WaitEvent, helper_sleepers) == 16, "sleeper masks");
 static_assert(sizeof(EndpointEntry) == kFalseSharingRange,
               "each endpoint entry owns a 128-byte block: its owner writes its counters on every message");
-static_assert(offsetof(EndpointEntry, claim) == 32 && offsetof(EndpointEntry, counters) == 48, "endpoint fields");
+static_assert(offsetof(EndpointEntry, role) == 8 && offsetof(EndpointEntry, pid) == 12, "endpoint identity");
+static_assert(offsetof(EndpointEntry, claim) == 32 && offsetof(EndpointEntry, pid_namespace) == 44 &&
+                  offsetof(EndpointEntry, counters) == 48,
+              "endpoint fields");
 
 static_assert(kControlOffset == kHeaderOffset + sizeof(SegmentHeader), "control follows the header");
 static_assert(kProducerOffset == kControlOffset + sizeof(ControlBlock), "producer block follows control");
@@ -274,7 +285,7 @@ static_assert(kDataEventOffset == kConsumerOffset + sizeof(ConsumerBlock), "data
 static_assert(kSpaceEventOffset == kDataEventOffset + sizeof(WaitEvent), "space event follows data event");
 static_assert(kRegistryOffset == kSpaceEventOffset + sizeof(WaitEvent), "registry follows the events");
 static_assert(kDataOffset % kFalseSharingRange == 0, "the data area starts on a 128-byte boundary");
-static_assert(kDataOffset == 9088, "layout version 1 puts the data area at 9088");
+static_assert(kDataOffset == 9088, "layout version 2 puts the data area at 9088");
 
 static_assert(sizeof(RecordHeader) == 8 && alignof(RecordHeader) <= kRecordAlignment, "8-byte record header");
 static_assert(record_size(0) == 8 && record_size(1) == 16 && record_size(8) == 16, "records are 8-byte aligned");

@@ -1,4 +1,8 @@
-// Process identity and liveness.
+// Process identity, and the /proc look at a process that the tool shows people.
+//
+// Endpoints are not judged by this: their liveness is their lease (detail/lease.hpp), which the
+// kernel keeps exactly while they can act. What follows remains for a ring's creator, which
+// holds no lease, and for display.
 //
 // A pid alone cannot identify a process: once it dies the kernel may hand the same pid to a new
 // one. The pair (pid, start time) can: the start time is field 22 of /proc/<pid>/stat, in clock
@@ -7,7 +11,7 @@
 // time. Anything that prevents the look-up (no /proc, hidepid, out of descriptors, an endpoint of
 // another pid namespace, whose pids mean nothing here) counts as alive: mistaking a live endpoint
 // for a dead one would hand its role or its slot to someone else. The check reads /proc, so it
-// belongs on slow paths only: attaching, and a waiter's periodic look at its peer.
+// belongs on slow paths only.
 #pragma once
 
 #include <cstdint>

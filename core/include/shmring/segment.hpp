@@ -44,6 +44,9 @@ public:
     ~Segment();
 
     std::byte* base() const noexcept { return base_; }
+    // The descriptor the object was opened with (close-on-exec), kept for the endpoints' leases
+    // (detail/lease.hpp): tests and reaps of other entries go through it.
+    int fd() const noexcept { return fd_; }
     std::size_t size() const noexcept { return size_; }
     const std::string& name() const noexcept { return name_; }
     unsigned owner_uid() const noexcept { return owner_uid_; }
@@ -61,6 +64,7 @@ private:
     Outcome map(int fd, std::size_t size, bool writable, const SegmentOptions& options);
 
     std::byte* base_ = nullptr;
+    int fd_ = -1;
     std::size_t size_ = 0;
     std::string name_;
     unsigned owner_uid_ = 0;

@@ -53,7 +53,7 @@ std::string describe_ring(std::string_view name) {
         const auto& entry = ring->endpoint(i);
         const std::uint64_t state = entry.state.load(kSnapshot);
         if (layout::endpoint_status(state) == layout::EndpointStatus::free) continue;
-        text += "endpoint " + std::to_string(i) + ": pid " + std::to_string(layout::endpoint_pid(state)) + ", " +
+        text += "endpoint " + std::to_string(i) + ": pid " + std::to_string(entry.pid.load(kSnapshot)) + ", " +
                 role_name(entry.role.load(kSnapshot)) + ", claim " + std::to_string(entry.claim.load(kSnapshot)) + ", " +
                 std::to_string(entry.counters.messages.load(kSnapshot)) + " messages, " +
                 std::to_string(entry.counters.sleeps.load(kSnapshot)) + " sleeps, " +

@@ -3,13 +3,13 @@
 // An endpoint records the ticket it claims in its registry entry before the CAS that takes it
 // (mpmc_ring.hpp, [C1]). So when a slot stays unfinished, anyone can list the endpoints that may
 // hold it: those whose claim names its ticket. The slot is abandoned only if there is at least one
-// and every one of them is dead by pid and start time (endpoint.hpp); a live endpoint, however
+// and every one of them is dead (its lease is free, endpoint.hpp); a live endpoint, however
 // slow or preempted, is waited for. Repairs take the ring's repair lock, so that two repairers
 // never both write a slot, and re-check the slot under it.
 //
 // Waiting MPMC endpoints call these from their wait loops' probes (every probe interval), as do
 // the poll helpers of queues. The non-blocking path never does: it makes no system call (a repair
-// reads /proc). A caller that only ever tries calls repair_stalled() itself now and then.
+// tests leases). A caller that only ever tries calls repair_stalled() itself now and then.
 #pragma once
 
 #include <cstdint>

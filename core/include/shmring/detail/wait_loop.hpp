@@ -125,7 +125,7 @@ Status wait_until(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& l
         if (now >= deadline) return Status::timed_out;
         Deadline wake_by = deadline;
         if constexpr (kProbes) {
-            // Only when due, not on every wake-up: a probe may read /proc, which would cost every
+            // Only when due, not on every wake-up: a probe makes system calls, which would cost every
             // message of a sparse stream as much as the wake-up itself.
             if (now >= next_probe) {
                 if (const Status verdict = probe(); verdict != Status::ok) return verdict;
