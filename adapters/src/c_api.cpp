@@ -187,6 +187,7 @@ const char* shmring_strerror(int err) {
         case EMSGSIZE: return "message too large";
         case EPROTO: return "not a shmring segment, another version or kind, or corrupt";
         case EBADF: return "operation of the other side";
+        case ENOSPC: return "not enough shared memory for the ring";
         default: return std::strerror(err < 0 ? -err : err);
     }
 }

@@ -21,6 +21,7 @@ const char* describe(Errc code) noexcept {
         case Errc::corrupt: return "segment corrupt";
         case Errc::not_ready: return "segment never finished initialising";
         case Errc::unsupported: return "not supported on this system";
+        case Errc::no_space: return "not enough shared memory";
         case Errc::system: return "system call failed";
     }
     return "unknown error";
@@ -43,6 +44,7 @@ int errno_value(Errc code, int sys_errno) noexcept {
         case Errc::corrupt:
         case Errc::not_ready: return EPROTO;
         case Errc::unsupported: return EOPNOTSUPP;
+        case Errc::no_space: return ENOSPC;
         case Errc::system: return sys_errno != 0 ? sys_errno : EIO;
     }
     return EIO;
@@ -65,6 +67,7 @@ Error system_error(std::string context, int sys_errno) {
         case EEXIST: return Error(Errc::exists, std::move(context), sys_errno);
         case EACCES:
         case EPERM: return Error(Errc::permission_denied, std::move(context), sys_errno);
+        case ENOSPC: return Error(Errc::no_space, std::move(context), sys_errno);
         default: return Error(Errc::system, std::move(context), sys_errno);
     }
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <utility>
 
@@ -36,6 +37,37 @@ bool shmem_huge_pages_allowed() {
     std::string line;
     if (!std::getline(policy, line)) return false;
     return line.find("[never]") == std::string::npos && line.find("[deny]") == std::string::npos;
+}
+
+// 512 -> "512 B", 1048576 -> "1.0 MiB": sizes in a message a person reads.
+std::string size_text(std::uint64_t bytes) {
+    if (bytes < 1024) return std::to_string(bytes) + " B";
+    static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes) / 1024;
+    std::size_t unit = 0;
+    for (; value >= 1024 && unit + 1 < std::size(kUnits); ++unit) value /= 1024;
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f %s", value, kUnits[unit]);
+    return text;
+}
+
+// ftruncate alone only sets the size: tmpfs hands out pages when they are first touched, and a
+// page it cannot hand out kills the toucher with SIGBUS. Reserving every page now turns a full
+// file system into ENOSPC at creation. posix_fallocate returns its error instead of setting errno.
+Outcome reserve(int fd, std::size_t size, std::string_view name) {
+    int failed = 0;
+    do {
+        failed = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+    } while (failed == EINTR);
+    // A file system that cannot reserve keeps what ftruncate gave: a ring without a reservation.
+    if (failed == 0 || failed == EOPNOTSUPP) return Ok{};
+    const std::string object = Segment::object_name(name);
+    if (failed != ENOSPC) return system_error("posix_fallocate(" + object + ")", failed);
+    std::string context = "ring '" + std::string(name) + "': needs " + size_text(size);
+    struct statvfs fs {};
+    if (::statvfs("/dev/shm", &fs) == 0)
+        context += ", /dev/shm has " + size_text(static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize) + " free";
+    return Error(Errc::no_space, context, ENOSPC);
 }
 
 }  // namespace
@@ -70,6 +102,7 @@ Result<Segment> Segment::create(std::string_view name, std::size_t size, unsigne
     segment.unlink_on_close_ = true;  // from here on, any failure removes the object again
     if (::fchmod(fd, mode) != 0) return system_error("fchmod(" + object + ")", errno);
     if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return system_error("ftruncate(" + object + ")", errno);
+    if (auto reserved = reserve(fd, size, name); !reserved) return reserved.error();
     segment.owner_uid_ = ::geteuid();
     segment.mode_ = mode;
     if (auto mapped = segment.map(fd, size, true, options); !mapped) return mapped.error();

@@ -4,7 +4,8 @@
  * Every call returns 0 or a non-negative count on success and a negative errno value on failure.
  * Errors: EEXIST, ENOENT, EACCES, EINVAL (bad name or parameters), EBUSY (role taken, or every
  * endpoint entry in use), EAGAIN, ETIMEDOUT, EPIPE, EMSGSIZE, EBADF (the other side's operation),
- * EPROTO (not a shmring segment, another layout version or kind, or corrupt).
+ * EPROTO (not a shmring segment, another layout version or kind, or corrupt), ENOSPC (the
+ * shared-memory file system cannot hold the ring: creation reserves all of its memory).
  *
  * Names are 1 to 200 of A-Z a-z 0-9 . _ - ; the object is /dev/shm/shmring.<name>.
  * A handle may be used by one thread at a time. Handles do not survive fork(): the child opens

@@ -26,6 +26,7 @@ enum class Errc {
     corrupt,              // EPROTO: a header field is out of range or inconsistent
     not_ready,            // EPROTO: creation never finished (the creator died or is stuck)
     unsupported,          // EOPNOTSUPP: the system lacks a requested feature (e.g. huge pages)
+    no_space,             // ENOSPC: the shared-memory file system cannot hold the ring
     system,               // the errno of a failed system call
 };
 
