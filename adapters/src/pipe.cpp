@@ -217,6 +217,14 @@ std::size_t Pipe::Impl::drain(std::span<std::byte> buffer, Status& status) noexc
             if (record.status != Status::again) status = record.status;
             break;
         }
+        // Half-way through a record, the next peek must return that record again, at least as long
+        // as what was already read: anything else was written by someone else, and a length below
+        // partial_offset_ would send the copy below past the record.
+        if (partial_offset_ != 0 && (record.position != record_position_ || record.data.size() <= partial_offset_)) {
+            consumer.ring().mark_corrupt();
+            status = Status::corrupt;
+            break;
+        }
         if (resume_position_ != 0) {
             // A predecessor stopped inside this record if its read position falls within the
             // payload; any other value is stale (it died before storing it) and means "from the start".

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -383,6 +384,28 @@ TEST(PipeSemantics, shouldContinueStreamWhenNewReaderReplacesClosedReader) {
     writer.reset();
     ASSERT_TRUE(all_succeeded(group));
     EXPECT_EQ(reported(group, second, "bytes"), kNew - kFirstReads);
+}
+
+TEST(PipeSemantics, shouldReportCorruptWhenAPartlyReadRecordShrinks) {
+    RingName name("pipe.shrunk");
+    ASSERT_TRUE(create_pipe(name, 4096));
+    auto reader = Pipe::open(name, PipeRole::reader);
+    auto writer = Pipe::open(name, PipeRole::writer);
+    ASSERT_TRUE(reader && writer);
+    const std::vector<std::byte> record(100, std::byte{0x42});
+    ASSERT_EQ(writer->write(record, Blocking::no).count, record.size());
+    std::vector<std::byte> buffer(4000);
+    ASSERT_EQ(reader->read(std::span(buffer).first(10), Blocking::no).count, 10U);
+
+    // The record is the ring's first: its header opens the data area. Rewritten to 4 bytes, it is
+    // now shorter than the 10 already read.
+    const layout::RecordHeader shrunk{4, 0};
+    std::memcpy(reader->ring().data(), &shrunk, sizeof shrunk);
+    const IoResult result = reader->read(buffer, Blocking::no);
+    EXPECT_EQ(result.status, Status::corrupt);
+    EXPECT_EQ(static_cast<int>(result.status), EPROTO);  // what the C API returns, negated
+    EXPECT_EQ(result.count, 0U);
+    EXPECT_EQ(reader->ring().control().corrupt.load(std::memory_order_relaxed), 1U);
 }
 
 }  // namespace
