@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include "shmring/spsc_ring.hpp"
@@ -336,6 +337,111 @@ TEST(SpscRing, shouldClaimWhateverRoomThereIsForAStream) {
     claim = producer->try_claim_up_to(1000);
     ASSERT_EQ(claim.status, Status::ok);
     EXPECT_EQ(claim.data.size(), 120U) << "the room after the wrap";
+}
+
+// Records held back with Publish::later (or room held back with release(Publish::later)) are what
+// the other side waits for: a handle publishes them before it waits, and when it closes.
+
+// Fills the ring with 64-byte records committed with Publish::later; returns how many.
+std::size_t fill_with_held_back_records(SpscProducer& producer) {
+    std::size_t committed = 0;
+    while (producer.try_claim(56).status == Status::ok) {
+        producer.commit(0, Publish::later);
+        ++committed;
+    }
+    return committed;
+}
+
+TEST(SpscRing, shouldPublishHeldBackRecordsBeforeWaitingForRoom) {
+    RingName name("later.room");
+    SpscPair pair = make_pair(name, 4096);
+    const std::size_t held = fill_with_held_back_records(pair.producer);
+    ASSERT_EQ(held, 4096U / 64);
+    ASSERT_EQ(pair.producer.position(), 0U);
+
+    const auto start = Clock::now();
+    std::vector<Status> received(held + 1, Status::again);
+    std::thread reader([&] {
+        std::vector<std::byte> buffer(4096);
+        std::size_t length = 0;
+        for (Status& status : received) {
+            status = pair.consumer.receive(buffer, length, deadline_after(std::chrono::seconds(2)));
+            if (status != Status::ok) break;
+        }
+    });
+    const Status sent = pair.producer.send(pattern(56, 1), deadline_after(std::chrono::seconds(2)));
+    reader.join();
+    EXPECT_EQ(sent, Status::ok);
+    EXPECT_EQ(std::count(received.begin(), received.end(), Status::ok), static_cast<long>(held + 1));
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(1)) << "both sides waited for their deadlines";
+}
+
+TEST(SpscRing, shouldGiveBackHeldBackRoomBeforeWaitingForData) {
+    RingName name("later.data");
+    SpscPair pair = make_pair(name, 4096);
+    std::size_t sent = 0;
+    while (pair.producer.try_send(pattern(56, 2)) == Status::ok) ++sent;
+    for (std::size_t i = 0; i < sent; ++i) {
+        ASSERT_EQ(pair.consumer.try_peek().status, Status::ok);
+        pair.consumer.release(Publish::later);
+    }
+    ASSERT_EQ(pair.consumer.position(), 0U);
+
+    const auto start = Clock::now();
+    Status written = Status::again;
+    std::thread writer([&] { written = pair.producer.send(pattern(56, 3), deadline_after(std::chrono::seconds(2))); });
+    std::vector<std::byte> buffer(4096);
+    std::size_t length = 0;
+    const Status received = pair.consumer.receive(buffer, length, deadline_after(std::chrono::seconds(2)));
+    writer.join();
+    EXPECT_EQ(written, Status::ok);
+    EXPECT_EQ(received, Status::ok);
+    buffer.resize(length);
+    EXPECT_EQ(buffer, pattern(56, 3));
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(1)) << "both sides waited for their deadlines";
+}
+
+TEST(SpscRing, shouldPublishWhatAHandleHeldBackWhenItCloses) {
+    RingName name("later.close");
+    RingName other("later.close.other");
+    ASSERT_TRUE(create_spsc_ring(name, 4096));
+    ASSERT_TRUE(create_spsc_ring(other, 4096));
+    {
+        auto producer = SpscProducer::attach(name);
+        ASSERT_TRUE(producer);
+        for (std::uint32_t i = 0; i < 3; ++i) {
+            ASSERT_EQ(producer->try_claim(8).status, Status::ok);
+            producer->commit(i, Publish::later);
+        }
+        // Assigned another ring's producer, this one closes as if destroyed.
+        auto replacement = SpscProducer::attach(other);
+        ASSERT_TRUE(replacement);
+        *producer = std::move(*replacement);
+        ASSERT_EQ(producer->try_claim(8).status, Status::ok);
+        producer->commit(7, Publish::later);
+    }
+    {
+        auto consumer = SpscConsumer::attach(other);
+        ASSERT_TRUE(consumer);
+        const Record record = consumer->try_peek();
+        ASSERT_EQ(record.status, Status::ok) << "a destroyed producer published its record";
+        EXPECT_EQ(record.type, 7U);
+    }
+    {
+        auto consumer = SpscConsumer::attach(name);
+        ASSERT_TRUE(consumer);
+        for (std::uint32_t i = 0; i < 2; ++i) {
+            const Record record = consumer->try_peek();
+            ASSERT_EQ(record.status, Status::ok) << "a replaced producer published its records";
+            EXPECT_EQ(record.type, i);
+            consumer->release(Publish::later);
+        }
+    }
+    auto consumer = SpscConsumer::attach(name);
+    ASSERT_TRUE(consumer);
+    const Record third = consumer->try_peek();
+    ASSERT_EQ(third.status, Status::ok);
+    EXPECT_EQ(third.type, 2U) << "a consumer that closed gave back the room of what it released";
 }
 
 }  // namespace

@@ -9,7 +9,8 @@
 //
 // The ladder: try_claim / commit / abort and try_peek / release work in place (zero copy);
 // try_send / try_receive copy; send / receive wait as the endpoint's WaitStrategy says, until a
-// deadline. Publish::later with publish() moves many records with one store of the position.
+// deadline. Publish::later with publish() moves many records with one store of the position; a
+// handle publishes what it holds back before it waits and when it closes.
 //
 // Both handles are single-threaded: one thread at a time may call a handle's methods.
 #pragma once
@@ -67,6 +68,30 @@ struct Record {
 
 Outcome create_spsc_ring(std::string_view name, std::uint64_t capacity_bytes, layout::ChannelKind kind = layout::ChannelKind::raw,
                          unsigned mode = 0600, const SegmentOptions& options = {});
+
+namespace detail {
+
+// The attempt of a blocking call, publishing whatever the handle holds back before it waits:
+// records committed (or room released) with Publish::later are what the other side waits for, so
+// waiting for it with them unpublished would hold both sides until their deadlines. An attempt that
+// succeeds costs one more compare; publish() is a compare when nothing is pending.
+template <class Side, class Attempt>
+auto publishing_first(Side& side, Attempt& attempt) noexcept {
+    return [&side, &attempt]() noexcept {
+        const Status status = attempt();
+        if (status == Status::again) side.publish();
+        return status;
+    };
+}
+
+// A handle that closes publishes what it holds back, for the same reason. A moved-from handle maps
+// nothing, and a forked child's copy of a handle is its parent's, not the child's to publish.
+template <class Side>
+void publish_before_closing(Side& side) noexcept {
+    if (side.ring().segment().base() != nullptr && side.endpoint().owned_by_this_process()) side.publish();
+}
+
+}  // namespace detail
 
 class SpscProducer {
 public:
@@ -146,13 +171,30 @@ public:
     // calling `probe` while it waits (see detail::wait_until).
     template <class Attempt, class Probe = detail::NoProbe>
     Status wait_for_room(Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
-        return endpoint_.wait(ring().space_event(), deadline, attempt, probe);
+        return endpoint_.wait(ring().space_event(), deadline, detail::publishing_first(*this, attempt), probe);
     }
 
     // Unpublished bytes are those committed with Publish::later and not yet published.
     std::uint64_t position() const noexcept { return published_; }
     Endpoint& endpoint() noexcept { return endpoint_; }
     const RingSegment& ring() const noexcept { return endpoint_.ring(); }
+
+    // A producer that closes publishes the records it committed (detail::publish_before_closing).
+    SpscProducer(SpscProducer&&) noexcept = default;
+    SpscProducer& operator=(SpscProducer&& other) noexcept {
+        if (this != &other) {
+            detail::publish_before_closing(*this);
+            endpoint_ = std::move(other.endpoint_);
+            pending_ = other.pending_;
+            published_ = other.published_;
+            cached_consumer_ = other.cached_consumer_;
+            claim_position_ = other.claim_position_;
+            claim_length_ = other.claim_length_;
+            claim_open_ = other.claim_open_;
+        }
+        return *this;
+    }
+    ~SpscProducer() { detail::publish_before_closing(*this); }
 
 private:
     explicit SpscProducer(Endpoint endpoint, std::uint64_t position, std::uint64_t consumer)
@@ -306,12 +348,27 @@ public:
 
     template <class Attempt, class Probe = detail::NoProbe>
     Status wait_for_data(Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
-        return endpoint_.wait(ring().data_event(), deadline, attempt, probe);
+        return endpoint_.wait(ring().data_event(), deadline, detail::publishing_first(*this, attempt), probe);
     }
 
     std::uint64_t position() const noexcept { return published_; }
     Endpoint& endpoint() noexcept { return endpoint_; }
     const RingSegment& ring() const noexcept { return endpoint_.ring(); }
+
+    // A consumer that closes gives back the room of the records it released.
+    SpscConsumer(SpscConsumer&&) noexcept = default;
+    SpscConsumer& operator=(SpscConsumer&& other) noexcept {
+        if (this != &other) {
+            detail::publish_before_closing(*this);
+            endpoint_ = std::move(other.endpoint_);
+            pending_ = other.pending_;
+            published_ = other.published_;
+            cached_producer_ = other.cached_producer_;
+            peeked_size_ = other.peeked_size_;
+        }
+        return *this;
+    }
+    ~SpscConsumer() { detail::publish_before_closing(*this); }
 
 private:
     explicit SpscConsumer(Endpoint endpoint, std::uint64_t position, std::uint64_t producer)
