@@ -209,6 +209,25 @@ TEST(MpmcRing, shouldReportCorruptInsteadOfSpinningOnASequenceFromTheFuture) {
     EXPECT_EQ(consumer->try_take().status, Status::corrupt);
 }
 
+TEST(MpmcRing, shouldLeaveNoClaimRecordedWhenItReportsCorrupt) {
+    testing::RingName name("corruptclaim");
+    ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
+    auto producer = MpmcProducer::attach(name);
+    auto consumer = MpmcConsumer::attach(name);
+    ASSERT_TRUE(producer && consumer);
+    auto& slot = *reinterpret_cast<layout::SlotHeader*>(producer->ring().data());
+    // Each side's entry names ticket 0 as a claim, as one that records a claim, loses the CAS on
+    // the ticket and then meets a corrupt slot leaves it; the slot of the next ticket they look at
+    // (0 again: nobody moved the counters) claims to be a turn ahead.
+    slot.sequence.store(2 * 4, std::memory_order_relaxed);
+    producer->endpoint().entry().claim.store(1, std::memory_order_relaxed);
+    EXPECT_EQ(producer->try_loan().status, Status::corrupt);
+    EXPECT_EQ(producer->endpoint().entry().claim.load(std::memory_order_relaxed), 0U) << "a claim on ticket 0 blocks its repair";
+    consumer->endpoint().entry().claim.store(1, std::memory_order_relaxed);
+    EXPECT_EQ(consumer->try_take().status, Status::corrupt);
+    EXPECT_EQ(consumer->endpoint().entry().claim.load(std::memory_order_relaxed), 0U) << "a claim on ticket 0 blocks its repair";
+}
+
 TEST(MpmcRing, shouldIgnoreAPublishOrReleaseWithoutAnOpenClaim) {
     testing::RingName name("misuse");
     ASSERT_TRUE(create_mpmc_ring(name, 2, 8));

@@ -117,9 +117,12 @@ protected:
         return counter.compare_exchange_weak(expected, expected + 1, std::memory_order_release, std::memory_order_relaxed);
     }
 
-    // A sequence ahead of the ticket although the counter has not moved: no protocol step makes
-    // that, so the segment was written by someone else.
+    // A sequence ahead of the ticket although the counter has not moved, or a length out of range:
+    // no protocol step makes that, so the segment was written by someone else. Called only while
+    // no loan or taken message is open, so a recorded claim is one this call made for a ticket it
+    // did not take: left in place, it would keep that ticket from repair for as long as we live.
     Status fail_corrupt() noexcept {
+        clear_claim();
         ring().mark_corrupt();
         return Status::corrupt;
     }
@@ -324,11 +327,7 @@ private:
                 // takes this ticket first, and then our CAS below fails and the value is dropped.
                 const std::uint32_t length = s.length.load(std::memory_order_relaxed);
                 const bool is_void = length == layout::kSlotLengthVoid;
-                if (!is_void && length > max_message()) {
-                    ring().mark_corrupt();
-                    if (claimed) clear_claim();
-                    return {Status::corrupt, {}};
-                }
+                if (!is_void && length > max_message()) return {fail_corrupt(), {}};
                 if (!is_void && length > max_length) {
                     if (claimed) clear_claim();
                     return {Status::too_large, {}};
