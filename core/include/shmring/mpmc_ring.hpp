@@ -188,7 +188,10 @@ public:
         if (open_ != OpenClaim::loan) return;
         length = std::min(length, max_message());
         auto& s = slot(open_ticket_);
-        s.length.store(static_cast<std::uint32_t>(length), std::memory_order_relaxed);  // published by [R1]
+        // [R5] release, pairs with [A5] in MpmcConsumer::take: a consumer still looking at the slot's
+        // previous ticket that reads this length also sees that ticket taken. A plain store on x86.
+        // The length and the payload are published by [R1].
+        s.length.store(static_cast<std::uint32_t>(length), std::memory_order_release);
         // [R1] release, pairs with [A1] in MpmcConsumer::take: publishes the length and payload.
         s.sequence.store(2 * open_ticket_ + 1, std::memory_order_release);
         close_claim();
@@ -329,6 +332,17 @@ private:
                 const bool is_void = length == layout::kSlotLengthVoid;
                 if (!is_void && length > max_message()) return {fail_corrupt(), {}};
                 if (!is_void && length > max_length) {
+                    // Refusing takes no CAS that would fail if the slot moved on: check that the
+                    // length is still this ticket's. [A5] acquire fence, pairs with [R5] in publish:
+                    // a length of a later turn comes with the head moved past our ticket (its
+                    // producer's [A2] saw the slot released), and the re-reads below see that.
+                    std::atomic_thread_fence(std::memory_order_acquire);
+                    // Relaxed, both: ordered by [A5].
+                    const std::uint64_t now = head.load(std::memory_order_relaxed);
+                    if (now != ticket || s.sequence.load(std::memory_order_relaxed) != sequence) {
+                        ticket = now;  // another consumer took it: not ours to refuse
+                        continue;
+                    }
                     if (claimed) clear_claim();
                     return {Status::too_large, {}};
                 }
