@@ -205,10 +205,13 @@ inline repair_stalled() {
         :: abandoned ->
             atomic {
                 assert(dead[taker[r]]);                 /* a live producer's slot is never repaired */
+                lost++                                  /* counted before the CAS, taken back if it fails */
+            };
+            atomic {
                 content[SLOT(r)] = VOID;                /* then [R1] by CAS, as a publish */
                 if
-                :: sequence[SLOT(r)] == 2 * r -> sequence[SLOT(r)] = 2 * r + 1; lost++
-                :: else -> abandoned = false
+                :: sequence[SLOT(r)] == 2 * r -> sequence[SLOT(r)] = 2 * r + 1
+                :: else -> lost--; abandoned = false
                 fi
             };
             if
