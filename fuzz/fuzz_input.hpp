@@ -8,6 +8,14 @@
 //   bytes 4...  the segment image from offset 0: header, control block, positions, events,
 //               registry, then records or slots (layout.hpp)
 //
+// With kVariantScript, the input's last byte n says that the n bytes before it are a script, and
+// the image is what lies between the plan and the script. The script runs every handle of the plan
+// at once and lets the segment change between their operations, as another process could:
+//   byte b < 0x80     one operation of the handle of Role (b % kRoleCount), if it is attached, in
+//                     the form of the plan's variants with bits 3-6 of b flipping the first four
+//   byte b >= 0x80    a mutation: the next 3 bytes are an offset into the object, little-endian,
+//                     modulo its size; the 4 after them a value stored there (cut at its end)
+//
 // Nobody holds the lease of a registry entry in the image (detail/lease.hpp): every taken entry
 // is an endpoint whose owner is dead, as after a crash.
 //
@@ -42,6 +50,11 @@ inline constexpr std::uint8_t kVariantInPlace = 1U << 0;       // claim/commit a
 inline constexpr std::uint8_t kVariantSmallBuffer = 1U << 1;   // receive into 7 bytes: the too_large paths
 inline constexpr std::uint8_t kVariantAbort = 1U << 2;         // abort loans and claims instead of committing them
 inline constexpr std::uint8_t kVariantPublishLater = 1U << 3;  // SPSC: Publish::later, one publish() at the end
+inline constexpr std::uint8_t kVariantScript = 1U << 4;        // a script of operations and mutations follows the image
+
+inline constexpr std::uint8_t kScriptMutation = 0x80;
+constexpr std::uint8_t script_variants(std::uint8_t operation) { return (operation >> 3) & 0x0FU; }
+inline constexpr std::size_t kMutationSize = 7;  // 3 offset bytes, 4 value bytes
 
 inline constexpr std::size_t kPlanSize = 4;
 inline constexpr std::int64_t kSizeStep = 64;
@@ -58,6 +71,7 @@ struct Plan {
 struct Input {
     Plan plan;
     std::span<const std::uint8_t> image;
+    std::span<const std::uint8_t> script;
     std::size_t object_size = 0;
 };
 
@@ -68,15 +82,28 @@ inline Input decode(std::span<const std::uint8_t> bytes) {
     input.plan.variants = bytes[1];
     input.plan.size_step = static_cast<std::int16_t>(bytes[2] | (bytes[3] << 8));
     input.image = bytes.subspan(kPlanSize);
+    if ((input.plan.variants & kVariantScript) != 0 && !input.image.empty()) {
+        const std::size_t length = input.image.back();
+        if (length + 1 <= input.image.size()) {
+            input.script = input.image.subspan(input.image.size() - 1 - length, length);
+            input.image = input.image.first(input.image.size() - 1 - length);
+        }
+    }
     const std::int64_t wanted = static_cast<std::int64_t>(input.image.size()) + kSizeStep * input.plan.size_step;
     input.object_size = static_cast<std::size_t>(std::clamp<std::int64_t>(wanted, 0, kMaxObjectSize));
     return input;
 }
 
-inline std::vector<std::uint8_t> encode(const Plan& plan, std::span<const std::uint8_t> image) {
+// `script` (at most 255 bytes) is written only with kVariantScript in the plan.
+inline std::vector<std::uint8_t> encode(const Plan& plan, std::span<const std::uint8_t> image,
+                                        std::span<const std::uint8_t> script = {}) {
     std::vector<std::uint8_t> bytes{plan.roles, plan.variants, static_cast<std::uint8_t>(plan.size_step & 0xFF),
                                     static_cast<std::uint8_t>((plan.size_step >> 8) & 0xFF)};
     bytes.insert(bytes.end(), image.begin(), image.end());
+    if ((plan.variants & kVariantScript) != 0) {
+        bytes.insert(bytes.end(), script.begin(), script.end());
+        bytes.push_back(static_cast<std::uint8_t>(script.size()));
+    }
     return bytes;
 }
 

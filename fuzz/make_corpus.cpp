@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -77,8 +78,8 @@ public:
         return image;
     }
 
-    void write(const std::string& seed, const Plan& plan, const Image& image) {
-        const auto bytes = encode(plan, image);
+    void write(const std::string& seed, const Plan& plan, const Image& image, const std::vector<std::uint8_t>& script = {}) {
+        const auto bytes = encode(plan, image, script);
         std::ofstream file(directory_ + "/" + seed, std::ios::binary | std::ios::trunc);
         file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
         if (!file) fail("cannot write " + seed);
@@ -223,6 +224,27 @@ Image mpmc_abandoned_by_consumer(Generator& g) {
     return image;
 }
 
+// Script steps (fuzz_input.hpp): one operation of a role's handle, or a write into the live segment.
+// `flip`: variant bits (the first four) that this operation uses the other form of.
+std::uint8_t operation(Role role, std::uint8_t flip = 0) { return static_cast<std::uint8_t>(static_cast<unsigned>(role) | (flip << 3)); }
+
+std::vector<std::uint8_t> mutation(std::size_t offset, std::uint32_t value) {
+    return {kScriptMutation,
+            static_cast<std::uint8_t>(offset),
+            static_cast<std::uint8_t>(offset >> 8),
+            static_cast<std::uint8_t>(offset >> 16),
+            static_cast<std::uint8_t>(value),
+            static_cast<std::uint8_t>(value >> 8),
+            static_cast<std::uint8_t>(value >> 16),
+            static_cast<std::uint8_t>(value >> 24)};
+}
+
+std::vector<std::uint8_t> script(std::initializer_list<std::vector<std::uint8_t>> steps) {
+    std::vector<std::uint8_t> bytes;
+    for (const auto& step : steps) bytes.insert(bytes.end(), step.begin(), step.end());
+    return bytes;
+}
+
 // Damage: one field of a valid image broken, named for what the reader must refuse.
 struct Damage {
     const char* seed;
@@ -256,7 +278,7 @@ void generate(Generator& g) {
     };
     damaged(g, "spsc", spsc, kSpscRoles,
             {{"bad-magic", 0, [](Image& i, Plan&) { i[0] ^= 0x01; }},
-             {"other-version", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, layout_version), 2); }},
+             {"other-version", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, layout_version), layout::kLayoutVersion + 1); }},
              {"capacity-not-power-of-two", 0, [](Image& i, Plan&) { put<std::uint64_t>(i, offsetof(SegmentHeader, capacity), 192); }},
              {"truncated-object", 0, [](Image&, Plan& p) { p.size_step = -2; }},
              {"larger-object", 0, [](Image&, Plan& p) { p.size_step = 64; }},
@@ -285,7 +307,22 @@ void generate(Generator& g) {
                   put<std::uint64_t>(i, layout::kControlOffset + offsetof(layout::ControlBlock, producer_role), layout::role_word(3, 200));
               }}});
 
-    g.write("queue-spsc", {kQueueRoles, 0, 0}, spsc_queue(g));
+    // Scripts: the segment rewritten between the operations of live handles. A record that shrinks
+    // under a reader that has read part of it once made the pipe copy past the record's end.
+    const auto small_read = std::vector<std::uint8_t>{operation(Role::pipe_reader, kVariantSmallBuffer)};
+    const auto large_read = std::vector<std::uint8_t>{operation(Role::pipe_reader)};
+    g.write("pipe-script-record-shrinks-under-reader", {role_bit(Role::pipe_reader), kVariantScript, 0}, pipe,
+            script({small_read, mutation(record_at_consumer(pipe), 4), large_read, large_read}));
+    const auto spsc_steps = std::vector<std::uint8_t>{operation(Role::spsc_consumer), operation(Role::spsc_producer)};
+    g.write("spsc-script-positions-move", {kSpscRoles, kVariantScript | kVariantInPlace, 0}, spsc,
+            script({spsc_steps, mutation(producer_position, static_cast<std::uint32_t>(get<std::uint64_t>(spsc, consumer_position) + 264)),
+                    spsc_steps, mutation(record_at_consumer(spsc), 0xFFFFFFF0U), spsc_steps}));
+
+    const Image queue_spsc = spsc_queue(g);
+    g.write("queue-spsc", {kQueueRoles, 0, 0}, queue_spsc);
+    const auto queue_steps = std::vector<std::uint8_t>{operation(Role::queue_receiver), operation(Role::queue_sender)};
+    g.write("queue-spsc-script", {kQueueRoles, kVariantScript | kVariantInPlace, 0}, queue_spsc,
+            script({queue_steps, mutation(record_at_consumer(queue_spsc), 0xFFFFU), queue_steps, queue_steps}));
 
     const Image mpmc = mpmc_wrapped(g);
     g.write("mpmc-wrapped", {kMpmcRoles, 0, 0}, mpmc);
@@ -318,6 +355,11 @@ void generate(Generator& g) {
                       put<std::uint64_t>(i, entry_offset(e) + offsetof(layout::EndpointEntry, claim), e + 1);
                   }
               }}});
+    const auto mpmc_steps = std::vector<std::uint8_t>{operation(Role::mpmc_consumer), operation(Role::mpmc_producer)};
+    const auto head_slot = slot_offset(head & 3, stride);
+    g.write("mpmc-script-slots-move", {kMpmcRoles, kVariantScript | kVariantInPlace, 0}, mpmc,
+            script({mpmc_steps, mutation(head_slot + offsetof(layout::SlotHeader, length), 49), mpmc_steps,
+                    mutation(head_slot + offsetof(layout::SlotHeader, sequence), static_cast<std::uint32_t>(2 * head + 5)), mpmc_steps}));
 }
 
 }  // namespace

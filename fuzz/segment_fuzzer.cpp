@@ -4,17 +4,20 @@
 // read paths against it, exactly as a process would that opens a ring another process wrote:
 // RingSegment::open and validate_header, attaching each role, and a bounded number of
 // non-blocking operations per handle (records, slots, repairs, pipe reads, queue receives).
+// With a script (fuzz_input.hpp) the handles live side by side while the input rewrites the
+// segment between their operations: the class of bug where a value is validated once and then
+// read again after another process changed it.
 // The library treats the segment as untrusted, so every outcome must be a value (an Errc, a
 // Status): a crash, a sanitizer report, or an input that runs into libFuzzer's -timeout is a bug.
 //
-// Two things are not left to the fuzzer. The header's ready state: an unready segment makes
+// One thing is not left to the fuzzer. The header's ready state: an unready segment makes
 // every open wait 500 ms for its creator and then fail with not_ready (tests/unit/segment_test.cpp),
-// which would only slow the campaign down, so the harness stores kStateReady. And the
-// placeholder pid namespace of fuzz_input.hpp, which becomes this process's own.
+// which would only slow the campaign down, so the harness stores kStateReady.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <span>
 #include <string>
 #include <sys/mman.h>
@@ -56,12 +59,14 @@ std::span<const std::byte> payload(int step, std::size_t max_message) {
     return scratch().first(length);
 }
 
-bool write_object(const Input& input) {
+// Writes the image into a new object; returns its descriptor (kept for the script's mutations),
+// or -1 when the harness cannot work.
+int write_object(const Input& input) {
     const std::string object = Segment::object_name(ring_name());
     // An earlier process with the same pid may have crashed and left its object behind.
     ::shm_unlink(object.c_str());
     const int fd = ::shm_open(object.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return false;
+    if (fd < 0) return -1;
     bool written = ::ftruncate(fd, static_cast<off_t>(input.object_size)) == 0;
     const std::size_t length = std::min(input.image.size(), input.object_size);
     written = written && ::pwrite(fd, input.image.data(), length, 0) == static_cast<ssize_t>(length);
@@ -70,8 +75,9 @@ bool write_object(const Input& input) {
         written = written && ::pwrite(fd, &value, sizeof value, static_cast<off_t>(offset)) == sizeof value;
     };
     overwrite(offsetof(layout::SegmentHeader, state), layout::kStateReady);
+    if (written) return fd;
     ::close(fd);
-    return written;
+    return -1;
 }
 
 std::span<std::byte> receive_buffer(std::uint8_t variants) {
@@ -83,132 +89,213 @@ void touch(std::span<const std::byte> data) {
     if (!data.empty()) std::memmove(scratch().data(), data.data(), std::min(data.size(), scratch().size()));
 }
 
-void exercise_spsc_consumer(std::uint8_t variants) {
-    auto consumer = SpscConsumer::attach(ring_name());
-    if (!consumer) return;
-    const Publish when = (variants & kVariantPublishLater) != 0 ? Publish::later : Publish::now;
-    for (int step = 0; step < kSteps; ++step) {
+// One attached handle of one Role, driven one operation at a time, each in the form `variants`
+// says. step() returns false once the handle stops making progress (nothing to do, or an error);
+// finish() is its last word before it closes (a publish, a repair).
+class Actor {
+public:
+    virtual ~Actor() = default;
+    virtual bool step(int step, std::uint8_t variants) = 0;
+    virtual void finish() {}
+};
+
+class SpscConsumerActor final : public Actor {
+public:
+    explicit SpscConsumerActor(SpscConsumer consumer) : consumer_(std::move(consumer)) {}
+    bool step(int, std::uint8_t variants) override {
         if ((variants & kVariantInPlace) != 0) {
-            const Record record = consumer->try_peek();
-            if (record.status != Status::ok) break;
+            const Record record = consumer_.try_peek();
+            if (record.status != Status::ok) return false;
             touch(record.data);
-            consumer->release(when);
+            consumer_.release((variants & kVariantPublishLater) != 0 ? Publish::later : Publish::now);
+            return true;
+        }
+        std::size_t length = 0;
+        return consumer_.try_receive(receive_buffer(variants), length) == Status::ok;
+    }
+    void finish() override { consumer_.publish(); }
+
+private:
+    SpscConsumer consumer_;
+};
+
+class SpscProducerActor final : public Actor {
+public:
+    explicit SpscProducerActor(SpscProducer producer) : producer_(std::move(producer)) {}
+    bool step(int step, std::uint8_t variants) override {
+        const auto message = payload(step, producer_.max_message());
+        if ((variants & kVariantInPlace) == 0) return producer_.try_send(message, static_cast<std::uint32_t>(step)) == Status::ok;
+        const Claim claim = producer_.try_claim_up_to(message.size());
+        if (claim.status != Status::ok) return false;
+        std::memcpy(claim.data.data(), message.data(), claim.data.size());
+        if ((variants & kVariantAbort) != 0) {
+            producer_.abort();
         } else {
-            std::size_t length = 0;
-            const Status status = consumer->try_receive(receive_buffer(variants), length);
-            if (status != Status::ok) break;
+            producer_.commit(static_cast<std::uint32_t>(step), (variants & kVariantPublishLater) != 0 ? Publish::later : Publish::now);
         }
+        return true;
     }
-    consumer->publish();
-}
+    void finish() override { producer_.publish(); }
 
-void exercise_spsc_producer(std::uint8_t variants) {
-    auto producer = SpscProducer::attach(ring_name());
-    if (!producer) return;
-    const Publish when = (variants & kVariantPublishLater) != 0 ? Publish::later : Publish::now;
-    for (int step = 0; step < kSteps; ++step) {
-        const auto message = payload(step, producer->max_message());
-        if ((variants & kVariantInPlace) != 0) {
-            const Claim claim = producer->try_claim_up_to(message.size());
-            if (claim.status != Status::ok) break;
-            std::memcpy(claim.data.data(), message.data(), claim.data.size());
-            if ((variants & kVariantAbort) != 0) {
-                producer->abort();
-            } else {
-                producer->commit(static_cast<std::uint32_t>(step), when);
-            }
-        } else if (producer->try_send(message, static_cast<std::uint32_t>(step)) != Status::ok) {
-            break;
-        }
-    }
-    producer->publish();
-}
+private:
+    SpscProducer producer_;
+};
 
-void exercise_mpmc_consumer(std::uint8_t variants) {
-    auto consumer = MpmcConsumer::attach(ring_name());
-    if (!consumer) return;
-    for (int step = 0; step < kSteps; ++step) {
+class MpmcConsumerActor final : public Actor {
+public:
+    explicit MpmcConsumerActor(MpmcConsumer consumer) : consumer_(std::move(consumer)) {}
+    bool step(int, std::uint8_t variants) override {
         if ((variants & kVariantInPlace) != 0) {
-            const Message message = consumer->try_take();
-            if (message.status != Status::ok) break;
+            const Message message = consumer_.try_take();
+            if (message.status != Status::ok) return false;
             touch(message.data);
-            consumer->release();
-        } else {
-            std::size_t length = 0;
-            if (consumer->try_receive(receive_buffer(variants), length) != Status::ok) break;
+            consumer_.release();
+            return true;
         }
+        std::size_t length = 0;
+        return consumer_.try_receive(receive_buffer(variants), length) == Status::ok;
     }
     // A stalled slot whose claimant the registry says is dead gets repaired here.
-    consumer->repair_stalled();
-}
+    void finish() override { consumer_.repair_stalled(); }
 
-void exercise_mpmc_producer(std::uint8_t variants) {
-    auto producer = MpmcProducer::attach(ring_name());
-    if (!producer) return;
-    for (int step = 0; step < kSteps; ++step) {
-        const auto message = payload(step, producer->max_message());
-        if ((variants & kVariantInPlace) != 0) {
-            const SlotLoan loan = producer->try_loan();
-            if (loan.status != Status::ok) break;
-            std::memcpy(loan.data.data(), message.data(), message.size());
-            if ((variants & kVariantAbort) != 0) {
-                producer->abort();
-            } else {
-                producer->publish(message.size());
-            }
-        } else if (producer->try_send(message) != Status::ok) {
-            break;
+private:
+    MpmcConsumer consumer_;
+};
+
+class MpmcProducerActor final : public Actor {
+public:
+    explicit MpmcProducerActor(MpmcProducer producer) : producer_(std::move(producer)) {}
+    bool step(int step, std::uint8_t variants) override {
+        const auto message = payload(step, producer_.max_message());
+        if ((variants & kVariantInPlace) == 0) return producer_.try_send(message) == Status::ok;
+        const SlotLoan loan = producer_.try_loan();
+        if (loan.status != Status::ok) return false;
+        std::memcpy(loan.data.data(), message.data(), message.size());
+        if ((variants & kVariantAbort) != 0) {
+            producer_.abort();
+        } else {
+            producer_.publish(message.size());
         }
+        return true;
     }
-    producer->repair_stalled();
-}
+    void finish() override { producer_.repair_stalled(); }
 
-void exercise_pipe(PipeRole role, std::uint8_t variants) {
-    auto pipe = Pipe::open(ring_name(), role);
-    if (!pipe) return;
-    for (int step = 0; step < kSteps; ++step) {
-        const IoResult result = role == PipeRole::reader
-                                    ? pipe->read(receive_buffer(variants), Blocking::no)
-                                    : pipe->write(payload(step, scratch().size()), Blocking::no);
-        if (result.status != Status::ok || result.count == 0) break;
+private:
+    MpmcProducer producer_;
+};
+
+class PipeActor final : public Actor {
+public:
+    explicit PipeActor(Pipe pipe) : pipe_(std::move(pipe)) {}
+    bool step(int step, std::uint8_t variants) override {
+        const IoResult result = pipe_.role() == PipeRole::reader ? pipe_.read(receive_buffer(variants), Blocking::no)
+                                                                 : pipe_.write(payload(step, scratch().size()), Blocking::no);
+        return result.status == Status::ok && result.count != 0;
     }
-}
 
-void exercise_queue_receiver(std::uint8_t variants) {
-    auto queue = Queue::open(ring_name(), QueueRole::receiver);
-    if (!queue) return;
-    for (int step = 0; step < kSteps; ++step) {
+private:
+    Pipe pipe_;
+};
+
+class QueueReceiverActor final : public Actor {
+public:
+    explicit QueueReceiverActor(Queue queue) : queue_(std::move(queue)) {}
+    bool step(int, std::uint8_t variants) override {
         if ((variants & kVariantInPlace) != 0) {
             // A deadline in the past only tries (queue.hpp).
-            const QueueView view = queue->peek(Deadline::min());
-            if (view.status != Status::ok) break;
+            const QueueView view = queue_.peek(Deadline::min());
+            if (view.status != Status::ok) return false;
             touch(view.data);
-            queue->release();
-        } else {
-            std::size_t length = 0;
-            if (queue->try_receive(receive_buffer(variants), length) != Status::ok) break;
+            queue_.release();
+            return true;
         }
+        std::size_t length = 0;
+        return queue_.try_receive(receive_buffer(variants), length) == Status::ok;
+    }
+
+private:
+    Queue queue_;
+};
+
+class QueueSenderActor final : public Actor {
+public:
+    explicit QueueSenderActor(Queue queue) : queue_(std::move(queue)) {}
+    bool step(int step, std::uint8_t variants) override {
+        const auto message = payload(step, queue_.max_message_size());
+        if ((variants & kVariantInPlace) == 0) return queue_.try_send(message) == Status::ok;
+        const QueueLoan loan = queue_.loan(Deadline::min());
+        if (loan.status != Status::ok) return false;
+        std::memcpy(loan.data.data(), message.data(), std::min(message.size(), loan.data.size()));
+        if ((variants & kVariantAbort) != 0) {
+            queue_.abort();
+        } else {
+            queue_.publish(message.size());
+        }
+        return true;
+    }
+
+private:
+    Queue queue_;
+};
+
+template <class A, class Handle>
+std::unique_ptr<Actor> actor_of(Result<Handle> handle) {
+    if (!handle) return nullptr;
+    return std::make_unique<A>(std::move(*handle));
+}
+
+// Attaches `role` to the fuzzed ring; nothing when the library refuses.
+std::unique_ptr<Actor> attach(Role role) {
+    switch (role) {
+        case Role::spsc_consumer: return actor_of<SpscConsumerActor>(SpscConsumer::attach(ring_name()));
+        case Role::spsc_producer: return actor_of<SpscProducerActor>(SpscProducer::attach(ring_name()));
+        case Role::mpmc_consumer: return actor_of<MpmcConsumerActor>(MpmcConsumer::attach(ring_name()));
+        case Role::mpmc_producer: return actor_of<MpmcProducerActor>(MpmcProducer::attach(ring_name()));
+        case Role::pipe_reader: return actor_of<PipeActor>(Pipe::open(ring_name(), PipeRole::reader));
+        case Role::pipe_writer: return actor_of<PipeActor>(Pipe::open(ring_name(), PipeRole::writer));
+        case Role::queue_receiver: return actor_of<QueueReceiverActor>(Queue::open(ring_name(), QueueRole::receiver));
+        case Role::queue_sender: return actor_of<QueueSenderActor>(Queue::open(ring_name(), QueueRole::sender));
+    }
+    return nullptr;
+}
+
+// Without a script: each role of the plan in turn attaches, runs up to kSteps operations, closes.
+void run_roles_in_turn(const Input& input) {
+    for (unsigned i = 0; i < kRoleCount; ++i) {
+        const auto role = static_cast<Role>(i);
+        if ((input.plan.roles & role_bit(role)) == 0) continue;
+        const auto actor = attach(role);
+        if (!actor) continue;
+        for (int step = 0; step < kSteps && actor->step(step, input.plan.variants); ++step) {
+        }
+        actor->finish();
     }
 }
 
-void exercise_queue_sender(std::uint8_t variants) {
-    auto queue = Queue::open(ring_name(), QueueRole::sender);
-    if (!queue) return;
-    for (int step = 0; step < kSteps; ++step) {
-        const auto message = payload(step, queue->max_message_size());
-        if ((variants & kVariantInPlace) != 0) {
-            const QueueLoan loan = queue->loan(Deadline::min());
-            if (loan.status != Status::ok) break;
-            std::memcpy(loan.data.data(), message.data(), std::min(message.size(), loan.data.size()));
-            if ((variants & kVariantAbort) != 0) {
-                queue->abort();
-            } else {
-                queue->publish(message.size());
-            }
-        } else if (queue->try_send(message) != Status::ok) {
-            break;
+// With a script: every role of the plan attached at once, its operations interleaved with writes
+// into the live segment (fuzz_input.hpp), so that a value the library read once can change before
+// it reads it again.
+void run_script(const Input& input, int fd) {
+    std::unique_ptr<Actor> actors[kRoleCount];
+    for (unsigned i = 0; i < kRoleCount; ++i)
+        if ((input.plan.roles & role_bit(static_cast<Role>(i))) != 0) actors[i] = attach(static_cast<Role>(i));
+    const auto script = input.script;
+    int step = 0;
+    for (std::size_t at = 0; at < script.size();) {
+        const std::uint8_t op = script[at++];
+        if ((op & kScriptMutation) == 0) {
+            if (auto& actor = actors[op % kRoleCount]) (void)actor->step(step++, input.plan.variants ^ script_variants(op));
+            continue;
         }
+        if (at + kMutationSize > script.size() || input.object_size == 0) break;
+        const std::size_t offset = (script[at] | (script[at + 1] << 8) | (script[at + 2] << 16)) % input.object_size;
+        const std::size_t length = std::min<std::size_t>(4, input.object_size - offset);
+        // pwrite, not a store through our mapping: another process's write, seen through the page cache.
+        (void)!::pwrite(fd, script.data() + at + 3, length, static_cast<off_t>(offset));
+        at += kMutationSize;
     }
+    for (auto& actor : actors)
+        if (actor) actor->finish();
 }
 
 // The paths every input takes, whatever its plan: the pure header check, a read-only open (which
@@ -227,19 +314,6 @@ void exercise_segment(const Input& input) {
     }
 }
 
-void exercise(Role role, std::uint8_t variants) {
-    switch (role) {
-        case Role::spsc_consumer: return exercise_spsc_consumer(variants);
-        case Role::spsc_producer: return exercise_spsc_producer(variants);
-        case Role::mpmc_consumer: return exercise_mpmc_consumer(variants);
-        case Role::mpmc_producer: return exercise_mpmc_producer(variants);
-        case Role::pipe_reader: return exercise_pipe(PipeRole::reader, variants);
-        case Role::pipe_writer: return exercise_pipe(PipeRole::writer, variants);
-        case Role::queue_receiver: return exercise_queue_receiver(variants);
-        case Role::queue_sender: return exercise_queue_sender(variants);
-    }
-}
-
 }  // namespace
 }  // namespace shmring::fuzz
 
@@ -247,12 +321,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace shmring::fuzz;
     const Input input = decode({data, size});
     if (input.image.empty()) return -1;  // not even a plan: keep it out of the corpus
-    if (!write_object(input)) __builtin_trap();  // the harness cannot work: say so loudly
+    const int fd = write_object(input);
+    if (fd < 0) __builtin_trap();  // the harness cannot work: say so loudly
     exercise_segment(input);
-    for (unsigned i = 0; i < kRoleCount; ++i) {
-        const auto role = static_cast<Role>(i);
-        if ((input.plan.roles & role_bit(role)) != 0) exercise(role, input.plan.variants);
+    if ((input.plan.variants & kVariantScript) != 0) {
+        run_script(input, fd);
+    } else {
+        run_roles_in_turn(input);
     }
+    ::close(fd);
     ::shm_unlink(shmring::Segment::object_name(ring_name()).c_str());
     return 0;
 }
