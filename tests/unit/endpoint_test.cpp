@@ -93,6 +93,32 @@ TEST(Endpoint, shouldRetireCountersOnDetach) {
     EXPECT_EQ(retired.bytes.load(std::memory_order_relaxed), 12U);
 }
 
+TEST(Endpoint, shouldNotTakeAStaleRoleWordForTheEntrysOwnerTwoToThe24TakesLater) {
+    RingName name("generations");
+    ASSERT_TRUE(create_spsc_ring(name, 4096));
+    const pid_t child = ::fork();
+    if (child == 0) {
+        auto producer = SpscProducer::attach(name);
+        if (!producer) ::_exit(1);
+        ::raise(SIGKILL);  // leaves its role word behind
+    }
+    ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+    auto ring = RingSegment::open(name, Access::read_write);
+    ASSERT_TRUE(ring);
+    const std::uint64_t stale = ring->control().producer_role.load(std::memory_order_relaxed);
+    const std::uint32_t index = layout::role_index(stale);
+    ASSERT_LT(index, layout::kMaxEndpoints);
+    // The entry freed and retaken 2^24 times since: its next taker gets generation g + 2^24.
+    const std::uint64_t generation = layout::role_generation(stale) + (std::uint64_t{1} << 24) - 1;
+    ring->endpoint(index).state.store(layout::endpoint_state(generation, layout::EndpointStatus::free), std::memory_order_release);
+    ring->control().producer_role.store(stale, std::memory_order_release);
+    auto observer = Endpoint::attach(std::move(*ring), layout::EndpointRole::observer);
+    ASSERT_TRUE(observer);
+    ASSERT_EQ(observer->index(), index) << "the test needs the observer in the dead producer's entry";
+    EXPECT_NE(role_holder_presence(observer->ring(), stale), Presence::alive) << "the stale word named the new owner";
+    EXPECT_TRUE(SpscProducer::attach(name)) << "the role looked held by an unrelated endpoint";
+}
+
 TEST(Endpoint, shouldRecordPidAndRoleInTheRegistry) {
     RingName name("registry");
     ASSERT_TRUE(create_spsc_ring(name, 4096));
