@@ -25,7 +25,7 @@ SharedAtomic<std::uint32_t>& peer_takes(const RingSegment& ring, PipeRole role) 
 
 // Values of Pipe::Impl::session_peer_ besides a peer's role word.
 constexpr std::uint64_t kNoPeerYet = 0;
-constexpr std::uint64_t kPeerLeftBeforeUs = ~std::uint64_t{0};  // a reader came to a finished writer's bytes
+constexpr std::uint64_t kPeerGone = ~std::uint64_t{0};  // the session's peer has gone
 
 }  // namespace
 
@@ -50,10 +50,11 @@ public:
 private:
     // Sessions, as with a FIFO: each handle's session has one peer, the first live endpoint it sees
     // holding the other role (its role word, unique by generation). The session is over once that
-    // peer's role word is gone (closed) or its holder is dead. Until a peer comes, nothing is over:
-    // a writer fills the ring and a reader waits. A reader that opens to bytes whose writer has
-    // already left belongs to that writer's session: it reads them, then end of file. So does a
-    // side whose peer came, moved the stream and left before this side looked at the role word.
+    // peer's role word is gone (closed) or its holder is dead; a live peer that comes later starts
+    // the next one. Until a first peer comes, nothing is over: a writer fills the ring and a reader
+    // waits. A reader that opens to bytes whose writer has already left belongs to that writer's
+    // session: it reads them, then end of file. So does a side whose peer came and left before
+    // this side looked at the role word.
     // `thorough` tests a held role's lease; otherwise one load of the role word decides.
     bool session_over(bool thorough) noexcept;
     // session_over, with the lease test only when one is due (every probe_interval / 5).
@@ -67,7 +68,7 @@ private:
     std::uint64_t record_position_ = 0; // reader: position of the current record
     std::size_t chunk_;             // writer: largest record; a quarter of the ring, so reader and writer overlap
     Deadline next_peer_check_{};
-    // The session's peer: kNoPeerYet, its role word, or kPeerLeftBeforeUs. Atomic: the poll helper
+    // The session's peer: kNoPeerYet, its role word, or kPeerGone. Atomic: the poll helper
     // thread reads and adopts it too. Relaxed: it only names a word; the role word's own acquire
     // load orders what the peer wrote.
     std::atomic<std::uint64_t> session_peer_{kNoPeerYet};
@@ -125,7 +126,7 @@ Pipe::Impl::Impl(std::variant<SpscProducer, SpscConsumer> side, std::uint64_t re
         // consumer position is ours, moved by nobody else while we hold the role.
         const bool unread = ring().producer().position.load(std::memory_order_acquire) !=
                             ring().consumer().position.load(std::memory_order_relaxed);
-        if (writer_gone && unread) session_peer_.store(kPeerLeftBeforeUs, std::memory_order_relaxed);
+        if (writer_gone && unread) session_peer_.store(kPeerGone, std::memory_order_relaxed);
     }
     session_over(true);  // adopts a live peer already there
 }
@@ -140,29 +141,31 @@ void Pipe::Impl::set_wait(WaitStrategy strategy) noexcept {
 
 bool Pipe::Impl::session_over(bool thorough) noexcept {
     std::uint64_t peer = session_peer_.load(std::memory_order_relaxed);
-    if (peer == kPeerLeftBeforeUs) return true;
     // Acquire, pairs with the release that gave the role back (Endpoint::detach): what the peer
     // published before leaving (the writer's last records) is visible to our next look at the ring.
     const std::uint64_t word = peer_word(ring(), role()).load(std::memory_order_acquire);
-    if (peer == kNoPeerYet) {
-        // A role word whose holder is dead belongs to an earlier session: not our peer.
-        if (word != 0 && role_holder_presence(ring(), word) == Presence::alive) {
-            session_peer_.compare_exchange_strong(peer, word, std::memory_order_relaxed);
-            return false;
-        }
-        // No peer now. One came and went unseen if the role was taken since we attached ([A4]
-        // acquire, pairs with [R4]); one that took it and is still here shows in the word now.
-        if (peer_takes(ring(), role()).load(std::memory_order_acquire) == peer_takes_at_open_) return false;
-        const std::uint64_t newcomer = peer_word(ring(), role()).load(std::memory_order_acquire);
-        if (newcomer != 0 && role_holder_presence(ring(), newcomer) == Presence::alive) {
-            session_peer_.compare_exchange_strong(peer, newcomer, std::memory_order_relaxed);
-            return false;
-        }
-        session_peer_.store(kPeerLeftBeforeUs, std::memory_order_relaxed);
-        return true;
+    if (peer != kNoPeerYet && peer != kPeerGone) {
+        if (word == peer && !(thorough && role_holder_presence(ring(), word) != Presence::alive)) return false;
+        session_peer_.store(kPeerGone, std::memory_order_relaxed);  // our peer has gone
+        peer = kPeerGone;
     }
-    if (word != peer) return true;
-    return thorough && role_holder_presence(ring(), word) != Presence::alive;
+    // No peer of ours here: a live one that is (not a dead holder of an earlier session) starts a
+    // new session, as a FIFO that a new writer or reader opens.
+    if (word != 0 && role_holder_presence(ring(), word) == Presence::alive) {
+        session_peer_.compare_exchange_strong(peer, word, std::memory_order_relaxed);
+        return false;
+    }
+    if (peer == kPeerGone) return true;
+    // Waiting for a first peer. One came and went unseen if the role was taken since we attached
+    // ([A4] acquire, pairs with [R4]); one that took it and is still here shows in the word now.
+    if (peer_takes(ring(), role()).load(std::memory_order_acquire) == peer_takes_at_open_) return false;
+    const std::uint64_t newcomer = peer_word(ring(), role()).load(std::memory_order_acquire);
+    if (newcomer != 0 && role_holder_presence(ring(), newcomer) == Presence::alive) {
+        session_peer_.compare_exchange_strong(peer, newcomer, std::memory_order_relaxed);
+        return false;
+    }
+    session_peer_.store(kPeerGone, std::memory_order_relaxed);
+    return true;
 }
 
 bool Pipe::Impl::peer_gone(bool thorough) noexcept {

@@ -10,7 +10,9 @@
 // (closed, or dead). A reader with no writer yet waits for one; read() returns 0 (end of file) once
 // the writer of its session has gone and every byte it published has been read. A reader that
 // opens to unread bytes of a writer that has already left reads them, then end of file. Either side
-// can start first, session after session.
+// can start first, session after session. A handle outlives its session as a FIFO's descriptor
+// does: a reader at end of file reads again once a new writer attaches, and a writer that got EPIPE
+// writes again once a new reader attaches.
 //
 // How a dead peer is noticed: a peer that closes gives its role back, which the other side sees in
 // one load. A peer that dies keeps its role word, so a waiting endpoint tests the holder's lease
