@@ -7,6 +7,7 @@
 #include "shmring/detail/futex.hpp"
 #include "shmring/detail/mpmc_repair.hpp"
 #include "shmring/detail/publish_fence.hpp"
+#include "shmring/detail/reassign.hpp"
 
 namespace shmring {
 
@@ -237,24 +238,7 @@ Endpoint::Endpoint(Endpoint&& other) noexcept
       futile_wakes_(other.futile_wakes_),
       owner_pid_(other.owner_pid_) {}
 
-Endpoint& Endpoint::operator=(Endpoint&& other) noexcept {
-    if (this != &other) {
-        detach();
-        ring_ = std::move(other.ring_);
-        entry_ = std::exchange(other.entry_, nullptr);
-        index_ = other.index_;
-        generation_ = other.generation_;
-        lease_ = std::move(other.lease_);
-        role_ = std::exchange(other.role_, nullptr);
-        strategy_ = other.strategy_;
-        tuning_ = other.tuning_;
-        spin_window_ = other.spin_window_;
-        light_fence_ = other.light_fence_;
-        futile_wakes_ = other.futile_wakes_;
-        owner_pid_ = other.owner_pid_;
-    }
-    return *this;
-}
+Endpoint& Endpoint::operator=(Endpoint&& other) noexcept { return detail::reassign(*this, std::move(other)); }
 
 Endpoint::~Endpoint() { detach(); }
 

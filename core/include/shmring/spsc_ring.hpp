@@ -20,6 +20,7 @@
 #include <span>
 #include <string_view>
 
+#include "shmring/detail/reassign.hpp"
 #include "shmring/detail/wait_loop.hpp"
 #include "shmring/endpoint.hpp"
 #include "shmring/error.hpp"
@@ -181,19 +182,7 @@ public:
 
     // A producer that closes publishes the records it committed (detail::publish_before_closing).
     SpscProducer(SpscProducer&&) noexcept = default;
-    SpscProducer& operator=(SpscProducer&& other) noexcept {
-        if (this != &other) {
-            detail::publish_before_closing(*this);
-            endpoint_ = std::move(other.endpoint_);
-            pending_ = other.pending_;
-            published_ = other.published_;
-            cached_consumer_ = other.cached_consumer_;
-            claim_position_ = other.claim_position_;
-            claim_length_ = other.claim_length_;
-            claim_open_ = other.claim_open_;
-        }
-        return *this;
-    }
+    SpscProducer& operator=(SpscProducer&& other) noexcept { return detail::reassign(*this, std::move(other)); }
     ~SpscProducer() { detail::publish_before_closing(*this); }
 
 private:
@@ -357,17 +346,7 @@ public:
 
     // A consumer that closes gives back the room of the records it released.
     SpscConsumer(SpscConsumer&&) noexcept = default;
-    SpscConsumer& operator=(SpscConsumer&& other) noexcept {
-        if (this != &other) {
-            detail::publish_before_closing(*this);
-            endpoint_ = std::move(other.endpoint_);
-            pending_ = other.pending_;
-            published_ = other.published_;
-            cached_producer_ = other.cached_producer_;
-            peeked_size_ = other.peeked_size_;
-        }
-        return *this;
-    }
+    SpscConsumer& operator=(SpscConsumer&& other) noexcept { return detail::reassign(*this, std::move(other)); }
     ~SpscConsumer() { detail::publish_before_closing(*this); }
 
 private:
