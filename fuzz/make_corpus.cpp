@@ -135,9 +135,9 @@ Image spsc_with_wrapped_records(Generator& g) {
 Image pipe_with_partial_read(Generator& g, bool writer_stays) {
     const std::string name = g.name();
     must(create_pipe(name, 256), "create_pipe");
-    std::optional<Pipe> writer = must(Pipe::open(name, PipeRole::writer), "open writer");
+    std::optional<PipeWriter> writer = must(PipeWriter::open(name), "open writer");
     {
-        auto reader = must(Pipe::open(name, PipeRole::reader), "open reader");
+        auto reader = must(PipeReader::open(name), "open reader");
         must(writer->write(bytes(100, 0xC3), Blocking::no).status, "write");
         std::vector<std::byte> buffer(30);
         must(reader.read(buffer, Blocking::no).status, "read");
@@ -154,8 +154,8 @@ Image spsc_queue(Generator& g) {
     config.max_message_size = 32;
     must(create_queue(name, config), "create_queue");
     {
-        auto sender = must(Queue::open(name, QueueRole::sender), "open sender");
-        auto receiver = must(Queue::open(name, QueueRole::receiver), "open receiver");
+        auto sender = must(QueueSender::open(name), "open sender");
+        auto receiver = must(QueueReceiver::open(name), "open receiver");
         for (const std::size_t size : {32, 1, 17}) must(sender.try_send(bytes(size, 0xD4)), "send");
         std::vector<std::byte> buffer(32);
         std::size_t length = 0;
@@ -189,8 +189,8 @@ Image mpmc_queue_with_void_slot(Generator& g) {
     config.engine = layout::Engine::mpmc;
     must(create_queue(name, config), "create_queue");
     {
-        auto sender = must(Queue::open(name, QueueRole::sender), "open sender");
-        must(sender.loan(Deadline::min()).status, "loan");
+        auto sender = must(QueueSender::open(name), "open sender");
+        must(sender.claim(Deadline::min()).status, "claim");
         sender.abort();
         must(sender.try_send(bytes(20, 0xF6)), "send");
     }
@@ -204,7 +204,7 @@ Image mpmc_abandoned_by_producer(Generator& g) {
     auto first = must(MpmcProducer::attach(name), "attach producer");
     auto second = must(MpmcProducer::attach(name), "attach producer");
     must(first.try_send(bytes(16, 0x11)), "send");
-    must(first.try_loan().status, "loan");
+    must(first.try_claim().status, "loan");
     must(second.try_send(bytes(8, 0x22)), "send");
     Image image = g.take(name);
     first.abort();
@@ -218,7 +218,7 @@ Image mpmc_abandoned_by_consumer(Generator& g) {
     auto producer = must(MpmcProducer::attach(name), "attach producer");
     auto consumer = must(MpmcConsumer::attach(name), "attach consumer");
     for (int i = 0; i < 2; ++i) must(producer.try_send(bytes(16, 0x33)), "send");
-    must(consumer.try_take().status, "take");
+    must(consumer.try_peek().status, "take");
     Image image = g.take(name);
     consumer.release();
     return image;
@@ -340,7 +340,7 @@ void generate(Generator& g) {
                   put<std::uint32_t>(i, slot_offset(head & 3, stride) + offsetof(layout::SlotHeader, length), 49);
               }},
              {"consumer-past-producer", 0, [=](Image& i, Plan&) { put<std::uint64_t>(i, consumer_position, head + 9); }},
-             // A sequence ahead of the ticket that nobody moved on: once a livelock in try_loan and take.
+             // A sequence ahead of the ticket that nobody moved on: once a livelock in try_claim and try_peek.
              {"sequence-ahead-of-producers", role_bit(Role::mpmc_producer), [=](Image& i, Plan&) {
                   const auto tail = get<std::uint64_t>(i, producer_position);
                   put<std::uint64_t>(i, slot_offset(tail & 3, stride) + offsetof(layout::SlotHeader, sequence), 2 * tail + 2);

@@ -104,16 +104,16 @@ public:
     explicit SpscConsumerActor(SpscConsumer consumer) : consumer_(std::move(consumer)) {}
     bool step(int, std::uint8_t variants) override {
         if ((variants & kVariantInPlace) != 0) {
-            const Record record = consumer_.try_peek();
+            const View record = consumer_.try_peek();
             if (record.status != Status::ok) return false;
             touch(record.data);
-            consumer_.release((variants & kVariantPublishLater) != 0 ? Publish::later : Publish::now);
+            consumer_.release((variants & kVariantPublishLater) != 0 ? Flush::later : Flush::now);
             return true;
         }
         std::size_t length = 0;
         return consumer_.try_receive(receive_buffer(variants), length) == Status::ok;
     }
-    void finish() override { consumer_.publish(); }
+    void finish() override { consumer_.flush(); }
 
 private:
     SpscConsumer consumer_;
@@ -125,17 +125,17 @@ public:
     bool step(int step, std::uint8_t variants) override {
         const auto message = payload(step, producer_.max_message());
         if ((variants & kVariantInPlace) == 0) return producer_.try_send(message, static_cast<std::uint32_t>(step)) == Status::ok;
-        const Claim claim = producer_.try_claim_up_to(message.size());
+        const Loan claim = producer_.try_claim_up_to(message.size());
         if (claim.status != Status::ok) return false;
         std::memcpy(claim.data.data(), message.data(), claim.data.size());
         if ((variants & kVariantAbort) != 0) {
             producer_.abort();
         } else {
-            producer_.commit(static_cast<std::uint32_t>(step), (variants & kVariantPublishLater) != 0 ? Publish::later : Publish::now);
+            producer_.commit(claim.data.size(), static_cast<std::uint32_t>(step), (variants & kVariantPublishLater) != 0 ? Flush::later : Flush::now);
         }
         return true;
     }
-    void finish() override { producer_.publish(); }
+    void finish() override { producer_.flush(); }
 
 private:
     SpscProducer producer_;
@@ -146,7 +146,7 @@ public:
     explicit MpmcConsumerActor(MpmcConsumer consumer) : consumer_(std::move(consumer)) {}
     bool step(int, std::uint8_t variants) override {
         if ((variants & kVariantInPlace) != 0) {
-            const Message message = consumer_.try_take();
+            const View message = consumer_.try_peek();
             if (message.status != Status::ok) return false;
             touch(message.data);
             consumer_.release();
@@ -168,13 +168,13 @@ public:
     bool step(int step, std::uint8_t variants) override {
         const auto message = payload(step, producer_.max_message());
         if ((variants & kVariantInPlace) == 0) return producer_.try_send(message) == Status::ok;
-        const SlotLoan loan = producer_.try_loan();
+        const Loan loan = producer_.try_claim();
         if (loan.status != Status::ok) return false;
         std::memcpy(loan.data.data(), message.data(), message.size());
         if ((variants & kVariantAbort) != 0) {
             producer_.abort();
         } else {
-            producer_.publish(message.size());
+            producer_.commit(message.size());
         }
         return true;
     }
@@ -184,26 +184,37 @@ private:
     MpmcProducer producer_;
 };
 
-class PipeActor final : public Actor {
+class PipeReaderActor final : public Actor {
 public:
-    explicit PipeActor(Pipe pipe) : pipe_(std::move(pipe)) {}
-    bool step(int step, std::uint8_t variants) override {
-        const IoResult result = pipe_.role() == PipeRole::reader ? pipe_.read(receive_buffer(variants), Blocking::no)
-                                                                 : pipe_.write(payload(step, scratch().size()), Blocking::no);
+    explicit PipeReaderActor(PipeReader pipe) : pipe_(std::move(pipe)) {}
+    bool step(int, std::uint8_t variants) override {
+        const IoResult result = pipe_.read(receive_buffer(variants), Blocking::no);
         return result.status == Status::ok && result.count != 0;
     }
 
 private:
-    Pipe pipe_;
+    PipeReader pipe_;
+};
+
+class PipeWriterActor final : public Actor {
+public:
+    explicit PipeWriterActor(PipeWriter pipe) : pipe_(std::move(pipe)) {}
+    bool step(int step, std::uint8_t) override {
+        const IoResult result = pipe_.write(payload(step, scratch().size()), Blocking::no);
+        return result.status == Status::ok && result.count != 0;
+    }
+
+private:
+    PipeWriter pipe_;
 };
 
 class QueueReceiverActor final : public Actor {
 public:
-    explicit QueueReceiverActor(Queue queue) : queue_(std::move(queue)) {}
+    explicit QueueReceiverActor(QueueReceiver queue) : queue_(std::move(queue)) {}
     bool step(int, std::uint8_t variants) override {
         if ((variants & kVariantInPlace) != 0) {
             // A deadline in the past only tries (queue.hpp).
-            const QueueView view = queue_.peek(Deadline::min());
+            const View view = queue_.peek(Deadline::min());
             if (view.status != Status::ok) return false;
             touch(view.data);
             queue_.release();
@@ -214,28 +225,28 @@ public:
     }
 
 private:
-    Queue queue_;
+    QueueReceiver queue_;
 };
 
 class QueueSenderActor final : public Actor {
 public:
-    explicit QueueSenderActor(Queue queue) : queue_(std::move(queue)) {}
+    explicit QueueSenderActor(QueueSender queue) : queue_(std::move(queue)) {}
     bool step(int step, std::uint8_t variants) override {
         const auto message = payload(step, queue_.max_message_size());
         if ((variants & kVariantInPlace) == 0) return queue_.try_send(message) == Status::ok;
-        const QueueLoan loan = queue_.loan(Deadline::min());
+        const Loan loan = queue_.claim(Deadline::min());
         if (loan.status != Status::ok) return false;
         std::memcpy(loan.data.data(), message.data(), std::min(message.size(), loan.data.size()));
         if ((variants & kVariantAbort) != 0) {
             queue_.abort();
         } else {
-            queue_.publish(message.size());
+            queue_.commit(message.size());
         }
         return true;
     }
 
 private:
-    Queue queue_;
+    QueueSender queue_;
 };
 
 template <class A, class Handle>
@@ -251,10 +262,10 @@ std::unique_ptr<Actor> attach(Role role) {
         case Role::spsc_producer: return actor_of<SpscProducerActor>(SpscProducer::attach(ring_name()));
         case Role::mpmc_consumer: return actor_of<MpmcConsumerActor>(MpmcConsumer::attach(ring_name()));
         case Role::mpmc_producer: return actor_of<MpmcProducerActor>(MpmcProducer::attach(ring_name()));
-        case Role::pipe_reader: return actor_of<PipeActor>(Pipe::open(ring_name(), PipeRole::reader));
-        case Role::pipe_writer: return actor_of<PipeActor>(Pipe::open(ring_name(), PipeRole::writer));
-        case Role::queue_receiver: return actor_of<QueueReceiverActor>(Queue::open(ring_name(), QueueRole::receiver));
-        case Role::queue_sender: return actor_of<QueueSenderActor>(Queue::open(ring_name(), QueueRole::sender));
+        case Role::pipe_reader: return actor_of<PipeReaderActor>(PipeReader::open(ring_name()));
+        case Role::pipe_writer: return actor_of<PipeWriterActor>(PipeWriter::open(ring_name()));
+        case Role::queue_receiver: return actor_of<QueueReceiverActor>(QueueReceiver::open(ring_name()));
+        case Role::queue_sender: return actor_of<QueueSenderActor>(QueueSender::open(ring_name()));
     }
     return nullptr;
 }

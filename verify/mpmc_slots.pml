@@ -24,7 +24,7 @@
  *
  * What is abstracted:
  * - Shared accesses are atomic steps in one global order (sequential consistency). The source
- *   relies on release/acquire pairs ([R1]/[A1], [R2]/[A2], and the release CAS [C1] that
+ *   relies on release/acquire pairs ([R20]/[A20], [R21]/[A21], and the release CAS [C21] that
  *   publishes a claim to whoever acquires the counter); the model checks the protocol under SC,
  *   not those memory orders.
  * - Some steps that the source takes one after the other are one step here:
@@ -100,7 +100,7 @@ retry_loan:
          * both. Likewise for the counter's re-read when the slot looks full. */
         atomic {
             t = tail;                                   /* relaxed: the sequence decides */
-            seen = sequence[SLOT(t)];                   /* [A2] */
+            seen = sequence[SLOT(t)];                   /* [A21] */
             if
             :: seen == 2 * t -> skip
             :: seen < 2 * t && tail == t -> skip        /* full */
@@ -121,7 +121,7 @@ retry_loan:
         fi;
         atomic {
 #if MUTANT != 3
-            claim[me] = t + 1;                          /* record_claim, before [C1] */
+            claim[me] = t + 1;                          /* record_claim, before [C21] */
             claimed = true;
 #endif
             if
@@ -129,7 +129,7 @@ retry_loan:
             :: true -> skip
             fi
         };
-        atomic {                                        /* [C1] */
+        atomic {                                       /* [C21] */
             if
             :: tail == t ->
                 tail = t + 1;
@@ -145,7 +145,7 @@ retry_loan:
         claim[me] = t + 1;                              /* too late: after the CAS */
         claimed = true;
 #endif
-        atomic {                                        /* publish: length, then [R1] */
+        atomic {                                        /* publish: length, then [R20] */
             assert(sequence[SLOT(t)] == 2 * t);         /* nobody wrote our slot meanwhile */
             content[SLOT(t)] = me * PER_PRODUCER + sent[me];
             message_of[t] = me * PER_PRODUCER + sent[me];
@@ -208,7 +208,7 @@ inline repair_stalled() {
                 lost++                                  /* counted before the CAS, taken back if it fails */
             };
             atomic {
-                content[SLOT(r)] = VOID;                /* then [R1] by CAS, as a publish */
+                content[SLOT(r)] = VOID;                /* then [R20] by CAS, as a publish */
                 if
                 :: sequence[SLOT(r)] == 2 * r -> sequence[SLOT(r)] = 2 * r + 1
                 :: else -> lost--; abandoned = false
@@ -254,7 +254,7 @@ proctype Consumer(byte me) {
 retry_take:
         atomic {                                        /* take: as in try_loan, one step reads */
             t = head;                                   /* the ticket, its slot and the length */
-            seen = sequence[SLOT(t)];                   /* [A1] */
+            seen = sequence[SLOT(t)];                   /* [A20] */
             if
             :: seen == 2 * t + 1 -> m = content[SLOT(t)]   /* read once, before the CAS */
             :: seen < 2 * t + 1 && head == t -> skip    /* empty */
@@ -264,7 +264,7 @@ retry_take:
         };
         if
         :: seen == 2 * t + 1 ->
-            atomic {                                    /* [C1] */
+            atomic {                                   /* [C21] */
                 if
                 :: head == t ->
                     head = t + 1;
@@ -279,7 +279,7 @@ retry_take:
                 fi
             };
             atomic {
-                sequence[SLOT(t)] = 2 * (t + CAPACITY); /* [R2] release */
+                sequence[SLOT(t)] = 2 * (t + CAPACITY); /* [R21] release */
                 t = 0;
                 seen = 0;
                 m = 0

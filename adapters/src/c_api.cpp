@@ -1,21 +1,27 @@
-// The C API (shmring.h) on top of Pipe and Queue: argument checks and errno translation only.
+// The C API (shmring.h) on top of the pipe and queue ends: argument checks and errno translation
+// only. A C handle holds the end of the role it was opened for; a call of the other role's finds
+// none and fails with EBADF.
 #include "shmring/shmring.h"
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <new>
+#include <optional>
 #include <system_error>
 
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
 
 struct shmring_pipe {
-    shmring::Pipe pipe;
+    std::optional<shmring::PipeWriter> writer;
+    std::optional<shmring::PipeReader> reader;
 };
 
 struct shmring_queue {
-    shmring::Queue queue;
+    std::optional<shmring::QueueSender> sender;
+    std::optional<shmring::QueueReceiver> receiver;
 };
 
 namespace {
@@ -53,15 +59,33 @@ auto guarded(Call call) noexcept -> decltype(call()) {
     }
 }
 
-template <class Handle, class Open>
-int open_handle(const char* name, Open open, Handle** out) {
-    if (name == nullptr || out == nullptr) return -EINVAL;
+template <class End>
+int open_end(const char* name, std::optional<End>& end) {
+    auto opened = End::open(name);
+    if (!opened) return fail(opened.error());
+    end.emplace(std::move(*opened));
+    return 0;
+}
+
+// A new handle holding the end of `role` (SHMRING_SENDER or SHMRING_RECEIVER): its sending end
+// `Handle::*sending` or its receiving end `Handle::*receiving`.
+template <class Handle, class SendingEnd, class ReceivingEnd>
+int open_handle(const char* name, int role, std::optional<SendingEnd> Handle::*sending, std::optional<ReceivingEnd> Handle::*receiving,
+                Handle** out) {
+    if (name == nullptr || out == nullptr || (role != SHMRING_SENDER && role != SHMRING_RECEIVER)) return -EINVAL;
     return guarded([&] {
-        auto opened = open();
-        if (!opened) return fail(opened.error());
-        *out = new Handle{std::move(*opened)};
+        auto handle = std::make_unique<Handle>();
+        const int opened = role == SHMRING_SENDER ? open_end(name, (*handle).*sending) : open_end(name, (*handle).*receiving);
+        if (opened != 0) return opened;
+        *out = handle.release();
         return 0;
     });
+}
+
+// Calls `call` with whichever end the handle holds.
+template <class Handle, class SendingEnd, class ReceivingEnd, class Call>
+auto with_end(Handle& handle, std::optional<SendingEnd> Handle::*sending, std::optional<ReceivingEnd> Handle::*receiving, Call call) {
+    return (handle.*sending) ? call(*(handle.*sending)) : call(*(handle.*receiving));
 }
 
 }  // namespace
@@ -77,35 +101,35 @@ int shmring_pipe_create(const char* name, size_t capacity_bytes, unsigned mode) 
 }
 
 int shmring_pipe_open(const char* name, int role, shmring_pipe** out) {
-    if (role != SHMRING_SENDER && role != SHMRING_RECEIVER) return -EINVAL;
-    const auto pipe_role = role == SHMRING_SENDER ? shmring::PipeRole::writer : shmring::PipeRole::reader;
-    return open_handle<shmring_pipe>(name, [&] { return shmring::Pipe::open(name, pipe_role); }, out);
+    return open_handle(name, role, &shmring_pipe::writer, &shmring_pipe::reader, out);
 }
 
 ssize_t shmring_pipe_write(shmring_pipe* p, const void* buf, size_t len, int flags) {
     if (p == nullptr || (buf == nullptr && len != 0) || (flags & ~SHMRING_NONBLOCK) != 0) return -EINVAL;
     const auto blocking = (flags & SHMRING_NONBLOCK) != 0 ? shmring::Blocking::no : shmring::Blocking::yes;
-    const auto result = p->pipe.write({static_cast<const std::byte*>(buf), len}, blocking);
+    if (!p->writer) return negated(Status::wrong_role);
+    const auto result = p->writer->write({static_cast<const std::byte*>(buf), len}, blocking);
     return result.status == Status::ok ? static_cast<ssize_t>(result.count) : negated(result.status);
 }
 
 ssize_t shmring_pipe_read(shmring_pipe* p, void* buf, size_t len, int flags) {
     if (p == nullptr || (buf == nullptr && len != 0) || (flags & ~SHMRING_NONBLOCK) != 0) return -EINVAL;
     const auto blocking = (flags & SHMRING_NONBLOCK) != 0 ? shmring::Blocking::no : shmring::Blocking::yes;
-    const auto result = p->pipe.read({static_cast<std::byte*>(buf), len}, blocking);
+    if (!p->reader) return negated(Status::wrong_role);
+    const auto result = p->reader->read({static_cast<std::byte*>(buf), len}, blocking);
     return result.status == Status::ok ? static_cast<ssize_t>(result.count) : negated(result.status);
 }
 
 int shmring_pipe_set_wait(shmring_pipe* p, int strategy) {
     if (p == nullptr || !valid_strategy(strategy)) return -EINVAL;
-    p->pipe.set_wait(static_cast<shmring::WaitStrategy>(strategy));
+    with_end(*p, &shmring_pipe::writer, &shmring_pipe::reader, [&](auto& end) { end.set_wait(static_cast<shmring::WaitStrategy>(strategy)); });
     return 0;
 }
 
 int shmring_pipe_fd(shmring_pipe* p) {
     if (p == nullptr) return -EINVAL;
     return guarded([&] {
-        const auto fd = p->pipe.poll_fd();
+        const auto fd = with_end(*p, &shmring_pipe::writer, &shmring_pipe::reader, [](auto& end) { return end.poll_fd(); });
         return fd ? *fd : fail(fd.error());
     });
 }
@@ -126,34 +150,34 @@ int shmring_queue_create(const char* name, size_t max_messages, size_t max_messa
 }
 
 int shmring_queue_open(const char* name, int role, shmring_queue** out) {
-    if (role != SHMRING_SENDER && role != SHMRING_RECEIVER) return -EINVAL;
-    const auto queue_role = role == SHMRING_SENDER ? shmring::QueueRole::sender : shmring::QueueRole::receiver;
-    return open_handle<shmring_queue>(name, [&] { return shmring::Queue::open(name, queue_role); }, out);
+    return open_handle(name, role, &shmring_queue::sender, &shmring_queue::receiver, out);
 }
 
 int shmring_queue_send(shmring_queue* q, const void* msg, size_t len, int64_t timeout_ns) {
     if (q == nullptr || (msg == nullptr && len != 0)) return -EINVAL;
-    const Status status = q->queue.send({static_cast<const std::byte*>(msg), len}, deadline_for(timeout_ns));
+    if (!q->sender) return negated(Status::wrong_role);
+    const Status status = q->sender->send({static_cast<const std::byte*>(msg), len}, deadline_for(timeout_ns));
     return status == Status::ok ? 0 : negated(status);
 }
 
 ssize_t shmring_queue_receive(shmring_queue* q, void* buf, size_t cap, int64_t timeout_ns) {
     if (q == nullptr || (buf == nullptr && cap != 0)) return -EINVAL;
     std::size_t length = 0;
-    const Status status = q->queue.receive({static_cast<std::byte*>(buf), cap}, length, deadline_for(timeout_ns));
+    if (!q->receiver) return negated(Status::wrong_role);
+    const Status status = q->receiver->receive({static_cast<std::byte*>(buf), cap}, length, deadline_for(timeout_ns));
     return status == Status::ok ? static_cast<ssize_t>(length) : negated(status);
 }
 
 int shmring_queue_set_wait(shmring_queue* q, int strategy) {
     if (q == nullptr || !valid_strategy(strategy)) return -EINVAL;
-    q->queue.set_wait(static_cast<shmring::WaitStrategy>(strategy));
+    with_end(*q, &shmring_queue::sender, &shmring_queue::receiver, [&](auto& end) { end.set_wait(static_cast<shmring::WaitStrategy>(strategy)); });
     return 0;
 }
 
 int shmring_queue_fd(shmring_queue* q) {
     if (q == nullptr) return -EINVAL;
     return guarded([&] {
-        const auto fd = q->queue.poll_fd();
+        const auto fd = with_end(*q, &shmring_queue::sender, &shmring_queue::receiver, [](auto& end) { return end.poll_fd(); });
         return fd ? *fd : fail(fd.error());
     });
 }
@@ -162,7 +186,7 @@ void shmring_queue_close(shmring_queue* q) { delete q; }
 
 ssize_t shmring_queue_max_message_size(shmring_queue* q) {
     if (q == nullptr) return -EINVAL;
-    return static_cast<ssize_t>(q->queue.max_message_size());
+    return static_cast<ssize_t>(with_end(*q, &shmring_queue::sender, &shmring_queue::receiver, [](auto& end) { return end.max_message_size(); }));
 }
 
 int shmring_unlink(const char* name) {

@@ -11,12 +11,12 @@ namespace {
 
 // Adaptive waits, as the other queues block too: with more threads than cores a spinning
 // waiter would only hold back the thread it waits for.
-AttachOptions adaptive_waits() {
-    AttachOptions options;
+EndpointOptions adaptive_waits() {
+    EndpointOptions options;
     options.wait = WaitStrategy::adaptive;
     return options;
 }
-const AttachOptions kOptions = adaptive_waits();
+const EndpointOptions kOptions = adaptive_waits();
 
 template <class T>
 T attached(Result<T> result) {

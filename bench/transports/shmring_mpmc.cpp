@@ -28,7 +28,7 @@ public:
     }
 
     Result<std::unique_ptr<Endpoint>> open(Side side) override {
-        const AttachOptions options = attach_options(config_.mode);
+        const EndpointOptions options = attach_options(config_.mode);
         auto producer = MpmcProducer::attach(rings_.outgoing(side), options);
         if (!producer) return producer.error();
         auto consumer = MpmcConsumer::attach(rings_.incoming(side), options);

@@ -21,8 +21,8 @@ inline WaitStrategy wait_strategy(Mode mode) noexcept {
     return WaitStrategy::block;
 }
 
-inline AttachOptions attach_options(Mode mode) noexcept {
-    AttachOptions options;
+inline EndpointOptions attach_options(Mode mode) noexcept {
+    EndpointOptions options;
     options.wait = wait_strategy(mode);
     return options;
 }

@@ -2,7 +2,7 @@
 //   shmring-spsc     the copy API: send() from the caller's buffer, receive() into it.
 //   shmring-spsc-zc  zero copy: the message is built in the ring (claim/commit) and checked in
 //                    place (peek/release); both sides publish their position once per batch
-//                    (Publish::later), and at once whenever they are about to wait.
+//                    (Flush::later), and at once whenever they are about to wait.
 #include <bit>
 
 #include "harness/sizes.hpp"
@@ -27,28 +27,29 @@ public:
           batch_bytes_(producer_.ring().geometry().capacity / 16) {}
 
     bool begin_send(std::size_t size, std::span<std::byte>& buffer) override {
-        Claim claim = producer_.try_claim(size);
+        Loan claim = producer_.try_claim(size);
         if (claim.status == Status::again) {
-            producer_.publish();  // the consumer cannot make room for records it has not been shown
+            producer_.flush();  // the consumer cannot make room for records it has not been shown
             claim = producer_.claim(size, deadline_);
         }
         if (claim.status != Status::ok) return fail_status("SpscProducer::claim", claim.status);
         buffer = claim.data;
+        claimed_ = size;
         unpublished_ += layout::record_size(size);
         return true;
     }
     bool end_send() override {
-        producer_.commit(0, Publish::later);
+        producer_.commit(claimed_, 0, Flush::later);
         if (unpublished_ >= batch_bytes_) flush();
         return true;
     }
     bool flush() override {
-        producer_.publish();
+        producer_.flush();
         unpublished_ = 0;
         return true;
     }
     bool begin_receive(std::size_t, std::span<const std::byte>& message) override {
-        Record record = consumer_.try_peek();
+        View record = consumer_.try_peek();
         if (record.status == Status::again) {
             publish_released();  // the producer may be waiting for the space we hold back
             record = consumer_.peek(deadline_);
@@ -59,14 +60,14 @@ public:
         return true;
     }
     bool end_receive() override {
-        consumer_.release(Publish::later);
+        consumer_.release(Flush::later);
         if (unreleased_ >= batch_bytes_) publish_released();
         return true;
     }
 
 private:
     void publish_released() {
-        consumer_.publish();
+        consumer_.flush();
         unreleased_ = 0;
     }
 
@@ -75,6 +76,7 @@ private:
     Deadline deadline_;
     std::uint64_t batch_bytes_;
     std::uint64_t unpublished_ = 0;
+    std::size_t claimed_ = 0;  // the size of the record begin_send claimed
     std::uint64_t unreleased_ = 0;
 };
 
@@ -89,7 +91,7 @@ public:
     }
 
     Result<std::unique_ptr<Endpoint>> open(Side side) override {
-        const AttachOptions options = attach_options(config_.mode);
+        const EndpointOptions options = attach_options(config_.mode);
         auto producer = SpscProducer::attach(rings_.outgoing(side), options);
         if (!producer) return producer.error();
         auto consumer = SpscConsumer::attach(rings_.incoming(side), options);
@@ -120,7 +122,7 @@ void register_shmring_spsc(Registry& registry) {
                   .test_only = false,
                   .create = make_channel<SpscChannel<false>>});
     registry.add({.name = "shmring-spsc-zc",
-                  .description = "shmring SPSC ring, zero copy (claim/commit, peek/release) with Publish::later batches",
+                  .description = "shmring SPSC ring, zero copy (claim/commit, peek/release) with Flush::later batches",
                   .modes = kAllModes,
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,

@@ -53,12 +53,6 @@ void forget_sleeper(const RingSegment& ring, std::uint32_t index) noexcept {
     }
 }
 
-void wake_event(layout::WaitEvent& event) noexcept {
-    // Release: a woken sleeper that reads the new value sees what the caller changed before.
-    event.sequence.fetch_add(1, std::memory_order_release);
-    detail::futex_wake(event.sequence.address(), INT_MAX);
-}
-
 }  // namespace
 
 Presence entry_presence(const RingSegment& ring, std::uint32_t index, std::uint64_t state) noexcept {
@@ -224,27 +218,13 @@ void Endpoint::detach() noexcept {
     entry_ = nullptr;
 }
 
-Endpoint::Endpoint(Endpoint&& other) noexcept
-    : ring_(std::move(other.ring_)),
-      entry_(std::exchange(other.entry_, nullptr)),
-      index_(other.index_),
-      generation_(other.generation_),
-      lease_(std::move(other.lease_)),
-      role_(std::exchange(other.role_, nullptr)),
-      strategy_(other.strategy_),
-      tuning_(other.tuning_),
-      spin_window_(other.spin_window_),
-      light_fence_(other.light_fence_),
-      futile_wakes_(other.futile_wakes_),
-      owner_pid_(other.owner_pid_) {}
-
 Endpoint& Endpoint::operator=(Endpoint&& other) noexcept { return detail::reassign(*this, std::move(other)); }
 
 Endpoint::~Endpoint() { detach(); }
 
 void wake_all_sleepers(const RingSegment& ring) noexcept {
-    wake_event(ring.data_event());
-    wake_event(ring.space_event());
+    detail::wake_sleepers(ring.data_event());
+    detail::wake_sleepers(ring.space_event());
 }
 
 }  // namespace shmring

@@ -1,6 +1,7 @@
 // repair_unpublished is model-checked by verify/mpmc_slots.pml (verify/run.sh): keep the two in step.
 #include "shmring/detail/mpmc_repair.hpp"
 
+#include "shmring/detail/mpmc_slots.hpp"
 #include "shmring/endpoint.hpp"
 
 namespace shmring::detail {
@@ -8,15 +9,6 @@ namespace shmring::detail {
 namespace {
 
 using layout::EndpointRole;
-
-layout::SlotHeader& slot_at(const RingSegment& ring, std::uint64_t ticket) noexcept {
-    const auto& g = ring.geometry();
-    return *reinterpret_cast<layout::SlotHeader*>(ring.data() + (ticket & g.mask) * g.slot_stride);
-}
-
-bool ahead_of(std::uint64_t position, std::uint64_t ticket) noexcept {
-    return static_cast<std::int64_t>(position - ticket) > 0;
-}
 
 enum class Claimants { none, some_alive, all_dead };
 
@@ -29,7 +21,7 @@ Claimants claimants(const RingSegment& ring, EndpointRole role, std::uint64_t ti
         const std::uint64_t state = entry.state.load(std::memory_order_acquire);
         if (layout::endpoint_status(state) == layout::EndpointStatus::free) continue;
         if (entry.role.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(role)) continue;
-        // Acquire, pairs with [C0]: whatever claim value we read, the slots its endpoint handed on
+        // Acquire, pairs with [C20]: whatever claim value we read, the slots its endpoint handed on
         // before writing it are visible to the caller's next look at the slot.
         if (entry.claim.load(std::memory_order_acquire) != ticket + 1) continue;
         if (entry_presence(ring, i, state) == Presence::alive) return Claimants::some_alive;
@@ -107,17 +99,17 @@ bool repair_slot(const RingSegment& ring, const Endpoint& self, EndpointRole cla
 bool repair_unpublished(const RingSegment& ring, const Endpoint& self, std::uint64_t ticket) noexcept {
     auto& slot = slot_at(ring, ticket);
     const auto unpublished = [&] {
-        // Acquire, pairs with [R1]: a published slot is left alone. Then acquire, pairs with [C1]:
+        // Acquire, pairs with [R20]: a published slot is left alone. Then acquire, pairs with [C21]:
         // if a producer took the ticket, its recorded claim is visible. Not taken: just empty.
-        return slot.sequence.load(std::memory_order_acquire) == 2 * ticket &&
-               ahead_of(ring.producer().position.load(std::memory_order_acquire), ticket);
+        return slot.sequence.load(std::memory_order_acquire) == slot_free_for(ticket) &&
+               ticket_taken(ring.producer().position.load(std::memory_order_acquire), ticket);
     };
     return repair_slot(ring, self, EndpointRole::producer, ticket, unpublished, [&] {
         // Every claimant is dead and repairs are serialised: nobody else writes this slot now.
         slot.length.store(layout::kSlotLengthVoid, std::memory_order_relaxed);  // published by the CAS
-        std::uint64_t expected = 2 * ticket;
-        // [R1] release, as a publish: consumers take the void slot and move past it.
-        return slot.sequence.compare_exchange_strong(expected, 2 * ticket + 1, std::memory_order_release,
+        std::uint64_t expected = slot_free_for(ticket);
+        // [R20] release, as a commit: consumers take the void slot and move past it.
+        return slot.sequence.compare_exchange_strong(expected, slot_full_for(ticket), std::memory_order_release,
                                                      std::memory_order_relaxed);
     });
 }
@@ -127,14 +119,14 @@ bool repair_unreleased(const RingSegment& ring, const Endpoint& self, std::uint6
     const std::uint64_t taken = ticket - capacity;  // the consumer ticket whose message fills the slot
     auto& slot = slot_at(ring, ticket);
     const auto unreleased = [&] {
-        // As in repair_unpublished, with the consumers' counter ([C1] of consumers). Not taken: just full.
-        return slot.sequence.load(std::memory_order_acquire) == 2 * taken + 1 &&
-               ahead_of(ring.consumer().position.load(std::memory_order_acquire), taken);
+        // As in repair_unpublished, with the consumers' counter ([C21] of consumers). Not taken: just full.
+        return slot.sequence.load(std::memory_order_acquire) == slot_full_for(taken) &&
+               ticket_taken(ring.consumer().position.load(std::memory_order_acquire), taken);
     };
     return repair_slot(ring, self, EndpointRole::consumer, taken, unreleased, [&] {
-        std::uint64_t expected = 2 * taken + 1;
-        // [R2] release, as a consumer's release: the slot is free for the producer of `ticket`.
-        return slot.sequence.compare_exchange_strong(expected, 2 * (taken + capacity), std::memory_order_release,
+        std::uint64_t expected = slot_full_for(taken);
+        // [R21] release, as a consumer's release: the slot is free for the producer of `ticket`.
+        return slot.sequence.compare_exchange_strong(expected, slot_freed_after(taken, capacity), std::memory_order_release,
                                                      std::memory_order_relaxed);
     });
 }
@@ -146,8 +138,8 @@ bool claim_settled(const RingSegment& ring, const layout::EndpointEntry& entry) 
     const std::uint64_t ticket = claim - 1;
     const std::uint64_t sequence = slot_at(ring, ticket).sequence.load(std::memory_order_acquire);
     if (entry.role.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(EndpointRole::producer))
-        return !(ahead_of(ring.producer().position.load(std::memory_order_acquire), ticket) && sequence == 2 * ticket);
-    return !(ahead_of(ring.consumer().position.load(std::memory_order_acquire), ticket) && sequence == 2 * ticket + 1);
+        return !(ticket_taken(ring.producer().position.load(std::memory_order_acquire), ticket) && sequence == slot_free_for(ticket));
+    return !(ticket_taken(ring.consumer().position.load(std::memory_order_acquire), ticket) && sequence == slot_full_for(ticket));
 }
 
 }  // namespace shmring::detail

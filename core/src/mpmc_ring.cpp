@@ -4,7 +4,7 @@ namespace shmring {
 
 namespace {
 
-Result<Endpoint> attach_side(RingSegment ring, layout::EndpointRole role, const AttachOptions& options) {
+Result<Endpoint> attach_side(RingSegment ring, layout::EndpointRole role, const EndpointOptions& options) {
     if (ring.geometry().engine != layout::Engine::mpmc)
         return Error(Errc::wrong_kind, "ring '" + std::string(ring.name()) + "': not an MPMC ring");
     auto endpoint = Endpoint::attach(std::move(ring), role);
@@ -13,7 +13,7 @@ Result<Endpoint> attach_side(RingSegment ring, layout::EndpointRole role, const 
     return endpoint;
 }
 
-Result<RingSegment> open_mpmc(std::string_view name, const AttachOptions& options) {
+Result<RingSegment> open_mpmc(std::string_view name, const EndpointOptions& options) {
     return RingSegment::open(name, Access::read_write, {layout::Engine::mpmc, std::nullopt}, options.segment);
 }
 
@@ -33,25 +33,25 @@ Outcome create_mpmc_ring(std::string_view name, std::uint64_t slots, std::uint32
     return Ok{};
 }
 
-Result<MpmcProducer> MpmcProducer::attach(std::string_view name, const AttachOptions& options) {
+Result<MpmcProducer> MpmcProducer::attach(std::string_view name, const EndpointOptions& options) {
     auto ring = open_mpmc(name, options);
     if (!ring) return ring.error();
     return attach(std::move(*ring), options);
 }
 
-Result<MpmcProducer> MpmcProducer::attach(RingSegment ring, const AttachOptions& options) {
+Result<MpmcProducer> MpmcProducer::attach(RingSegment ring, const EndpointOptions& options) {
     auto endpoint = attach_side(std::move(ring), layout::EndpointRole::producer, options);
     if (!endpoint) return endpoint.error();
     return MpmcProducer(std::move(*endpoint));
 }
 
-Result<MpmcConsumer> MpmcConsumer::attach(std::string_view name, const AttachOptions& options) {
+Result<MpmcConsumer> MpmcConsumer::attach(std::string_view name, const EndpointOptions& options) {
     auto ring = open_mpmc(name, options);
     if (!ring) return ring.error();
     return attach(std::move(*ring), options);
 }
 
-Result<MpmcConsumer> MpmcConsumer::attach(RingSegment ring, const AttachOptions& options) {
+Result<MpmcConsumer> MpmcConsumer::attach(RingSegment ring, const EndpointOptions& options) {
     auto endpoint = attach_side(std::move(ring), layout::EndpointRole::consumer, options);
     if (!endpoint) return endpoint.error();
     return MpmcConsumer(std::move(*endpoint));

@@ -7,6 +7,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "shmring/detail/mpmc_slots.hpp"
 #include "shmring/process.hpp"
 #include "shmring/wait.hpp"
 
@@ -89,16 +90,11 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
     return g;
 }
 
-Result<RingSegment> RingSegment::create(std::string_view name, const RingConfig& config) {
-    if (auto valid = Segment::validate_name(name); !valid) return valid.error();
+Result<RingGeometry> format_ring(std::byte* base, const RingConfig& config, std::string_view name) {
     auto total = ring_total_size(config, name);
     if (!total) return total.error();
-    auto segment = Segment::create(name, *total, config.mode, config.options);
-    if (!segment) return segment.error();
-
-    // ftruncate gave zeroed memory: every position, counter, role word and event starts at zero.
-    // What is left to write is the header and, for MPMC, each slot's initial sequence.
-    std::byte* base = segment->base();
+    // The bytes are zeroed: every position, counter, role word and event starts at zero. What is
+    // left to write is the header and, for MPMC, each slot's initial sequence.
     auto& h = *reinterpret_cast<layout::SegmentHeader*>(base + layout::kHeaderOffset);
     const ProcessIdentity me = current_process();
     h.magic = layout::kMagic;
@@ -115,7 +111,7 @@ Result<RingSegment> RingSegment::create(std::string_view name, const RingConfig&
     h.created_realtime_ns = realtime_ns();
     h.mode = config.mode;
     h.options = (config.options.prefault ? layout::kOptionPrefault : 0U) | (config.options.lock ? layout::kOptionLocked : 0U) |
-                (config.options.huge_pages && segment->warning().empty() ? layout::kOptionHugePages : 0U);
+                (config.options.huge_pages ? layout::kOptionHugePages : 0U);
     if (config.engine == Engine::spsc) {
         h.max_message = config.max_message != 0 ? config.max_message
                                                 : static_cast<std::uint32_t>(layout::spsc_max_message(config.capacity));
@@ -123,14 +119,24 @@ Result<RingSegment> RingSegment::create(std::string_view name, const RingConfig&
         h.slot_size = config.slot_size;
         h.slot_stride = static_cast<std::uint32_t>(layout::slot_stride_for(config.slot_size));
         h.max_message = config.slot_size;
-        for (std::uint64_t i = 0; i < config.capacity; ++i) {
-            auto& slot = *reinterpret_cast<layout::SlotHeader*>(base + layout::kDataOffset + i * h.slot_stride);
-            // Relaxed: nobody may look before the release of `state` below.
-            slot.sequence.store(2 * i, std::memory_order_relaxed);  // free for ticket i
-        }
     }
-    auto geometry = validate_header(h, segment->size(), name);
+    auto geometry = validate_header(h, *total, name);
     if (!geometry) return geometry.error();
+    if (config.engine == Engine::mpmc) detail::format_slots(RingView(base, *geometry));
+    return geometry;
+}
+
+Result<RingSegment> RingSegment::create(std::string_view name, const RingConfig& config) {
+    if (auto valid = Segment::validate_name(name); !valid) return valid.error();
+    auto total = ring_total_size(config, name);
+    if (!total) return total.error();
+    auto segment = Segment::create(name, *total, config.mode, config.options);
+    if (!segment) return segment.error();
+    RingConfig recorded = config;
+    recorded.options.huge_pages = config.options.huge_pages && segment->warning().empty();  // what we got, not what we asked
+    auto geometry = format_ring(segment->base(), recorded, name);
+    if (!geometry) return geometry.error();
+    auto& h = *reinterpret_cast<layout::SegmentHeader*>(segment->base() + layout::kHeaderOffset);
     // [R0] release, pairs with [A0] in open: an opener that sees "ready" sees every byte above.
     h.state.store(layout::kStateReady, std::memory_order_release);
     segment->keep();

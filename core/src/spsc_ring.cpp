@@ -6,7 +6,7 @@ namespace {
 
 using layout::EndpointRole;
 
-Result<RingSegment> open_spsc(std::string_view name, const AttachOptions& options) {
+Result<RingSegment> open_spsc(std::string_view name, const EndpointOptions& options) {
     return RingSegment::open(name, Access::read_write, {layout::Engine::spsc, std::nullopt}, options.segment);
 }
 
@@ -18,7 +18,7 @@ struct Attached {
     std::uint64_t consumer;
 };
 
-Result<Attached> attach_side(RingSegment ring, EndpointRole role, const AttachOptions& options) {
+Result<Attached> attach_side(RingSegment ring, EndpointRole role, const EndpointOptions& options) {
     if (ring.geometry().engine != layout::Engine::spsc)
         return Error(Errc::wrong_kind, "ring '" + std::string(ring.name()) + "': not an SPSC ring");
     auto endpoint = Endpoint::attach(std::move(ring), role);
@@ -30,10 +30,10 @@ Result<Attached> attach_side(RingSegment ring, EndpointRole role, const AttachOp
                                          producer_side ? "producer" : "consumer");
         !taken)
         return taken.error();
-    // Acquire, pairs with [R1] and [R2]: the positions and what they publish are visible.
+    // Acquire, pairs with [R10] and [R11]: the positions and what they publish are visible.
     const std::uint64_t producer = r.producer().position.load(std::memory_order_acquire);
     const std::uint64_t consumer = r.consumer().position.load(std::memory_order_acquire);
-    if (producer - consumer > r.geometry().capacity || ((producer | consumer) & (layout::kRecordAlignment - 1)) != 0) {
+    if (!detail::spsc_positions_valid(producer, consumer, r.geometry().capacity)) {
         r.mark_corrupt();
         return Error(Errc::corrupt, "ring '" + std::string(r.name()) + "': positions " + std::to_string(consumer) + ".." +
                                         std::to_string(producer) + " out of range");
@@ -57,25 +57,25 @@ Outcome create_spsc_ring(std::string_view name, std::uint64_t capacity_bytes, la
     return Ok{};
 }
 
-Result<SpscProducer> SpscProducer::attach(std::string_view name, const AttachOptions& options) {
+Result<SpscProducer> SpscProducer::attach(std::string_view name, const EndpointOptions& options) {
     auto ring = open_spsc(name, options);
     if (!ring) return ring.error();
     return attach(std::move(*ring), options);
 }
 
-Result<SpscProducer> SpscProducer::attach(RingSegment ring, const AttachOptions& options) {
+Result<SpscProducer> SpscProducer::attach(RingSegment ring, const EndpointOptions& options) {
     auto side = attach_side(std::move(ring), EndpointRole::producer, options);
     if (!side) return side.error();
     return SpscProducer(std::move(side->endpoint), side->producer, side->consumer);
 }
 
-Result<SpscConsumer> SpscConsumer::attach(std::string_view name, const AttachOptions& options) {
+Result<SpscConsumer> SpscConsumer::attach(std::string_view name, const EndpointOptions& options) {
     auto ring = open_spsc(name, options);
     if (!ring) return ring.error();
     return attach(std::move(*ring), options);
 }
 
-Result<SpscConsumer> SpscConsumer::attach(RingSegment ring, const AttachOptions& options) {
+Result<SpscConsumer> SpscConsumer::attach(RingSegment ring, const EndpointOptions& options) {
     auto side = attach_side(std::move(ring), EndpointRole::consumer, options);
     if (!side) return side.error();
     return SpscConsumer(std::move(side->endpoint), side->consumer, side->producer);

@@ -57,7 +57,7 @@ TEST(PipePeerLoss, shouldReturnEofWhenWriterIsKilledAtRandomPoints) {
 
         ProcessGroup readers(deadline_after(10s));
         const auto reader = readers.start_forked("reader", [&](Report& report) {
-            auto pipe = Pipe::open(name, PipeRole::reader);
+            auto pipe = PipeReader::open(name);
             if (!pipe) return report.fail(failed("open reader", pipe.error()));
             reader_attached.open();
             const StreamRead read =
@@ -71,7 +71,7 @@ TEST(PipePeerLoss, shouldReturnEofWhenWriterIsKilledAtRandomPoints) {
 
         ProcessGroup victim(deadline_after(10s));
         const auto writer = victim.start_forked("writer", [&](Report& report) {
-            auto pipe = Pipe::open(name, PipeRole::writer);
+            auto pipe = PipeWriter::open(name);
             if (!pipe) return report.fail(failed("open writer", pipe.error()));
             writer_attached.open();
             const IoResult written = write_stream(*pipe, stream, 0, std::numeric_limits<std::uint64_t>::max(), max_io, seed + 2);
@@ -105,8 +105,6 @@ double peer_loss_latency_ms(Waiter waiter, PeerLeaves how) {
     RingName name("pipe.blocked");
     EXPECT_TRUE(create_pipe(name, 4096));
     const bool writer_waits = waiter == Waiter::writer_on_full_pipe;
-    const PipeRole waiting_role = writer_waits ? PipeRole::writer : PipeRole::reader;
-    const PipeRole leaving_role = writer_waits ? PipeRole::reader : PipeRole::writer;
     Gate attached;
     Gate leave;
     Gate finish;
@@ -114,13 +112,15 @@ double peer_loss_latency_ms(Waiter waiter, PeerLeaves how) {
 
     ProcessGroup leavers(deadline_after(20s));
     const auto leaver = leavers.start_forked("leaving peer", [&](Report& report) {
-        {
-            auto pipe = Pipe::open(name, leaving_role);
+        // Holds the leaving end until told to leave, then closes it.
+        const auto hold = [&](auto pipe) {
             if (!pipe) return report.fail(failed("open", pipe.error()));
             attached.open();
             if (!leave.wait(20s)) return report.fail("never told to leave");
             report.put("left_ns", now_ns());
-        }
+            return 0;
+        };
+        if (const int held = writer_waits ? hold(PipeReader::open(name)) : hold(PipeWriter::open(name)); held != 0) return held;
         // Stays alive: the waiter must learn of the close itself, not of the process's exit.
         return finish.wait() ? 0 : report.fail("never told to finish");
     });
@@ -131,17 +131,23 @@ double peer_loss_latency_ms(Waiter waiter, PeerLeaves how) {
 
     ProcessGroup waiters(deadline_after(20s));
     const auto waiting = waiters.start_forked("waiting end", [&](Report& report) {
-        auto pipe = Pipe::open(name, waiting_role);
-        if (!pipe) return report.fail(failed("open", pipe.error()));
+        std::byte data[256]{};
+        IoResult result{Status::ok, 0};
         if (writer_waits) {
+            auto pipe = PipeWriter::open(name);
+            if (!pipe) return report.fail(failed("open", pipe.error()));
             const IoResult filled = write_until_eagain(*pipe);
             if (filled.status != Status::again) return report.fail(failed("filling", filled.status));
+            blocks.open();
+            result = pipe->write(data, Blocking::yes, deadline_after(10s));
+            report.put("returned_ns", now_ns());
+        } else {
+            auto pipe = PipeReader::open(name);
+            if (!pipe) return report.fail(failed("open", pipe.error()));
+            blocks.open();
+            result = pipe->read(data, Blocking::yes, deadline_after(10s));
+            report.put("returned_ns", now_ns());
         }
-        blocks.open();
-        std::byte data[256]{};
-        const IoResult result = writer_waits ? pipe->write(data, Blocking::yes, deadline_after(10s))
-                                             : pipe->read(data, Blocking::yes, deadline_after(10s));
-        report.put("returned_ns", now_ns());
         const Status expected = writer_waits ? Status::peer_gone : Status::ok;  // a read of 0 bytes is end of file
         if (result.status != expected || result.count != 0) return report.fail(failed("blocked call", result.status));
         return 0;

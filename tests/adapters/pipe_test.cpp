@@ -27,12 +27,12 @@ TEST(PipeSemantics, shouldDeliverBytesInOrderWithMatchingChecksum) {
     ASSERT_TRUE(create_pipe(name, 4096));
     constexpr std::uint64_t kBytes = 4 << 20;
     const ByteStream stream(kSeed);
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader) << reader.error().message();
 
     ProcessGroup group(deadline_after(30s));
     const auto writer = group.start_forked("writer", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::writer);
+        auto pipe = PipeWriter::open(name);
         if (!pipe) return report.fail(failed("open writer", pipe.error()));
         StreamChecksum sent;
         // Writes up to 10000 bytes: many are larger than the ring and stream through it.
@@ -55,14 +55,14 @@ TEST(PipeSemantics, shouldReturnEofWhenWriterCloses) {
     RingName name("pipe.eof");
     ASSERT_TRUE(create_pipe(name, 4096));
     const ByteStream stream(kSeed);
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader) << reader.error().message();
     Gate finish;
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("writer", [&](Report& report) {
         {
-            auto pipe = Pipe::open(name, PipeRole::writer);
+            auto pipe = PipeWriter::open(name);
             if (!pipe) return report.fail(failed("open writer", pipe.error()));
             const IoResult written = write_stream(*pipe, stream, 0, 1000, 100, kSeed, soon());
             if (written.count != 1000) return report.fail(failed("write", written.status));
@@ -89,7 +89,7 @@ TEST(PipeSemantics, shouldFailWithEpipeWhenReaderCloses) {
     RingName name("pipe.epipe");
     ASSERT_TRUE(create_pipe(name, 4096));
     const ByteStream stream(kSeed);
-    auto writer = Pipe::open(name, PipeRole::writer);
+    auto writer = PipeWriter::open(name);
     ASSERT_TRUE(writer) << writer.error().message();
     Gate closed;
     Gate finish;
@@ -97,7 +97,7 @@ TEST(PipeSemantics, shouldFailWithEpipeWhenReaderCloses) {
     ProcessGroup group(deadline_after(20s));
     group.start_forked("reader", [&](Report& report) {
         {
-            auto pipe = Pipe::open(name, PipeRole::reader);
+            auto pipe = PipeReader::open(name);
             if (!pipe) return report.fail(failed("open reader", pipe.error()));
             const StreamRead read = read_stream(*pipe, stream, 0, 100, 100, kSeed, soon());
             if (read.bytes != 100) return report.fail(failed("read", read.status));
@@ -127,12 +127,12 @@ TEST(PipeSemantics, shouldReturnCountWrittenSoFarWhenReaderLeavesDuringWrite) {
     constexpr std::uint64_t kRead = 10000;
     ASSERT_TRUE(create_pipe(name, kCapacity));
     const ByteStream stream(kSeed);
-    auto writer = Pipe::open(name, PipeRole::writer);
+    auto writer = PipeWriter::open(name);
     ASSERT_TRUE(writer) << writer.error().message();
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("reader", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::reader);
+        auto pipe = PipeReader::open(name);
         if (!pipe) return report.fail(failed("open reader", pipe.error()));
         const StreamRead read = read_stream(*pipe, stream, 0, kRead, 1000, kSeed, soon());
         return read.bytes == kRead ? 0 : report.fail(failed("read", read.status));  // then closes
@@ -157,9 +157,9 @@ TEST(PipeSemantics, shouldRefuseSecondWriterAndSecondReaderWithEbusy) {
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("holder", [&](Report& report) {
-        auto writer = Pipe::open(name, PipeRole::writer);
+        auto writer = PipeWriter::open(name);
         if (!writer) return report.fail(failed("open writer", writer.error()));
-        auto reader = Pipe::open(name, PipeRole::reader);
+        auto reader = PipeReader::open(name);
         if (!reader) return report.fail(failed("open reader", reader.error()));
         holding.open();
         if (!release.wait()) return report.fail("never told to release");
@@ -167,8 +167,8 @@ TEST(PipeSemantics, shouldRefuseSecondWriterAndSecondReaderWithEbusy) {
     });
 
     ASSERT_TRUE(holding.wait());
-    const auto second_writer = Pipe::open(name, PipeRole::writer);
-    const auto second_reader = Pipe::open(name, PipeRole::reader);
+    const auto second_writer = PipeWriter::open(name);
+    const auto second_reader = PipeReader::open(name);
     release.open();
     ASSERT_TRUE(all_succeeded(group));
     ASSERT_FALSE(second_writer);
@@ -176,22 +176,22 @@ TEST(PipeSemantics, shouldRefuseSecondWriterAndSecondReaderWithEbusy) {
     ASSERT_FALSE(second_reader);
     EXPECT_EQ(second_reader.error().code(), Errc::busy) << second_reader.error().message();
     // Both roles were given back when their holder closed them.
-    EXPECT_TRUE(Pipe::open(name, PipeRole::writer));
-    EXPECT_TRUE(Pipe::open(name, PipeRole::reader));
+    EXPECT_TRUE(PipeWriter::open(name));
+    EXPECT_TRUE(PipeReader::open(name));
 }
 
 TEST(PipeSemantics, shouldReturnEagainForNonBlockingReadOnEmptyPipe) {
     RingName name("pipe.empty");
     ASSERT_TRUE(create_pipe(name, 4096));
     const ByteStream stream(kSeed);
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader) << reader.error().message();
     Gate attached;
     Gate write_now;
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("writer", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::writer);
+        auto pipe = PipeWriter::open(name);
         if (!pipe) return report.fail(failed("open writer", pipe.error()));
         attached.open();
         if (!write_now.wait()) return report.fail("never told to write");
@@ -214,7 +214,7 @@ TEST(PipeSemantics, shouldReturnEagainForNonBlockingReadOnEmptyPipe) {
 TEST(PipeSemantics, shouldReturnEagainForNonBlockingWriteOnFullPipe) {
     RingName name("pipe.full");
     ASSERT_TRUE(create_pipe(name, 4096));
-    auto writer = Pipe::open(name, PipeRole::writer);
+    auto writer = PipeWriter::open(name);
     ASSERT_TRUE(writer) << writer.error().message();
     Gate attached;
     Gate drain;
@@ -223,7 +223,7 @@ TEST(PipeSemantics, shouldReturnEagainForNonBlockingWriteOnFullPipe) {
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("reader", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::reader);
+        auto pipe = PipeReader::open(name);
         if (!pipe) return report.fail(failed("open reader", pipe.error()));
         attached.open();
         if (!drain.wait()) return report.fail("never told to drain");
@@ -261,14 +261,14 @@ TEST(PipeSemantics, shouldWritePartialCountWhenOnlyPartFits) {
     RingName name("pipe.partial");
     ASSERT_TRUE(create_pipe(name, 4096));
     const ByteStream stream(kSeed);
-    auto writer = open_closable(name, PipeRole::writer);
+    auto writer = open_closable<PipeWriter>(name);
     ASSERT_TRUE(writer);
     Gate attached;
     Gate read_now;
 
     ProcessGroup group(deadline_after(20s));
     const auto reader = group.start_forked("reader", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::reader);
+        auto pipe = PipeReader::open(name);
         if (!pipe) return report.fail(failed("open reader", pipe.error()));
         attached.open();
         if (!read_now.wait()) return report.fail("never told to read");
@@ -301,7 +301,7 @@ TEST(PipeSemantics, shouldContinueStreamWhenNewWriterReplacesKilledWriter) {
     RingName name("pipe.new-writer");
     ASSERT_TRUE(create_pipe(name, 65536));
     const ByteStream stream(kSeed);
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader) << reader.error().message();
     Gate written;
     constexpr std::uint64_t kOld = 10000;
@@ -309,7 +309,7 @@ TEST(PipeSemantics, shouldContinueStreamWhenNewWriterReplacesKilledWriter) {
 
     ProcessGroup victim(deadline_after(20s));
     const auto first = victim.start_forked("first writer", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::writer);
+        auto pipe = PipeWriter::open(name);
         if (!pipe) return report.fail(failed("open writer", pipe.error()));
         const IoResult result = write_stream(*pipe, stream, 0, kOld, 1000, kSeed, soon());
         if (result.count != kOld) return report.fail(failed("write", result.status));
@@ -326,7 +326,7 @@ TEST(PipeSemantics, shouldContinueStreamWhenNewWriterReplacesKilledWriter) {
     Gate attached;
     ProcessGroup group(deadline_after(20s));
     group.start_forked("second writer", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::writer);  // takes over the dead writer's role
+        auto pipe = PipeWriter::open(name);  // takes over the dead writer's role
         if (!pipe) return report.fail(failed("open writer", pipe.error()));
         attached.open();
         const IoResult result = write_stream(*pipe, stream, kOld, kNew, 1000, kSeed, soon());
@@ -348,7 +348,7 @@ TEST(PipeSemantics, shouldContinueStreamWhenNewReaderReplacesClosedReader) {
     RingName name("pipe.new-reader");
     ASSERT_TRUE(create_pipe(name, 65536));
     const ByteStream stream(kSeed);
-    auto writer = open_closable(name, PipeRole::writer);
+    auto writer = open_closable<PipeWriter>(name);
     ASSERT_TRUE(writer);
     constexpr std::uint64_t kOld = 10000;
     constexpr std::uint64_t kNew = 20000;
@@ -358,7 +358,7 @@ TEST(PipeSemantics, shouldContinueStreamWhenNewReaderReplacesClosedReader) {
 
     ProcessGroup first_group(deadline_after(20s));
     const auto first = first_group.start_forked("first reader", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::reader);
+        auto pipe = PipeReader::open(name);
         if (!pipe) return report.fail(failed("open reader", pipe.error()));
         const StreamRead read = read_stream(*pipe, stream, 0, kFirstReads, 97, kSeed, soon());
         report.put("bytes", read.bytes);
@@ -370,7 +370,7 @@ TEST(PipeSemantics, shouldContinueStreamWhenNewReaderReplacesClosedReader) {
     Gate attached;
     ProcessGroup group(deadline_after(20s));
     const auto second = group.start_forked("second reader", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::reader);
+        auto pipe = PipeReader::open(name);
         if (!pipe) return report.fail(failed("open reader", pipe.error()));
         attached.open();
         const StreamRead read = read_stream(*pipe, stream, kFirstReads, kNew, 997, kSeed, soon());
@@ -389,8 +389,8 @@ TEST(PipeSemantics, shouldContinueStreamWhenNewReaderReplacesClosedReader) {
 TEST(PipeSemantics, shouldReportCorruptWhenAPartlyReadRecordShrinks) {
     RingName name("pipe.shrunk");
     ASSERT_TRUE(create_pipe(name, 4096));
-    auto reader = Pipe::open(name, PipeRole::reader);
-    auto writer = Pipe::open(name, PipeRole::writer);
+    auto reader = PipeReader::open(name);
+    auto writer = PipeWriter::open(name);
     ASSERT_TRUE(reader && writer);
     const std::vector<std::byte> record(100, std::byte{0x42});
     ASSERT_EQ(writer->write(record, Blocking::no).count, record.size());

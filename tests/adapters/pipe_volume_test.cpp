@@ -24,12 +24,12 @@ TEST(PipeVolume, shouldCarryOneGibibyteThroughA64KibPipeIntact) {
     constexpr std::size_t kWrite = 256 << 10;  // four times the ring: each write streams through it
     RingName name("pipe.volume");
     ASSERT_TRUE(create_pipe(name, 64 << 10));
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader) << reader.error().message();
 
     ProcessGroup group(deadline_after(60s));
     const auto writer = group.start_forked("writer", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::writer);
+        auto pipe = PipeWriter::open(name);
         if (!pipe) return report.fail(failed("open writer", pipe.error()));
         std::vector<std::byte> pattern(kPeriod + kWrite);
         ByteStream(0x601B).fill(0, pattern);

@@ -30,15 +30,18 @@ using shmring::testing::RingName;
 constexpr auto kQuiet = 100ms;
 constexpr auto kFires = 5s;
 
-struct PipeEnd {
-    std::optional<Pipe> pipe;
+// An end of a pipe or queue and its poll descriptor.
+template <class End>
+struct Polled {
+    std::optional<End> end;
     int fd = -1;
 };
 
-PipeEnd open_polled(std::string_view name, PipeRole role) {
-    PipeEnd end{open_closable(name, role), -1};
-    if (!end.pipe) return end;
-    const auto fd = end.pipe->poll_fd();
+template <class End>
+Polled<End> open_polled(std::string_view name) {
+    Polled<End> end{open_closable<End>(name), -1};
+    if (!end.end) return end;
+    const auto fd = end.end->poll_fd();
     if (!fd) {
         ADD_FAILURE() << fd.error().message();
         return {};
@@ -48,7 +51,7 @@ PipeEnd open_polled(std::string_view name, PipeRole role) {
 }
 
 TEST(PollDescriptor, shouldMakePipeReaderReadableWhenWriterWrites) {
-    RingName name("poll.pipe-data");
+    RingName name("poll.end-data");
     ASSERT_TRUE(create_pipe(name, 4096));
     Gate attached;
     Gate write_now;
@@ -56,7 +59,7 @@ TEST(PollDescriptor, shouldMakePipeReaderReadableWhenWriterWrites) {
 
     ProcessGroup group(deadline_after(30s));
     group.start_forked("writer", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::writer);
+        auto pipe = PipeWriter::open(name);
         if (!pipe) return report.fail(failed("open writer", pipe.error()));
         attached.open();
         for (const char* text : {"first", "second"}) {
@@ -68,8 +71,8 @@ TEST(PollDescriptor, shouldMakePipeReaderReadableWhenWriterWrites) {
     });
     ASSERT_TRUE(attached.wait());
     // The helper thread behind the descriptor starts here, after the fork.
-    PipeEnd reader = open_polled(name, PipeRole::reader);
-    ASSERT_TRUE(reader.pipe);
+    Polled<PipeReader> reader = open_polled<PipeReader>(name);
+    ASSERT_TRUE(reader.end);
     Epoll epoll(reader.fd);
     ASSERT_TRUE(epoll.ok());
 
@@ -78,7 +81,7 @@ TEST(PollDescriptor, shouldMakePipeReaderReadableWhenWriterWrites) {
         write_now.open();
         ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the writer wrote '" << expected << "'";
         std::string text;
-        EXPECT_FALSE(read_until_eagain(*reader.pipe, text));
+        EXPECT_FALSE(read_until_eagain(*reader.end, text));
         EXPECT_EQ(text, expected);
         EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after reading to EAGAIN";
     }
@@ -89,14 +92,14 @@ TEST(PollDescriptor, shouldMakePipeReaderReadableWhenWriterWrites) {
 enum class WriterLeaves { by_exiting, by_being_killed };
 
 void expect_reader_readable_at_end_of_file(WriterLeaves how) {
-    RingName name("poll.pipe-eof");
+    RingName name("poll.end-eof");
     ASSERT_TRUE(create_pipe(name, 4096));
     Gate wrote;
     Gate leave;
 
     ProcessGroup group(deadline_after(30s));
     const auto writer = group.start_forked("writer", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::writer);
+        auto pipe = PipeWriter::open(name);
         if (!pipe) return report.fail(failed("open writer", pipe.error()));
         const IoResult written = pipe->write(bytes_of("last"), Blocking::yes, soon());
         if (written.status != Status::ok) return report.fail(failed("write", written.status));
@@ -105,14 +108,14 @@ void expect_reader_readable_at_end_of_file(WriterLeaves how) {
         return leave.wait() ? 0 : report.fail("never told to leave");  // exiting closes the writer
     });
     ASSERT_TRUE(wrote.wait());
-    PipeEnd reader = open_polled(name, PipeRole::reader);
-    ASSERT_TRUE(reader.pipe);
+    Polled<PipeReader> reader = open_polled<PipeReader>(name);
+    ASSERT_TRUE(reader.end);
     Epoll epoll(reader.fd);
     ASSERT_TRUE(epoll.ok());
 
     ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable with data waiting";
     std::string text;
-    EXPECT_FALSE(read_until_eagain(*reader.pipe, text)) << "end of file while the writer is still there";
+    EXPECT_FALSE(read_until_eagain(*reader.end, text)) << "end of file while the writer is still there";
     EXPECT_EQ(text, "last");
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after reading to EAGAIN";
     if (how == WriterLeaves::by_being_killed) {
@@ -122,7 +125,7 @@ void expect_reader_readable_at_end_of_file(WriterLeaves how) {
         ASSERT_TRUE(all_succeeded(group));
     }
     ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the writer left";
-    EXPECT_TRUE(read_until_eagain(*reader.pipe, text)) << "readable, but no end of file";
+    EXPECT_TRUE(read_until_eagain(*reader.end, text)) << "readable, but no end of file";
     EXPECT_EQ(text, "last");
 }
 
@@ -135,7 +138,7 @@ TEST(PollDescriptor, shouldMakePipeReaderReadableAtEndOfFileWhenWriterIsKilled) 
 }
 
 TEST(PollDescriptor, shouldMakePipeWriterReadableWhenFullPipeGetsRoom) {
-    RingName name("poll.pipe-room");
+    RingName name("poll.end-room");
     ASSERT_TRUE(create_pipe(name, 4096));
     Gate attached;
     Gate read_now;
@@ -143,7 +146,7 @@ TEST(PollDescriptor, shouldMakePipeWriterReadableWhenFullPipeGetsRoom) {
 
     ProcessGroup group(deadline_after(30s));
     group.start_forked("reader", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::reader);
+        auto pipe = PipeReader::open(name);
         if (!pipe) return report.fail(failed("open reader", pipe.error()));
         attached.open();
         if (!read_now.wait()) return report.fail("never told to read");
@@ -153,18 +156,18 @@ TEST(PollDescriptor, shouldMakePipeWriterReadableWhenFullPipeGetsRoom) {
         return finish.wait() ? 0 : report.fail("never told to finish");  // stays: its leaving would fire too
     });
     ASSERT_TRUE(attached.wait());
-    PipeEnd writer = open_polled(name, PipeRole::writer);
-    ASSERT_TRUE(writer.pipe);
+    Polled<PipeWriter> writer = open_polled<PipeWriter>(name);
+    ASSERT_TRUE(writer.end);
     Epoll epoll(writer.fd);
     ASSERT_TRUE(epoll.ok());
 
-    const IoResult filled = write_until_eagain(*writer.pipe);
+    const IoResult filled = write_until_eagain(*writer.end);
     EXPECT_EQ(filled.status, Status::again);
     EXPECT_GT(filled.count, 0U);
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable while the pipe is full";
     read_now.open();
     ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the reader made room";
-    const IoResult refilled = write_until_eagain(*writer.pipe);
+    const IoResult refilled = write_until_eagain(*writer.end);
     EXPECT_EQ(refilled.status, Status::again);
     EXPECT_GT(refilled.count, 0U);
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after writing to EAGAIN";
@@ -173,30 +176,30 @@ TEST(PollDescriptor, shouldMakePipeWriterReadableWhenFullPipeGetsRoom) {
 }
 
 TEST(PollDescriptor, shouldMakePipeWriterReadableWhenReaderLeaves) {
-    RingName name("poll.pipe-epipe");
+    RingName name("poll.end-epipe");
     ASSERT_TRUE(create_pipe(name, 4096));
     Gate attached;
     Gate leave;
 
     ProcessGroup group(deadline_after(30s));
     group.start_forked("reader", [&](Report& report) {
-        auto pipe = Pipe::open(name, PipeRole::reader);
+        auto pipe = PipeReader::open(name);
         if (!pipe) return report.fail(failed("open reader", pipe.error()));
         attached.open();
         return leave.wait() ? 0 : report.fail("never told to leave");  // exiting closes the reader
     });
     ASSERT_TRUE(attached.wait());
-    PipeEnd writer = open_polled(name, PipeRole::writer);
-    ASSERT_TRUE(writer.pipe);
+    Polled<PipeWriter> writer = open_polled<PipeWriter>(name);
+    ASSERT_TRUE(writer.end);
     Epoll epoll(writer.fd);
     ASSERT_TRUE(epoll.ok());
 
-    EXPECT_EQ(write_until_eagain(*writer.pipe).status, Status::again);
+    EXPECT_EQ(write_until_eagain(*writer.end).status, Status::again);
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable while the pipe is full";
     leave.open();
     ASSERT_TRUE(all_succeeded(group));
     ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the reader left";
-    const IoResult after = write_until_eagain(*writer.pipe);
+    const IoResult after = write_until_eagain(*writer.end);
     EXPECT_EQ(after.status, Status::peer_gone);
     EXPECT_EQ(after.count, 0U);
 }
@@ -211,29 +214,9 @@ protected:
         ASSERT_TRUE(created) << created.error().message();
     }
 
-    struct QueueEnd {
-        std::optional<Queue> queue;
-        int fd = -1;
-    };
-
-    QueueEnd open_polled(QueueRole role) const {
-        auto opened = Queue::open(name_, role);
-        if (!opened) {
-            ADD_FAILURE() << opened.error().message();
-            return {};
-        }
-        QueueEnd end{std::move(*opened), -1};
-        const auto fd = end.queue->poll_fd();
-        if (!fd) {
-            ADD_FAILURE() << fd.error().message();
-            return {};
-        }
-        end.fd = *fd;
-        return end;
-    }
 
     // try_receive until EAGAIN; the number of messages received.
-    static std::uint64_t receive_all(Queue& receiver) {
+    static std::uint64_t receive_all(QueueReceiver& receiver) {
         std::byte buffer[kMaxSize];
         std::size_t length = 0;
         std::uint64_t received = 0;
@@ -242,7 +225,7 @@ protected:
     }
 
     // try_send until EAGAIN; the number of messages sent.
-    static std::uint64_t send_all(Queue& sender) {
+    static std::uint64_t send_all(QueueSender& sender) {
         const std::byte message[kMaxSize]{};
         std::uint64_t sent = 0;
         while (sender.try_send(message) == Status::ok) ++sent;
@@ -263,7 +246,7 @@ TEST_P(QueuePollDescriptor, shouldMakeReceiverReadableWhenMessageArrives) {
 
     ProcessGroup group(deadline_after(30s));
     group.start_forked("sender", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::sender);
+        auto queue = QueueSender::open(name());
         if (!queue) return report.fail(failed("open sender", queue.error()));
         attached.open();
         if (!send_now.wait()) return report.fail("never told to send");
@@ -273,8 +256,8 @@ TEST_P(QueuePollDescriptor, shouldMakeReceiverReadableWhenMessageArrives) {
         return finish.wait() ? 0 : report.fail("never told to finish");
     });
     ASSERT_TRUE(attached.wait());
-    QueueEnd receiver = open_polled(QueueRole::receiver);
-    ASSERT_TRUE(receiver.queue);
+    Polled<QueueReceiver> receiver = open_polled<QueueReceiver>(name());
+    ASSERT_TRUE(receiver.end);
     Epoll epoll(receiver.fd);
     ASSERT_TRUE(epoll.ok());
 
@@ -284,7 +267,7 @@ TEST_P(QueuePollDescriptor, shouldMakeReceiverReadableWhenMessageArrives) {
     // The messages may arrive one at a time: each firing is followed by receiving until EAGAIN.
     while (received < kSent) {
         ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable with " << kSent - received << " messages to come";
-        received += receive_all(*receiver.queue);
+        received += receive_all(*receiver.end);
     }
     EXPECT_EQ(received, kSent);
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after receiving to EAGAIN";
@@ -300,7 +283,7 @@ TEST_P(QueuePollDescriptor, shouldMakeSenderReadableWhenFullQueueGetsRoom) {
 
     ProcessGroup group(deadline_after(30s));
     group.start_forked("receiver", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::receiver);
+        auto queue = QueueReceiver::open(name());
         if (!queue) return report.fail(failed("open receiver", queue.error()));
         attached.open();
         if (!receive_now.wait()) return report.fail("never told to receive");
@@ -309,19 +292,19 @@ TEST_P(QueuePollDescriptor, shouldMakeSenderReadableWhenFullQueueGetsRoom) {
         return finish.wait() ? 0 : report.fail("never told to finish");
     });
     ASSERT_TRUE(attached.wait());
-    QueueEnd sender = open_polled(QueueRole::sender);
-    ASSERT_TRUE(sender.queue);
+    Polled<QueueSender> sender = open_polled<QueueSender>(name());
+    ASSERT_TRUE(sender.end);
     Epoll epoll(sender.fd);
     ASSERT_TRUE(epoll.ok());
 
-    EXPECT_GE(send_all(*sender.queue), kMessages);
+    EXPECT_GE(send_all(*sender.end), kMessages);
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "readable while the queue is full";
     receive_now.open();
     ASSERT_TRUE(epoll.readable_within(kFires)) << "not readable after the receiver made room";
     // The descriptor fires with the first message's room; wait until the receiver is done, or
     // the room it keeps making would rightly fire the descriptor again after the check below.
     ASSERT_TRUE(received.wait());
-    EXPECT_GT(send_all(*sender.queue), 0U);
+    EXPECT_GT(send_all(*sender.end), 0U);
     EXPECT_FALSE(epoll.readable_within(kQuiet)) << "still readable after sending to EAGAIN";
     finish.open();
     EXPECT_TRUE(all_succeeded(group));

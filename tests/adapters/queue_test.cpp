@@ -32,7 +32,8 @@ protected:
         ASSERT_TRUE(created) << created.error().message();
     }
 
-    Result<Queue> open(QueueRole role) const { return Queue::open(name_, role); }
+    Result<QueueSender> open_sender() const { return QueueSender::open(name_); }
+    Result<QueueReceiver> open_receiver() const { return QueueReceiver::open(name_); }
     const std::string& name() const { return name_.str(); }
 
 private:
@@ -40,12 +41,12 @@ private:
 };
 
 TEST_P(QueueSemantics, shouldReturnEagainOnTrySendWhenFull) {
-    auto receiver = open(QueueRole::receiver);
+    auto receiver = open_receiver();
     ASSERT_TRUE(receiver) << receiver.error().message();
 
     ProcessGroup group(deadline_after(20s));
     const auto sender = group.start_forked("sender", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::sender);
+        auto queue = QueueSender::open(name());
         if (!queue) return report.fail(failed("open sender", queue.error()));
         std::byte message[kMaxSize]{};
         Status status = Status::ok;
@@ -78,14 +79,14 @@ TEST_P(QueueSemantics, shouldReturnEagainOnTrySendWhenFull) {
 }
 
 TEST_P(QueueSemantics, shouldReturnEagainOnTryReceiveWhenEmpty) {
-    auto receiver = open(QueueRole::receiver);
+    auto receiver = open_receiver();
     ASSERT_TRUE(receiver) << receiver.error().message();
     Gate attached;
     Gate send_now;
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("sender", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::sender);
+        auto queue = QueueSender::open(name());
         if (!queue) return report.fail(failed("open sender", queue.error()));
         attached.open();
         if (!send_now.wait()) return report.fail("never told to send");
@@ -107,14 +108,14 @@ TEST_P(QueueSemantics, shouldReturnEagainOnTryReceiveWhenEmpty) {
 }
 
 TEST_P(QueueSemantics, shouldTimeOutTimedSendOnFullQueue) {
-    auto sender = open(QueueRole::sender);
+    auto sender = open_sender();
     ASSERT_TRUE(sender) << sender.error().message();
     Gate attached;
     Gate finish;
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("idle receiver", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::receiver);
+        auto queue = QueueReceiver::open(name());
         if (!queue) return report.fail(failed("open receiver", queue.error()));
         attached.open();
         return finish.wait() ? 0 : report.fail("never told to finish");
@@ -135,14 +136,14 @@ TEST_P(QueueSemantics, shouldTimeOutTimedSendOnFullQueue) {
 }
 
 TEST_P(QueueSemantics, shouldTimeOutTimedReceiveOnEmptyQueue) {
-    auto receiver = open(QueueRole::receiver);
+    auto receiver = open_receiver();
     ASSERT_TRUE(receiver) << receiver.error().message();
     Gate attached;
     Gate finish;
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("idle sender", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::sender);
+        auto queue = QueueSender::open(name());
         if (!queue) return report.fail(failed("open sender", queue.error()));
         attached.open();
         return finish.wait() ? 0 : report.fail("never told to finish");
@@ -162,7 +163,7 @@ TEST_P(QueueSemantics, shouldTimeOutTimedReceiveOnEmptyQueue) {
 }
 
 TEST_P(QueueSemantics, shouldRefuseTooLongMessageWithEmsgsizeAndSendNothing) {
-    auto sender = open(QueueRole::sender);
+    auto sender = open_sender();
     ASSERT_TRUE(sender) << sender.error().message();
     EXPECT_EQ(sender->max_message_size(), kMaxSize);
     const std::byte too_long[kMaxSize + 1]{};
@@ -174,7 +175,7 @@ TEST_P(QueueSemantics, shouldRefuseTooLongMessageWithEmsgsizeAndSendNothing) {
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("receiver", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::receiver);
+        auto queue = QueueReceiver::open(name());
         if (!queue) return report.fail(failed("open receiver", queue.error()));
         std::byte buffer[2 * kMaxSize];
         std::size_t length = 0;
@@ -192,12 +193,12 @@ TEST_P(QueueSemantics, shouldKeepMessageQueuedWhenReceiveBufferIsTooSmall) {
     // Many messages of random sizes, so that some sit right after the ring's wrap.
     constexpr std::uint64_t kCount = 2000;
     const multiprocess::MessageStream stream(0x5A11B0F, 0, kMaxSize);
-    auto receiver = open(QueueRole::receiver);
+    auto receiver = open_receiver();
     ASSERT_TRUE(receiver) << receiver.error().message();
 
     ProcessGroup group(deadline_after(30s));
     group.start_forked("sender", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::sender);
+        auto queue = QueueSender::open(name());
         if (!queue) return report.fail(failed("open sender", queue.error()));
         std::byte message[kMaxSize];
         for (std::uint64_t sequence = 0; sequence < kCount; ++sequence) {
@@ -227,12 +228,12 @@ TEST_P(QueueSemantics, shouldKeepMessageQueuedWhenReceiveBufferIsTooSmall) {
 TEST_P(QueueSemantics, shouldPreserveMessageBoundariesWithRandomSizes) {
     constexpr std::uint64_t kCount = 20000;
     const multiprocess::MessageStream stream(0xB0DA12E5, 0, kMaxSize);
-    auto receiver = open(QueueRole::receiver);
+    auto receiver = open_receiver();
     ASSERT_TRUE(receiver) << receiver.error().message();
 
     ProcessGroup group(deadline_after(30s));
     group.start_forked("sender", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::sender);
+        auto queue = QueueSender::open(name());
         if (!queue) return report.fail(failed("open sender", queue.error()));
         std::byte message[kMaxSize];
         for (std::uint64_t sequence = 0; sequence < kCount; ++sequence) {
@@ -263,32 +264,32 @@ TEST_P(QueueSemantics, shouldPreserveMessageBoundariesWithRandomSizes) {
 }
 
 TEST_P(QueueSemantics, shouldDeliverPublishedLoansAndSkipAbortedOnes) {
-    auto receiver = open(QueueRole::receiver);
+    auto receiver = open_receiver();
     ASSERT_TRUE(receiver) << receiver.error().message();
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("sender", [&](Report& report) {
-        auto queue = Queue::open(name(), QueueRole::sender);
+        auto queue = QueueSender::open(name());
         if (!queue) return report.fail(failed("open sender", queue.error()));
-        const auto loan_and = [&](std::string_view text, bool keep) {
-            const QueueLoan loan = queue->loan(soon());
+        const auto claim_and = [&](std::string_view text, bool keep) {
+            const Loan loan = queue->claim(soon());
             if (loan.status != Status::ok) return loan.status;
             if (loan.data.size() < kMaxSize) return Status::too_large;  // a loan has room for the largest message
             std::memcpy(loan.data.data(), text.data(), text.size());
             if (keep) {
-                queue->publish(text.size());
+                queue->commit(text.size());
             } else {
                 queue->abort();
             }
             return Status::ok;
         };
         for (const auto& [text, keep] : {std::pair{"first", true}, {"aborted", false}, {"third message", true}})
-            if (const Status status = loan_and(text, keep); status != Status::ok) return report.fail(failed("loan", status));
+            if (const Status status = claim_and(text, keep); status != Status::ok) return report.fail(failed("claim", status));
         return 0;
     });
     ASSERT_TRUE(all_succeeded(group));
     for (const std::string_view expected : {"first", "third message"}) {
-        const QueueView view = receiver->peek(soon());
+        const View view = receiver->peek(soon());
         ASSERT_EQ(view.status, Status::ok) << describe(view.status);
         EXPECT_EQ(text_of(view.data), expected);
         receiver->release();
@@ -306,18 +307,18 @@ TEST(QueueRoles, shouldRefuseSecondSpscSenderWithEbusy) {
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("sender", [&](Report& report) {
-        auto queue = Queue::open(name, QueueRole::sender);
+        auto queue = QueueSender::open(name);
         if (!queue) return report.fail(failed("open sender", queue.error()));
         holding.open();
         return release.wait() ? 0 : report.fail("never told to release");
     });
     ASSERT_TRUE(holding.wait());
-    const auto second = Queue::open(name, QueueRole::sender);
+    const auto second = QueueSender::open(name);
     release.open();
     ASSERT_TRUE(all_succeeded(group));
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error().code(), Errc::busy) << second.error().message();
-    EXPECT_TRUE(Queue::open(name, QueueRole::sender)) << "the role was given back when its holder closed";
+    EXPECT_TRUE(QueueSender::open(name)) << "the role was given back when its holder closed";
 }
 
 TEST(QueueRoles, shouldAcceptSecondMpmcSender) {
@@ -328,13 +329,13 @@ TEST(QueueRoles, shouldAcceptSecondMpmcSender) {
 
     ProcessGroup group(deadline_after(20s));
     group.start_forked("sender", [&](Report& report) {
-        auto queue = Queue::open(name, QueueRole::sender);
+        auto queue = QueueSender::open(name);
         if (!queue) return report.fail(failed("open sender", queue.error()));
         holding.open();
         return release.wait() ? 0 : report.fail("never told to release");
     });
     ASSERT_TRUE(holding.wait());
-    auto second = Queue::open(name, QueueRole::sender);
+    auto second = QueueSender::open(name);
     release.open();
     ASSERT_TRUE(all_succeeded(group));
     ASSERT_TRUE(second) << second.error().message();

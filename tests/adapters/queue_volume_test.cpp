@@ -45,7 +45,7 @@ TEST(QueueVolume, shouldDeliverTenMillionMessagesOnceEachAndInOrderPerSenderBetw
     Gate attached;
     for (std::uint32_t r = 0; r < kReceivers; ++r) {
         receivers.push_back(group.start_forked("receiver " + std::to_string(r), [&, r](Report& report) {
-            auto queue = Queue::open(name, QueueRole::receiver);  // adaptive wait: spin briefly, then sleep
+            auto queue = QueueReceiver::open(name);  // adaptive wait: spin briefly, then sleep
             if (!queue) return report.fail(failed("open receiver", queue.error()));
             attached.open();
             Tag tag{};
@@ -65,7 +65,7 @@ TEST(QueueVolume, shouldDeliverTenMillionMessagesOnceEachAndInOrderPerSenderBetw
     std::vector<ProcessGroup::Child> senders;
     for (std::uint32_t s = 0; s < kSenders; ++s) {
         senders.push_back(group.start_forked("sender " + std::to_string(s), [&, s](Report& report) {
-            auto queue = Queue::open(name, QueueRole::sender);
+            auto queue = QueueSender::open(name);
             if (!queue) return report.fail(failed("open sender", queue.error()));
             for (std::uint64_t sequence = 0; sequence < kPerSender; ++sequence) {
                 const Tag tag{s, static_cast<std::uint32_t>(sequence)};
@@ -77,7 +77,7 @@ TEST(QueueVolume, shouldDeliverTenMillionMessagesOnceEachAndInOrderPerSenderBetw
     }
     ASSERT_TRUE(group.wait_for(senders)) << group.describe();
     {
-        auto stopper = Queue::open(name, QueueRole::sender);
+        auto stopper = QueueSender::open(name);
         ASSERT_TRUE(stopper) << stopper.error().message();
         const Tag stop{kStop, 0};
         for (std::uint32_t r = 0; r < kReceivers; ++r)

@@ -28,9 +28,9 @@ TEST(AdapterThreads, shouldDeliverPipeStreamInOrderBetweenThreads) {
     RingName name("threads.pipe");
     ASSERT_TRUE(create_pipe(name, 4096));
     const ByteStream stream(0x7EAD);
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader) << reader.error().message();
-    auto writer = open_closable(name, PipeRole::writer);
+    auto writer = open_closable<PipeWriter>(name);
     ASSERT_TRUE(writer);
 
     IoResult written{Status::ok, 0};
@@ -49,9 +49,9 @@ TEST(AdapterThreads, shouldDeliverPipeStreamInOrderBetweenThreads) {
 TEST(AdapterThreads, shouldWakePollingPipeReaderFromWriterThread) {
     RingName name("threads.poll");
     ASSERT_TRUE(create_pipe(name, 4096));
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader) << reader.error().message();
-    auto writer = open_closable(name, PipeRole::writer);
+    auto writer = open_closable<PipeWriter>(name);
     ASSERT_TRUE(writer);
     const auto fd = reader->poll_fd();
     ASSERT_TRUE(fd) << fd.error().message();
@@ -84,13 +84,13 @@ TEST_P(AdapterThreadsQueue, shouldDeliverEveryMessageOnceAndInOrderPerSenderBetw
     RingName name("threads.queue");
     ASSERT_TRUE(create_queue(name, queue_config(GetParam(), 16, 2 * sizeof(std::uint32_t))));
 
-    std::vector<Queue> senders;
-    std::vector<Queue> receivers;
+    std::vector<QueueSender> senders;
+    std::vector<QueueReceiver> receivers;
     for (int i = 0; i < ends; ++i) {
-        auto sender = Queue::open(name, QueueRole::sender);
+        auto sender = QueueSender::open(name);
         ASSERT_TRUE(sender) << sender.error().message();
         senders.push_back(std::move(*sender));
-        auto receiver = Queue::open(name, QueueRole::receiver);
+        auto receiver = QueueReceiver::open(name);
         ASSERT_TRUE(receiver) << receiver.error().message();
         receivers.push_back(std::move(*receiver));
     }

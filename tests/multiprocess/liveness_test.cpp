@@ -127,10 +127,10 @@ std::chrono::nanoseconds until_producer_dead(std::string_view name, std::chrono:
 TEST(Liveness, shouldKeepTheRoleOfAProcessWhoseMainThreadExited) {
     RingName name("zombiemain");
     ASSERT_TRUE(create_pipe(name, 4096));
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader);
     Child holder([&](Child& self) {
-        auto writer = Pipe::open(name, PipeRole::writer);
+        auto writer = PipeWriter::open(name);
         self.say_ready(writer && writer->write(std::as_bytes(std::span("hello", 5))).count == 5);
         exit_main_thread_keeping_process();
     });
@@ -139,7 +139,7 @@ TEST(Liveness, shouldKeepTheRoleOfAProcessWhoseMainThreadExited) {
     ASSERT_EQ(process_state(holder.pid()), 'Z') << "the scenario needs a main thread that exited";
 
     EXPECT_EQ(producer_presence(name), Presence::alive);
-    const auto second = Pipe::open(name, PipeRole::writer);
+    const auto second = PipeWriter::open(name);
     ASSERT_FALSE(second) << "the role was taken from a live process";
     EXPECT_EQ(second.error().code(), Errc::busy);
     std::byte buffer[16];
@@ -166,7 +166,7 @@ TEST(Liveness, shouldNotRepairTheClaimOfAProcessWhoseMainThreadExited) {
     ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
     Child holder([&](Child& self) {
         auto producer = MpmcProducer::attach(name);
-        self.say_ready(producer && producer->try_loan().status == Status::ok);  // claims ticket 0, publishes later
+        self.say_ready(producer && producer->try_claim().status == Status::ok);  // claims ticket 0, publishes later
         exit_main_thread_keeping_process();
     });
     ASSERT_TRUE(holder.ready());
@@ -270,7 +270,7 @@ TEST(Liveness, shouldNotLetAForkedChildKeepItsParentsEndpointAlive) {
 TEST(Liveness, shouldJudgeEndpointsOfAnotherPidNamespace) {
     RingName name("pidns");
     ASSERT_TRUE(create_pipe(name, 4096));
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader);
     int outer_pid[2];
     ASSERT_EQ(::pipe(outer_pid), 0);
@@ -282,7 +282,7 @@ TEST(Liveness, shouldJudgeEndpointsOfAnotherPidNamespace) {
         }
         const pid_t inner = ::fork();
         if (inner == 0) {
-            auto writer = Pipe::open(name, PipeRole::writer);
+            auto writer = PipeWriter::open(name);
             const bool ok = writer && ::getpid() == 1 && writer->write(std::as_bytes(std::span("abc", 3))).count == 3;
             self.say_ready(ok);
             sleep_for_ever();
@@ -304,7 +304,7 @@ TEST(Liveness, shouldJudgeEndpointsOfAnotherPidNamespace) {
     ::close(outer_pid[1]);
 
     EXPECT_EQ(producer_presence(name), Presence::alive);
-    EXPECT_FALSE(Pipe::open(name, PipeRole::writer)) << "the role was taken from a live process of another namespace";
+    EXPECT_FALSE(PipeWriter::open(name)) << "the role was taken from a live process of another namespace";
     std::byte buffer[8];
     EXPECT_EQ(reader->read(buffer).count, 3U);
 
@@ -324,7 +324,7 @@ TEST(Liveness, shouldKeepTheRoleOfAProcessThatProcHidesFromTheJudge) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount /proc and to become another user";
     RingName name("hidepid");
     ASSERT_TRUE(create_pipe(name, 4096, 0666));
-    auto writer = Pipe::open(name, PipeRole::writer);
+    auto writer = PipeWriter::open(name);
     ASSERT_TRUE(writer);
     const pid_t owner = ::getpid();
     // Another user, in a mount namespace whose /proc hides other users' processes (hidepid=2).
@@ -342,7 +342,7 @@ TEST(Liveness, shouldKeepTheRoleOfAProcessThatProcHidesFromTheJudge) {
         auto ring = RingSegment::open(name, Access::read_write, {}, options.segment);
         if (!ring) ::_exit(95);
         if (role_holder_presence(*ring, ring->control().producer_role.load(std::memory_order_acquire)) != Presence::alive) ::_exit(96);
-        auto thief = Pipe::open(name, PipeRole::writer, options);
+        auto thief = PipeWriter::open(name, options);
         if (thief || thief.error().code() != Errc::busy) ::_exit(97);
         ::_exit(0);
     });

@@ -129,14 +129,14 @@ TEST(LostWakeUpMpmcScenario, shouldWakeTheOtherParkedConsumerForAMessageQueuedBe
     const RingSegment& ring = unfinished->ring();
     ASSERT_TRUE(wait_for_parked(ring, layout::EndpointRole::consumer, 2, 2, deadline_after(5s))) << describe_ring(name);
 
-    const SlotLoan ticket0 = unfinished->try_loan();
+    const Loan ticket0 = unfinished->try_claim();
     ASSERT_EQ(ticket0.status, Status::ok);
     ASSERT_EQ(queued->try_send(bytes_of(1)), Status::ok);
     ASSERT_TRUE(wait_for_parked(ring, layout::EndpointRole::consumer, 2, 3, deadline_after(5s)))
         << "no consumer parked again after the wake-up for message 1\n" << describe_ring(name);
     const std::uint64_t zero = 0;
     std::memcpy(ticket0.data.data(), &zero, sizeof zero);
-    unfinished->publish(sizeof zero);
+    unfinished->commit(sizeof zero);
 
     ASSERT_TRUE(group.wait_for_reports(consumers, "received"))
         << "a consumer sleeps while a message waits\n" << describe_ring(name) << group.describe();
@@ -164,9 +164,9 @@ TEST(LostWakeUpMpmcScenario, shouldWakeTheOtherParkedProducerForASlotFreedBehind
     const RingSegment& ring = holder->ring();
     ASSERT_TRUE(wait_for_parked(ring, layout::EndpointRole::producer, 2, 2, deadline_after(5s))) << describe_ring(name);
 
-    const Message ticket0 = holder->try_take();
+    const View ticket0 = holder->try_peek();
     ASSERT_EQ(ticket0.status, Status::ok);
-    const Message ticket1 = releaser->try_take();
+    const View ticket1 = releaser->try_peek();
     ASSERT_EQ(ticket1.status, Status::ok);
     releaser->release();
     ASSERT_TRUE(wait_for_parked(ring, layout::EndpointRole::producer, 2, 3, deadline_after(5s)))

@@ -49,8 +49,8 @@ TEST(AccessControl, shouldKeepAnotherUserOutOfAPrivatePipe) {
     const std::string path = object_path(name);
     const std::string report = in_child(user, [&] {
         shmring_pipe* pipe = nullptr;
-        return "Pipe::open " + outcome(Pipe::open(name, PipeRole::reader)) +
-               "\nPipe::open accepting a foreign owner " + outcome(Pipe::open(name, PipeRole::writer, accepting_foreign_owner())) +
+        return "Pipe::open " + outcome(PipeReader::open(name)) +
+               "\nPipe::open accepting a foreign owner " + outcome(PipeWriter::open(name, accepting_foreign_owner())) +
                "\nRingSegment::open read-only " + outcome(RingSegment::open(name, Access::read_only, {}, accepting_foreign_owner().segment)) +
                "\nshmring_pipe_open " + c_outcome(shmring_pipe_open(name.str().c_str(), SHMRING_RECEIVER, &pipe)) +
                "\nopen for reading " + open_outcome(path, O_RDONLY) +
@@ -72,7 +72,7 @@ TEST(AccessControl, shouldKeepAnotherUserOutOfAPrivatePipe) {
               "\nSegment::unlink permission_denied/EACCES"
               "\nshmring_unlink EACCES");
     // Nothing the other user tried touched the ring.
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader) << reader.error().message();
     EXPECT_EQ(reader->ring().segment().owner_uid(), 0U);
 }
@@ -84,8 +84,8 @@ TEST(AccessControl, shouldKeepAnotherUserOutOfAPrivateQueue) {
         ASSERT_TRUE(create_queue(name, small_queue(engine, 0600)));
         const std::string report = in_child(user, [&] {
             shmring_queue* queue = nullptr;
-            return "Queue::open " + outcome(Queue::open(name, QueueRole::sender)) +
-                   "\nQueue::open accepting a foreign owner " + outcome(Queue::open(name, QueueRole::receiver, accepting_foreign_owner())) +
+            return "Queue::open " + outcome(QueueSender::open(name)) +
+                   "\nQueue::open accepting a foreign owner " + outcome(QueueReceiver::open(name, accepting_foreign_owner())) +
                    "\nshmring_queue_open " + c_outcome(shmring_queue_open(name.str().c_str(), SHMRING_SENDER, &queue));
         });
         EXPECT_EQ(report,
@@ -103,10 +103,10 @@ TEST(AccessControl, shouldLetAnotherUserUseASharedPipeOnlyWhenItAcceptsAForeignO
     const std::string message = "written by another user";
     const std::string report = in_child(user, [&] {
         shmring_pipe* refused = nullptr;
-        std::string seen = "Pipe::open " + outcome(Pipe::open(name, PipeRole::writer)) +
+        std::string seen = "Pipe::open " + outcome(PipeWriter::open(name)) +
                            // The C API has no way to accept a foreign owner.
                            "\nshmring_pipe_open " + c_outcome(shmring_pipe_open(name.str().c_str(), SHMRING_SENDER, &refused));
-        auto writer = Pipe::open(name, PipeRole::writer, accepting_foreign_owner());
+        auto writer = PipeWriter::open(name, accepting_foreign_owner());
         seen += "\nPipe::open accepting a foreign owner " + outcome(writer);
         if (writer) {
             const IoResult written = writer->write(testing::bytes_of(message), Blocking::no);
@@ -119,7 +119,7 @@ TEST(AccessControl, shouldLetAnotherUserUseASharedPipeOnlyWhenItAcceptsAForeignO
               "\nshmring_pipe_open EACCES"
               "\nPipe::open accepting a foreign owner ok"
               "\nwrite ok " + std::to_string(message.size()));
-    auto reader = Pipe::open(name, PipeRole::reader);
+    auto reader = PipeReader::open(name);
     ASSERT_TRUE(reader) << reader.error().message();
     std::vector<std::byte> buffer(256);
     const IoResult read = reader->read(buffer, Blocking::no);
@@ -135,8 +135,8 @@ TEST(AccessControl, shouldLetAnotherUserUseASharedQueueOnlyWhenItAcceptsAForeign
         ASSERT_TRUE(create_queue(name, small_queue(engine, 0666)));
         const std::string message = "queued by another user";
         const std::string report = in_child(user, [&] {
-            std::string seen = "Queue::open " + outcome(Queue::open(name, QueueRole::sender));
-            auto sender = Queue::open(name, QueueRole::sender, accepting_foreign_owner());
+            std::string seen = "Queue::open " + outcome(QueueSender::open(name));
+            auto sender = QueueSender::open(name, accepting_foreign_owner());
             seen += "\nQueue::open accepting a foreign owner " + outcome(sender);
             if (sender) seen += "\ntry_send " + std::string(describe(sender->try_send(testing::bytes_of(message))));
             return seen;
@@ -147,7 +147,7 @@ TEST(AccessControl, shouldLetAnotherUserUseASharedQueueOnlyWhenItAcceptsAForeign
                   "\nQueue::open accepting a foreign owner ok"
                   "\ntry_send ok")
             << engine_name;
-        auto receiver = Queue::open(name, QueueRole::receiver);
+        auto receiver = QueueReceiver::open(name);
         ASSERT_TRUE(receiver) << receiver.error().message();
         std::vector<std::byte> buffer(64);
         std::size_t length = 0;

@@ -26,8 +26,8 @@ std::string open_every_way(const RingName& name) {
     const std::pair<const char*, std::function<std::string()>> ways[] = {
         {"RingSegment::open read-write", [&] { return outcome(RingSegment::open(name, Access::read_write)); }},
         {"RingSegment::open read-only", [&] { return outcome(RingSegment::open(name, Access::read_only)); }},
-        {"Pipe::open", [&] { return outcome(Pipe::open(name, PipeRole::reader)); }},
-        {"Queue::open", [&] { return outcome(Queue::open(name, QueueRole::receiver)); }},
+        {"Pipe::open", [&] { return outcome(PipeReader::open(name)); }},
+        {"Queue::open", [&] { return outcome(QueueReceiver::open(name)); }},
         {"shmring_pipe_open", [&] {
              shmring_pipe* pipe = nullptr;
              return c_outcome(shmring_pipe_open(name.str().c_str(), SHMRING_RECEIVER, &pipe));

@@ -52,7 +52,7 @@ int produce(const std::string& name, Audit& audit, std::uint32_t identity) {
     if (!producer) return 1;
     std::mt19937 random(identity);
     for (std::uint32_t sequence = 0; sequence < kMaxSequence; ++sequence) {
-        const shmring::SlotLoan loan = producer->loan();
+        const shmring::Loan loan = producer->claim();
         if (loan.status != Status::ok) return 2;
         // Counted before publishing: a producer killed in between leaves a message sent, never
         // delivered, and repaired as lost.
@@ -61,7 +61,7 @@ int produce(const std::string& name, Audit& audit, std::uint32_t identity) {
         const std::size_t length = 16 + random() % 48;
         std::memcpy(loan.data.data(), &message, length);
         if (random() % 256 == 0) std::this_thread::sleep_for(500us);  // widen the window a kill can hit
-        producer->publish(length);
+        producer->commit(length);
     }
     return 0;
 }
@@ -71,7 +71,7 @@ int consume(const std::string& name, Audit& audit) {
     if (!consumer) return 1;
     std::mt19937 random(static_cast<std::uint32_t>(::getpid()));
     for (;;) {
-        const shmring::Message message = consumer->take_wait(shmring::deadline_after(100ms));
+        const shmring::View message = consumer->peek(shmring::deadline_after(100ms));
         if (message.status == Status::timed_out) continue;
         if (message.status != Status::ok) return 2;
         Tagged tagged{};

@@ -58,7 +58,7 @@ TEST(Endpoint, shouldHandTheRoleOfADeadHolderToANewcomer) {
     EXPECT_EQ(role_holder_presence(*ring, ring->control().producer_role.load(std::memory_order_relaxed)), Presence::alive);
     auto consumer = SpscConsumer::attach(name);
     ASSERT_TRUE(consumer);
-    const Record record = consumer->try_peek();
+    const View record = consumer->try_peek();
     ASSERT_EQ(record.status, Status::ok);
     EXPECT_EQ(record.data.size(), 13U) << "what the dead producer published is still delivered";
 }
@@ -143,7 +143,7 @@ TEST(Endpoint, shouldForgetTheSleeperBitOfAProcessThatDiedAsleep) {
     ASSERT_TRUE(create_spsc_ring(name, 4096));
     const pid_t child = ::fork();
     if (child == 0) {
-        AttachOptions options;
+        EndpointOptions options;
         options.wait = WaitStrategy::block;
         auto consumer = SpscConsumer::attach(name, options);
         if (!consumer) ::_exit(1);

@@ -44,7 +44,7 @@ TEST(MpmcRepair, shouldSkipASlotWhoseProducerDiedBeforePublishing) {
     ASSERT_EQ(producer->try_send(as_bytes(first)), Status::ok);
     die_in([&] {
         auto doomed = MpmcProducer::attach(name);
-        if (!doomed || doomed->try_loan().status != Status::ok) ::_exit(1);  // claims ticket 1, never publishes
+        if (!doomed || doomed->try_claim().status != Status::ok) ::_exit(1);  // claims ticket 1, never publishes
         ::raise(SIGKILL);
     });
     ASSERT_EQ(producer->try_send(as_bytes(third)), Status::ok);  // ticket 2, behind the abandoned one
@@ -71,7 +71,7 @@ TEST(MpmcRepair, shouldFreeASlotWhoseConsumerDiedBeforeReleasing) {
     ASSERT_EQ(producer->try_send(as_bytes(value)), Status::ok);
     die_in([&] {
         auto doomed = MpmcConsumer::attach(name);
-        if (!doomed || doomed->try_take().status != Status::ok) ::_exit(1);  // takes the slot, never releases
+        if (!doomed || doomed->try_peek().status != Status::ok) ::_exit(1);  // takes the slot, never releases
         ::raise(SIGKILL);
     });
     const auto start = Clock::now();
@@ -89,7 +89,7 @@ TEST(MpmcRepair, shouldNeverSkipTheSlotOfASlowLiveProducer) {
     WaitTuning quick;
     quick.probe_interval = 5ms;
     consumer->endpoint().set_tuning(quick);
-    const SlotLoan loan = slow->try_loan();
+    const Loan loan = slow->try_claim();
     ASSERT_EQ(loan.status, Status::ok);
     std::uint64_t value = 0;
     std::size_t length = 0;
@@ -99,7 +99,7 @@ TEST(MpmcRepair, shouldNeverSkipTheSlotOfASlowLiveProducer) {
     EXPECT_EQ(lost(consumer->ring()), 0U);
     const std::uint64_t late = 42;
     std::memcpy(loan.data.data(), &late, sizeof late);
-    slow->publish(sizeof late);
+    slow->commit(sizeof late);
     ASSERT_EQ(consumer->try_receive(buffer, length), Status::ok);
     EXPECT_EQ(value, 42U);
 }
@@ -112,7 +112,7 @@ TEST(MpmcRepair, shouldLeaveRepairsOfANonBlockingCallerToAnExplicitCall) {
     ASSERT_TRUE(producer && consumer);
     die_in([&] {
         auto doomed = MpmcProducer::attach(name);
-        if (!doomed || doomed->try_loan().status != Status::ok) ::_exit(1);
+        if (!doomed || doomed->try_claim().status != Status::ok) ::_exit(1);
         ::raise(SIGKILL);
     });
     const std::uint64_t after = 9;
@@ -134,9 +134,9 @@ TEST(MpmcRepair, shouldFinishOpenClaimsWhenAHandleCloses) {
     {
         auto producer = MpmcProducer::attach(name);
         ASSERT_TRUE(producer);
-        ASSERT_EQ(producer->try_loan().status, Status::ok);
+        ASSERT_EQ(producer->try_claim().status, Status::ok);
     }  // closed with the loan open: the slot passes on empty
-    EXPECT_EQ(consumer->try_take().status, Status::again);
+    EXPECT_EQ(consumer->try_peek().status, Status::again);
     auto producer = MpmcProducer::attach(name);
     ASSERT_TRUE(producer);
     const std::uint64_t value = 5;
@@ -144,7 +144,7 @@ TEST(MpmcRepair, shouldFinishOpenClaimsWhenAHandleCloses) {
     {
         auto taker = MpmcConsumer::attach(name);
         ASSERT_TRUE(taker);
-        ASSERT_EQ(taker->try_take().status, Status::ok);
+        ASSERT_EQ(taker->try_peek().status, Status::ok);
     }  // closed holding the message: the slot is released
     EXPECT_EQ(producer->try_send(as_bytes(value)), Status::ok);
     EXPECT_EQ(consumer->ring().control().lost_messages.load(std::memory_order_relaxed), 0U);
@@ -157,7 +157,7 @@ TEST(MpmcRepair, shouldReuseTheEntryOfADeadEndpointOnceItsClaimIsRepaired) {
     ASSERT_TRUE(consumer);
     die_in([&] {
         auto doomed = MpmcProducer::attach(name);
-        if (!doomed || doomed->try_loan().status != Status::ok) ::_exit(1);
+        if (!doomed || doomed->try_claim().status != Status::ok) ::_exit(1);
         ::raise(SIGKILL);
     });
     // Fill the registry: the dead producer's entry is the last one left and cannot be reused while

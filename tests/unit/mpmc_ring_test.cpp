@@ -51,7 +51,7 @@ TEST_P(MpmcCapacity, shouldFillToCapacityAndDrainInOrder) {
     std::uint64_t next_sent = 0;
     std::uint64_t next_received = 0;
     for (int round = 0; round < 50; ++round) {
-        EXPECT_EQ(consumer.try_take().status, Status::again);
+        EXPECT_EQ(consumer.try_peek().status, Status::again);
         for (std::uint64_t i = 0; i < slots; ++i) ASSERT_EQ(producer.try_send(as_bytes(next_sent++)), Status::ok);
         const std::uint64_t extra = 0;
         ASSERT_EQ(producer.try_send(as_bytes(extra)), Status::again) << "full at " << slots;
@@ -67,7 +67,7 @@ TEST(MpmcRing, shouldRefuseAMessageLargerThanTheSlot) {
     std::vector<std::byte> message(17);
     EXPECT_EQ(producer.try_send(message), Status::too_large);
     EXPECT_EQ(producer.send(message, deadline_after(std::chrono::milliseconds(1))), Status::too_large);
-    EXPECT_EQ(consumer.try_take().status, Status::again) << "nothing was sent";
+    EXPECT_EQ(consumer.try_peek().status, Status::again) << "nothing was sent";
 }
 
 TEST(MpmcRing, shouldKeepAMessageTooLargeForTheBuffer) {
@@ -89,11 +89,11 @@ TEST(MpmcRing, shouldCarryZeroLengthAndFullSlotMessages) {
     ASSERT_EQ(producer.try_send({}), Status::ok);
     std::vector<std::byte> full(100, std::byte{0x5A});
     ASSERT_EQ(producer.try_send(full), Status::ok);
-    const Message empty = consumer.try_take();
+    const View empty = consumer.try_peek();
     ASSERT_EQ(empty.status, Status::ok);
     EXPECT_TRUE(empty.data.empty());
     consumer.release();
-    const Message whole = consumer.try_take();
+    const View whole = consumer.try_peek();
     ASSERT_EQ(whole.status, Status::ok);
     ASSERT_EQ(whole.data.size(), 100U);
     EXPECT_EQ(0, std::memcmp(whole.data.data(), full.data(), 100));
@@ -105,7 +105,7 @@ TEST(MpmcRing, shouldSkipAbortedLoans) {
     auto [producer, consumer] = make_pair(name, 4, 8);
     const std::uint64_t one = 1, two = 2;
     ASSERT_EQ(producer.try_send(as_bytes(one)), Status::ok);
-    const SlotLoan loan = producer.try_loan();
+    const Loan loan = producer.try_claim();
     ASSERT_EQ(loan.status, Status::ok);
     producer.abort();
     ASSERT_EQ(producer.try_send(as_bytes(two)), Status::ok);
@@ -118,15 +118,15 @@ TEST(MpmcRing, shouldSkipAbortedLoans) {
 TEST(MpmcRing, shouldLoanInPlaceAndHideUnpublishedSlots) {
     RingName name("loan");
     auto [producer, consumer] = make_pair(name, 4, 32);
-    const SlotLoan loan = producer.try_loan();
+    const Loan loan = producer.try_claim();
     ASSERT_EQ(loan.status, Status::ok);
     ASSERT_EQ(loan.data.size(), 32U);
     std::memcpy(loan.data.data(), "in place", 8);
-    EXPECT_EQ(consumer.try_take().status, Status::again) << "a loaned slot is invisible until published";
+    EXPECT_EQ(consumer.try_peek().status, Status::again) << "a loaned slot is invisible until published";
     EXPECT_EQ(producer.endpoint().entry().claim.load(std::memory_order_relaxed), 1U) << "the claim names ticket 0";
-    producer.publish(8);
+    producer.commit(8);
     EXPECT_EQ(producer.endpoint().entry().claim.load(std::memory_order_relaxed), 0U);
-    const Message message = consumer.try_take();
+    const View message = consumer.try_peek();
     ASSERT_EQ(message.status, Status::ok);
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(message.data.data()), 8), "in place");
     consumer.release();
@@ -171,7 +171,7 @@ TEST(MpmcRing, shouldRefuseASlotLengthOutOfRange) {
     const std::uint64_t value = 5;
     ASSERT_EQ(producer.try_send(as_bytes(value)), Status::ok);
     reinterpret_cast<layout::SlotHeader*>(producer.ring().data())->length.store(9, std::memory_order_relaxed);
-    EXPECT_EQ(consumer.try_take().status, Status::corrupt);
+    EXPECT_EQ(consumer.try_peek().status, Status::corrupt);
     EXPECT_EQ(producer.ring().control().corrupt.load(std::memory_order_relaxed), 1U);
 }
 
@@ -205,8 +205,8 @@ TEST(MpmcRing, shouldReportCorruptInsteadOfSpinningOnASequenceFromTheFuture) {
     ASSERT_TRUE(producer && consumer);
     // Ticket 0's slot claims to be two turns ahead: no protocol step writes that.
     reinterpret_cast<layout::SlotHeader*>(producer->ring().data())->sequence.store(2 * 4 * 2, std::memory_order_relaxed);
-    EXPECT_EQ(producer->try_loan().status, Status::corrupt);
-    EXPECT_EQ(consumer->try_take().status, Status::corrupt);
+    EXPECT_EQ(producer->try_claim().status, Status::corrupt);
+    EXPECT_EQ(consumer->try_peek().status, Status::corrupt);
 }
 
 TEST(MpmcRing, shouldLeaveNoClaimRecordedWhenItReportsCorrupt) {
@@ -221,10 +221,10 @@ TEST(MpmcRing, shouldLeaveNoClaimRecordedWhenItReportsCorrupt) {
     // (0 again: nobody moved the counters) claims to be a turn ahead.
     slot.sequence.store(2 * 4, std::memory_order_relaxed);
     producer->endpoint().entry().claim.store(1, std::memory_order_relaxed);
-    EXPECT_EQ(producer->try_loan().status, Status::corrupt);
+    EXPECT_EQ(producer->try_claim().status, Status::corrupt);
     EXPECT_EQ(producer->endpoint().entry().claim.load(std::memory_order_relaxed), 0U) << "a claim on ticket 0 blocks its repair";
     consumer->endpoint().entry().claim.store(1, std::memory_order_relaxed);
-    EXPECT_EQ(consumer->try_take().status, Status::corrupt);
+    EXPECT_EQ(consumer->try_peek().status, Status::corrupt);
     EXPECT_EQ(consumer->endpoint().entry().claim.load(std::memory_order_relaxed), 0U) << "a claim on ticket 0 blocks its repair";
 }
 
@@ -234,15 +234,15 @@ TEST(MpmcRing, shouldIgnoreAPublishOrReleaseWithoutAnOpenClaim) {
     auto producer = MpmcProducer::attach(name);
     auto consumer = MpmcConsumer::attach(name);
     ASSERT_TRUE(producer && consumer);
-    producer->publish(8);  // nothing loaned: ignored
-    ASSERT_EQ(producer->try_loan().status, Status::ok);
-    EXPECT_EQ(producer->try_loan().status, Status::busy) << "one loan at a time";
-    producer->publish(1000);  // clamped to the slot size
-    producer->publish(8);     // published already: ignored
-    const Message message = consumer->try_take();
+    producer->commit(8);  // nothing loaned: ignored
+    ASSERT_EQ(producer->try_claim().status, Status::ok);
+    EXPECT_EQ(producer->try_claim().status, Status::busy) << "one loan at a time";
+    producer->commit(1000);  // clamped to the slot size
+    producer->commit(8);     // published already: ignored
+    const View message = consumer->try_peek();
     ASSERT_EQ(message.status, Status::ok);
     EXPECT_EQ(message.data.size(), 8U);
-    EXPECT_EQ(consumer->try_take().status, Status::busy);
+    EXPECT_EQ(consumer->try_peek().status, Status::busy);
     consumer->release();
     consumer->release();  // ignored: would otherwise roll the slot's turn back
     const std::uint64_t value = 1;
@@ -255,10 +255,10 @@ TEST(MpmcRing, shouldStopWakingAConsumerThatDiedAsleep) {
     ASSERT_TRUE(create_mpmc_ring(name, 8, 8));
     const pid_t child = ::fork();
     if (child == 0) {
-        AttachOptions options;
+        EndpointOptions options;
         options.wait = WaitStrategy::block;
         auto consumer = MpmcConsumer::attach(name, options);
-        if (consumer) (void)consumer->take_wait();
+        if (consumer) (void)consumer->peek();
         ::_exit(1);
     }
     auto producer = MpmcProducer::attach(name);

@@ -47,7 +47,7 @@ TEST(SpscRing, shouldDeliverOneRecordWithItsType) {
     RingName name("one");
     auto [producer, consumer] = make_pair(name, 4096);
     ASSERT_EQ(producer.try_send(bytes_of("hello"), 42), Status::ok);
-    const Record record = consumer.try_peek();
+    const View record = consumer.try_peek();
     ASSERT_EQ(record.status, Status::ok);
     EXPECT_EQ(record.type, 42U);
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(record.data.data()), record.data.size()), "hello");
@@ -93,7 +93,7 @@ TEST(SpscRing, shouldCarryZeroLengthMessages) {
     auto [producer, consumer] = make_pair(name, 64);
     for (int i = 0; i < 100; ++i) {
         ASSERT_EQ(producer.try_send({}, 7), Status::ok);
-        const Record record = consumer.try_peek();
+        const View record = consumer.try_peek();
         ASSERT_EQ(record.status, Status::ok);
         EXPECT_TRUE(record.data.empty());
         EXPECT_EQ(record.type, 7U);
@@ -137,11 +137,11 @@ TEST(SpscRing, shouldPadTheEndAndSkipThePadding) {
 TEST(SpscRing, shouldHideClaimedAndUnpublishedRecords) {
     RingName name("unpublished");
     auto [producer, consumer] = make_pair(name, 4096);
-    Claim claim = producer.try_claim(16);
+    Loan claim = producer.try_claim(16);
     ASSERT_EQ(claim.status, Status::ok);
     std::memset(claim.data.data(), 0xAB, 16);
     EXPECT_EQ(consumer.try_peek().status, Status::again) << "a claimed record is invisible";
-    producer.commit(0, Publish::later);
+    producer.commit(claim.data.size(), 0, Flush::later);
     ASSERT_EQ(producer.try_send(pattern(8, 1)), Status::ok) << "publishes both records at once";
     EXPECT_EQ(consumer.try_peek().data.size(), 16U);
     consumer.release();
@@ -151,7 +151,7 @@ TEST(SpscRing, shouldHideClaimedAndUnpublishedRecords) {
     claim = producer.try_claim(32);
     ASSERT_EQ(claim.status, Status::ok);
     producer.abort();
-    producer.publish();
+    producer.flush();
     EXPECT_EQ(consumer.try_peek().status, Status::again) << "an aborted claim never appears";
 }
 
@@ -159,24 +159,24 @@ TEST(SpscRing, shouldPublishABatchWithOneStore) {
     RingName name("batch");
     auto [producer, consumer] = make_pair(name, 4096);
     for (int i = 0; i < 10; ++i) {
-        Claim claim = producer.try_claim(4);
+        Loan claim = producer.try_claim(4);
         ASSERT_EQ(claim.status, Status::ok);
         std::memcpy(claim.data.data(), &i, 4);
-        producer.commit(0, Publish::later);
+        producer.commit(claim.data.size(), 0, Flush::later);
     }
     EXPECT_EQ(consumer.try_peek().status, Status::again);
     EXPECT_EQ(producer.ring().producer().position.load(std::memory_order_relaxed), 0U);
-    producer.publish();
+    producer.flush();
     for (int i = 0; i < 10; ++i) {
-        const Record record = consumer.try_peek();
+        const View record = consumer.try_peek();
         ASSERT_EQ(record.status, Status::ok);
         int value = -1;
         std::memcpy(&value, record.data.data(), 4);
         EXPECT_EQ(value, i);
-        consumer.release(Publish::later);
+        consumer.release(Flush::later);
     }
     EXPECT_EQ(producer.ring().consumer().position.load(std::memory_order_relaxed), 0U);
-    consumer.publish();
+    consumer.flush();
     EXPECT_EQ(producer.ring().consumer().position.load(std::memory_order_relaxed), 160U);
 }
 
@@ -323,14 +323,14 @@ TEST(SpscRing, shouldClaimWhateverRoomThereIsForAStream) {
     auto producer = SpscProducer::attach(name);
     auto consumer = SpscConsumer::attach(name);
     ASSERT_TRUE(producer && consumer);
-    Claim claim = producer->try_claim_up_to(1000);
+    Loan claim = producer->try_claim_up_to(1000);
     ASSERT_EQ(claim.status, Status::ok);
     EXPECT_EQ(claim.data.size(), producer->max_message()) << "capped at the message limit";
-    producer->commit();  // 128 bytes used, 128 free before the end
+    producer->commit(claim.data.size());  // 128 bytes used, 128 free before the end
     claim = producer->try_claim_up_to(1000);
     ASSERT_EQ(claim.status, Status::ok);
     EXPECT_EQ(claim.data.size(), 120U) << "fills the rest of the ring exactly";
-    producer->commit();
+    producer->commit(claim.data.size());
     EXPECT_EQ(producer->try_claim_up_to(1).status, Status::again) << "not one byte fits";
     ASSERT_EQ(consumer->try_peek().status, Status::ok);
     consumer->release();  // frees the first 128 bytes, at the start
@@ -339,14 +339,14 @@ TEST(SpscRing, shouldClaimWhateverRoomThereIsForAStream) {
     EXPECT_EQ(claim.data.size(), 120U) << "the room after the wrap";
 }
 
-// Records held back with Publish::later (or room held back with release(Publish::later)) are what
+// Records held back with Flush::later (or room held back with release(Flush::later)) are what
 // the other side waits for: a handle publishes them before it waits, and when it closes.
 
-// Fills the ring with 64-byte records committed with Publish::later; returns how many.
+// Fills the ring with 64-byte records committed with Flush::later; returns how many.
 std::size_t fill_with_held_back_records(SpscProducer& producer) {
     std::size_t committed = 0;
     while (producer.try_claim(56).status == Status::ok) {
-        producer.commit(0, Publish::later);
+        producer.commit(56, 0, Flush::later);
         ++committed;
     }
     return committed;
@@ -383,7 +383,7 @@ TEST(SpscRing, shouldGiveBackHeldBackRoomBeforeWaitingForData) {
     while (pair.producer.try_send(pattern(56, 2)) == Status::ok) ++sent;
     for (std::size_t i = 0; i < sent; ++i) {
         ASSERT_EQ(pair.consumer.try_peek().status, Status::ok);
-        pair.consumer.release(Publish::later);
+        pair.consumer.release(Flush::later);
     }
     ASSERT_EQ(pair.consumer.position(), 0U);
 
@@ -411,19 +411,19 @@ TEST(SpscRing, shouldPublishWhatAHandleHeldBackWhenItCloses) {
         ASSERT_TRUE(producer);
         for (std::uint32_t i = 0; i < 3; ++i) {
             ASSERT_EQ(producer->try_claim(8).status, Status::ok);
-            producer->commit(i, Publish::later);
+            producer->commit(8, i, Flush::later);
         }
         // Assigned another ring's producer, this one closes as if destroyed.
         auto replacement = SpscProducer::attach(other);
         ASSERT_TRUE(replacement);
         *producer = std::move(*replacement);
         ASSERT_EQ(producer->try_claim(8).status, Status::ok);
-        producer->commit(7, Publish::later);
+        producer->commit(8, 7, Flush::later);
     }
     {
         auto consumer = SpscConsumer::attach(other);
         ASSERT_TRUE(consumer);
-        const Record record = consumer->try_peek();
+        const View record = consumer->try_peek();
         ASSERT_EQ(record.status, Status::ok) << "a destroyed producer published its record";
         EXPECT_EQ(record.type, 7U);
     }
@@ -431,15 +431,15 @@ TEST(SpscRing, shouldPublishWhatAHandleHeldBackWhenItCloses) {
         auto consumer = SpscConsumer::attach(name);
         ASSERT_TRUE(consumer);
         for (std::uint32_t i = 0; i < 2; ++i) {
-            const Record record = consumer->try_peek();
+            const View record = consumer->try_peek();
             ASSERT_EQ(record.status, Status::ok) << "a replaced producer published its records";
             EXPECT_EQ(record.type, i);
-            consumer->release(Publish::later);
+            consumer->release(Flush::later);
         }
     }
     auto consumer = SpscConsumer::attach(name);
     ASSERT_TRUE(consumer);
-    const Record third = consumer->try_peek();
+    const View third = consumer->try_peek();
     ASSERT_EQ(third.status, Status::ok);
     EXPECT_EQ(third.type, 2U) << "a consumer that closed gave back the room of what it released";
 }

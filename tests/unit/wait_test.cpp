@@ -41,7 +41,7 @@ class SpscBlocking : public ::testing::TestWithParam<StrategyCase> {};
 TEST_P(SpscBlocking, shouldDeliverEverySequenceNumberInOrder) {
     RingName name("spscblock");
     ASSERT_TRUE(create_spsc_ring(name, GetParam().capacity));
-    AttachOptions options;
+    EndpointOptions options;
     options.wait = GetParam().strategy;
     auto producer = SpscProducer::attach(name, options);
     auto consumer = SpscConsumer::attach(name, options);
@@ -76,7 +76,7 @@ TEST(SpscWait, shouldTimeOutAtTheDeadline) {
     RingName name("deadline");
     ASSERT_TRUE(create_spsc_ring(name, 4096));
     for (const auto strategy : {WaitStrategy::block, WaitStrategy::adaptive, WaitStrategy::spin}) {
-        AttachOptions options;
+        EndpointOptions options;
         options.wait = strategy;
         auto consumer = SpscConsumer::attach(name, options);
         ASSERT_TRUE(consumer);
@@ -93,7 +93,7 @@ TEST(SpscWait, shouldTimeOutAtTheDeadline) {
 TEST(SpscWait, shouldEndTheWaitWhenTheProbeSaysSo) {
     RingName name("probe");
     ASSERT_TRUE(create_spsc_ring(name, 4096));
-    AttachOptions options;
+    EndpointOptions options;
     options.wait = WaitStrategy::block;
     auto consumer = SpscConsumer::attach(name, options);
     ASSERT_TRUE(consumer);
@@ -114,7 +114,7 @@ TEST(SpscWait, shouldEndTheWaitWhenTheProbeSaysSo) {
 TEST(SpscWait, shouldWakeASleepingConsumerWithoutDelay) {
     RingName name("wake");
     ASSERT_TRUE(create_spsc_ring(name, 4096));
-    AttachOptions options;
+    EndpointOptions options;
     options.wait = WaitStrategy::block;
     auto producer = SpscProducer::attach(name, options);
     auto consumer = SpscConsumer::attach(name, options);
@@ -168,7 +168,7 @@ TEST_P(MpmcBlocking, shouldDeliverExactlyOnceInPerProducerOrder) {
     RingName name("mpmcblock");
     ASSERT_TRUE(create_mpmc_ring(name, c.slots, 16));
     const std::uint64_t per_producer = 20'000;
-    AttachOptions options;
+    EndpointOptions options;
     options.wait = c.strategy;
     std::vector<std::thread> threads;
     std::vector<std::vector<std::uint64_t>> seen(c.consumers);  // per consumer: (producer << 32 | sequence)

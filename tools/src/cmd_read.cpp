@@ -15,7 +15,7 @@ namespace shmring::cli {
 
 int run_read(const StreamOptions& options) {
     install_stop_handlers();
-    auto pipe = Pipe::open(options.name, PipeRole::reader);
+    auto pipe = PipeReader::open(options.name);
     if (!pipe) return fail(options.name, reason_of(pipe.error(), options.name));
     std::vector<std::byte> buffer(kStreamChunk);
     for (;;) {

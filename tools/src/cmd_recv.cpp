@@ -18,7 +18,7 @@ namespace shmring::cli {
 
 int run_recv(const RecvOptions& options) {
     install_stop_handlers();
-    auto queue = Queue::open(options.name, QueueRole::receiver);
+    auto queue = QueueReceiver::open(options.name);
     if (!queue) return fail(options.name, reason_of(queue.error(), options.name));
     const std::size_t limit = queue->max_message_size();
     std::vector<std::byte> buffer(limit + 1);  // room for the newline after the longest message

@@ -13,7 +13,7 @@ namespace shmring::cli {
 namespace {
 
 // kExitSuccess once `message` is queued; otherwise the failure, already reported.
-int send_one(Queue& queue, const std::string& name, std::string_view message, std::uint64_t number) {
+int send_one(QueueSender& queue, const std::string& name, std::string_view message, std::uint64_t number) {
     const auto bytes = std::as_bytes(std::span(message.data(), message.size()));
     for (;;) {
         if (stop_requested()) return fail(name, "interrupted");
@@ -31,7 +31,7 @@ int send_one(Queue& queue, const std::string& name, std::string_view message, st
 
 int run_send(const SendOptions& options) {
     install_stop_handlers();
-    auto queue = Queue::open(options.name, QueueRole::sender);
+    auto queue = QueueSender::open(options.name);
     if (!queue) return fail(options.name, reason_of(queue.error(), options.name));
     std::uint64_t number = 0;
     for (const std::string& message : options.messages)

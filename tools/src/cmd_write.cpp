@@ -16,7 +16,7 @@ namespace shmring::cli {
 
 int run_write(const StreamOptions& options) {
     install_stop_handlers();
-    auto pipe = Pipe::open(options.name, PipeRole::writer);
+    auto pipe = PipeWriter::open(options.name);
     if (!pipe) return fail(options.name, reason_of(pipe.error(), options.name));
     std::vector<std::byte> buffer(kStreamChunk);
     for (;;) {

@@ -13,6 +13,8 @@
 
 #include "diagnostics.hpp"
 #include "guarded_read.hpp"
+#include "shmring/detail/mpmc_slots.hpp"
+#include "shmring/detail/spsc_records.hpp"
 #include "shmring/endpoint.hpp"
 #include "shmring/segment.hpp"
 
@@ -119,16 +121,15 @@ NextRecord look_at_next(const ReadOnlyMapping& map, const RingGeometry& g, std::
         if (consumer % layout::kRecordAlignment != 0) return next;
         std::memcpy(&next.first, data + index, sizeof next.first);
         next.looked = true;
-        const std::uint64_t size = layout::record_size(next.first.length);
-        if (next.first.type == layout::kRecordTypePadding && size == g.capacity - index && size < used) {
+        const detail::RecordCheck check = detail::check_record(next.first, consumer, used, g);
+        if (check.verdict == detail::RecordVerdict::padding && check.size < used) {
             std::memcpy(&next.second, data, sizeof next.second);  // a padding record wraps to index 0
             next.has_second = true;
         }
         return next;
     }
-    // validate_header proved capacity * slot_stride bytes of slots within the mapping.
-    const auto& slot = *reinterpret_cast<const layout::SlotHeader*>(data + index * g.slot_stride);
-    // Acquire, as a consumer's [A1]: a published slot's length is visible with its sequence.
+    const auto& slot = *reinterpret_cast<const layout::SlotHeader*>(data + detail::slot_offset(g, consumer));
+    // Acquire, as a consumer's [A20]: a published slot's length is visible with its sequence.
     next.slot_sequence = slot.sequence.load(kAcquire);
     next.slot_length = slot.length.load(kRelaxed);  // ordered by the acquire above
     next.looked = true;
@@ -182,21 +183,21 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
     }
 }
 
-std::optional<std::string> check_record(const layout::RecordHeader& record, std::uint64_t position, std::uint64_t room,
+// The library's own record check (detail/spsc_records.hpp), with its verdict in words.
+std::optional<std::string> check_record(const layout::RecordHeader& record, std::uint64_t position, std::uint64_t published,
                                         const RingGeometry& g) {
     const std::string where = "record at position " + std::to_string(position);
-    const std::uint64_t index = position & g.mask;
-    const std::uint64_t size = layout::record_size(record.length);
-    if (record.type == layout::kRecordTypePadding) {
-        if (size != g.capacity - index || size > room)
-            return "padding " + where + ": length " + std::to_string(record.length) + " does not end at the end of the data area";
-        return std::nullopt;
+    const std::string length = std::to_string(record.length);
+    switch (detail::check_record(record, position, published, g).verdict) {
+        case detail::RecordVerdict::message:
+        case detail::RecordVerdict::padding: return std::nullopt;
+        case detail::RecordVerdict::padding_misplaced:
+            return "padding " + where + ": length " + length + " does not end at the end of the data area";
+        case detail::RecordVerdict::bad_type: return where + ": type " + hex(record.type, 8) + " out of range";
+        case detail::RecordVerdict::too_long:
+            return where + ": length " + length + " above the message limit " + std::to_string(g.max_message);
+        case detail::RecordVerdict::past_published: return where + ": length " + length + " runs past the published data";
     }
-    if (record.type > layout::kRecordTypePadding) return where + ": type " + hex(record.type, 8) + " out of range";
-    if (record.length > g.max_message)
-        return where + ": length " + std::to_string(record.length) + " above the message limit " + std::to_string(g.max_message);
-    if (size > g.capacity - index || size > room)
-        return where + ": length " + std::to_string(record.length) + " runs past the published data";
     return std::nullopt;
 }
 
@@ -221,7 +222,7 @@ std::optional<std::string> check_positions(const RingGeometry& g, const SharedIm
         }
         return std::nullopt;
     }
-    const bool published = s.next.slot_sequence == 2 * s.consumer + 1;
+    const bool published = s.next.slot_sequence == detail::slot_full_for(s.consumer);
     if (published && s.next.slot_length != layout::kSlotLengthVoid && s.next.slot_length > g.slot_size)
         return "slot of ticket " + std::to_string(s.consumer) + ": length " + std::to_string(s.next.slot_length) +
                " above the slot size " + std::to_string(g.slot_size);

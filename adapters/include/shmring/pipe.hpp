@@ -1,4 +1,5 @@
-// Pipe: a byte stream with the semantics of a FIFO, over an SPSC ring.
+// Pipes: a byte stream with the semantics of a FIFO, over an SPSC ring. PipeWriter and PipeReader
+// are its two ends.
 //
 // One writer and one reader at a time (a second one gets Errc::busy). Bytes arrive in order, never
 // torn or invented: the writer publishes only whole records, so a writer killed mid-write leaves
@@ -26,24 +27,15 @@
 #include <span>
 #include <string_view>
 
+#include "shmring/endpoint.hpp"
 #include "shmring/error.hpp"
+#include "shmring/ring_segment.hpp"
 #include "shmring/segment.hpp"
-#include "shmring/spsc_ring.hpp"
 #include "shmring/wait.hpp"
 
 namespace shmring {
 
-namespace detail {
-class PollHelper;
-}
-
-enum class PipeRole { writer, reader };
 enum class Blocking { yes, no };
-
-struct EndpointOptions {
-    WaitStrategy wait = WaitStrategy::adaptive;
-    SegmentOptions segment;
-};
 
 struct IoResult {
     Status status;      // ok, again, peer_gone (EPIPE), timed_out, corrupt
@@ -54,34 +46,56 @@ struct IoResult {
 Outcome create_pipe(std::string_view name, std::uint64_t capacity_bytes, unsigned mode = 0600,
                     const SegmentOptions& options = {});
 
-class Pipe {
+// The writing end. Each handle is single-threaded.
+class PipeWriter {
 public:
-    static Result<Pipe> open(std::string_view name, PipeRole role, const EndpointOptions& options = {});
+    static Result<PipeWriter> open(std::string_view name, const EndpointOptions& options = {});
 
-    Pipe(Pipe&&) noexcept;
-    Pipe& operator=(Pipe&&) noexcept;
-    ~Pipe();
-
-    // Writer only. Blocking: returns when every byte is in the ring (a write larger than the ring
-    // streams through it), or early with the count written so far if the reader goes or the
-    // deadline passes. Non-blocking: writes what fits; again when nothing fits.
+    // Blocking: returns when every byte is in the ring (a write larger than the ring streams
+    // through it), or early with the count written so far if the reader goes or the deadline
+    // passes. Non-blocking: writes what fits; again when nothing fits.
     IoResult write(std::span<const std::byte> data, Blocking blocking = Blocking::yes, Deadline deadline = kNoDeadline) noexcept;
-    // Reader only. Returns as soon as at least one byte is there, up to buffer.size().
-    IoResult read(std::span<std::byte> buffer, Blocking blocking = Blocking::yes, Deadline deadline = kNoDeadline) noexcept;
 
-    // A descriptor that poll/epoll report readable when this endpoint can make progress (reader:
-    // data or end of file; writer: room or EPIPE). Created on first use; owned by the pipe.
+    // A descriptor that poll/epoll report readable when a write can make progress (room, or
+    // EPIPE). Created on first use; owned by the handle.
     Result<int> poll_fd();
 
     void set_wait(WaitStrategy strategy) noexcept;
-    PipeRole role() const noexcept;
     const RingSegment& ring() const noexcept;
 
+    PipeWriter(PipeWriter&&) noexcept;
+    PipeWriter& operator=(PipeWriter&&) noexcept;
+    ~PipeWriter();
     class Impl;
 
 private:
-    explicit Pipe(std::unique_ptr<Impl> impl);
+    explicit PipeWriter(std::unique_ptr<Impl> impl);
     // Behind a pointer so that the poll helper's view of the endpoint survives moves of the handle.
+    std::unique_ptr<Impl> impl_;
+};
+
+// The reading end. Each handle is single-threaded.
+class PipeReader {
+public:
+    static Result<PipeReader> open(std::string_view name, const EndpointOptions& options = {});
+
+    // Returns as soon as at least one byte is there, up to buffer.size().
+    IoResult read(std::span<std::byte> buffer, Blocking blocking = Blocking::yes, Deadline deadline = kNoDeadline) noexcept;
+
+    // A descriptor that poll/epoll report readable when a read can make progress (data, or end
+    // of file). Created on first use; owned by the handle.
+    Result<int> poll_fd();
+
+    void set_wait(WaitStrategy strategy) noexcept;
+    const RingSegment& ring() const noexcept;
+
+    PipeReader(PipeReader&&) noexcept;
+    PipeReader& operator=(PipeReader&&) noexcept;
+    ~PipeReader();
+    class Impl;
+
+private:
+    explicit PipeReader(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -1,4 +1,5 @@
-// Queue: messages with the semantics of a POSIX message queue, over an SPSC or MPMC ring.
+// Queues: messages with the semantics of a POSIX message queue, over an SPSC or MPMC ring.
+// QueueSender and QueueReceiver are its two sides.
 //
 // Created with a maximum number of messages, a maximum message size and an engine: SPSC (one
 // sender and one receiver at a time, variable-length records) or MPMC (any number of each,
@@ -16,14 +17,14 @@
 #include <span>
 #include <string_view>
 
+#include "shmring/endpoint.hpp"
 #include "shmring/error.hpp"
 #include "shmring/layout.hpp"
-#include "shmring/pipe.hpp"
+#include "shmring/loan.hpp"
+#include "shmring/ring_segment.hpp"
 #include "shmring/wait.hpp"
 
 namespace shmring {
-
-enum class QueueRole { sender, receiver };
 
 struct QueueConfig {
     std::uint64_t max_messages = 0;
@@ -35,52 +36,68 @@ struct QueueConfig {
 
 Outcome create_queue(std::string_view name, const QueueConfig& config);
 
-// A message loaned for writing in place, or lent for reading in place.
-struct QueueLoan {
-    Status status;
-    std::span<std::byte> data;  // max_message_size() bytes to fill
-};
-struct QueueView {
-    Status status;
-    std::span<const std::byte> data;
-};
-
-class Queue {
+// Sends into a queue. Each handle is single-threaded.
+class QueueSender {
 public:
-    static Result<Queue> open(std::string_view name, QueueRole role, const EndpointOptions& options = {});
+    static Result<QueueSender> open(std::string_view name, const EndpointOptions& options = {});
 
-    Queue(Queue&&) noexcept;
-    Queue& operator=(Queue&&) noexcept;
-    ~Queue();
-
-    // Sender only. ok, again (try: full), timed_out, too_large, corrupt.
+    // ok, again (try: full), timed_out, too_large, corrupt.
     Status send(std::span<const std::byte> message, Deadline deadline = kNoDeadline) noexcept;
     [[nodiscard]] Status try_send(std::span<const std::byte> message) noexcept;
-    // Receiver only. `length` receives the message's size.
-    Status receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline = kNoDeadline) noexcept;
-    [[nodiscard]] Status try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept;
 
-    // Zero copy, sender: loan a message buffer, fill it, then publish(length) or abort().
-    QueueLoan loan(Deadline deadline = kNoDeadline) noexcept;
-    void publish(std::size_t length) noexcept;
+    // Zero copy: room for a message of up to max_message_size() bytes; fill it, then
+    // commit(length) or abort().
+    Loan claim(Deadline deadline = kNoDeadline) noexcept;
+    void commit(std::size_t length) noexcept;
     void abort() noexcept;
-    // Zero copy, receiver: read the next message in place, then release() it.
-    QueueView peek(Deadline deadline = kNoDeadline) noexcept;
-    void release() noexcept;
 
-    // A descriptor that poll/epoll report readable when this endpoint can make progress
-    // (receiver: a message is there; sender: there is room). Created on first use.
+    // A descriptor that poll/epoll report readable when there is room for a message of the
+    // largest size. Created on first use; owned by the handle.
     Result<int> poll_fd();
 
     void set_wait(WaitStrategy strategy) noexcept;
     std::size_t max_message_size() const noexcept;
-    QueueRole role() const noexcept;
     const RingSegment& ring() const noexcept;
 
+    QueueSender(QueueSender&&) noexcept;
+    QueueSender& operator=(QueueSender&&) noexcept;
+    ~QueueSender();
     class Impl;
 
 private:
-    explicit Queue(std::unique_ptr<Impl> impl);
+    explicit QueueSender(std::unique_ptr<Impl> impl);
+    // Behind a pointer so that the poll helper's view of the endpoint survives moves of the handle.
+    std::unique_ptr<Impl> impl_;
+};
+
+// Receives from a queue. Each handle is single-threaded.
+class QueueReceiver {
+public:
+    static Result<QueueReceiver> open(std::string_view name, const EndpointOptions& options = {});
+
+    // `length` receives the message's size. too_large: `buffer` is too small and the message stays.
+    Status receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline = kNoDeadline) noexcept;
+    [[nodiscard]] Status try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept;
+
+    // Zero copy: the next message in place, until release().
+    View peek(Deadline deadline = kNoDeadline) noexcept;
+    void release() noexcept;
+
+    // A descriptor that poll/epoll report readable when a message is there. Created on first use;
+    // owned by the handle.
+    Result<int> poll_fd();
+
+    void set_wait(WaitStrategy strategy) noexcept;
+    std::size_t max_message_size() const noexcept;
+    const RingSegment& ring() const noexcept;
+
+    QueueReceiver(QueueReceiver&&) noexcept;
+    QueueReceiver& operator=(QueueReceiver&&) noexcept;
+    ~QueueReceiver();
+    class Impl;
+
+private:
+    explicit QueueReceiver(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 

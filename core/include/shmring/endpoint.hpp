@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "shmring/detail/lease.hpp"
+#include "shmring/detail/reset_on_move.hpp"
 #include "shmring/detail/wait_loop.hpp"
 #include "shmring/error.hpp"
 #include "shmring/layout.hpp"
@@ -19,6 +20,12 @@
 #include "shmring/wait.hpp"
 
 namespace shmring {
+
+// How an endpoint opens its ring and waits, for every engine and adapter.
+struct EndpointOptions {
+    WaitStrategy wait = WaitStrategy::adaptive;
+    SegmentOptions segment;
+};
 
 enum class Presence { absent, alive, dead };
 
@@ -48,7 +55,8 @@ class Endpoint {
 public:
     static Result<Endpoint> attach(RingSegment ring, layout::EndpointRole role);
 
-    Endpoint(Endpoint&& other) noexcept;
+    // A moved-from endpoint owns no entry (entry_ and role_ reset on move) and detaches nothing.
+    Endpoint(Endpoint&& other) noexcept = default;
     Endpoint& operator=(Endpoint&& other) noexcept;
     Endpoint(const Endpoint&) = delete;
     Endpoint& operator=(const Endpoint&) = delete;
@@ -66,17 +74,13 @@ public:
     std::uint64_t role_word() const noexcept { return layout::role_word(generation_, index_); }
 
     // Retries `attempt` until it stops saying again, sleeping on `event` as this endpoint's wait
-    // strategy says (detail::wait_until). While it waits, waiting() is true: a wait counts once in
-    // the `full` or `empty` counter, not once per retry.
+    // strategy says (detail::wait_until). After the first miss waiting() is true, so that a wait
+    // counts once in the `full` or `empty` counter, not once per retry.
     template <class Attempt, class Probe>
     Status wait(layout::WaitEvent& event, Deadline deadline, Attempt&& attempt, Probe&& probe) noexcept {
-        const Status first = attempt();
-        if (first != Status::again) return first;
-        waiting_ = true;
-        const Status status = detail::wait_until(event, ring_.control().light_publishers, detail::endpoint_sleeper(index_),
-                                                 entry_->counters, strategy_, tuning_, spin_window_, deadline, attempt, probe);
-        waiting_ = false;
-        return status;
+        const detail::Waiter waiter{event,    ring_.control().light_publishers, detail::endpoint_sleeper(index_), entry_->counters,
+                                    strategy_, tuning_, &spin_window_, &waiting_};
+        return detail::wait_until(waiter, deadline, attempt, probe);
     }
     bool waiting() const noexcept { return waiting_; }
 
@@ -107,16 +111,16 @@ private:
     void detach() noexcept;
 
     RingSegment ring_;
-    layout::EndpointEntry* entry_ = nullptr;
+    detail::ResetOnMove<layout::EndpointEntry*> entry_;  // null: detached, or moved from
     std::uint32_t index_ = 0;
     std::uint64_t generation_ = 0;
     detail::LeaseHolder lease_;
-    SharedAtomic<std::uint64_t>* role_ = nullptr;  // the role word this endpoint holds, if any
+    detail::ResetOnMove<SharedAtomic<std::uint64_t>*> role_;  // the role word this endpoint holds, if any
     WaitStrategy strategy_ = WaitStrategy::adaptive;
     WaitTuning tuning_;
     SpinWindow spin_window_;
-    bool light_fence_ = false;
-    bool waiting_ = false;  // publishes with a compiler-only [F1] (detail/publish_fence.hpp)
+    bool light_fence_ = false;  // publishes with a compiler-only [F1] (detail/publish_fence.hpp)
+    bool waiting_ = false;
     static constexpr std::uint32_t kFutileWakesBeforeReap = 64;
     std::uint32_t futile_wakes_ = 0;
     std::uint32_t owner_pid_ = 0;

@@ -19,8 +19,9 @@ namespace shmring::adapters_test {
 
 // An end the test can close before its scope ends, with reset(). Empty, with the failure
 // recorded, if it could not be opened.
-inline std::optional<Pipe> open_closable(std::string_view name, PipeRole role) {
-    auto opened = Pipe::open(name, role);
+template <class End>
+std::optional<End> open_closable(std::string_view name) {
+    auto opened = End::open(name);
     if (!opened) {
         ADD_FAILURE() << opened.error().message();
         return std::nullopt;
@@ -30,7 +31,7 @@ inline std::optional<Pipe> open_closable(std::string_view name, PipeRole role) {
 
 // Non-blocking reads until EAGAIN or end of file, appending what they read to `text`. True at
 // end of file. (EAGAIN is what re-arms a poll descriptor.)
-inline bool read_until_eagain(Pipe& reader, std::string& text) {
+inline bool read_until_eagain(PipeReader& reader, std::string& text) {
     char buffer[256];
     for (;;) {
         const IoResult result = reader.read(std::as_writable_bytes(std::span(buffer)), Blocking::no);
@@ -41,7 +42,7 @@ inline bool read_until_eagain(Pipe& reader, std::string& text) {
 }
 
 // Non-blocking writes until EAGAIN or an error: the bytes written and the status that stopped them.
-inline IoResult write_until_eagain(Pipe& writer) {
+inline IoResult write_until_eagain(PipeWriter& writer) {
     std::byte data[256]{};
     IoResult total{Status::ok, 0};
     for (;;) {
@@ -57,7 +58,7 @@ inline IoResult write_until_eagain(Pipe& writer) {
 // Writes the stream's bytes [from, to) in blocking writes of 1 to max_write bytes,
 // folding what went through into `checksum` if given. Stops at the first write that falls short
 // and returns its status with the total count.
-inline IoResult write_stream(Pipe& pipe, const ByteStream& stream, std::uint64_t from, std::uint64_t to,
+inline IoResult write_stream(PipeWriter& pipe, const ByteStream& stream, std::uint64_t from, std::uint64_t to,
                              std::size_t max_write, std::uint64_t seed, Deadline deadline = kNoDeadline,
                              StreamChecksum* checksum = nullptr) {
     std::mt19937_64 rng(seed);
@@ -84,7 +85,7 @@ struct StreamRead {
 
 // Reads the stream from `position` on, in reads of 1 to max_read bytes, until end of file,
 // `limit` bytes, an error, or a byte that differs from the stream. Never reads past `limit`.
-inline StreamRead read_stream(Pipe& pipe, const ByteStream& stream, std::uint64_t position, std::uint64_t limit,
+inline StreamRead read_stream(PipeReader& pipe, const ByteStream& stream, std::uint64_t position, std::uint64_t limit,
                               std::size_t max_read, std::uint64_t seed, Deadline deadline = kNoDeadline,
                               StreamChecksum* checksum = nullptr) {
     std::mt19937_64 rng(seed);

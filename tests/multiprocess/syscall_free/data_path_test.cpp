@@ -94,11 +94,11 @@ Result<MpmcEnds> attach_mpmc(std::string_view name) {
 
 std::uint32_t type_of(std::uint64_t sequence) noexcept { return static_cast<std::uint32_t>(sequence % layout::kRecordTypePadding); }
 
-// Every non-blocking SPSC operation: try_send, try_receive, try_claim, commit(later), publish,
+// Every non-blocking SPSC operation: try_send, try_receive, try_claim, commit(later), flush,
 // try_peek, release(later), and the refusals of an empty and of a full ring.
 void spsc_round(SpscEnds& ends, std::uint64_t round, Tally& tally) noexcept {
     const MessageStream stream(kSeed, 0, kMaxBody);
-    const auto received_intact = [&](const Record& record, std::uint64_t sequence) {
+    const auto received_intact = [&](const View& record, std::uint64_t sequence) {
         return record.status == Status::ok && record.type == type_of(sequence) && stream.matches(sequence, record.data);
     };
     std::byte message[kMaxBody];
@@ -107,7 +107,7 @@ void spsc_round(SpscEnds& ends, std::uint64_t round, Tally& tally) noexcept {
     const std::span<std::byte> out(message, stream.size_of(copied));
     stream.fill(copied, out);
     const auto receive = [&] {
-        Record record{Status::again, 0, {}};
+        View record{Status::again, {}};
         std::size_t length = 0;
         record.status = ends.consumer.try_receive(buffer, length, &record.type);
         record.data = std::span(buffer, length);
@@ -118,20 +118,20 @@ void spsc_round(SpscEnds& ends, std::uint64_t round, Tally& tally) noexcept {
     tally.check(received_intact(receive(), copied), "try_receive", round);
 
     for (const std::uint64_t sequence : {copied + 1, copied + 2}) {
-        const Claim claim = ends.producer.try_claim(stream.size_of(sequence));
+        const Loan claim = ends.producer.try_claim(stream.size_of(sequence));
         tally.check(claim.status == Status::ok, "try_claim", round);
         if (claim.status != Status::ok) return;
         stream.fill(sequence, claim.data);
-        ends.producer.commit(type_of(sequence), Publish::later);
+        ends.producer.commit(claim.data.size(), type_of(sequence), Flush::later);
     }
-    tally.check(ends.consumer.try_peek().status == Status::again, "try_peek saw records before publish()", round);
-    ends.producer.publish();
+    tally.check(ends.consumer.try_peek().status == Status::again, "try_peek saw records before flush()", round);
+    ends.producer.flush();
     for (const std::uint64_t sequence : {copied + 1, copied + 2}) {
-        const Record record = ends.consumer.try_peek();
+        const View record = ends.consumer.try_peek();
         tally.check(received_intact(record, sequence), "try_peek", round);
-        if (record.status == Status::ok) ends.consumer.release(Publish::later);
+        if (record.status == Status::ok) ends.consumer.release(Flush::later);
     }
-    ends.consumer.publish();
+    ends.consumer.flush();
     tally.check(ends.consumer.try_peek().status == Status::again, "try_peek of an empty ring", round);
 
     if (round % kFillEvery != 0) return;
@@ -141,8 +141,8 @@ void spsc_round(SpscEnds& ends, std::uint64_t round, Tally& tally) noexcept {
     for (std::uint64_t i = 0; i < held; ++i) tally.check(received_intact(receive(), copied), "try_receive of a full ring", round);
 }
 
-// Every non-blocking MPMC operation that moves a message: try_send, try_receive, try_loan, publish,
-// try_take, release. A message is its sequence number and a body.
+// Every non-blocking MPMC operation that moves a message: try_send, try_receive, try_claim, commit,
+// try_peek, release. A message is its sequence number and a body.
 void mpmc_round(MpmcEnds& ends, std::uint64_t round, Tally& tally) noexcept {
     const MessageStream stream(kSeed, 1, kMaxBody);
     const auto write_message = [&](std::uint64_t sequence, std::span<std::byte> out) {
@@ -167,27 +167,27 @@ void mpmc_round(MpmcEnds& ends, std::uint64_t round, Tally& tally) noexcept {
     tally.check(receive_intact(copied), "try_receive", round);
 
     const std::uint64_t loaned = copied + 1;
-    const SlotLoan loan = ends.producer.try_loan();
-    tally.check(loan.status == Status::ok, "try_loan", round);
+    const Loan loan = ends.producer.try_claim();
+    tally.check(loan.status == Status::ok, "try_claim", round);
     if (loan.status != Status::ok) return;
-    ends.producer.publish(write_message(loaned, loan.data));
-    const Message taken = ends.consumer.try_take();
-    tally.check(taken.status == Status::ok && intact(taken.data, loaned), "try_take", round);
+    ends.producer.commit(write_message(loaned, loan.data));
+    const View taken = ends.consumer.try_peek();
+    tally.check(taken.status == Status::ok && intact(taken.data, loaned), "try_peek", round);
     if (taken.status == Status::ok) ends.consumer.release();
 }
 
-// The MPMC refusals: try_take of an empty ring, try_send and try_loan of a full one. Every 1024th
+// The MPMC refusals: try_peek of an empty ring, try_send and try_claim of a full one. Every 1024th
 // refusal also reads the clock, to look for a slot abandoned by a dead endpoint once per probe
 // interval (MpmcSide::repair_due), so these run under the system-call filter, not in strict mode.
 void mpmc_refusal_round(MpmcEnds& ends, std::uint64_t round, Tally& tally) noexcept {
     const std::uint64_t value = round;
     const auto message = std::as_bytes(std::span(&value, 1));
-    tally.check(ends.consumer.try_take().status == Status::again, "try_take of an empty ring", round);
+    tally.check(ends.consumer.try_peek().status == Status::again, "try_peek of an empty ring", round);
     if (round % kFillEvery != 0) return;
     std::uint64_t held = 0;
     while (held <= kMpmcSlots && ends.producer.try_send(message) == Status::ok) ++held;
     tally.check(held == kMpmcSlots, "try_send until the ring is full", round);
-    tally.check(ends.producer.try_loan().status == Status::again, "try_loan of a full ring", round);
+    tally.check(ends.producer.try_claim().status == Status::again, "try_claim of a full ring", round);
     for (std::uint64_t i = 0; i < held; ++i) {
         std::uint64_t received = 0;
         std::size_t length = 0;
@@ -199,7 +199,7 @@ void mpmc_refusal_round(MpmcEnds& ends, std::uint64_t round, Tally& tally) noexc
 
 // One poll of a ring whose next slot is claimed and not yet published: always a refusal.
 void poll_claimed_slot(MpmcConsumer& consumer, std::uint64_t round, Tally& tally) noexcept {
-    tally.check(consumer.try_take().status == Status::again, "try_take of a slot still being written", round);
+    tally.check(consumer.try_peek().status == Status::again, "try_peek of a slot still being written", round);
 }
 
 // The child: warm up, enter the sandbox, run the rounds, report, exit.
@@ -262,7 +262,7 @@ TEST(SyscallFreeDataPath, shouldMakeNoSystemCallAndNoAllocationWhenMpmcOperation
     expect_no_system_call_and_no_allocation(group, child, 1);
 }
 
-// Polling try_take while the next slot is claimed by a live producer that has not published yet,
+// Polling try_peek while the next slot is claimed by a live producer that has not published yet,
 // a state any busy ring passes through: the refusal path must not look for dead claimants (that
 // asks /proc), or this child dies of SIGSYS.
 TEST(SyscallFreeDataPath, shouldMakeNoSystemCallWhilePollingASlotClaimedByALiveProducer) {
@@ -272,8 +272,8 @@ TEST(SyscallFreeDataPath, shouldMakeNoSystemCallWhilePollingASlotClaimedByALiveP
     const std::array holder{group.start_forked("producer holding a loan", [&](Report& report) {
         auto producer = MpmcProducer::attach(name);
         if (!producer) return report.fail(producer.error().message());
-        if (const SlotLoan loan = producer->try_loan(); loan.status != Status::ok)
-            return report.fail(std::string("try_loan: ") + describe(loan.status));
+        if (const Loan loan = producer->try_claim(); loan.status != Status::ok)
+            return report.fail(std::string("try_claim: ") + describe(loan.status));
         report.put("loaned", 1);
         pause_until_killed();  // leaving would finish the claim
     })};

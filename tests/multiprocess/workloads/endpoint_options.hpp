@@ -36,8 +36,8 @@ inline void set_probe_interval(Endpoint& endpoint, std::chrono::milliseconds int
     endpoint.set_tuning(tuning);
 }
 
-inline AttachOptions attach_options(WaitStrategy wait) {
-    AttachOptions options;
+inline EndpointOptions attach_options(WaitStrategy wait) {
+    EndpointOptions options;
     options.wait = wait;
     return options;
 }

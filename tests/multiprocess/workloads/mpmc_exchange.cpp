@@ -78,10 +78,10 @@ int run_producer(const RoleArgs& args, Report& report) {
             if (const Status status = producer->send(std::span(buffer, length)); status != Status::ok)
                 return report.fail("send " + describe_tag(tag) + ": " + describe(status));
         } else {
-            const SlotLoan loan = producer->loan();
+            const Loan loan = producer->claim();
             if (loan.status != Status::ok) return report.fail("loan for " + describe_tag(tag) + ": " + describe(loan.status));
             write_message(loan.data);
-            producer->publish(length);
+            producer->commit(length);
         }
     }
     report.put("messages", settings.messages_per_producer);
@@ -100,13 +100,13 @@ int run_consumer(const RoleArgs& args, Report& report) {
     std::byte buffer[kSlotSize];
     std::uint64_t received = 0;
     for (;;) {
-        Message message{Status::again, {}};
+        View message{Status::again, {}};
         if (settings.transfer == Transfer::copy) {
             std::size_t length = 0;
             message.status = consumer->receive(buffer, length);
             message.data = std::span(buffer, length);
         } else {
-            message = consumer->take_wait();
+            message = consumer->peek();
         }
         const auto fail = [&](const std::string& what) {
             return report.fail("message " + std::to_string(received) + " taken: " + what);
@@ -226,7 +226,7 @@ const RoleRegistration consumer_role("mpmc-consumer", &run_consumer);
 
     auto leftover = MpmcConsumer::attach(name);
     if (!leftover) return ::testing::AssertionFailure() << "attaching after the exchange: " << leftover.error().message();
-    if (const Message extra = leftover->try_take(); extra.status != Status::again)
+    if (const View extra = leftover->try_peek(); extra.status != Status::again)
         return ::testing::AssertionFailure() << "the ring is not empty after the stop messages: " << describe(extra.status)
                                              << "\n" << describe_ring(name);
     return parked_enough(name, exchange.wait, total);

@@ -15,7 +15,7 @@ namespace shmring::multiprocess {
 
 namespace {
 
-// Record types below layout::kRecordTypePadding are the sender's: sequence numbers must fit.
+// View types below layout::kRecordTypePadding are the sender's: sequence numbers must fit.
 constexpr std::uint64_t kMaxMessages = layout::kRecordTypePadding;
 
 struct SpscRoleSettings {
@@ -71,22 +71,22 @@ int run_producer(const RoleArgs& args, Report& report) {
                 return report.fail(at_message(sequence) + "send: " + describe(status));
             continue;
         }
-        Claim claim = producer->try_claim(size);
+        Loan claim = producer->try_claim(size);
         if (claim.status == Status::again) {
             // The consumer may be waiting for the very records we hold back: publish before waiting.
-            producer->publish();
+            producer->flush();
             claim = producer->claim(size);
         }
         if (claim.status != Status::ok) return report.fail(at_message(sequence) + "claim: " + describe(claim.status));
         stream.fill(sequence, claim.data);
         digest.add(sequence, claim.data);
-        producer->commit(type, Publish::later);
+        producer->commit(claim.data.size(), type, Flush::later);
         if (++unpublished == x.batch) {
-            producer->publish();
+            producer->flush();
             unpublished = 0;
         }
     }
-    producer->publish();
+    producer->flush();
     report.put("messages", x.messages);
     report.put("digest", digest.value());
     return 0;
@@ -104,7 +104,7 @@ int run_consumer(const RoleArgs& args, Report& report) {
     std::vector<std::byte> buffer(consumer->ring().geometry().max_message);
     std::uint64_t unreleased = 0;
     for (std::uint64_t sequence = 0; sequence < x.messages; ++sequence) {
-        Record record{Status::again, 0, {}};
+        View record{Status::again, {}};
         if (x.transfer == Transfer::copy) {
             std::size_t length = 0;
             record.status = consumer->receive(buffer, length, kNoDeadline, &record.type);
@@ -113,7 +113,7 @@ int run_consumer(const RoleArgs& args, Report& report) {
             record = consumer->try_peek();
             if (record.status == Status::again) {
                 // The producer may be waiting for the space we hold back: give it back before waiting.
-                consumer->publish();
+                consumer->flush();
                 record = consumer->peek();
             }
         }
@@ -125,14 +125,14 @@ int run_consumer(const RoleArgs& args, Report& report) {
                                std::to_string(stream.size_of(sequence)) + " sent");
         digest.add(sequence, record.data);
         if (x.transfer == Transfer::zero_copy) {
-            consumer->release(Publish::later);
+            consumer->release(Flush::later);
             if (++unreleased == x.batch) {
-                consumer->publish();
+                consumer->flush();
                 unreleased = 0;
             }
         }
     }
-    consumer->publish();
+    consumer->flush();
     report.put("messages", x.messages);
     report.put("digest", digest.value());
     return 0;
@@ -163,7 +163,7 @@ const RoleRegistration consumer_role("spsc-consumer", &run_consumer);
 
     auto leftover = SpscConsumer::attach(name);
     if (!leftover) return ::testing::AssertionFailure() << "attaching after the exchange: " << leftover.error().message();
-    if (const Record extra = leftover->try_peek(); extra.status != Status::again)
+    if (const View extra = leftover->try_peek(); extra.status != Status::again)
         return ::testing::AssertionFailure() << "the ring is not empty after the last message: " << describe(extra.status)
                                              << "\n" << describe_ring(name);
     return parked_enough(name, exchange.wait, exchange.messages);

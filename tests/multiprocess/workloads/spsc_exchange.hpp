@@ -24,7 +24,7 @@ struct SpscExchange {
     WaitStrategy wait = WaitStrategy::adaptive;
     std::chrono::milliseconds probe_interval{0};  // see set_probe_interval; 0: the library's default
     Transfer transfer = Transfer::copy;
-    std::uint64_t batch = 1;  // zero copy: records committed (released) per publish()
+    std::uint64_t batch = 1;  // zero copy: records committed (released) per flush()
     std::uint64_t seed = 0x5EED0001;
     std::chrono::seconds time_limit{60};
 };

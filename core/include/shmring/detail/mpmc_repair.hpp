@@ -1,7 +1,7 @@
 // Internal. Repairing MPMC slots abandoned by endpoints that died holding a claim.
 //
 // An endpoint records the ticket it claims in its registry entry before the CAS that takes it
-// (mpmc_ring.hpp, [C1]). So when a slot stays unfinished, anyone can list the endpoints that may
+// (mpmc_protocol.hpp, [C21]). So when a slot stays unfinished, anyone can list the endpoints that may
 // hold it: those whose claim names its ticket. The slot is abandoned only if there is at least one
 // and every one of them is dead (its lease is free, endpoint.hpp); a live endpoint, however
 // slow or preempted, is waited for. Repairs take the ring's repair lock, so that two repairers

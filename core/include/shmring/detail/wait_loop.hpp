@@ -44,6 +44,16 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+// The wake step, for publishers and for whoever must make sleepers look again (a detach, a repair,
+// a poll helper stopping): [N1] bump the futex word, [N2] wake every sleeper on it. Returns how
+// many the kernel woke.
+inline int wake_sleepers(layout::WaitEvent& event) noexcept {
+    // [N1] release, pairs with [W2]: a sleeper that reads the new value also sees what the caller
+    // stored before.
+    event.sequence.fetch_add(1, std::memory_order_release);
+    return futex_wake(event.sequence.address(), INT_MAX);  // [N2]
+}
+
 // Called by a publisher after its publishing store. Wakes every sleeper, if any sleeps, and returns
 // how many the kernel woke, or -1 when no system call was needed. Every sleeper, not one: a woken
 // MPMC consumer that finds its ticket taken goes back to sleep without passing the wake on, and a
@@ -58,10 +68,8 @@ inline int notify(layout::WaitEvent& event, layout::Counters& counters, bool lig
     }
     // Relaxed: [F1] gives the ordering; a stale non-zero only costs a needless wake. [P2]
     if ((event.sleepers.load(std::memory_order_relaxed) | event.helper_sleepers.load(std::memory_order_relaxed)) == 0) return -1;
-    // [N1] release, pairs with [W2]: a sleeper that reads the new value also sees the publication.
-    event.sequence.fetch_add(1, std::memory_order_release);
     counters.wakes.add_by_owner(1);
-    return futex_wake(event.sequence.address(), INT_MAX);
+    return wake_sleepers(event);
 }
 
 // Where a waiter marks itself asleep: its bit in one of the event's sleeper masks.
@@ -78,29 +86,62 @@ struct NoProbe {
     Status operator()() const noexcept { return Status::ok; }
 };
 
-// Repeats `attempt` until it returns anything but Status::again, waiting in between as `strategy`
-// says (adaptive: spinning for `window`, which learns from the outcome). `probe` is called about
-// every tuning.probe_interval while waiting; a status other than ok ends the wait with that status
-// (a pipe uses it to notice a dead peer).
+// The blocking form of a try_* that returns a Loan or a View: `wait` runs the attempt it is given
+// until it stops saying again; the result is the last attempt's, with the wait's status.
+template <class Lent, class Wait, class TryOnce>
+Lent waited(Wait&& wait, TryOnce&& try_once) noexcept {
+    Lent result{Status::again, {}};
+    const Status status = wait([&] {
+        result = try_once();
+        return result.status;
+    });
+    result.status = status;
+    return result;
+}
+
+// Everything a wait needs besides its attempt and deadline: where it sleeps, what it counts, and how.
+struct Waiter {
+    layout::WaitEvent& event;
+    const SharedAtomic<std::uint32_t>& light_publishers;  // ControlBlock::light_publishers, see [F2h]
+    SleeperBit me;
+    layout::Counters& counters;  // `sleeps` counts the futex waits
+    WaitStrategy strategy;
+    const WaitTuning& tuning;
+    SpinWindow* window;  // adaptive: the spin window, which learns from each wait (else spin_time)
+    bool* waiting;       // if set, true from the first failed attempt until the wait ends
+};
+
+// Repeats `attempt` until it returns anything but Status::again, waiting in between as the
+// waiter's strategy says (adaptive: spinning for the window, which learns from the outcome).
+// `probe` is called about every tuning.probe_interval while waiting; a status other than ok ends
+// the wait with that status (a pipe uses it to notice a dead peer).
 template <class Attempt, class Probe = NoProbe>
-Status wait_until(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& light_publishers, SleeperBit me,
-                  layout::Counters& counters, WaitStrategy strategy, const WaitTuning& tuning, SpinWindow& window,
-                  Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
+Status wait_until(const Waiter& waiter, Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
     constexpr bool kProbes = !std::is_same_v<std::decay_t<Probe>, NoProbe>;
     Status status = attempt();
     if (status != Status::again) return status;
+    struct WaitingFlag {
+        bool* flag;
+        explicit WaitingFlag(bool* f) noexcept : flag(f) { if (flag != nullptr) *flag = true; }
+        ~WaitingFlag() { if (flag != nullptr) *flag = false; }
+    } const waiting(waiter.waiting);
+    auto& event = waiter.event;
+    const WaitTuning& tuning = waiter.tuning;
+    const WaitStrategy strategy = waiter.strategy;
 
     Deadline next_probe = Clock::now() + tuning.probe_interval;
     if (strategy != WaitStrategy::block) {
         const bool adaptive = strategy == WaitStrategy::adaptive;
+        SpinWindow* const window = adaptive ? waiter.window : nullptr;  // learns only from adaptive waits
+        const auto spin_time = window != nullptr ? window->current(tuning) : tuning.spin_time;
         // Sparse traffic (the window at its minimum): parking follows anyway, so skip the yields too.
-        const bool sparse = adaptive && window.current(tuning) <= SpinWindow::kMinimum;
-        const Deadline spin_end = adaptive ? Clock::now() + window.current(tuning) : kNoDeadline;
+        const bool sparse = adaptive && spin_time <= SpinWindow::kMinimum;
+        const Deadline spin_end = adaptive ? Clock::now() + spin_time : kNoDeadline;
         for (unsigned i = 1;; ++i) {
             cpu_relax();
             status = attempt();
             if (status != Status::again) {
-                if (adaptive) window.caught(tuning);
+                if (window != nullptr) window->caught(tuning);
                 return status;
             }
             if (i % 64 != 0) continue;  // reading the clock on every turn would slow the spin
@@ -117,7 +158,7 @@ Status wait_until(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& l
             status = attempt();
             if (status != Status::again) return status;
         }
-        window.missed();
+        if (window != nullptr) window->missed();
     }
 
     for (;;) {
@@ -133,27 +174,27 @@ Status wait_until(layout::WaitEvent& event, const SharedAtomic<std::uint32_t>& l
             }
             wake_by = std::min(deadline, next_probe);
         }
-        auto& sleepers = event.*me.mask;
+        auto& sleepers = event.*waiter.me.mask;
         // [W1] relaxed: [F2] orders it before the re-check.
-        sleepers.fetch_or(me.bit, std::memory_order_relaxed);
+        sleepers.fetch_or(waiter.me.bit, std::memory_order_relaxed);
         // [F2] pairs with [F1] in notify.
         std::atomic_thread_fence(std::memory_order_seq_cst);
         // [F2h] A publisher with a light [F1] gets its barrier from the kernel. Relaxed: read after
         // [F2], a 0 means that any endpoint setting the flag later passes its [F0] (endpoint.cpp)
         // after [F2], and then sees our bit. If the kernel refuses, sleep in short slices instead:
         // a missed wake-up then costs a millisecond, never a hang.
-        if (light_publishers.load(std::memory_order_relaxed) != 0 && !heavy_barrier())
+        if (waiter.light_publishers.load(std::memory_order_relaxed) != 0 && !heavy_barrier())
             wake_by = std::min(wake_by, Clock::now() + std::chrono::milliseconds(1));
         // [W2] acquire, pairs with [N1].
         const std::uint32_t observed = event.sequence.load(std::memory_order_acquire);
         status = attempt();  // [W3]
         if (status == Status::again) {
-            counters.sleeps.add_by_owner(1);
+            waiter.counters.sleeps.add_by_owner(1);
             futex_wait(event.sequence.address(), observed, wake_by);  // [W4]
             status = attempt();
         }
         // [W5] relaxed: the mask is a hint to publishers; one that still sees us makes a needless wake.
-        sleepers.fetch_and(~me.bit, std::memory_order_relaxed);
+        sleepers.fetch_and(~waiter.me.bit, std::memory_order_relaxed);
         if (status != Status::again) return status;
     }
 }

@@ -1,0 +1,116 @@
+#include <algorithm>
+#include <bit>
+#include <variant>
+
+#include "queue_side.hpp"
+#include "shmring/detail/poll_helper.hpp"
+#include "shmring/mpmc_ring.hpp"
+#include "shmring/queue.hpp"
+#include "shmring/spsc_ring.hpp"
+
+namespace shmring {
+
+Outcome create_queue(std::string_view name, const QueueConfig& config) {
+    const auto refuse = [&](const std::string& why) { return Error(Errc::invalid_argument, "queue '" + std::string(name) + "': " + why); };
+    if (config.max_messages == 0 || config.max_messages > layout::kMaxMpmcSlots) return refuse("max messages must be 1 to 16777216");
+    if (config.max_message_size == 0 || config.max_message_size > layout::kMaxSlotSize) return refuse("max message size must be 1 byte to 1 MiB");
+    RingConfig ring;
+    ring.engine = config.engine;
+    ring.kind = layout::ChannelKind::queue;
+    ring.mode = config.mode;
+    ring.options = config.segment;
+    if (config.engine == layout::Engine::spsc) {
+        // Room for max_messages records of the largest size, and never less than two of them, so
+        // that the largest message is within the ring's limit (capacity / 2 - 8).
+        const std::uint64_t bytes = std::max<std::uint64_t>(config.max_messages, 2) * layout::record_size(config.max_message_size);
+        ring.capacity = std::bit_ceil(std::max<std::uint64_t>(bytes, layout::kMinSpscCapacity));
+        if (ring.capacity > layout::kMaxSpscCapacity) return refuse("max messages x max message size above 1 GiB");
+        ring.max_message = config.max_message_size;
+    } else if (config.engine == layout::Engine::mpmc) {
+        ring.capacity = std::bit_ceil(config.max_messages);
+        ring.slot_size = config.max_message_size;
+    } else {
+        return refuse("unknown engine");
+    }
+    auto created = RingSegment::create(name, ring);
+    if (!created) return created.error();
+    return Ok{};
+}
+
+// One engine's producer; both speak the same ladder (loan.hpp), so every call is one visit.
+class QueueSender::Impl {
+public:
+    using Producer = std::variant<SpscProducer, MpmcProducer>;
+    explicit Impl(Producer producer) : producer_(std::move(producer)) {}
+
+    Status send(std::span<const std::byte> message, Deadline deadline) noexcept {
+        if (detail::only_try(deadline)) return try_send(message);
+        return poll_.rearm_on_again(std::visit([&](auto& p) { return p.send(message, deadline); }, producer_));
+    }
+    Status try_send(std::span<const std::byte> message) noexcept {
+        return poll_.rearm_on_again(std::visit([&](auto& p) { return p.try_send(message); }, producer_));
+    }
+    Loan claim(Deadline deadline) noexcept {
+        Loan loan = std::visit(
+            [&](auto& p) { return detail::only_try(deadline) ? p.try_claim(p.max_message()) : p.claim(p.max_message(), deadline); },
+            producer_);
+        loan.status = poll_.rearm_on_again(loan.status);
+        return loan;
+    }
+    void commit(std::size_t length) noexcept {
+        std::visit([&](auto& p) { p.commit(length); }, producer_);
+    }
+    void abort() noexcept {
+        std::visit([](auto& p) { p.abort(); }, producer_);
+    }
+
+    Result<int> poll_fd() {
+        return std::visit(
+            [&](auto& p) {
+                const std::size_t largest = p.max_message();
+                return poll_.get(p.endpoint(), p.ring().space_event(), [&p, largest] { return p.has_room(largest); },
+                                 detail::queue_poll_probe(p));
+            },
+            producer_);
+    }
+
+    void set_wait(WaitStrategy strategy) noexcept {
+        std::visit([&](auto& p) { p.endpoint().set_wait_strategy(strategy); }, producer_);
+    }
+    std::size_t max_message_size() const noexcept { return ring().geometry().max_message; }
+    const RingSegment& ring() const noexcept {
+        return std::visit([](const auto& p) -> const RingSegment& { return p.ring(); }, producer_);
+    }
+
+private:
+    Producer producer_;
+    detail::PollDescriptor poll_;  // after producer_: the helper stops before the ring it watches goes
+};
+
+Result<QueueSender> QueueSender::open(std::string_view name, const EndpointOptions& options) {
+    auto ring = detail::open_queue_ring(name, options);
+    if (!ring) return ring.error();
+    const auto wrap = [](auto producer) -> Result<QueueSender> {
+        if (!producer) return producer.error();
+        return QueueSender(std::make_unique<Impl>(std::move(*producer)));
+    };
+    if (ring->geometry().engine == layout::Engine::spsc) return wrap(SpscProducer::attach(std::move(*ring), options));
+    return wrap(MpmcProducer::attach(std::move(*ring), options));
+}
+
+QueueSender::QueueSender(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+QueueSender::QueueSender(QueueSender&&) noexcept = default;
+QueueSender& QueueSender::operator=(QueueSender&&) noexcept = default;
+QueueSender::~QueueSender() = default;
+
+Status QueueSender::send(std::span<const std::byte> message, Deadline deadline) noexcept { return impl_->send(message, deadline); }
+Status QueueSender::try_send(std::span<const std::byte> message) noexcept { return impl_->try_send(message); }
+Loan QueueSender::claim(Deadline deadline) noexcept { return impl_->claim(deadline); }
+void QueueSender::commit(std::size_t length) noexcept { impl_->commit(length); }
+void QueueSender::abort() noexcept { impl_->abort(); }
+Result<int> QueueSender::poll_fd() { return impl_->poll_fd(); }
+void QueueSender::set_wait(WaitStrategy strategy) noexcept { impl_->set_wait(strategy); }
+std::size_t QueueSender::max_message_size() const noexcept { return impl_->max_message_size(); }
+const RingSegment& QueueSender::ring() const noexcept { return impl_->ring(); }
+
+}  // namespace shmring

@@ -1,0 +1,233 @@
+// Internal. The MPMC slot protocol over a RingView: what producers and consumers do to the ring's
+// slots (no counters or wake-ups: mpmc_ring.hpp adds those). Model-checked with its repair by
+// verify/mpmc_slots.pml (verify/run.sh): keep the two in step.
+//
+// Bounded-queue design with a ticket per slot (mpmc_slots.hpp): producers take tickets from
+// ProducerBlock::position, consumers from ConsumerBlock::position, each with a CAS that succeeds
+// only once the slot for that ticket is ready for it, so a ticket is never held while waiting and a
+// try or timed operation can always give up. The slot's sequence, not the ticket counter, carries
+// the data: [R20]/[A20] hand a message from producer to consumer, [R21]/[A21] hand the emptied slot
+// back. Messages of one producer are delivered in the order sent; each exactly once.
+//
+// Claims are recorded: before its CAS an endpoint stores the ticket it is claiming in `claim`, its
+// registry entry's word (cleared once the slot is handed on). The CAS is a release, so anyone who
+// sees the ticket taken also sees who may hold it; a slot left unfinished by an endpoint that died
+// can then be traced to that endpoint, and proved abandoned by its lease, never by a timeout
+// (mpmc_repair.hpp).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "shmring/detail/mpmc_slots.hpp"
+#include "shmring/detail/reset_on_move.hpp"
+#include "shmring/layout.hpp"
+#include "shmring/loan.hpp"
+#include "shmring/ring_view.hpp"
+
+namespace shmring::detail {
+
+// What producers and consumers share: the ring, the claim record and the one open claim.
+class MpmcClaimant {
+public:
+    MpmcClaimant(const RingView& ring, SharedAtomic<std::uint64_t>& claim) noexcept : ring_(ring), claim_(&claim) {}
+
+    const RingView& ring() const noexcept { return ring_; }
+    std::size_t max_message() const noexcept { return ring_.geometry().slot_size; }
+    bool claim_open() const noexcept { return open_; }
+
+protected:
+    layout::SlotHeader& slot(std::uint64_t ticket) const noexcept { return slot_at(ring_, ticket); }
+
+    // [C20] release, pairs with the acquire in mpmc_repair's claimants(): a repairer that reads any
+    // claim value of ours also sees every slot we handed on before it, so it can never mistake a
+    // slot we published (or released) for one still unfinished. Release stores are plain stores on
+    // x86; the claim lives on this endpoint's own line.
+    void record_claim(std::uint64_t ticket) noexcept { claim_->store(ticket + 1, std::memory_order_release); }
+    void clear_claim() noexcept { claim_->store(0, std::memory_order_release); }  // [C20] as above
+
+    // Takes the ticket `expected` from `counter` if nobody did first. On failure `expected` holds
+    // the counter's current value.
+    static bool take_ticket(SharedAtomic<std::uint64_t>& counter, std::uint64_t& expected) noexcept {
+        // [C21] release: publishes the claim recorded just before. Relaxed on failure: nothing was taken.
+        return counter.compare_exchange_weak(expected, expected + 1, std::memory_order_release, std::memory_order_relaxed);
+    }
+
+    void open_claim(std::uint64_t ticket) noexcept {
+        open_ = true;
+        open_ticket_ = ticket;
+    }
+    // Hands the open claim's slot on with `sequence` (its release store is the caller's label).
+    void close_claim(std::uint64_t sequence) noexcept {
+        slot(open_ticket_).sequence.store(sequence, std::memory_order_release);
+        open_ = false;
+        clear_claim();
+    }
+
+    // A sequence ahead of the ticket although the counter has not moved, or a length out of range:
+    // no protocol step makes that, so the segment was written by someone else. Called only while
+    // no claim is open, so a recorded claim is one this call made for a ticket it did not take:
+    // left in place, it would keep that ticket from repair for as long as we live.
+    Status fail_corrupt() noexcept {
+        clear_claim();
+        ring_.mark_corrupt();
+        return Status::corrupt;
+    }
+
+    RingView ring_;
+    SharedAtomic<std::uint64_t>* claim_;
+    ResetOnMove<bool> open_;  // a moved-from claimant has no claim open
+    std::uint64_t open_ticket_ = 0;
+};
+
+class MpmcWriter : public MpmcClaimant {
+public:
+    using MpmcClaimant::MpmcClaimant;
+
+    // Lends the next free slot. again: every slot is full; busy: a loan is open already.
+    Loan try_claim() noexcept {
+        if (open_) return {Status::busy, {}};
+        auto& tail = ring_.producer().position;
+        // Relaxed: a ticket is only a number; the slot's sequence ([A21]) says whether it is usable.
+        std::uint64_t ticket = tail.load(std::memory_order_relaxed);
+        bool claimed = false;
+        for (;;) {
+            // Cases: 0, the slot is free for our ticket: claim it; below 0, it still holds the
+            // message of ticket - capacity: full, unless others moved on; above 0, another producer
+            // took the ticket already, or (the counter unmoved) someone wrote the slot.
+            // [A21] acquire, pairs with [R21] in MpmcReader::release: the slot's last reader is done.
+            const std::int64_t lag = sequence_lag(slot(ticket).sequence.load(std::memory_order_acquire), slot_free_for(ticket));
+            if (lag == 0) {
+                record_claim(ticket);
+                claimed = true;
+                if (take_ticket(tail, ticket)) {
+                    open_claim(ticket);
+                    return {Status::ok, {payload_at(ring_, ticket), max_message()}};
+                }
+                continue;
+            }
+            const std::uint64_t now = tail.load(std::memory_order_relaxed);
+            if (now != ticket) {
+                ticket = now;
+                continue;
+            }
+            if (lag > 0) return {fail_corrupt(), {}};
+            if (claimed) clear_claim();
+            return {Status::again, {}};
+        }
+    }
+
+    // Hands the loaned slot, holding its first `length` bytes, to the consumers. Returns the bytes
+    // committed, or nothing when no loan is open.
+    std::optional<std::uint32_t> commit(std::size_t length) noexcept {
+        if (!open_) return std::nullopt;
+        const auto committed = static_cast<std::uint32_t>(std::min(length, max_message()));
+        // [R25] release, pairs with [A25] in MpmcReader::try_peek: a consumer still looking at the
+        // slot's previous ticket that reads this length also sees that ticket taken. A plain store
+        // on x86. The length and the payload are published by [R20].
+        slot(open_ticket_).length.store(committed, std::memory_order_release);
+        // [R20] release, pairs with [A20] in MpmcReader::try_peek: publishes the length and payload.
+        close_claim(slot_full_for(open_ticket_));
+        return committed;
+    }
+
+    // Gives the loan up: the slot passes to the consumers void, and they skip it. True when a loan
+    // was open.
+    bool abort() noexcept {
+        if (!open_) return false;
+        // Relaxed: published by [R20] below.
+        slot(open_ticket_).length.store(layout::kSlotLengthVoid, std::memory_order_relaxed);
+        close_claim(slot_full_for(open_ticket_));  // [R20] as in commit
+        return true;
+    }
+};
+
+class MpmcReader : public MpmcClaimant {
+public:
+    using MpmcClaimant::MpmcClaimant;
+
+    // Takes the next message, in place until release(). again: nothing published; too_large: it is
+    // longer than `max_length` and stays queued; busy: a message is still open; corrupt: a slot
+    // out of range. Void slots are handed back on the way, and `handed_back` set.
+    View try_peek(std::size_t max_length, bool& handed_back) noexcept {
+        if (open_) return {Status::busy, {}};
+        auto& head = ring_.consumer().position;
+        // Relaxed: as in MpmcWriter::try_claim, the slot's sequence ([A20]) orders the data.
+        std::uint64_t ticket = head.load(std::memory_order_relaxed);
+        bool claimed = false;
+        for (;;) {
+            // Cases as in MpmcWriter::try_claim: 0, our turn; below 0, empty unless others moved
+            // on; above 0, taken by another consumer or written by someone else.
+            auto& s = slot(ticket);
+            // [A20] acquire, pairs with [R20] in MpmcWriter::commit: the message is written.
+            const std::uint64_t sequence = s.sequence.load(std::memory_order_acquire);
+            const std::int64_t lag = sequence_lag(sequence, slot_full_for(ticket));
+            if (lag == 0) {
+                // Relaxed: ordered by [A20]. Read once; a later turn may rewrite it if another
+                // consumer takes this ticket first, and then our CAS below fails and the value is dropped.
+                const std::uint32_t length = s.length.load(std::memory_order_relaxed);
+                const bool is_void = length == layout::kSlotLengthVoid;
+                if (!is_void && length > max_message()) return {fail_corrupt(), {}};
+                if (!is_void && length > max_length) {
+                    // Refusing takes no CAS that would fail if the slot moved on: check that the
+                    // length is still this ticket's. [A25] acquire fence, pairs with [R25] in
+                    // commit: a length of a later turn comes with the head moved past our ticket
+                    // (its producer's [A21] saw the slot released), and the re-reads below see that.
+                    std::atomic_thread_fence(std::memory_order_acquire);
+                    // Relaxed, both: ordered by [A25].
+                    const std::uint64_t now = head.load(std::memory_order_relaxed);
+                    if (now != ticket || s.sequence.load(std::memory_order_relaxed) != sequence) {
+                        ticket = now;  // another consumer took it: not ours to refuse
+                        continue;
+                    }
+                    if (claimed) clear_claim();
+                    return {Status::too_large, {}};
+                }
+                record_claim(ticket);
+                claimed = true;
+                if (!take_ticket(head, ticket)) continue;
+                open_claim(ticket);
+                if (is_void) {  // nothing to deliver: hand it back and look at the next ticket
+                    release();
+                    handed_back = true;
+                    ticket = head.load(std::memory_order_relaxed);
+                    continue;
+                }
+                return {Status::ok, {payload_at(ring_, ticket), length}};
+            }
+            const std::uint64_t now = head.load(std::memory_order_relaxed);
+            if (now != ticket) {
+                ticket = now;
+                continue;
+            }
+            if (lag > 0) return {fail_corrupt(), {}};
+            if (claimed) clear_claim();
+            return {Status::again, {}};
+        }
+    }
+
+    // Hands the taken slot back to the producers. True when a message was open.
+    bool release() noexcept {
+        if (!open_) return false;
+        // [R21] release, pairs with [A21] in MpmcWriter::try_claim: we are done reading the slot.
+        close_claim(slot_freed_after(open_ticket_, ring_.geometry().capacity));
+        return true;
+    }
+};
+
+// Racy looks, from any thread, at whether the next producer ticket's slot is free, or the next
+// consumer ticket's slot full: for poll helpers, which only decide when to signal. Relaxed
+// tickets, as in try_claim and try_peek; acquire sequences, as [A21] and [A20].
+inline bool mpmc_has_room(const RingView& ring) noexcept {
+    const std::uint64_t ticket = ring.producer().position.load(std::memory_order_relaxed);
+    return slot_at(ring, ticket).sequence.load(std::memory_order_acquire) == slot_free_for(ticket);
+}
+inline bool mpmc_has_data(const RingView& ring) noexcept {
+    const std::uint64_t ticket = ring.consumer().position.load(std::memory_order_relaxed);
+    return slot_at(ring, ticket).sequence.load(std::memory_order_acquire) == slot_full_for(ticket);
+}
+
+}  // namespace shmring::detail

@@ -1,0 +1,55 @@
+// Internal. The MPMC slot rules, in one place for the ring, its repair, the poll helpers, the
+// inspector and the fuzzer: where the slot of a ticket lives, and what its sequence says
+// (layout.hpp, SlotHeader). For ticket t at index t & mask:
+//
+//   slot_free_for(t)          2t             the producer holding ticket t may fill it
+//   slot_full_for(t)          2t + 1         it holds ticket t's message, for the consumer holding t
+//   slot_freed_after(t, cap)  2(t + cap)     ticket t's consumer is done: free for ticket t + cap
+//
+// sequence_lag compares a sequence read from a slot with the one a ticket waits for: 0 is the
+// ticket's turn, below 0 an earlier turn still in the slot, above 0 a later one.
+#pragma once
+
+#include <cstdint>
+
+#include "shmring/layout.hpp"
+#include "shmring/ring_view.hpp"
+
+namespace shmring::detail {
+
+constexpr std::uint64_t slot_free_for(std::uint64_t ticket) noexcept { return 2 * ticket; }
+constexpr std::uint64_t slot_full_for(std::uint64_t ticket) noexcept { return 2 * ticket + 1; }
+constexpr std::uint64_t slot_freed_after(std::uint64_t ticket, std::uint64_t capacity) noexcept {
+    return slot_free_for(ticket + capacity);
+}
+// Signed: tickets in flight on one slot are at most 2^24 turns apart, so the difference of two
+// sequences is exact across the 2^64 wrap (layout.hpp).
+constexpr std::int64_t sequence_lag(std::uint64_t sequence, std::uint64_t expected) noexcept {
+    return static_cast<std::int64_t>(sequence - expected);
+}
+
+// Whether `position` (a ticket counter) has moved past `ticket`, modulo 2^64.
+constexpr bool ticket_taken(std::uint64_t position, std::uint64_t ticket) noexcept {
+    return static_cast<std::int64_t>(position - ticket) > 0;
+}
+
+// Byte offset of ticket's slot in the data area. validate_header proved capacity * slot_stride
+// bytes of slots inside the object, so any ticket's slot is in bounds.
+constexpr std::uint64_t slot_offset(const RingGeometry& geometry, std::uint64_t ticket) noexcept {
+    return (ticket & geometry.mask) * geometry.slot_stride;
+}
+
+inline layout::SlotHeader& slot_at(const RingView& ring, std::uint64_t ticket) noexcept {
+    return *reinterpret_cast<layout::SlotHeader*>(ring.data() + slot_offset(ring.geometry(), ticket));
+}
+inline std::byte* payload_at(const RingView& ring, std::uint64_t ticket) noexcept {
+    return ring.data() + slot_offset(ring.geometry(), ticket) + sizeof(layout::SlotHeader);
+}
+
+// A fresh ring: slot i is free for ticket i. Relaxed: nobody looks before the ring is published.
+inline void format_slots(const RingView& ring) noexcept {
+    for (std::uint64_t ticket = 0; ticket < ring.geometry().capacity; ++ticket)
+        slot_at(ring, ticket).sequence.store(slot_free_for(ticket), std::memory_order_relaxed);
+}
+
+}  // namespace shmring::detail

@@ -1,0 +1,187 @@
+// Internal. The SPSC record protocol over a RingView: what a producer and a consumer do to the
+// ring's bytes, and nothing else (no registry, counters or wake-ups: spsc_ring.hpp adds those).
+//
+// Each record is an 8-byte header {length, type} and its payload, 8-byte aligned. A record that
+// would cross the end of the data area is preceded by a padding record filling the rest, so that
+// every record's bytes are contiguous. The writer writes records beyond the published position and
+// makes them visible with one release store of that position ([R10]); a record that is claimed but
+// not committed (or committed but not yet flushed) lies beyond it, where the reader never looks, so
+// a producer that dies mid-record leaves a clean prefix. The reader gives bytes back the same way
+// ([R11]). Every position and header read from the ring is checked (spsc_records.hpp) before use.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "shmring/detail/spsc_records.hpp"
+#include "shmring/layout.hpp"
+#include "shmring/loan.hpp"
+#include "shmring/ring_view.hpp"
+
+namespace shmring::detail {
+
+class SpscWriter {
+public:
+    SpscWriter(const RingView& ring, std::uint64_t position, std::uint64_t consumer) noexcept
+        : ring_(ring), pending_(position), published_(position), cached_consumer_(consumer) {}
+
+    // Room for a record of `length` payload bytes (at most max_message), or with `up_to` of as many
+    // as fit now, at least 1. again: no room; corrupt: the consumer's position is out of range.
+    Loan try_claim(std::uint64_t length, bool up_to) noexcept {
+        const std::uint64_t capacity = ring_.geometry().capacity;
+        const std::uint64_t index = pending_ & (capacity - 1);
+        const std::uint64_t size = layout::record_size(length);
+        std::uint64_t padding = spsc_padding_for(capacity, pending_, size);
+        if (!spsc_fits(capacity, pending_, cached_consumer_, size, padding)) {
+            // [A11] acquire, pairs with [R11] in SpscReader::flush: the reader is done with the
+            // bytes it gave back before we overwrite them.
+            const std::uint64_t consumer = ring_.consumer().position.load(std::memory_order_acquire);
+            if (!spsc_positions_valid(pending_, consumer, capacity)) return fail_corrupt();
+            cached_consumer_ = consumer;
+            if (!spsc_fits(capacity, pending_, consumer, size, padding)) {
+                const SpscRoom room = spsc_room(capacity, pending_, consumer);
+                if (!up_to || room.payload == 0 || length == 0) return {Status::again, {}};
+                length = std::min(length, room.payload);
+                padding = room.padding;
+            }
+        }
+        if (padding != 0) {
+            write_header(index, static_cast<std::uint32_t>(padding - sizeof(layout::RecordHeader)), layout::kRecordTypePadding);
+            pending_ += padding;
+        }
+        claim_position_ = pending_;
+        claim_length_ = static_cast<std::uint32_t>(length);
+        claim_open_ = true;
+        return {Status::ok, {ring_.data() + (pending_ & (capacity - 1)) + sizeof(layout::RecordHeader), length}};
+    }
+
+    // Completes the claim with its first `length` bytes and `type` (its top bit dropped). Returns
+    // the payload bytes committed, or nothing when no claim is open.
+    std::optional<std::uint32_t> commit(std::size_t length, std::uint32_t type) noexcept {
+        if (!claim_open_) return std::nullopt;
+        claim_open_ = false;
+        const auto committed = static_cast<std::uint32_t>(std::min<std::size_t>(length, claim_length_));
+        write_header(claim_position_ & ring_.geometry().mask, committed, type & ~layout::kRecordTypePadding);
+        pending_ = claim_position_ + layout::record_size(committed);
+        return committed;
+    }
+
+    // Forgets the claim. A padding record written for it stays: it is harmless.
+    void abort() noexcept { claim_open_ = false; }
+
+    // Makes every committed record visible with one store. True when there was something to store.
+    bool flush() noexcept {
+        if (pending_ == published_) return false;
+        published_ = pending_;
+        // [R10] release, pairs with [A10] in SpscReader::try_peek: publishes the records' bytes.
+        ring_.producer().position.store(published_, std::memory_order_release);
+        return true;
+    }
+
+    std::uint64_t position() const noexcept { return published_; }
+    const RingView& ring() const noexcept { return ring_; }
+
+private:
+    void write_header(std::uint64_t index, std::uint32_t length, std::uint32_t type) noexcept {
+        const layout::RecordHeader header{length, type};
+        std::memcpy(ring_.data() + index, &header, sizeof header);
+    }
+    Loan fail_corrupt() noexcept {
+        ring_.mark_corrupt();
+        return {Status::corrupt, {}};
+    }
+
+    RingView ring_;
+    std::uint64_t pending_;          // end of the committed records, flushed or not
+    std::uint64_t published_;        // last value stored to ProducerBlock::position
+    std::uint64_t cached_consumer_;  // last consumer position seen: room is known without a load
+    std::uint64_t claim_position_ = 0;
+    std::uint32_t claim_length_ = 0;
+    bool claim_open_ = false;
+};
+
+class SpscReader {
+public:
+    SpscReader(const RingView& ring, std::uint64_t position, std::uint64_t producer) noexcept
+        : ring_(ring), pending_(position), published_(position), cached_producer_(producer) {}
+
+    // The next record, in place until release(). again: nothing published; corrupt: a position or
+    // header read from the ring is out of range.
+    View try_peek() noexcept {
+        const RingGeometry& g = ring_.geometry();
+        for (;;) {
+            if (pending_ == cached_producer_) {
+                // [A10] acquire, pairs with [R10] in SpscWriter::flush: the records are written.
+                const std::uint64_t producer = ring_.producer().position.load(std::memory_order_acquire);
+                if (!spsc_positions_valid(producer, pending_, g.capacity)) return fail_corrupt();
+                cached_producer_ = producer;
+                if (producer == pending_) return {Status::again, {}};
+            }
+            const std::uint64_t index = pending_ & g.mask;
+            layout::RecordHeader header;
+            std::memcpy(&header, ring_.data() + index, sizeof header);  // read once, then judge the copy
+            const RecordCheck check = check_record(header, pending_, cached_producer_ - pending_, g);
+            if (check.verdict == RecordVerdict::padding) {
+                pending_ += check.size;  // skipped: given back with the next record
+                continue;
+            }
+            if (!check.valid()) return fail_corrupt();
+            peeked_size_ = check.size;
+            return {Status::ok, {ring_.data() + index + sizeof header, header.length}, header.type, pending_};
+        }
+    }
+
+    // Frees the record of the last try_peek. Returns its payload bytes, or nothing when none is peeked.
+    std::optional<std::uint64_t> release() noexcept {
+        if (peeked_size_ == 0) return std::nullopt;
+        pending_ += peeked_size_;
+        const std::uint64_t payload = peeked_size_ - sizeof(layout::RecordHeader);
+        peeked_size_ = 0;
+        return payload;
+    }
+
+    // Leaves the peeked record where it is: the next try_peek returns it again.
+    void keep() noexcept { peeked_size_ = 0; }
+
+    // Gives the room of every released record back with one store. True when there was something to store.
+    bool flush() noexcept {
+        if (pending_ == published_) return false;
+        published_ = pending_;
+        // [R11] release, pairs with [A11] in SpscWriter::try_claim: we are done reading the bytes.
+        ring_.consumer().position.store(published_, std::memory_order_release);
+        return true;
+    }
+
+    std::uint64_t position() const noexcept { return published_; }
+    const RingView& ring() const noexcept { return ring_; }
+
+private:
+    View fail_corrupt() noexcept {
+        ring_.mark_corrupt();
+        return {Status::corrupt, {}};
+    }
+
+    RingView ring_;
+    std::uint64_t pending_;          // position of the next record to peek
+    std::uint64_t published_;        // last value stored to ConsumerBlock::position
+    std::uint64_t cached_producer_;  // last producer position seen: records known without a load
+    std::uint64_t peeked_size_ = 0;
+};
+
+// Racy looks, from any thread, at whether a writer could claim `length` bytes now, or a reader
+// find a record: for poll helpers, which only decide when to signal and never move data. Acquire,
+// as [A11] and [A10]: a ready answer comes with what made it so.
+inline bool spsc_has_room(const RingView& ring, std::uint64_t length) noexcept {
+    const std::uint64_t consumed = ring.consumer().position.load(std::memory_order_acquire);
+    const std::uint64_t produced = ring.producer().position.load(std::memory_order_acquire);
+    const std::uint64_t capacity = ring.geometry().capacity;
+    const std::uint64_t size = layout::record_size(length);
+    return spsc_positions_valid(produced, consumed, capacity) &&
+           spsc_fits(capacity, produced, consumed, size, spsc_padding_for(capacity, produced, size));
+}
+inline bool spsc_has_data(const RingView& ring) noexcept {
+    return ring.producer().position.load(std::memory_order_acquire) != ring.consumer().position.load(std::memory_order_acquire);
+}
+
+}  // namespace shmring::detail

@@ -1,0 +1,37 @@
+// The vocabulary every engine speaks, so that the same verb means the same thing in every ring:
+//
+//   try_claim / claim  -> commit(length) | abort     write a message in place (a Loan)
+//   try_peek  / peek   -> release                    read a message in place (a View)
+//   try_send  / send,  try_receive / receive         copy a message in or out
+//   flush                                            make visible what commit or release held back
+//
+// try_* never waits; the plain form waits as the endpoint's WaitStrategy says, until a deadline.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "shmring/error.hpp"
+
+namespace shmring {
+
+// Room for one message, lent in place: fill `data`, then commit or abort.
+struct Loan {
+    Status status;  // ok: `data` is the room; otherwise `data` is empty
+    std::span<std::byte> data;
+};
+
+// One message, lent in place until release().
+struct View {
+    Status status;  // ok: the fields below describe the message
+    std::span<const std::byte> data;
+    std::uint32_t type = 0;      // SPSC: the sender's record type
+    std::uint64_t position = 0;  // SPSC: the record's position in the ring (its header's)
+};
+
+// Whether commit or release makes its change visible now, or leaves it for a later flush(): many
+// messages then cost one store of the position and at most one wake-up.
+enum class Flush { now, later };
+
+}  // namespace shmring
