@@ -11,7 +11,7 @@ namespace shmring::bench {
 
 struct Job {
     const TransportSpec* transport = nullptr;
-    Mode mode = Mode::block;
+    WaitStrategy mode = WaitStrategy::block;
     Pattern pattern = Pattern::latency;
     std::size_t size = 0;            // bytes per message (bulk: per chunk)
     std::uint64_t count = 0;         // timed messages; round trips for latency

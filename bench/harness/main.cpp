@@ -42,7 +42,7 @@ std::string utc_now() {
 void list_transports(const Registry& registry) {
     for (const auto& spec : registry.all()) {
         std::string modes;
-        for (const Mode mode : spec.modes) modes += std::string(modes.empty() ? "" : ",") + to_string(mode);
+        for (const shmring::WaitStrategy mode : spec.modes) modes += std::string(modes.empty() ? "" : ",") + to_string(mode);
         std::printf("%-16s %-20s %s%s\n", spec.name.c_str(), modes.c_str(), spec.description.c_str(),
                     spec.test_only ? " [only when named]" : "");
     }

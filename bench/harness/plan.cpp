@@ -23,7 +23,7 @@ bool takes(const TransportSpec& spec, Pattern pattern) {
 // Shared-memory transports get the same budget: 64 KiB, or 16 messages when they are larger.
 std::size_t buffer_budget(std::size_t size) { return std::max<std::size_t>(64 * 1024, 16 * size); }
 
-Job make_job(const TransportSpec& spec, Mode mode, Pattern pattern, std::size_t size, const ProfileSettings& s, bool spin_ok) {
+Job make_job(const TransportSpec& spec, WaitStrategy mode, Pattern pattern, std::size_t size, const ProfileSettings& s, bool spin_ok) {
     Job job;
     job.transport = &spec;
     job.mode = mode;
@@ -50,7 +50,7 @@ Job make_job(const TransportSpec& spec, Mode mode, Pattern pattern, std::size_t 
     }
     if (size > spec.max_message)
         job.skipped = spec.limit_reason.empty() ? "above the transport's limit" : spec.limit_reason;
-    else if (mode == Mode::spin && !spin_ok)
+    else if (mode == WaitStrategy::spin && !spin_ok)
         job.skipped = "spinning needs two usable cores";
     return job;
 }
@@ -108,9 +108,9 @@ bool make_plan(const Registry& registry, const Options& options, bool spin_ok, P
             if (pattern != Pattern::bulk && pattern != Pattern::paced && !size_wanted(size)) continue;
             for (const auto& spec : registry.all()) {
                 if (!selected(spec) || !takes(spec, pattern)) continue;
-                for (const Mode mode : spec.modes) {
+                for (const WaitStrategy mode : spec.modes) {
                     // Spinning through idle milliseconds measures nothing but a burnt core.
-                    if (pattern == Pattern::paced && mode == Mode::spin) continue;
+                    if (pattern == Pattern::paced && mode == WaitStrategy::spin) continue;
                     if (!wanted(options.modes, mode)) continue;
                     plan.jobs.push_back(make_job(spec, mode, pattern, size, plan.settings, spin_ok));
                 }

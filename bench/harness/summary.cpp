@@ -65,7 +65,7 @@ double relative(const Row& row, const Row& ref) {
 // streams the naive one-slot ring. Paced runs have none.
 const char* floor_of(const Job& job) {
     switch (job.pattern) {
-        case Pattern::latency: return job.mode == Mode::block ? "futex-floor" : "line-floor";
+        case Pattern::latency: return job.mode == WaitStrategy::block ? "futex-floor" : "line-floor";
         case Pattern::throughput:
         case Pattern::bulk: return "naive-ring";
         case Pattern::paced: return nullptr;

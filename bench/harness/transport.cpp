@@ -7,11 +7,11 @@
 
 namespace shmring::bench {
 
-const char* to_string(Mode mode) noexcept {
+const char* to_string(WaitStrategy mode) noexcept {
     switch (mode) {
-        case Mode::spin: return "spin";
-        case Mode::adaptive: return "adaptive";
-        case Mode::block: return "block";
+        case WaitStrategy::spin: return "spin";
+        case WaitStrategy::adaptive: return "adaptive";
+        case WaitStrategy::block: return "block";
     }
     return "?";
 }

@@ -23,20 +23,21 @@
 #include <vector>
 
 #include "shmring/error.hpp"
+#include "shmring/wait.hpp"
 
 namespace shmring::bench {
 
-enum class Mode { spin, adaptive, block };
 enum class Pattern { latency, throughput, bulk, paced };
 
-const char* to_string(Mode mode) noexcept;
+// A run's mode is the wait strategy of both its ends; these are the names --mode and the reports use.
+const char* to_string(WaitStrategy mode) noexcept;
 const char* to_string(Pattern pattern) noexcept;
 
 // What one run asks of a channel.
 struct ChannelConfig {
     std::size_t message_size = 0;   // the largest message of the run
     std::size_t buffer_bytes = 0;   // shared-memory transports size their queues from this budget
-    Mode mode = Mode::block;
+    WaitStrategy mode = WaitStrategy::block;
     std::int64_t deadline_ns = 0;   // CLOCK_MONOTONIC time at which every wait gives up
     std::string unique_name;        // for named objects: unique per run and per bench process
 };
@@ -82,7 +83,7 @@ public:
 struct TransportSpec {
     std::string name;
     std::string description;
-    std::vector<Mode> modes;
+    std::vector<WaitStrategy> modes;
     std::vector<Pattern> patterns;
     std::size_t max_message = 0;  // larger sizes are skipped, saying limit_reason
     std::string limit_reason;

@@ -28,7 +28,7 @@ private:
 void register_corrupt_test(Registry& registry) {
     registry.add({.name = "corrupt-test",
                   .description = "test only: a stream that flips a bit in the 3rd and every 97th message",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,
                   .limit_reason = "",

@@ -120,7 +120,7 @@ private:
 void register_eventfd(Registry& registry) {
     registry.add({.name = "eventfd-shm",
                   .description = "shared-memory slots with eventfd semaphores for items and space",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,
                   .limit_reason = "",

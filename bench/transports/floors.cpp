@@ -153,7 +153,7 @@ private:
 void register_floors(Registry& registry) {
     registry.add({.name = "line-floor",
                   .description = "raw floor: ping-pong on one shared cache line, spinning",
-                  .modes = {Mode::spin},
+                  .modes = {WaitStrategy::spin},
                   .patterns = {Pattern::latency},
                   .max_message = kLine,
                   .limit_reason = "above one 64-byte cache line",
@@ -161,7 +161,7 @@ void register_floors(Registry& registry) {
                   .create = make_channel<LineChannel>});
     registry.add({.name = "futex-floor",
                   .description = "raw floor: ping-pong through a process-shared futex",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = {Pattern::latency},
                   .max_message = kLargestMessage,
                   .limit_reason = "",

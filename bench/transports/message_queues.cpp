@@ -173,7 +173,7 @@ void register_message_queues(Registry& registry) {
     const long posix_max = read_sysctl("/proc/sys/fs/mqueue/msgsize_max", 8192);
     registry.add({.name = "posix-mq",
                   .description = "POSIX message queue (mq_send/mq_receive), 10 messages deep",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = {Pattern::latency, Pattern::throughput},
                   .max_message = static_cast<std::size_t>(posix_max),
                   .limit_reason = "above /proc/sys/fs/mqueue/msgsize_max (" + std::to_string(posix_max) + ")",
@@ -183,7 +183,7 @@ void register_message_queues(Registry& registry) {
     const long sysv_max = std::min(read_sysctl("/proc/sys/kernel/msgmax", 8192), read_sysctl("/proc/sys/kernel/msgmnb", 16384));
     registry.add({.name = "sysv-mq",
                   .description = "System V message queue (msgsnd/msgrcv)",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = {Pattern::latency, Pattern::throughput},
                   .max_message = static_cast<std::size_t>(sysv_max),
                   .limit_reason = "above /proc/sys/kernel/msgmax or msgmnb (" + std::to_string(sysv_max) + ")",

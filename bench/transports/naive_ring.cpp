@@ -96,7 +96,7 @@ private:
 void register_naive_ring(Registry& registry) {
     registry.add({.name = "naive-ring",
                   .description = "baseline: shared-memory ring, one message per slot with a full flag, spinning",
-                  .modes = {Mode::spin},
+                  .modes = {WaitStrategy::spin},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,
                   .limit_reason = "",

@@ -104,7 +104,7 @@ private:
 void register_pipe_fifo(Registry& registry) {
     registry.add({.name = "pipe",
                   .description = "Linux pipe, one per direction",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk, Pattern::paced},
                   .max_message = kLargestMessage,
                   .limit_reason = "",
@@ -112,7 +112,7 @@ void register_pipe_fifo(Registry& registry) {
                   .create = make_channel<PipeChannel>});
     registry.add({.name = "fifo",
                   .description = "named FIFO (mkfifo), one per direction",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::bulk},
                   .max_message = kLargestMessage,
                   .limit_reason = "",

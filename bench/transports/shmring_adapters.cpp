@@ -16,11 +16,11 @@ namespace shmring::bench {
 
 namespace {
 
-int c_wait_strategy(Mode mode) noexcept {
+int c_wait_strategy(WaitStrategy mode) noexcept {
     switch (mode) {
-        case Mode::spin: return SHMRING_WAIT_SPIN;
-        case Mode::adaptive: return SHMRING_WAIT_ADAPTIVE;
-        case Mode::block: return SHMRING_WAIT_BLOCK;
+        case WaitStrategy::spin: return SHMRING_WAIT_SPIN;
+        case WaitStrategy::adaptive: return SHMRING_WAIT_ADAPTIVE;
+        case WaitStrategy::block: return SHMRING_WAIT_BLOCK;
     }
     return SHMRING_WAIT_BLOCK;
 }
@@ -160,7 +160,7 @@ private:
 }  // namespace
 
 void register_shmring_adapters(Registry& registry) {
-    const std::vector<Mode> modes{Mode::spin, Mode::adaptive, Mode::block};
+    const std::vector<WaitStrategy> modes{WaitStrategy::spin, WaitStrategy::adaptive, WaitStrategy::block};
     registry.add({.name = "shmring-pipe",
                   .description = "shmring pipe through the C API (byte stream)",
                   .modes = modes,

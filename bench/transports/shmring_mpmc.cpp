@@ -47,7 +47,7 @@ private:
 void register_shmring_mpmc(Registry& registry) {
     registry.add({.name = "shmring-mpmc",
                   .description = "shmring MPMC ring with one producer and one consumer, copy API",
-                  .modes = {Mode::spin, Mode::adaptive, Mode::block},
+                  .modes = {WaitStrategy::spin, WaitStrategy::adaptive, WaitStrategy::block},
                   .patterns = {Pattern::latency, Pattern::throughput, Pattern::paced},
                   .max_message = kLargestMessage,
                   .limit_reason = "",

@@ -1,4 +1,4 @@
-// What the shmring transports share: ring names, the wait strategy of a mode, and the deadline.
+// What the shmring transports share: ring names, attach options, and the deadline.
 #pragma once
 
 #include <chrono>
@@ -12,18 +12,9 @@
 
 namespace shmring::bench {
 
-inline WaitStrategy wait_strategy(Mode mode) noexcept {
-    switch (mode) {
-        case Mode::spin: return WaitStrategy::spin;
-        case Mode::adaptive: return WaitStrategy::adaptive;
-        case Mode::block: return WaitStrategy::block;
-    }
-    return WaitStrategy::block;
-}
-
-inline EndpointOptions attach_options(Mode mode) noexcept {
+inline EndpointOptions attach_options(WaitStrategy mode) noexcept {
     EndpointOptions options;
-    options.wait = wait_strategy(mode);
+    options.wait = mode;
     return options;
 }
 

@@ -108,7 +108,7 @@ private:
     RingPair rings_;
 };
 
-const std::vector<Mode> kAllModes{Mode::spin, Mode::adaptive, Mode::block};
+const std::vector<WaitStrategy> kAllModes{WaitStrategy::spin, WaitStrategy::adaptive, WaitStrategy::block};
 
 }  // namespace
 

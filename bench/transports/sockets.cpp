@@ -78,7 +78,7 @@ const std::vector<Pattern> kStreamPatterns{Pattern::latency, Pattern::throughput
 void register_sockets(Registry& registry) {
     registry.add({.name = "unix-stream",
                   .description = "AF_UNIX SOCK_STREAM socketpair",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = kStreamPatterns,
                   .max_message = kLargestMessage,
                   .limit_reason = "",
@@ -86,7 +86,7 @@ void register_sockets(Registry& registry) {
                   .create = make_channel<SocketPairChannel<SOCK_STREAM>>});
     registry.add({.name = "unix-dgram",
                   .description = "AF_UNIX SOCK_DGRAM socketpair, one datagram per message",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = {Pattern::latency, Pattern::throughput},
                   .max_message = kLargestMessage,
                   .limit_reason = "",
@@ -94,7 +94,7 @@ void register_sockets(Registry& registry) {
                   .create = make_channel<SocketPairChannel<SOCK_DGRAM>>});
     registry.add({.name = "tcp",
                   .description = "TCP over 127.0.0.1 with TCP_NODELAY",
-                  .modes = {Mode::block},
+                  .modes = {WaitStrategy::block},
                   .patterns = kStreamPatterns,
                   .max_message = kLargestMessage,
                   .limit_reason = "",
