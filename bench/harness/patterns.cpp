@@ -12,33 +12,33 @@ namespace shmring::bench {
 namespace {
 
 // Each step returns false once the outcome carries an error.
-bool send_one(Endpoint& endpoint, std::size_t size, std::uint64_t seq, RoleOutcome& out) {
+bool send_one(ChannelEnd& channel_end, std::size_t size, std::uint64_t seq, RoleOutcome& out) {
     std::span<std::byte> buffer;
-    if (!endpoint.begin_send(size, buffer)) {
-        out.error = "send " + std::to_string(seq & ~kReplyBit) + ": " + endpoint.error();
+    if (!channel_end.begin_send(size, buffer)) {
+        out.error = "send " + std::to_string(seq & ~kReplyBit) + ": " + channel_end.error();
         return false;
     }
     fill_message(buffer, seq);
-    if (!endpoint.end_send()) {
-        out.error = "send " + std::to_string(seq & ~kReplyBit) + ": " + endpoint.error();
+    if (!channel_end.end_send()) {
+        out.error = "send " + std::to_string(seq & ~kReplyBit) + ": " + channel_end.error();
         return false;
     }
     return true;
 }
 
-bool flush(Endpoint& endpoint, RoleOutcome& out) {
-    if (endpoint.flush()) return true;
-    out.error = "flush: " + endpoint.error();
+bool flush(ChannelEnd& channel_end, RoleOutcome& out) {
+    if (channel_end.flush()) return true;
+    out.error = "flush: " + channel_end.error();
     return false;
 }
 
-bool receive_one(Endpoint& endpoint, std::size_t size, SequenceChecker& checker, RoleOutcome& out) {
+bool receive_one(ChannelEnd& channel_end, std::size_t size, SequenceChecker& checker, RoleOutcome& out) {
     std::span<const std::byte> message;
-    if (endpoint.begin_receive(size, message)) {
+    if (channel_end.begin_receive(size, message)) {
         checker.check(message);
-        if (endpoint.end_receive()) return true;
+        if (channel_end.end_receive()) return true;
     }
-    out.error = "receive " + std::to_string(checker.received()) + ": " + endpoint.error();
+    out.error = "receive " + std::to_string(checker.received()) + ": " + channel_end.error();
     return false;
 }
 
@@ -58,7 +58,7 @@ void conclude(const SequenceChecker& checker, RoleOutcome& out) {
     if (out.error.empty() && !checker.ok()) out.error = checker.verdict();
 }
 
-RoleOutcome ping(Endpoint& endpoint, const Job& job) {
+RoleOutcome ping(ChannelEnd& channel_end, const Job& job) {
     RoleOutcome out;
     const std::uint64_t total = job.warmup + job.count;
     SequenceChecker replies(total, job.size, kReplyBit);
@@ -69,8 +69,8 @@ RoleOutcome ping(Endpoint& endpoint, const Job& job) {
             out.cpu_ns = cpu_ns();
             previous = out.start_ns = now_ns();
         }
-        if (!send_one(endpoint, job.size, i, out) || !flush(endpoint, out)) break;
-        if (!receive_one(endpoint, job.size, replies, out)) break;
+        if (!send_one(channel_end, job.size, i, out) || !flush(channel_end, out)) break;
+        if (!receive_one(channel_end, job.size, replies, out)) break;
         if (i >= job.warmup) {
             // One clock read per round trip: each sample ends where the next begins.
             const std::int64_t now = now_ns();
@@ -85,7 +85,7 @@ RoleOutcome ping(Endpoint& endpoint, const Job& job) {
     return out;
 }
 
-RoleOutcome pong(Endpoint& endpoint, const Job& job) {
+RoleOutcome pong(ChannelEnd& channel_end, const Job& job) {
     RoleOutcome out;
     const std::uint64_t total = job.warmup + job.count;
     SequenceChecker pings(total, job.size, 0);
@@ -94,10 +94,10 @@ RoleOutcome pong(Endpoint& endpoint, const Job& job) {
             out.cpu_ns = cpu_ns();
             out.start_ns = now_ns();
         }
-        if (!receive_one(endpoint, job.size, pings, out)) break;
+        if (!receive_one(channel_end, job.size, pings, out)) break;
         // The reply carries the sequence the ping should have had, so a bad ping is reported
         // here and not again as a bad reply.
-        if (!send_one(endpoint, job.size, i | kReplyBit, out) || !flush(endpoint, out)) break;
+        if (!send_one(channel_end, job.size, i | kReplyBit, out) || !flush(channel_end, out)) break;
         if (i >= job.warmup) ++out.messages;
     }
     out.end_ns = now_ns();
@@ -106,7 +106,7 @@ RoleOutcome pong(Endpoint& endpoint, const Job& job) {
     return out;
 }
 
-RoleOutcome stream_out(Endpoint& endpoint, const Job& job) {
+RoleOutcome stream_out(ChannelEnd& channel_end, const Job& job) {
     RoleOutcome out;
     const std::uint64_t total = job.warmup + job.count;
     const bool paced = job.pattern == Pattern::paced;
@@ -120,18 +120,18 @@ RoleOutcome stream_out(Endpoint& endpoint, const Job& job) {
             if (!sleep_until(next, out)) break;
             next += kPacedPeriodNs;
         }
-        if (!send_one(endpoint, job.size, i, out)) break;
+        if (!send_one(channel_end, job.size, i, out)) break;
         // Paced messages go out one by one; a full-speed stream lets the transport batch.
-        if (paced && !flush(endpoint, out)) break;
+        if (paced && !flush(channel_end, out)) break;
         if (i >= job.warmup) ++out.messages;
     }
-    if (out.error.empty()) flush(endpoint, out);
+    if (out.error.empty()) flush(channel_end, out);
     out.end_ns = now_ns();
     out.cpu_ns = cpu_ns() - out.cpu_ns;
     return out;
 }
 
-RoleOutcome stream_in(Endpoint& endpoint, const Job& job) {
+RoleOutcome stream_in(ChannelEnd& channel_end, const Job& job) {
     RoleOutcome out;
     SequenceChecker checker(job.warmup + job.count, job.size, 0);
     while (!checker.done()) {
@@ -139,7 +139,7 @@ RoleOutcome stream_in(Endpoint& endpoint, const Job& job) {
             out.cpu_ns = cpu_ns();
             out.start_ns = now_ns();
         }
-        if (!receive_one(endpoint, job.size, checker, out)) break;
+        if (!receive_one(channel_end, job.size, checker, out)) break;
     }
     out.end_ns = now_ns();
     out.cpu_ns = cpu_ns() - out.cpu_ns;
@@ -150,12 +150,12 @@ RoleOutcome stream_in(Endpoint& endpoint, const Job& job) {
 
 }  // namespace
 
-RoleOutcome run_parent_role(Endpoint& endpoint, const Job& job) {
-    return job.pattern == Pattern::latency ? ping(endpoint, job) : stream_out(endpoint, job);
+RoleOutcome run_parent_role(ChannelEnd& channel_end, const Job& job) {
+    return job.pattern == Pattern::latency ? ping(channel_end, job) : stream_out(channel_end, job);
 }
 
-RoleOutcome run_child_role(Endpoint& endpoint, const Job& job) {
-    return job.pattern == Pattern::latency ? pong(endpoint, job) : stream_in(endpoint, job);
+RoleOutcome run_child_role(ChannelEnd& channel_end, const Job& job) {
+    return job.pattern == Pattern::latency ? pong(channel_end, job) : stream_in(channel_end, job);
 }
 
 }  // namespace shmring::bench

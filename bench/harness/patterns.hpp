@@ -20,7 +20,7 @@ struct RoleOutcome {
     std::vector<std::int64_t> samples;  // latency, parent: one round trip each
 };
 
-RoleOutcome run_parent_role(Endpoint& endpoint, const Job& job);
-RoleOutcome run_child_role(Endpoint& endpoint, const Job& job);
+RoleOutcome run_parent_role(ChannelEnd& channel_end, const Job& job);
+RoleOutcome run_child_role(ChannelEnd& channel_end, const Job& job);
 
 }  // namespace shmring::bench

@@ -18,7 +18,7 @@ namespace shmring::bench {
 
 namespace {
 
-// What the child sends up the pipe: first a `ready` note once its endpoint is open (so the
+// What the child sends up the pipe: first a `ready` note once its end of the channel is open (so the
 // parent's clock starts only when both are in place), then its outcome. Each note is one write
 // below PIPE_BUF, hence atomic.
 struct ChildNote {
@@ -66,14 +66,14 @@ bool read_note(int fd, ChildNote& note) {
     arm_watchdog(deadline);
     RoleOutcome outcome;
     {
-        auto endpoint = channel.open(Side::child);
-        if (!endpoint) {
-            outcome.error = endpoint.error().message();
+        auto channel_end = channel.open(Side::child);
+        if (!channel_end) {
+            outcome.error = channel_end.error().message();
         } else {
             write_note(fd, ChildNote::ready, outcome);
-            outcome = run_child_role(**endpoint, job);
+            outcome = run_child_role(**channel_end, job);
         }
-    }  // the endpoint detaches before the outcome says the child is done
+    }  // the channel end detaches before the outcome says the child is done
     write_note(fd, ChildNote::outcome, outcome);
     // _exit: the parent's objects (the channel above all) belong to the parent.
     ::_exit(0);
@@ -169,14 +169,14 @@ RunResult run_job(const Job& job, const Placement& placement) {
     RoleOutcome parent;
     ChildNote note{};
     {
-        auto endpoint = (*channel)->open(Side::parent);
-        if (!endpoint) {
-            parent.error = endpoint.error().message();
+        auto channel_end = (*channel)->open(Side::parent);
+        if (!channel_end) {
+            parent.error = channel_end.error().message();
         } else if (!read_note(fds[0], note) || note.kind != ChildNote::ready) {
             // The child could not open its end: its outcome says why.
             parent.error = note.kind == ChildNote::outcome ? std::string() : "the child never became ready";
         } else {
-            parent = run_parent_role(**endpoint, job);
+            parent = run_parent_role(**channel_end, job);
         }
         // A parent that failed will not feed the child any more: stop it rather than wait for its watchdog.
         if (!parent.error.empty()) ::kill(child, SIGKILL);

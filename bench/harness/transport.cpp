@@ -26,18 +26,18 @@ const char* to_string(Pattern pattern) noexcept {
     return "?";
 }
 
-bool Endpoint::fail(std::string why) {
+bool ChannelEnd::fail(std::string why) {
     error_ = std::move(why);
     return false;
 }
 
-bool Endpoint::fail_errno(const char* call) {
+bool ChannelEnd::fail_errno(const char* call) {
     const int saved = errno;
     if (saved == EINTR && watchdog_expired()) return fail(std::string(call) + ": timed out");
     return fail(std::string(call) + ": " + std::strerror(saved));
 }
 
-bool Endpoint::fail_status(const char* call, Status status) {
+bool ChannelEnd::fail_status(const char* call, Status status) {
     return fail(std::string(call) + ": " + describe(status));
 }
 

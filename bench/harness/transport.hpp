@@ -3,7 +3,7 @@
 //
 // Life of one run: the parent process calls TransportSpec::create, which makes what both processes
 // share (descriptors, segments, queues); it then forks, and each process calls Channel::open once to
-// get its Endpoint. The harness moves messages only through Endpoint, in one of two shapes:
+// get its ChannelEnd. The harness moves messages only through ChannelEnd, in one of two shapes:
 //   send:    begin_send (a buffer to fill, in place where the transport allows) -> fill -> end_send
 //   receive: begin_receive (the message, in place where it allows) -> check -> end_receive
 // A transport that copies uses a private scratch buffer; one that is zero-copy hands out its own
@@ -45,10 +45,10 @@ struct ChannelConfig {
 enum class Side { parent, child };
 
 // One process's end of a channel. Every method returns false on failure and then error() says why.
-// Only one thread uses an endpoint.
-class Endpoint {
+// Only one thread uses a channel end.
+class ChannelEnd {
 public:
-    virtual ~Endpoint() = default;
+    virtual ~ChannelEnd() = default;
 
     // A buffer of exactly `size` bytes to fill with the next message; waits for room.
     virtual bool begin_send(std::size_t size, std::span<std::byte>& buffer) = 0;
@@ -77,7 +77,7 @@ class Channel {
 public:
     virtual ~Channel() = default;
     // Called once in each process after the fork.
-    virtual Result<std::unique_ptr<Endpoint>> open(Side side) = 0;
+    virtual Result<std::unique_ptr<ChannelEnd>> open(Side side) = 0;
 };
 
 struct TransportSpec {

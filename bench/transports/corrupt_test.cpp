@@ -2,7 +2,7 @@
 // UNIX stream socketpair whose sender flips one bit of its 3rd message and of every 97th after
 // it; every run through it must be reported FAILED. Runs only when named with --transport.
 #include "harness/sizes.hpp"
-#include "transports/fd_endpoint.hpp"
+#include "transports/fd_channel_end.hpp"
 #include "transports/make_channel.hpp"
 #include "transports/socket_pair.hpp"
 
@@ -10,13 +10,13 @@ namespace shmring::bench {
 
 namespace {
 
-class CorruptingEndpoint : public FdEndpoint {
+class CorruptingChannelEnd : public FdChannelEnd {
 public:
-    using FdEndpoint::FdEndpoint;
+    using FdChannelEnd::FdChannelEnd;
 
     bool end_send() override {
         if (sent_++ % 97 == 2) pending().back() ^= std::byte{1};
-        return FdEndpoint::end_send();
+        return FdChannelEnd::end_send();
     }
 
 private:
@@ -33,7 +33,7 @@ void register_corrupt_test(Registry& registry) {
                   .max_message = kLargestMessage,
                   .limit_reason = "",
                   .test_only = true,
-                  .create = make_channel<SocketPairChannel<SOCK_STREAM, CorruptingEndpoint>>});
+                  .create = make_channel<SocketPairChannel<SOCK_STREAM, CorruptingChannelEnd>>});
 }
 
 }  // namespace shmring::bench

@@ -28,9 +28,9 @@ struct Direction {
     int space = -1;
 };
 
-class EventfdEndpoint : public Endpoint {
+class EventfdChannelEnd : public ChannelEnd {
 public:
-    EventfdEndpoint(Direction out, Direction in, std::size_t stride, std::size_t slots)
+    EventfdChannelEnd(Direction out, Direction in, std::size_t stride, std::size_t slots)
         : out_(out), in_(in), stride_(stride), mask_(slots - 1) {}
 
     bool begin_send(std::size_t size, std::span<std::byte>& buffer) override {
@@ -101,11 +101,11 @@ public:
         }
         return Ok{};
     }
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         const Direction a{region_->data(), items_[0].get(), space_[0].get()};
         const Direction b{region_->data() + slots_ * stride_, items_[1].get(), space_[1].get()};
-        return std::unique_ptr<Endpoint>(side == Side::parent ? new EventfdEndpoint(a, b, stride_, slots_)
-                                                              : new EventfdEndpoint(b, a, stride_, slots_));
+        return std::unique_ptr<ChannelEnd>(side == Side::parent ? new EventfdChannelEnd(a, b, stride_, slots_)
+                                                              : new EventfdChannelEnd(b, a, stride_, slots_));
     }
 
 private:

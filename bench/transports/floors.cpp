@@ -38,9 +38,9 @@ struct alignas(kLine) Line {
 };
 static_assert(sizeof(Line) == kLine, "the line floor uses exactly one cache line");
 
-class LineEndpoint : public Endpoint {
+class LineChannelEnd : public ChannelEnd {
 public:
-    explicit LineEndpoint(Line& line) : line_(line) {}
+    explicit LineChannelEnd(Line& line) : line_(line) {}
 
     bool begin_send(std::size_t size, std::span<std::byte>& buffer) override {
         pending_ = buffer = {scratch_, size};
@@ -85,7 +85,7 @@ public:
         line().first.store(kUntouched, std::memory_order_relaxed);
         return Ok{};
     }
-    Result<std::unique_ptr<Endpoint>> open(Side) override { return std::unique_ptr<Endpoint>(new LineEndpoint(line())); }
+    Result<std::unique_ptr<ChannelEnd>> open(Side) override { return std::unique_ptr<ChannelEnd>(new LineChannelEnd(line())); }
 
 private:
     Line& line() const noexcept { return *reinterpret_cast<Line*>(region_->data()); }
@@ -99,9 +99,9 @@ long futex(SharedAtomic<std::uint32_t>& word, int op, std::uint32_t value) {
     return ::syscall(SYS_futex, word.address(), op, value, nullptr, nullptr, 0);
 }
 
-class FutexEndpoint : public Endpoint {
+class FutexChannelEnd : public ChannelEnd {
 public:
-    explicit FutexEndpoint(std::byte* base) : word_(*reinterpret_cast<SharedAtomic<std::uint32_t>*>(base)), payload_(base + kPayloadOffset) {}
+    explicit FutexChannelEnd(std::byte* base) : word_(*reinterpret_cast<SharedAtomic<std::uint32_t>*>(base)), payload_(base + kPayloadOffset) {}
 
     bool begin_send(std::size_t size, std::span<std::byte>& buffer) override {
         buffer = {payload_, size};
@@ -142,7 +142,7 @@ public:
         region_ = std::move(*region);
         return Ok{};
     }
-    Result<std::unique_ptr<Endpoint>> open(Side) override { return std::unique_ptr<Endpoint>(new FutexEndpoint(region_->data())); }
+    Result<std::unique_ptr<ChannelEnd>> open(Side) override { return std::unique_ptr<ChannelEnd>(new FutexChannelEnd(region_->data())); }
 
 private:
     std::optional<SharedRegion> region_;

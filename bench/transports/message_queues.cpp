@@ -24,11 +24,11 @@ long read_sysctl(const char* path, long fallback) {
 
 // --- POSIX ---------------------------------------------------------------------------------------
 
-class PosixMqEndpoint : public Endpoint {
+class PosixMqChannelEnd : public ChannelEnd {
 public:
-    PosixMqEndpoint(mqd_t send, mqd_t receive, std::size_t max_message)
+    PosixMqChannelEnd(mqd_t send, mqd_t receive, std::size_t max_message)
         : send_(send), receive_(receive), out_(max_message), in_(max_message) {}
-    ~PosixMqEndpoint() override {
+    ~PosixMqChannelEnd() override {
         ::mq_close(send_);
         ::mq_close(receive_);
     }
@@ -86,12 +86,12 @@ public:
     }
 
     // The descriptors came through the fork; each process keeps its own copies open.
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         const mqd_t a = ::dup(queues_[0]);
         const mqd_t b = ::dup(queues_[1]);
         if (a < 0 || b < 0) return system_error("dup", errno);
-        if (side == Side::parent) return std::unique_ptr<Endpoint>(new PosixMqEndpoint(a, b, size_));
-        return std::unique_ptr<Endpoint>(new PosixMqEndpoint(b, a, size_));
+        if (side == Side::parent) return std::unique_ptr<ChannelEnd>(new PosixMqChannelEnd(a, b, size_));
+        return std::unique_ptr<ChannelEnd>(new PosixMqChannelEnd(b, a, size_));
     }
 
 private:
@@ -103,9 +103,9 @@ private:
 // --- System V ------------------------------------------------------------------------------------
 
 // msgsnd and msgrcv want the payload behind a `long` message type.
-class SysvMqEndpoint : public Endpoint {
+class SysvMqChannelEnd : public ChannelEnd {
 public:
-    SysvMqEndpoint(int send, int receive, std::size_t max_message)
+    SysvMqChannelEnd(int send, int receive, std::size_t max_message)
         : send_(send), receive_(receive), out_(sizeof(long) + max_message), in_(sizeof(long) + max_message) {
         const long type = 1;
         std::memcpy(out_.data(), &type, sizeof type);
@@ -157,9 +157,9 @@ public:
         return Ok{};
     }
 
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
-        if (side == Side::parent) return std::unique_ptr<Endpoint>(new SysvMqEndpoint(queues_[0], queues_[1], size_));
-        return std::unique_ptr<Endpoint>(new SysvMqEndpoint(queues_[1], queues_[0], size_));
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
+        if (side == Side::parent) return std::unique_ptr<ChannelEnd>(new SysvMqChannelEnd(queues_[0], queues_[1], size_));
+        return std::unique_ptr<ChannelEnd>(new SysvMqChannelEnd(queues_[1], queues_[0], size_));
     }
 
 private:

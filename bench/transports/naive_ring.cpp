@@ -29,9 +29,9 @@ struct Ring {
     std::byte* payload(std::uint64_t index) const noexcept { return base + (index & mask) * stride + sizeof(SlotHeader); }
 };
 
-class NaiveEndpoint : public Endpoint {
+class NaiveChannelEnd : public ChannelEnd {
 public:
-    NaiveEndpoint(Ring out, Ring in) : out_(out), in_(in) {}
+    NaiveChannelEnd(Ring out, Ring in) : out_(out), in_(in) {}
 
     bool begin_send(std::size_t size, std::span<std::byte>& buffer) override {
         SlotHeader& slot = out_.header(sent_);
@@ -79,10 +79,10 @@ public:
         region_ = std::move(*region);
         return Ok{};
     }
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         const Ring a{region_->data(), stride_, slots_ - 1};
         const Ring b{region_->data() + slots_ * stride_, stride_, slots_ - 1};
-        return std::unique_ptr<Endpoint>(side == Side::parent ? new NaiveEndpoint(a, b) : new NaiveEndpoint(b, a));
+        return std::unique_ptr<ChannelEnd>(side == Side::parent ? new NaiveChannelEnd(a, b) : new NaiveChannelEnd(b, a));
     }
 
 private:

@@ -8,7 +8,7 @@
 
 #include "harness/sizes.hpp"
 #include "harness/watchdog.hpp"
-#include "transports/fd_endpoint.hpp"
+#include "transports/fd_channel_end.hpp"
 #include "transports/make_channel.hpp"
 
 namespace shmring::bench {
@@ -36,16 +36,16 @@ public:
         return Ok{};
     }
 
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         // Each process keeps only its own ends, so that the other's death reads as end of file.
         if (side == Side::parent) {
             a_[0].reset();
             b_[1].reset();
-            return std::unique_ptr<Endpoint>(new FdEndpoint(std::move(a_[1]), std::move(b_[0]), Framing::stream, max_message_));
+            return std::unique_ptr<ChannelEnd>(new FdChannelEnd(std::move(a_[1]), std::move(b_[0]), Framing::stream, max_message_));
         }
         a_[1].reset();
         b_[0].reset();
-        return std::unique_ptr<Endpoint>(new FdEndpoint(std::move(b_[1]), std::move(a_[0]), Framing::stream, max_message_));
+        return std::unique_ptr<ChannelEnd>(new FdChannelEnd(std::move(b_[1]), std::move(a_[0]), Framing::stream, max_message_));
     }
 
 private:
@@ -74,7 +74,7 @@ public:
         return Ok{};
     }
 
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         const bool parent = side == Side::parent;
         auto a = open_fifo("/a", parent ? O_WRONLY : O_RDONLY);
         if (!a) return a.error();
@@ -82,7 +82,7 @@ public:
         if (!b) return b.error();
         UniqueFd& out = parent ? *a : *b;
         UniqueFd& in = parent ? *b : *a;
-        return std::unique_ptr<Endpoint>(new FdEndpoint(std::move(out), std::move(in), Framing::stream, max_message_));
+        return std::unique_ptr<ChannelEnd>(new FdChannelEnd(std::move(out), std::move(in), Framing::stream, max_message_));
     }
 
 private:

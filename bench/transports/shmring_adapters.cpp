@@ -31,10 +31,10 @@ Outcome created(const std::string& name, int rc) {
     return Error(Errc::system, "create " + name + ": " + shmring_strerror(rc), -rc);
 }
 
-class PipeEndpoint : public Endpoint {
+class PipeChannelEnd : public ChannelEnd {
 public:
-    PipeEndpoint(shmring_pipe* out, shmring_pipe* in, std::size_t max_message) : out_(out), in_(in), send_(max_message), receive_(max_message) {}
-    ~PipeEndpoint() override {
+    PipeChannelEnd(shmring_pipe* out, shmring_pipe* in, std::size_t max_message) : out_(out), in_(in), send_(max_message), receive_(max_message) {}
+    ~PipeChannelEnd() override {
         shmring_pipe_close(out_);
         shmring_pipe_close(in_);
     }
@@ -73,7 +73,7 @@ public:
         const std::size_t capacity = std::clamp<std::size_t>(std::bit_ceil(std::max<std::size_t>(config_.buffer_bytes, 64)), 64, std::size_t{1} << 30);
         return names_.create([&](const std::string& name) { return created(name, shmring_pipe_create(name.c_str(), capacity, 0600)); });
     }
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         shmring_pipe* out = nullptr;
         shmring_pipe* in = nullptr;
         if (const int rc = shmring_pipe_open(names_.outgoing(side).c_str(), SHMRING_SENDER, &out); rc < 0)
@@ -84,7 +84,7 @@ public:
         }
         shmring_pipe_set_wait(out, c_wait_strategy(config_.mode));
         shmring_pipe_set_wait(in, c_wait_strategy(config_.mode));
-        return std::unique_ptr<Endpoint>(new PipeEndpoint(out, in, config_.message_size));
+        return std::unique_ptr<ChannelEnd>(new PipeChannelEnd(out, in, config_.message_size));
     }
 
 private:
@@ -92,11 +92,11 @@ private:
     RingPair names_;
 };
 
-class QueueEndpoint : public Endpoint {
+class QueueChannelEnd : public ChannelEnd {
 public:
-    QueueEndpoint(shmring_queue* out, shmring_queue* in, std::size_t max_message, std::int64_t deadline_ns)
+    QueueChannelEnd(shmring_queue* out, shmring_queue* in, std::size_t max_message, std::int64_t deadline_ns)
         : out_(out), in_(in), send_(max_message), receive_(max_message), deadline_ns_(deadline_ns) {}
-    ~QueueEndpoint() override {
+    ~QueueChannelEnd() override {
         shmring_queue_close(out_);
         shmring_queue_close(in_);
     }
@@ -138,7 +138,7 @@ public:
             return created(name, shmring_queue_create(name.c_str(), messages, std::max<std::size_t>(config_.message_size, 1), Engine, 0600));
         });
     }
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         shmring_queue* out = nullptr;
         shmring_queue* in = nullptr;
         if (const int rc = shmring_queue_open(names_.outgoing(side).c_str(), SHMRING_SENDER, &out); rc < 0)
@@ -149,7 +149,7 @@ public:
         }
         shmring_queue_set_wait(out, c_wait_strategy(config_.mode));
         shmring_queue_set_wait(in, c_wait_strategy(config_.mode));
-        return std::unique_ptr<Endpoint>(new QueueEndpoint(out, in, std::max<std::size_t>(config_.message_size, 1), config_.deadline_ns));
+        return std::unique_ptr<ChannelEnd>(new QueueChannelEnd(out, in, std::max<std::size_t>(config_.message_size, 1), config_.deadline_ns));
     }
 
 private:

@@ -27,13 +27,13 @@ public:
         return rings_.create([&](const std::string& name) { return create_mpmc_ring(name, slots, slot_size); });
     }
 
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         const EndpointOptions options = attach_options(config_.mode);
         auto producer = MpmcProducer::attach(rings_.outgoing(side), options);
         if (!producer) return producer.error();
         auto consumer = MpmcConsumer::attach(rings_.incoming(side), options);
         if (!consumer) return consumer.error();
-        return std::unique_ptr<Endpoint>(new CopyEndpoint<MpmcProducer, MpmcConsumer>(std::move(*producer), std::move(*consumer),
+        return std::unique_ptr<ChannelEnd>(new CopyChannelEnd<MpmcProducer, MpmcConsumer>(std::move(*producer), std::move(*consumer),
                                                           to_deadline(config_.deadline_ns), config_.message_size));
     }
 

@@ -51,9 +51,9 @@ private:
 
 // The copy API of either engine: send() from a private buffer the harness fills, receive() into one.
 template <class Producer, class Consumer>
-class CopyEndpoint : public Endpoint {
+class CopyChannelEnd : public ChannelEnd {
 public:
-    CopyEndpoint(Producer producer, Consumer consumer, Deadline deadline, std::size_t max_message)
+    CopyChannelEnd(Producer producer, Consumer consumer, Deadline deadline, std::size_t max_message)
         : producer_(std::move(producer)), consumer_(std::move(consumer)), deadline_(deadline), out_(max_message), in_(max_message) {}
 
     bool begin_send(std::size_t size, std::span<std::byte>& buffer) override {

@@ -20,9 +20,9 @@ std::uint64_t spsc_capacity(const ChannelConfig& config) {
     return std::bit_ceil(std::max<std::uint64_t>({config.buffer_bytes, least, layout::kMinSpscCapacity}));
 }
 
-class ZeroCopyEndpoint : public Endpoint {
+class ZeroCopyChannelEnd : public ChannelEnd {
 public:
-    ZeroCopyEndpoint(SpscProducer producer, SpscConsumer consumer, Deadline deadline)
+    ZeroCopyChannelEnd(SpscProducer producer, SpscConsumer consumer, Deadline deadline)
         : producer_(std::move(producer)), consumer_(std::move(consumer)), deadline_(deadline),
           batch_bytes_(producer_.ring().geometry().capacity / 16) {}
 
@@ -90,7 +90,7 @@ public:
         return rings_.create([&](const std::string& name) { return create_spsc_ring(name, capacity); });
     }
 
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         const EndpointOptions options = attach_options(config_.mode);
         auto producer = SpscProducer::attach(rings_.outgoing(side), options);
         if (!producer) return producer.error();
@@ -98,9 +98,9 @@ public:
         if (!consumer) return consumer.error();
         const Deadline deadline = to_deadline(config_.deadline_ns);
         if constexpr (ZeroCopy)
-            return std::unique_ptr<Endpoint>(new ZeroCopyEndpoint(std::move(*producer), std::move(*consumer), deadline));
-        return std::unique_ptr<Endpoint>(
-            new CopyEndpoint<SpscProducer, SpscConsumer>(std::move(*producer), std::move(*consumer), deadline, config_.message_size));
+            return std::unique_ptr<ChannelEnd>(new ZeroCopyChannelEnd(std::move(*producer), std::move(*consumer), deadline));
+        return std::unique_ptr<ChannelEnd>(
+            new CopyChannelEnd<SpscProducer, SpscConsumer>(std::move(*producer), std::move(*consumer), deadline, config_.message_size));
     }
 
 private:

@@ -1,15 +1,15 @@
 // A channel over one AF_UNIX socketpair: end [0] is the parent's, end [1] the child's, each used
-// both ways. EndpointType is FdEndpoint or a variant of it.
+// both ways. ChannelEndType is FdChannelEnd or a variant of it.
 #pragma once
 
 #include <cerrno>
 #include <sys/socket.h>
 
-#include "transports/fd_endpoint.hpp"
+#include "transports/fd_channel_end.hpp"
 
 namespace shmring::bench {
 
-template <int Type, class EndpointType = FdEndpoint>
+template <int Type, class ChannelEndType = FdChannelEnd>
 class SocketPairChannel : public Channel {
 public:
     explicit SocketPairChannel(const ChannelConfig& config) : max_message_(config.message_size) {}
@@ -23,11 +23,11 @@ public:
     }
 
     // Each process keeps only its own end, so that the other's death reads as end of file.
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         const int mine = side == Side::parent ? 0 : 1;
         ends_[1 - mine].reset();
         const Framing framing = Type == SOCK_STREAM ? Framing::stream : Framing::datagram;
-        return std::unique_ptr<Endpoint>(new EndpointType(std::move(ends_[mine]), UniqueFd(), framing, max_message_));
+        return std::unique_ptr<ChannelEnd>(new ChannelEndType(std::move(ends_[mine]), UniqueFd(), framing, max_message_));
     }
 
 private:

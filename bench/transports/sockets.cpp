@@ -7,7 +7,7 @@
 
 #include "harness/sizes.hpp"
 #include "harness/watchdog.hpp"
-#include "transports/fd_endpoint.hpp"
+#include "transports/fd_channel_end.hpp"
 #include "transports/socket_pair.hpp"
 #include "transports/make_channel.hpp"
 
@@ -34,7 +34,7 @@ public:
         return Ok{};
     }
 
-    Result<std::unique_ptr<Endpoint>> open(Side side) override {
+    Result<std::unique_ptr<ChannelEnd>> open(Side side) override {
         UniqueFd connection;
         if (side == Side::parent) {
             for (;;) {
@@ -54,7 +54,7 @@ public:
         const int one = 1;
         if (::setsockopt(connection.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
             return system_error("setsockopt(TCP_NODELAY)", errno);
-        return std::unique_ptr<Endpoint>(new FdEndpoint(std::move(connection), UniqueFd(), Framing::stream, max_message_));
+        return std::unique_ptr<ChannelEnd>(new FdChannelEnd(std::move(connection), UniqueFd(), Framing::stream, max_message_));
     }
 
 private:

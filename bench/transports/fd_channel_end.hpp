@@ -1,4 +1,4 @@
-// An endpoint over kernel descriptors: a byte stream framed by the known message size (pipe,
+// A channel end over kernel descriptors: a byte stream framed by the known message size (pipe,
 // FIFO, stream socket), or one datagram per message. One copy each way through a private buffer,
 // one system call per message and direction whenever the kernel takes the whole message at once.
 #pragma once
@@ -14,11 +14,11 @@ namespace shmring::bench {
 
 enum class Framing { stream, datagram };
 
-class FdEndpoint : public Endpoint {
+class FdChannelEnd : public ChannelEnd {
 public:
     // Sends on `send_fd` and receives on `receive_fd`; both may be one bidirectional descriptor,
     // in which case `receive` stays empty.
-    FdEndpoint(UniqueFd send, UniqueFd receive, Framing framing, std::size_t max_message);
+    FdChannelEnd(UniqueFd send, UniqueFd receive, Framing framing, std::size_t max_message);
 
     bool begin_send(std::size_t size, std::span<std::byte>& buffer) override;
     bool end_send() override;

@@ -1,4 +1,4 @@
-#include "transports/fd_endpoint.hpp"
+#include "transports/fd_channel_end.hpp"
 
 #include <cerrno>
 #include <unistd.h>
@@ -7,16 +7,16 @@
 
 namespace shmring::bench {
 
-FdEndpoint::FdEndpoint(UniqueFd send, UniqueFd receive, Framing framing, std::size_t max_message)
+FdChannelEnd::FdChannelEnd(UniqueFd send, UniqueFd receive, Framing framing, std::size_t max_message)
     : send_(std::move(send)), receive_(std::move(receive)), framing_(framing), out_(max_message), in_(max_message) {}
 
-bool FdEndpoint::begin_send(std::size_t size, std::span<std::byte>& buffer) {
+bool FdChannelEnd::begin_send(std::size_t size, std::span<std::byte>& buffer) {
     if (size > out_.size()) return fail("message of " + std::to_string(size) + " bytes exceeds the buffer");
     pending_ = buffer = {out_.data(), size};
     return true;
 }
 
-bool FdEndpoint::end_send() {
+bool FdChannelEnd::end_send() {
     std::size_t done = 0;
     while (done < pending_.size()) {
         const ssize_t n = ::write(send_fd(), pending_.data() + done, pending_.size() - done);
@@ -30,7 +30,7 @@ bool FdEndpoint::end_send() {
     return true;
 }
 
-bool FdEndpoint::begin_receive(std::size_t size, std::span<const std::byte>& message) {
+bool FdChannelEnd::begin_receive(std::size_t size, std::span<const std::byte>& message) {
     if (framing_ == Framing::datagram) {
         for (;;) {
             const ssize_t n = ::read(receive_fd(), in_.data(), in_.size());
