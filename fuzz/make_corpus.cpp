@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "fuzz_input.hpp"
+#include "shmring/detail/mpmc_slots.hpp"
 #include "shmring/layout.hpp"
 #include "shmring/mpmc_ring.hpp"
 #include "shmring/pipe.hpp"
@@ -343,10 +344,10 @@ void generate(Generator& g) {
              // A sequence ahead of the ticket that nobody moved on: once a livelock in try_claim and try_peek.
              {"sequence-ahead-of-producers", role_bit(Role::mpmc_producer), [=](Image& i, Plan&) {
                   const auto tail = get<std::uint64_t>(i, producer_position);
-                  put<std::uint64_t>(i, slot_offset(tail & 3, stride) + offsetof(layout::SlotHeader, sequence), 2 * tail + 2);
+                  put<std::uint64_t>(i, slot_offset(tail & 3, stride) + offsetof(layout::SlotHeader, sequence), detail::slot_free_for(tail) + 2);
               }},
              {"sequence-ahead-of-consumers", role_bit(Role::mpmc_consumer), [=](Image& i, Plan&) {
-                  put<std::uint64_t>(i, slot_offset(head & 3, stride) + offsetof(layout::SlotHeader, sequence), 2 * head + 3);
+                  put<std::uint64_t>(i, slot_offset(head & 3, stride) + offsetof(layout::SlotHeader, sequence), detail::slot_full_for(head) + 2);
               }},
              {"registry-garbage", 0xFF, [](Image& i, Plan&) {
                   for (std::uint32_t e = 0; e < layout::kMaxEndpoints; e += 3) {
@@ -359,7 +360,7 @@ void generate(Generator& g) {
     const auto head_slot = slot_offset(head & 3, stride);
     g.write("mpmc-script-slots-move", {kMpmcRoles, kVariantScript | kVariantInPlace, 0}, mpmc,
             script({mpmc_steps, mutation(head_slot + offsetof(layout::SlotHeader, length), 49), mpmc_steps,
-                    mutation(head_slot + offsetof(layout::SlotHeader, sequence), static_cast<std::uint32_t>(2 * head + 5)), mpmc_steps}));
+                    mutation(head_slot + offsetof(layout::SlotHeader, sequence), static_cast<std::uint32_t>(detail::slot_full_for(head) + 4)), mpmc_steps}));
 }
 
 }  // namespace

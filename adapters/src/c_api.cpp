@@ -14,15 +14,24 @@
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
 
-struct shmring_pipe {
-    std::optional<shmring::PipeWriter> writer;
-    std::optional<shmring::PipeReader> reader;
+namespace shmring::c_api {
+
+// A C handle: the sending or the receiving end, whichever its role opened.
+template <class SendingEnd, class ReceivingEnd>
+struct Ends {
+    std::optional<SendingEnd> sending;
+    std::optional<ReceivingEnd> receiving;
+
+    template <class Call>
+    auto with_either(Call call) {
+        return sending ? call(*sending) : call(*receiving);
+    }
 };
 
-struct shmring_queue {
-    std::optional<shmring::QueueSender> sender;
-    std::optional<shmring::QueueReceiver> receiver;
-};
+}  // namespace shmring::c_api
+
+struct shmring_pipe : shmring::c_api::Ends<shmring::PipeWriter, shmring::PipeReader> {};
+struct shmring_queue : shmring::c_api::Ends<shmring::QueueSender, shmring::QueueReceiver> {};
 
 namespace {
 
@@ -67,25 +76,33 @@ int open_end(const char* name, std::optional<End>& end) {
     return 0;
 }
 
-// A new handle holding the end of `role` (SHMRING_SENDER or SHMRING_RECEIVER): its sending end
-// `Handle::*sending` or its receiving end `Handle::*receiving`.
-template <class Handle, class SendingEnd, class ReceivingEnd>
-int open_handle(const char* name, int role, std::optional<SendingEnd> Handle::*sending, std::optional<ReceivingEnd> Handle::*receiving,
-                Handle** out) {
+// A new handle holding the end of `role` (SHMRING_SENDER or SHMRING_RECEIVER).
+template <class Handle>
+int open_handle(const char* name, int role, Handle** out) {
     if (name == nullptr || out == nullptr || (role != SHMRING_SENDER && role != SHMRING_RECEIVER)) return -EINVAL;
     return guarded([&] {
         auto handle = std::make_unique<Handle>();
-        const int opened = role == SHMRING_SENDER ? open_end(name, (*handle).*sending) : open_end(name, (*handle).*receiving);
+        const int opened = role == SHMRING_SENDER ? open_end(name, handle->sending) : open_end(name, handle->receiving);
         if (opened != 0) return opened;
         *out = handle.release();
         return 0;
     });
 }
 
-// Calls `call` with whichever end the handle holds.
-template <class Handle, class SendingEnd, class ReceivingEnd, class Call>
-auto with_end(Handle& handle, std::optional<SendingEnd> Handle::*sending, std::optional<ReceivingEnd> Handle::*receiving, Call call) {
-    return (handle.*sending) ? call(*(handle.*sending)) : call(*(handle.*receiving));
+template <class Handle>
+int set_wait_of(Handle* handle, int strategy) {
+    if (handle == nullptr || !valid_strategy(strategy)) return -EINVAL;
+    handle->with_either([&](auto& end) { end.set_wait(static_cast<shmring::WaitStrategy>(strategy)); });
+    return 0;
+}
+
+template <class Handle>
+int poll_fd_of(Handle* handle) {
+    if (handle == nullptr) return -EINVAL;
+    return guarded([&] {
+        const auto fd = handle->with_either([](auto& end) { return end.poll_fd(); });
+        return fd ? *fd : fail(fd.error());
+    });
 }
 
 }  // namespace
@@ -101,38 +118,28 @@ int shmring_pipe_create(const char* name, size_t capacity_bytes, unsigned mode) 
 }
 
 int shmring_pipe_open(const char* name, int role, shmring_pipe** out) {
-    return open_handle(name, role, &shmring_pipe::writer, &shmring_pipe::reader, out);
+    return open_handle(name, role, out);
 }
 
 ssize_t shmring_pipe_write(shmring_pipe* p, const void* buf, size_t len, int flags) {
     if (p == nullptr || (buf == nullptr && len != 0) || (flags & ~SHMRING_NONBLOCK) != 0) return -EINVAL;
     const auto blocking = (flags & SHMRING_NONBLOCK) != 0 ? shmring::Blocking::no : shmring::Blocking::yes;
-    if (!p->writer) return negated(Status::wrong_role);
-    const auto result = p->writer->write({static_cast<const std::byte*>(buf), len}, blocking);
+    if (!p->sending) return negated(Status::wrong_role);
+    const auto result = p->sending->write({static_cast<const std::byte*>(buf), len}, blocking);
     return result.status == Status::ok ? static_cast<ssize_t>(result.count) : negated(result.status);
 }
 
 ssize_t shmring_pipe_read(shmring_pipe* p, void* buf, size_t len, int flags) {
     if (p == nullptr || (buf == nullptr && len != 0) || (flags & ~SHMRING_NONBLOCK) != 0) return -EINVAL;
     const auto blocking = (flags & SHMRING_NONBLOCK) != 0 ? shmring::Blocking::no : shmring::Blocking::yes;
-    if (!p->reader) return negated(Status::wrong_role);
-    const auto result = p->reader->read({static_cast<std::byte*>(buf), len}, blocking);
+    if (!p->receiving) return negated(Status::wrong_role);
+    const auto result = p->receiving->read({static_cast<std::byte*>(buf), len}, blocking);
     return result.status == Status::ok ? static_cast<ssize_t>(result.count) : negated(result.status);
 }
 
-int shmring_pipe_set_wait(shmring_pipe* p, int strategy) {
-    if (p == nullptr || !valid_strategy(strategy)) return -EINVAL;
-    with_end(*p, &shmring_pipe::writer, &shmring_pipe::reader, [&](auto& end) { end.set_wait(static_cast<shmring::WaitStrategy>(strategy)); });
-    return 0;
-}
+int shmring_pipe_set_wait(shmring_pipe* p, int strategy) { return set_wait_of(p, strategy); }
 
-int shmring_pipe_fd(shmring_pipe* p) {
-    if (p == nullptr) return -EINVAL;
-    return guarded([&] {
-        const auto fd = with_end(*p, &shmring_pipe::writer, &shmring_pipe::reader, [](auto& end) { return end.poll_fd(); });
-        return fd ? *fd : fail(fd.error());
-    });
-}
+int shmring_pipe_fd(shmring_pipe* p) { return poll_fd_of(p); }
 
 void shmring_pipe_close(shmring_pipe* p) { delete p; }
 
@@ -150,43 +157,33 @@ int shmring_queue_create(const char* name, size_t max_messages, size_t max_messa
 }
 
 int shmring_queue_open(const char* name, int role, shmring_queue** out) {
-    return open_handle(name, role, &shmring_queue::sender, &shmring_queue::receiver, out);
+    return open_handle(name, role, out);
 }
 
 int shmring_queue_send(shmring_queue* q, const void* msg, size_t len, int64_t timeout_ns) {
     if (q == nullptr || (msg == nullptr && len != 0)) return -EINVAL;
-    if (!q->sender) return negated(Status::wrong_role);
-    const Status status = q->sender->send({static_cast<const std::byte*>(msg), len}, deadline_for(timeout_ns));
+    if (!q->sending) return negated(Status::wrong_role);
+    const Status status = q->sending->send({static_cast<const std::byte*>(msg), len}, deadline_for(timeout_ns));
     return status == Status::ok ? 0 : negated(status);
 }
 
 ssize_t shmring_queue_receive(shmring_queue* q, void* buf, size_t cap, int64_t timeout_ns) {
     if (q == nullptr || (buf == nullptr && cap != 0)) return -EINVAL;
     std::size_t length = 0;
-    if (!q->receiver) return negated(Status::wrong_role);
-    const Status status = q->receiver->receive({static_cast<std::byte*>(buf), cap}, length, deadline_for(timeout_ns));
+    if (!q->receiving) return negated(Status::wrong_role);
+    const Status status = q->receiving->receive({static_cast<std::byte*>(buf), cap}, length, deadline_for(timeout_ns));
     return status == Status::ok ? static_cast<ssize_t>(length) : negated(status);
 }
 
-int shmring_queue_set_wait(shmring_queue* q, int strategy) {
-    if (q == nullptr || !valid_strategy(strategy)) return -EINVAL;
-    with_end(*q, &shmring_queue::sender, &shmring_queue::receiver, [&](auto& end) { end.set_wait(static_cast<shmring::WaitStrategy>(strategy)); });
-    return 0;
-}
+int shmring_queue_set_wait(shmring_queue* q, int strategy) { return set_wait_of(q, strategy); }
 
-int shmring_queue_fd(shmring_queue* q) {
-    if (q == nullptr) return -EINVAL;
-    return guarded([&] {
-        const auto fd = with_end(*q, &shmring_queue::sender, &shmring_queue::receiver, [](auto& end) { return end.poll_fd(); });
-        return fd ? *fd : fail(fd.error());
-    });
-}
+int shmring_queue_fd(shmring_queue* q) { return poll_fd_of(q); }
 
 void shmring_queue_close(shmring_queue* q) { delete q; }
 
 ssize_t shmring_queue_max_message_size(shmring_queue* q) {
     if (q == nullptr) return -EINVAL;
-    return static_cast<ssize_t>(with_end(*q, &shmring_queue::sender, &shmring_queue::receiver, [](auto& end) { return end.max_message_size(); }));
+    return static_cast<ssize_t>(q->with_either([](auto& end) { return end.max_message_size(); }));
 }
 
 int shmring_unlink(const char* name) {

@@ -109,7 +109,7 @@ private:
 };
 
 Result<PipeReader> PipeReader::open(std::string_view name, const EndpointOptions& options) {
-    auto ring = RingSegment::open(name, Access::read_write, {layout::Engine::spsc, layout::ChannelKind::pipe}, options.segment);
+    auto ring = detail::open_pipe_ring(name, options.segment);
     if (!ring) return ring.error();
     auto consumer = SpscConsumer::attach(std::move(*ring), options);
     if (!consumer) return consumer.error();

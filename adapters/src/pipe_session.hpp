@@ -18,6 +18,11 @@
 
 namespace shmring::detail {
 
+// Opens pipe `name` for either end.
+inline Result<RingSegment> open_pipe_ring(std::string_view name, const SegmentOptions& options) {
+    return RingSegment::open(name, Access::read_write, {layout::Engine::spsc, layout::ChannelKind::pipe}, options);
+}
+
 class PipeSession {
 public:
     enum class Side { writer, reader };

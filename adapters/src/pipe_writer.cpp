@@ -70,7 +70,7 @@ private:
 };
 
 Result<PipeWriter> PipeWriter::open(std::string_view name, const EndpointOptions& options) {
-    auto ring = RingSegment::open(name, Access::read_write, {layout::Engine::spsc, layout::ChannelKind::pipe}, options.segment);
+    auto ring = detail::open_pipe_ring(name, options.segment);
     if (!ring) return ring.error();
     auto producer = SpscProducer::attach(std::move(*ring), options);
     if (!producer) return producer.error();

@@ -8,58 +8,35 @@
 
 namespace shmring {
 
-// One engine's consumer; both speak the same ladder (loan.hpp), so every call is one visit.
-class QueueReceiver::Impl {
+class QueueReceiver::Impl : public detail::QueueSide<SpscConsumer, MpmcConsumer> {
 public:
-    using Consumer = std::variant<SpscConsumer, MpmcConsumer>;
-    explicit Impl(Consumer consumer) : consumer_(std::move(consumer)) {}
+    using QueueSide::QueueSide;
 
     Status receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline) noexcept {
         if (detail::only_try(deadline)) return try_receive(buffer, length);
-        return poll_.rearm_on_again(std::visit([&](auto& c) { return c.receive(buffer, length, deadline); }, consumer_));
+        return poll_.rearm_on_again(std::visit([&](auto& c) { return c.receive(buffer, length, deadline); }, handle_));
     }
     Status try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept {
-        return poll_.rearm_on_again(std::visit([&](auto& c) { return c.try_receive(buffer, length); }, consumer_));
+        return poll_.rearm_on_again(std::visit([&](auto& c) { return c.try_receive(buffer, length); }, handle_));
     }
     View peek(Deadline deadline) noexcept {
-        View view = std::visit([&](auto& c) { return detail::only_try(deadline) ? c.try_peek() : c.peek(deadline); }, consumer_);
+        View view = std::visit([&](auto& c) { return detail::only_try(deadline) ? c.try_peek() : c.peek(deadline); }, handle_);
         view.status = poll_.rearm_on_again(view.status);
         return view;
     }
     void release() noexcept {
-        std::visit([](auto& c) { c.release(); }, consumer_);
+        std::visit([](auto& c) { c.release(); }, handle_);
     }
-
+    // Ready when a message is there.
     Result<int> poll_fd() {
-        return std::visit(
-            [&](auto& c) {
-                return poll_.get(c.endpoint(), c.ring().data_event(), [&c] { return c.has_data(); }, detail::queue_poll_probe(c));
-            },
-            consumer_);
+        return QueueSide::poll_fd(&RingView::data_event, [](const auto& c) { return c.has_data(); });
     }
-
-    void set_wait(WaitStrategy strategy) noexcept {
-        std::visit([&](auto& c) { c.endpoint().set_wait_strategy(strategy); }, consumer_);
-    }
-    std::size_t max_message_size() const noexcept { return ring().geometry().max_message; }
-    const RingSegment& ring() const noexcept {
-        return std::visit([](const auto& c) -> const RingSegment& { return c.ring(); }, consumer_);
-    }
-
-private:
-    Consumer consumer_;
-    detail::PollDescriptor poll_;  // after consumer_: the helper stops before the ring it watches goes
 };
 
 Result<QueueReceiver> QueueReceiver::open(std::string_view name, const EndpointOptions& options) {
-    auto ring = detail::open_queue_ring(name, options);
-    if (!ring) return ring.error();
-    const auto wrap = [](auto consumer) -> Result<QueueReceiver> {
-        if (!consumer) return consumer.error();
-        return QueueReceiver(std::make_unique<Impl>(std::move(*consumer)));
-    };
-    if (ring->geometry().engine == layout::Engine::spsc) return wrap(SpscConsumer::attach(std::move(*ring), options));
-    return wrap(MpmcConsumer::attach(std::move(*ring), options));
+    auto impl = Impl::open<Impl>(name, options);
+    if (!impl) return impl.error();
+    return QueueReceiver(std::move(*impl));
 }
 
 QueueReceiver::QueueReceiver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -37,65 +37,40 @@ Outcome create_queue(std::string_view name, const QueueConfig& config) {
     return Ok{};
 }
 
-// One engine's producer; both speak the same ladder (loan.hpp), so every call is one visit.
-class QueueSender::Impl {
+class QueueSender::Impl : public detail::QueueSide<SpscProducer, MpmcProducer> {
 public:
-    using Producer = std::variant<SpscProducer, MpmcProducer>;
-    explicit Impl(Producer producer) : producer_(std::move(producer)) {}
+    using QueueSide::QueueSide;
 
     Status send(std::span<const std::byte> message, Deadline deadline) noexcept {
         if (detail::only_try(deadline)) return try_send(message);
-        return poll_.rearm_on_again(std::visit([&](auto& p) { return p.send(message, deadline); }, producer_));
+        return poll_.rearm_on_again(std::visit([&](auto& p) { return p.send(message, deadline); }, handle_));
     }
     Status try_send(std::span<const std::byte> message) noexcept {
-        return poll_.rearm_on_again(std::visit([&](auto& p) { return p.try_send(message); }, producer_));
+        return poll_.rearm_on_again(std::visit([&](auto& p) { return p.try_send(message); }, handle_));
     }
     Loan claim(Deadline deadline) noexcept {
         Loan loan = std::visit(
             [&](auto& p) { return detail::only_try(deadline) ? p.try_claim(p.max_message()) : p.claim(p.max_message(), deadline); },
-            producer_);
+            handle_);
         loan.status = poll_.rearm_on_again(loan.status);
         return loan;
     }
     void commit(std::size_t length) noexcept {
-        std::visit([&](auto& p) { p.commit(length); }, producer_);
+        std::visit([&](auto& p) { p.commit(length); }, handle_);
     }
     void abort() noexcept {
-        std::visit([](auto& p) { p.abort(); }, producer_);
+        std::visit([](auto& p) { p.abort(); }, handle_);
     }
-
+    // Ready when a message of the largest size fits.
     Result<int> poll_fd() {
-        return std::visit(
-            [&](auto& p) {
-                const std::size_t largest = p.max_message();
-                return poll_.get(p.endpoint(), p.ring().space_event(), [&p, largest] { return p.has_room(largest); },
-                                 detail::queue_poll_probe(p));
-            },
-            producer_);
+        return QueueSide::poll_fd(&RingView::space_event, [](const auto& p) { return p.has_room(p.max_message()); });
     }
-
-    void set_wait(WaitStrategy strategy) noexcept {
-        std::visit([&](auto& p) { p.endpoint().set_wait_strategy(strategy); }, producer_);
-    }
-    std::size_t max_message_size() const noexcept { return ring().geometry().max_message; }
-    const RingSegment& ring() const noexcept {
-        return std::visit([](const auto& p) -> const RingSegment& { return p.ring(); }, producer_);
-    }
-
-private:
-    Producer producer_;
-    detail::PollDescriptor poll_;  // after producer_: the helper stops before the ring it watches goes
 };
 
 Result<QueueSender> QueueSender::open(std::string_view name, const EndpointOptions& options) {
-    auto ring = detail::open_queue_ring(name, options);
-    if (!ring) return ring.error();
-    const auto wrap = [](auto producer) -> Result<QueueSender> {
-        if (!producer) return producer.error();
-        return QueueSender(std::make_unique<Impl>(std::move(*producer)));
-    };
-    if (ring->geometry().engine == layout::Engine::spsc) return wrap(SpscProducer::attach(std::move(*ring), options));
-    return wrap(MpmcProducer::attach(std::move(*ring), options));
+    auto impl = Impl::open<Impl>(name, options);
+    if (!impl) return impl.error();
+    return QueueSender(std::move(*impl));
 }
 
 QueueSender::QueueSender(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

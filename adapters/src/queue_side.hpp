@@ -1,8 +1,12 @@
-// Internal. What both sides of a queue share: opening its ring and the poll descriptor's probe.
+// Internal. What both sides of a queue share: one engine's handle behind a variant, its poll
+// descriptor, and opening.
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <variant>
 
+#include "shmring/detail/poll_helper.hpp"
 #include "shmring/endpoint.hpp"
 #include "shmring/ring_segment.hpp"
 #include "shmring/wait.hpp"
@@ -11,10 +15,6 @@ namespace shmring::detail {
 
 // A deadline that has passed already asks only for a try: EAGAIN, not ETIMEDOUT, when it fails.
 inline bool only_try(Deadline deadline) noexcept { return deadline != kNoDeadline && deadline <= Clock::now(); }
-
-inline Result<RingSegment> open_queue_ring(std::string_view name, const EndpointOptions& options) {
-    return RingSegment::open(name, Access::read_write, {std::nullopt, layout::ChannelKind::queue}, options.segment);
-}
 
 // The periodic probe of a queue side's poll helper. Queues have no end of file; an MPMC side's
 // probe repairs what a dead peer left in the slot it watches, as a waiting endpoint's would.
@@ -25,5 +25,47 @@ std::function<bool()> queue_poll_probe(const Side& side) {
         return false;
     };
 }
+
+// A queue side: the SPSC or the MPMC handle of its role. Both speak the same ladder (loan.hpp), so
+// every call is one visit.
+template <class SpscHandle, class MpmcHandle>
+class QueueSide {
+public:
+    using Handle = std::variant<SpscHandle, MpmcHandle>;
+    explicit QueueSide(Handle handle) : handle_(std::move(handle)) {}
+
+    // Opens queue `name` and attaches the handle its engine needs, inside a new Impl.
+    template <class Impl>
+    static Result<std::unique_ptr<Impl>> open(std::string_view name, const EndpointOptions& options) {
+        auto ring = RingSegment::open(name, Access::read_write, {std::nullopt, layout::ChannelKind::queue}, options.segment);
+        if (!ring) return ring.error();
+        const auto wrap = [](auto handle) -> Result<std::unique_ptr<Impl>> {
+            if (!handle) return handle.error();
+            return std::make_unique<Impl>(std::move(*handle));
+        };
+        if (ring->geometry().engine == layout::Engine::spsc) return wrap(SpscHandle::attach(std::move(*ring), options));
+        return wrap(MpmcHandle::attach(std::move(*ring), options));
+    }
+
+    void set_wait(WaitStrategy strategy) noexcept {
+        std::visit([&](auto& h) { h.endpoint().set_wait_strategy(strategy); }, handle_);
+    }
+    std::size_t max_message_size() const noexcept { return ring().geometry().max_message; }
+    const RingSegment& ring() const noexcept {
+        return std::visit([](const auto& h) -> const RingSegment& { return h.ring(); }, handle_);
+    }
+
+protected:
+    // The poll descriptor, watching `event` of the ring for `ready` (given the handle).
+    template <class Event, class Ready>
+    Result<int> poll_fd(Event event, Ready ready) {
+        return std::visit(
+            [&](auto& h) { return poll_.get(h.endpoint(), (h.ring().*event)(), [&h, ready] { return ready(h); }, queue_poll_probe(h)); },
+            handle_);
+    }
+
+    Handle handle_;
+    PollDescriptor poll_;  // after handle_: the helper stops before the ring it watches goes
+};
 
 }  // namespace shmring::detail

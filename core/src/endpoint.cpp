@@ -156,6 +156,16 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
     return Error(Errc::no_endpoint_slot, "ring '" + std::string(ring.name()) + "': " + std::to_string(layout::kMaxEndpoints) + " endpoints attached");
 }
 
+Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role, layout::Engine engine, const EndpointOptions& options) {
+    if (ring.geometry().engine != engine)
+        return Error(Errc::wrong_kind, "ring '" + std::string(ring.name()) + "': not an " +
+                                           (engine == layout::Engine::spsc ? "SPSC" : "MPMC") + " ring");
+    auto endpoint = attach(std::move(ring), role);
+    if (!endpoint) return endpoint.error();
+    endpoint->set_wait_strategy(options.wait);
+    return endpoint;
+}
+
 Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint64_t generation, detail::LeaseHolder lease)
     : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation), lease_(std::move(lease)) {
     owner_pid_ = current_process().pid;

@@ -6,10 +6,6 @@ namespace {
 
 using layout::EndpointRole;
 
-Result<RingSegment> open_spsc(std::string_view name, const EndpointOptions& options) {
-    return RingSegment::open(name, Access::read_write, {layout::Engine::spsc, std::nullopt}, options.segment);
-}
-
 // Attaches `role` and takes its exclusive role word; reads both positions and checks that they
 // describe a possible ring (the consumer at most `capacity` bytes behind, both 8-byte aligned).
 struct Attached {
@@ -19,9 +15,7 @@ struct Attached {
 };
 
 Result<Attached> attach_side(RingSegment ring, EndpointRole role, const EndpointOptions& options) {
-    if (ring.geometry().engine != layout::Engine::spsc)
-        return Error(Errc::wrong_kind, "ring '" + std::string(ring.name()) + "': not an SPSC ring");
-    auto endpoint = Endpoint::attach(std::move(ring), role);
+    auto endpoint = Endpoint::attach(std::move(ring), role, layout::Engine::spsc, options);
     if (!endpoint) return endpoint.error();
     const RingSegment& r = endpoint->ring();
     auto& word = role == EndpointRole::producer ? r.control().producer_role : r.control().consumer_role;
@@ -38,7 +32,6 @@ Result<Attached> attach_side(RingSegment ring, EndpointRole role, const Endpoint
         return Error(Errc::corrupt, "ring '" + std::string(r.name()) + "': positions " + std::to_string(consumer) + ".." +
                                         std::to_string(producer) + " out of range");
     }
-    endpoint->set_wait_strategy(options.wait);
     return Attached{std::move(*endpoint), producer, consumer};
 }
 
@@ -58,9 +51,7 @@ Outcome create_spsc_ring(std::string_view name, std::uint64_t capacity_bytes, la
 }
 
 Result<SpscProducer> SpscProducer::attach(std::string_view name, const EndpointOptions& options) {
-    auto ring = open_spsc(name, options);
-    if (!ring) return ring.error();
-    return attach(std::move(*ring), options);
+    return attach_by_name<SpscProducer>(name, layout::Engine::spsc, options);
 }
 
 Result<SpscProducer> SpscProducer::attach(RingSegment ring, const EndpointOptions& options) {
@@ -70,9 +61,7 @@ Result<SpscProducer> SpscProducer::attach(RingSegment ring, const EndpointOption
 }
 
 Result<SpscConsumer> SpscConsumer::attach(std::string_view name, const EndpointOptions& options) {
-    auto ring = open_spsc(name, options);
-    if (!ring) return ring.error();
-    return attach(std::move(*ring), options);
+    return attach_by_name<SpscConsumer>(name, layout::Engine::spsc, options);
 }
 
 Result<SpscConsumer> SpscConsumer::attach(RingSegment ring, const EndpointOptions& options) {

@@ -54,6 +54,9 @@ std::uint32_t reap_dead_endpoints(const RingSegment& ring) noexcept;
 class Endpoint {
 public:
     static Result<Endpoint> attach(RingSegment ring, layout::EndpointRole role);
+    // The same for a handle of an `engine` ring: refuses a ring of another engine (Errc::wrong_kind)
+    // and sets the options' wait strategy.
+    static Result<Endpoint> attach(RingSegment ring, layout::EndpointRole role, layout::Engine engine, const EndpointOptions& options);
 
     // A moved-from endpoint owns no entry (entry_ and role_ reset on move) and detaches nothing.
     Endpoint(Endpoint&& other) noexcept = default;
@@ -125,6 +128,15 @@ private:
     std::uint32_t futile_wakes_ = 0;
     std::uint32_t owner_pid_ = 0;
 };
+
+// The by-name form of every handle's attach: opens ring `name`, which must be of `engine`, and
+// attaches a Handle to it.
+template <class Handle>
+Result<Handle> attach_by_name(std::string_view name, layout::Engine engine, const EndpointOptions& options) {
+    auto ring = RingSegment::open(name, Access::read_write, {engine, std::nullopt}, options.segment);
+    if (!ring) return ring.error();
+    return Handle::attach(std::move(*ring), options);
+}
 
 // Wakes every sleeper of both events so that they look at the ring (and their peer) again.
 void wake_all_sleepers(const RingSegment& ring) noexcept;

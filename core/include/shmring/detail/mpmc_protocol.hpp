@@ -67,6 +67,23 @@ protected:
         clear_claim();
     }
 
+    // After a look at the slot of `ticket` that found another turn there (`lag` != 0): nothing when
+    // the counter has moved on (`ticket` is then its new value, to look at next), else the
+    // outcome: again when an earlier turn is still in the slot (full, or empty), corrupt when a
+    // later one is. `claimed`: a claim of ours is recorded, to be cleared.
+    std::optional<Status> missed_turn(const SharedAtomic<std::uint64_t>& counter, std::uint64_t& ticket, std::int64_t lag,
+                                      bool claimed) noexcept {
+        // Relaxed: as the counter's first load, only a number; the slot's sequence orders the data.
+        const std::uint64_t now = counter.load(std::memory_order_relaxed);
+        if (now != ticket) {
+            ticket = now;
+            return std::nullopt;
+        }
+        if (lag > 0) return fail_corrupt();
+        if (claimed) clear_claim();
+        return Status::again;
+    }
+
     // A sequence ahead of the ticket although the counter has not moved, or a length out of range:
     // no protocol step makes that, so the segment was written by someone else. Called only while
     // no claim is open, so a recorded claim is one this call made for a ticket it did not take:
@@ -109,14 +126,7 @@ public:
                 }
                 continue;
             }
-            const std::uint64_t now = tail.load(std::memory_order_relaxed);
-            if (now != ticket) {
-                ticket = now;
-                continue;
-            }
-            if (lag > 0) return {fail_corrupt(), {}};
-            if (claimed) clear_claim();
-            return {Status::again, {}};
+            if (const auto outcome = missed_turn(tail, ticket, lag, claimed)) return {*outcome, {}};
         }
     }
 
@@ -198,14 +208,7 @@ public:
                 }
                 return {Status::ok, {payload_at(ring_, ticket), length}};
             }
-            const std::uint64_t now = head.load(std::memory_order_relaxed);
-            if (now != ticket) {
-                ticket = now;
-                continue;
-            }
-            if (lag > 0) return {fail_corrupt(), {}};
-            if (claimed) clear_claim();
-            return {Status::again, {}};
+            if (const auto outcome = missed_turn(head, ticket, lag, claimed)) return {*outcome, {}};
         }
     }
 

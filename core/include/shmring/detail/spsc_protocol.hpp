@@ -21,6 +21,15 @@
 
 namespace shmring::detail {
 
+// The batched position store of either side: makes `pending` visible through `word` if it moved
+// since the last store. True when it stored. Release: the caller's label names the pair.
+inline bool store_moved_position(SharedAtomic<std::uint64_t>& word, std::uint64_t pending, std::uint64_t& published) noexcept {
+    if (pending == published) return false;
+    published = pending;
+    word.store(published, std::memory_order_release);
+    return true;
+}
+
 class SpscWriter {
 public:
     SpscWriter(const RingView& ring, std::uint64_t position, std::uint64_t consumer) noexcept
@@ -72,11 +81,8 @@ public:
 
     // Makes every committed record visible with one store. True when there was something to store.
     bool flush() noexcept {
-        if (pending_ == published_) return false;
-        published_ = pending_;
         // [R10] release, pairs with [A10] in SpscReader::try_peek: publishes the records' bytes.
-        ring_.producer().position.store(published_, std::memory_order_release);
-        return true;
+        return store_moved_position(ring_.producer().position, pending_, published_);
     }
 
     std::uint64_t position() const noexcept { return published_; }
@@ -128,6 +134,7 @@ public:
             }
             if (!check.valid()) return fail_corrupt();
             peeked_size_ = check.size;
+            peeked_length_ = header.length;
             return {Status::ok, {ring_.data() + index + sizeof header, header.length}, header.type, pending_};
         }
     }
@@ -136,9 +143,8 @@ public:
     std::optional<std::uint64_t> release() noexcept {
         if (peeked_size_ == 0) return std::nullopt;
         pending_ += peeked_size_;
-        const std::uint64_t payload = peeked_size_ - sizeof(layout::RecordHeader);
         peeked_size_ = 0;
-        return payload;
+        return peeked_length_;
     }
 
     // Leaves the peeked record where it is: the next try_peek returns it again.
@@ -146,11 +152,8 @@ public:
 
     // Gives the room of every released record back with one store. True when there was something to store.
     bool flush() noexcept {
-        if (pending_ == published_) return false;
-        published_ = pending_;
         // [R11] release, pairs with [A11] in SpscWriter::try_claim: we are done reading the bytes.
-        ring_.consumer().position.store(published_, std::memory_order_release);
-        return true;
+        return store_moved_position(ring_.consumer().position, pending_, published_);
     }
 
     std::uint64_t position() const noexcept { return published_; }
@@ -166,7 +169,8 @@ private:
     std::uint64_t pending_;          // position of the next record to peek
     std::uint64_t published_;        // last value stored to ConsumerBlock::position
     std::uint64_t cached_producer_;  // last producer position seen: records known without a load
-    std::uint64_t peeked_size_ = 0;
+    std::uint64_t peeked_size_ = 0;    // the peeked record's bytes, 0 when none is peeked
+    std::uint32_t peeked_length_ = 0;  // its payload bytes
 };
 
 // Racy looks, from any thread, at whether a writer could claim `length` bytes now, or a reader
