@@ -78,14 +78,28 @@ public:
 
     // Retries `attempt` until it stops saying again, sleeping on `event` as this endpoint's wait
     // strategy says (detail::wait_until). After the first miss waiting() is true, so that a wait
-    // counts once in the `full` or `empty` counter, not once per retry.
+    // counts once in the `full` or `empty` counter, not once per retry. The first attempt is made
+    // here, inline: a call that succeeds at once costs the attempt and nothing else.
     template <class Attempt, class Probe>
     Status wait(layout::WaitEvent& event, Deadline deadline, Attempt&& attempt, Probe&& probe) noexcept {
+        const Status first = attempt();
+        if (first != Status::again) return first;
         const detail::Waiter waiter{event,    ring_.control().light_publishers, detail::endpoint_sleeper(index_), entry_->counters,
                                     strategy_, tuning_, &spin_window_, &waiting_};
-        return detail::wait_until(waiter, deadline, attempt, probe);
+        return detail::wait_after_miss(waiter, deadline, attempt, probe);
     }
     bool waiting() const noexcept { return waiting_; }
+
+    // Counts one message moved, in the `messages` and `bytes` counters.
+    void count_message(std::uint64_t bytes) const noexcept {
+        entry_->counters.messages.add_by_owner(1);
+        entry_->counters.bytes.add_by_owner(bytes);
+    }
+    // Counts a try that said again in `miss` (Counters::full or Counters::empty): once per wait, not
+    // once per retry.
+    void count_miss(Status status, SharedAtomic<std::uint64_t> layout::Counters::*miss) const noexcept {
+        if (status == Status::again && !waiting_) (entry_->counters.*miss).add_by_owner(1);
+    }
 
     // Called after publishing: wakes whoever sleeps on `event`. Sleeper bits that keep waking nobody
     // belong to processes that died asleep: after kFutileWakesBeforeReap such wakes in a row, the

@@ -13,7 +13,6 @@
 // thread (each is an endpoint of its own).
 #pragma once
 
-#include <cstring>
 #include <limits>
 #include <span>
 #include <string_view>
@@ -68,11 +67,6 @@ protected:
             return probe();
         };
     }
-    layout::Counters& counters() const noexcept { return endpoint_.counters(); }
-    void count_message(std::uint64_t bytes) const noexcept {
-        counters().messages.add_by_owner(1);
-        counters().bytes.add_by_owner(bytes);
-    }
 
     Endpoint endpoint_;
     Protocol protocol_;
@@ -90,7 +84,7 @@ public:
     [[nodiscard]] Loan try_claim(std::size_t length = 0) noexcept {
         if (length > max_message()) return {Status::too_large, {}};
         const Loan loan = protocol_.try_claim();
-        if (loan.status == Status::again && !endpoint_.waiting()) counters().full.add_by_owner(1);
+        endpoint_.count_miss(loan.status, &layout::Counters::full);
         return loan;
     }
 
@@ -102,7 +96,7 @@ public:
     // Hands the loaned slot, holding its first `length` bytes, to the consumers.
     void commit(std::size_t length) noexcept {
         if (const auto committed = protocol_.commit(length)) {
-            count_message(*committed);
+            endpoint_.count_message(*committed);
             endpoint_.notify(ring().data_event());
         }
     }
@@ -113,11 +107,14 @@ public:
     }
 
     [[nodiscard]] Status try_send(std::span<const std::byte> message) noexcept {
-        const Loan loan = try_claim(message.size());
-        if (loan.status != Status::ok) return loan.status;
-        if (!message.empty()) std::memcpy(loan.data.data(), message.data(), message.size());
-        commit(message.size());
-        return Status::ok;
+        if (message.size() > max_message()) return Status::too_large;
+        const Status status = protocol_.try_send(message);
+        if (status == Status::ok) {
+            endpoint_.count_message(message.size());
+            endpoint_.notify(ring().data_event());
+        }
+        endpoint_.count_miss(status, &layout::Counters::full);
+        return status;
     }
 
     Status send(std::span<const std::byte> message, Deadline deadline = kNoDeadline) noexcept {
@@ -155,7 +152,14 @@ public:
 
     // Takes the next message, in place, until release(). again: nothing published; corrupt: the
     // slot's length is out of range; busy: a taken message is still open.
-    [[nodiscard]] View try_peek() noexcept { return take(std::numeric_limits<std::size_t>::max()); }
+    [[nodiscard]] View try_peek() noexcept {
+        bool handed_back = false;
+        const View view = protocol_.try_peek(std::numeric_limits<std::size_t>::max(), handed_back);
+        if (handed_back) endpoint_.notify(ring().space_event());
+        if (view.status == Status::ok) taken_length_ = static_cast<std::uint32_t>(view.data.size());
+        endpoint_.count_miss(view.status, &layout::Counters::empty);
+        return view;
+    }
 
     // Like try_peek, waiting for a message.
     View peek(Deadline deadline = kNoDeadline) noexcept {
@@ -165,19 +169,19 @@ public:
     // Hands the taken slot back to the producers.
     void release() noexcept {
         if (!protocol_.release()) return;
-        count_message(taken_length_);
+        endpoint_.count_message(taken_length_);
         endpoint_.notify(ring().space_event());
     }
 
     // Copies the next message out and releases it. too_large: it is longer than `buffer`, and it
     // stays queued (this consumer did not take it).
     [[nodiscard]] Status try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept {
-        const View view = take(buffer.size());
-        if (view.status != Status::ok) return view.status;
-        if (!view.data.empty()) std::memcpy(buffer.data(), view.data.data(), view.data.size());
-        length = view.data.size();
-        release();
-        return Status::ok;
+        bool handed_back = false;
+        const Status status = protocol_.try_receive(buffer, length, handed_back);
+        if (status == Status::ok) endpoint_.count_message(length);
+        if (status == Status::ok || handed_back) endpoint_.notify(ring().space_event());
+        endpoint_.count_miss(status, &layout::Counters::empty);
+        return status;
     }
 
     Status receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline = kNoDeadline) noexcept {
@@ -205,15 +209,6 @@ public:
 
 private:
     explicit MpmcConsumer(Endpoint endpoint) : MpmcSide(std::move(endpoint)) {}
-
-    View take(std::size_t max_length) noexcept {
-        bool handed_back = false;
-        const View view = protocol_.try_peek(max_length, handed_back);
-        if (handed_back) endpoint_.notify(ring().space_event());
-        if (view.status == Status::ok) taken_length_ = static_cast<std::uint32_t>(view.data.size());
-        if (view.status == Status::again && !endpoint_.waiting()) counters().empty.add_by_owner(1);
-        return view;
-    }
 
     std::uint32_t taken_length_ = 0;
 };

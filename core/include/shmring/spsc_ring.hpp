@@ -83,10 +83,7 @@ public:
     // Completes the claimed record with its first `length` bytes. `type` is the sender's, below
     // layout::kRecordTypePadding (its top bit is dropped).
     void commit(std::size_t length, std::uint32_t type = 0, Flush when = Flush::now) noexcept {
-        if (const auto committed = writer_.commit(length, type)) {
-            counters().messages.add_by_owner(1);
-            counters().bytes.add_by_owner(*committed);
-        }
+        if (const auto committed = writer_.commit(length, type)) endpoint_.count_message(*committed);
         if (when == Flush::now) flush();
     }
 
@@ -99,10 +96,12 @@ public:
     }
 
     [[nodiscard]] Status try_send(std::span<const std::byte> message, std::uint32_t type = 0) noexcept {
-        const Loan loan = try_claim(message.size());
-        if (loan.status != Status::ok) return loan.status;
-        if (!message.empty()) std::memcpy(loan.data.data(), message.data(), message.size());
-        commit(message.size(), type);
+        if (message.size() > max_message()) return Status::too_large;
+        const Status status = writer_.try_send(message, type);
+        endpoint_.count_miss(status, &layout::Counters::full);
+        if (status != Status::ok) return status;
+        endpoint_.count_message(message.size());
+        flush();
         return Status::ok;
     }
 
@@ -136,12 +135,10 @@ private:
     SpscProducer(Endpoint endpoint, std::uint64_t position, std::uint64_t consumer)
         : endpoint_(std::move(endpoint)), writer_(endpoint_.ring(), position, consumer) {}
 
-    // A miss counts as `full`, once per wait (Endpoint::waiting).
     Loan counted(Loan loan) noexcept {
-        if (loan.status == Status::again && !endpoint_.waiting()) counters().full.add_by_owner(1);
+        endpoint_.count_miss(loan.status, &layout::Counters::full);
         return loan;
     }
-    layout::Counters& counters() const noexcept { return endpoint_.counters(); }
 
     Endpoint endpoint_;
     detail::SpscWriter writer_;
@@ -156,7 +153,7 @@ public:
     // position, length or type read from the segment is out of range.
     [[nodiscard]] View try_peek() noexcept {
         const View view = reader_.try_peek();
-        if (view.status == Status::again && !endpoint_.waiting()) counters().empty.add_by_owner(1);
+        endpoint_.count_miss(view.status, &layout::Counters::empty);
         return view;
     }
 
@@ -167,10 +164,7 @@ public:
 
     // Frees the record returned by the last peek.
     void release(Flush when = Flush::now) noexcept {
-        if (const auto bytes = reader_.release()) {
-            counters().messages.add_by_owner(1);
-            counters().bytes.add_by_owner(*bytes);
-        }
+        if (const auto bytes = reader_.release()) endpoint_.count_message(*bytes);
         if (when == Flush::now) flush();
     }
 
@@ -182,16 +176,11 @@ public:
     // Copies the next record into `buffer` and frees it; `length` receives its size. too_large:
     // the buffer is smaller than the record, which stays in the ring.
     [[nodiscard]] Status try_receive(std::span<std::byte> buffer, std::size_t& length, std::uint32_t* type = nullptr) noexcept {
-        const View view = try_peek();
-        if (view.status != Status::ok) return view.status;
-        if (view.data.size() > buffer.size()) {
-            reader_.keep();
-            return Status::too_large;
-        }
-        if (!view.data.empty()) std::memcpy(buffer.data(), view.data.data(), view.data.size());
-        length = view.data.size();
-        if (type != nullptr) *type = view.type;
-        release();
+        const Status status = reader_.try_receive(buffer, length, type);
+        endpoint_.count_miss(status, &layout::Counters::empty);
+        if (status != Status::ok) return status;
+        endpoint_.count_message(length);
+        flush();
         return Status::ok;
     }
 
@@ -221,8 +210,6 @@ public:
 private:
     SpscConsumer(Endpoint endpoint, std::uint64_t position, std::uint64_t producer)
         : endpoint_(std::move(endpoint)), reader_(endpoint_.ring(), position, producer) {}
-
-    layout::Counters& counters() const noexcept { return endpoint_.counters(); }
 
     Endpoint endpoint_;
     detail::SpscReader reader_;

@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
+#include <span>
 #include <limits>
 #include <optional>
 
@@ -60,13 +62,6 @@ protected:
         open_ = true;
         open_ticket_ = ticket;
     }
-    // Hands the open claim's slot on with `sequence` (its release store is the caller's label).
-    void close_claim(std::uint64_t sequence) noexcept {
-        slot(open_ticket_).sequence.store(sequence, std::memory_order_release);
-        open_ = false;
-        clear_claim();
-    }
-
     // After a look at the slot of `ticket` that found another turn there (`lag` != 0): nothing when
     // the counter has moved on (`ticket` is then its new value, to look at next), else the
     // outcome: again when an earlier turn is still in the slot (full, or empty), corrupt when a
@@ -107,27 +102,10 @@ public:
     // Lends the next free slot. again: every slot is full; busy: a loan is open already.
     Loan try_claim() noexcept {
         if (open_) return {Status::busy, {}};
-        auto& tail = ring_.producer().position;
-        // Relaxed: a ticket is only a number; the slot's sequence ([A21]) says whether it is usable.
-        std::uint64_t ticket = tail.load(std::memory_order_relaxed);
-        bool claimed = false;
-        for (;;) {
-            // Cases: 0, the slot is free for our ticket: claim it; below 0, it still holds the
-            // message of ticket - capacity: full, unless others moved on; above 0, another producer
-            // took the ticket already, or (the counter unmoved) someone wrote the slot.
-            // [A21] acquire, pairs with [R21] in MpmcReader::release: the slot's last reader is done.
-            const std::int64_t lag = sequence_lag(slot(ticket).sequence.load(std::memory_order_acquire), slot_free_for(ticket));
-            if (lag == 0) {
-                record_claim(ticket);
-                claimed = true;
-                if (take_ticket(tail, ticket)) {
-                    open_claim(ticket);
-                    return {Status::ok, {payload_at(ring_, ticket), max_message()}};
-                }
-                continue;
-            }
-            if (const auto outcome = missed_turn(tail, ticket, lag, claimed)) return {*outcome, {}};
-        }
+        std::uint64_t ticket = 0;
+        if (const Status status = take_free_ticket(ticket); status != Status::ok) return {status, {}};
+        open_claim(ticket);
+        return {Status::ok, {payload_at(ring_, ticket), max_message()}};
     }
 
     // Hands the loaned slot, holding its first `length` bytes, to the consumers. Returns the bytes
@@ -135,23 +113,65 @@ public:
     std::optional<std::uint32_t> commit(std::size_t length) noexcept {
         if (!open_) return std::nullopt;
         const auto committed = static_cast<std::uint32_t>(std::min(length, max_message()));
-        // [R25] release, pairs with [A25] in MpmcReader::try_peek: a consumer still looking at the
-        // slot's previous ticket that reads this length also sees that ticket taken. A plain store
-        // on x86. The length and the payload are published by [R20].
-        slot(open_ticket_).length.store(committed, std::memory_order_release);
-        // [R20] release, pairs with [A20] in MpmcReader::try_peek: publishes the length and payload.
-        close_claim(slot_full_for(open_ticket_));
+        open_ = false;
+        publish(open_ticket_, committed);
         return committed;
+    }
+
+    // try_claim, a copy of `message` (at most max_message bytes) and commit in one step, with no
+    // loan in between: the copy path's shortest form.
+    Status try_send(std::span<const std::byte> message) noexcept {
+        if (open_) return Status::busy;
+        std::uint64_t ticket = 0;
+        if (const Status status = take_free_ticket(ticket); status != Status::ok) return status;
+        if (!message.empty()) std::memcpy(payload_at(ring_, ticket), message.data(), message.size());
+        publish(ticket, static_cast<std::uint32_t>(message.size()));
+        return Status::ok;
     }
 
     // Gives the loan up: the slot passes to the consumers void, and they skip it. True when a loan
     // was open.
     bool abort() noexcept {
         if (!open_) return false;
-        // Relaxed: published by [R20] below.
-        slot(open_ticket_).length.store(layout::kSlotLengthVoid, std::memory_order_relaxed);
-        close_claim(slot_full_for(open_ticket_));  // [R20] as in commit
+        open_ = false;
+        publish(open_ticket_, layout::kSlotLengthVoid);
         return true;
+    }
+
+private:
+    // Takes the next ticket whose slot is free, recording the claim before the CAS. again: every
+    // slot is full; corrupt: a slot is ahead of the counter.
+    Status take_free_ticket(std::uint64_t& ticket) noexcept {
+        auto& tail = ring_.producer().position;
+        // Relaxed: a ticket is only a number; the slot's sequence ([A21]) says whether it is usable.
+        ticket = tail.load(std::memory_order_relaxed);
+        bool claimed = false;
+        for (;;) {
+            // Cases: 0, the slot is free for our ticket: claim it; below 0, it still holds the
+            // message of ticket - capacity: full, unless others moved on; above 0, another producer
+            // took the ticket already, or (the counter unmoved) someone wrote the slot.
+            // [A21] acquire, pairs with [R21] in MpmcReader::hand_back: the slot's last reader is done.
+            const std::int64_t lag = sequence_lag(slot(ticket).sequence.load(std::memory_order_acquire), slot_free_for(ticket));
+            if (lag == 0) {
+                record_claim(ticket);
+                claimed = true;
+                if (take_ticket(tail, ticket)) return Status::ok;
+                continue;
+            }
+            if (const auto outcome = missed_turn(tail, ticket, lag, claimed)) return *outcome;
+        }
+    }
+
+    // Hands ticket's slot, holding `length` bytes (kSlotLengthVoid: none), to the consumers.
+    void publish(std::uint64_t ticket, std::uint32_t length) noexcept {
+        auto& s = slot(ticket);
+        // [R25] release, pairs with [A25] in MpmcReader::take_full_ticket: a consumer still looking at the
+        // slot's previous ticket that reads this length also sees that ticket taken. A plain store
+        // on x86. The length and the payload are published by [R20].
+        s.length.store(length, std::memory_order_release);
+        // [R20] release, pairs with [A20] in MpmcReader::take_full_ticket: publishes the length and payload.
+        s.sequence.store(slot_full_for(ticket), std::memory_order_release);
+        clear_claim();
     }
 };
 
@@ -164,27 +184,59 @@ public:
     // out of range. Void slots are handed back on the way, and `handed_back` set.
     View try_peek(std::size_t max_length, bool& handed_back) noexcept {
         if (open_) return {Status::busy, {}};
+        std::uint64_t ticket = 0;
+        std::uint32_t length = 0;
+        if (const Status status = take_full_ticket(max_length, handed_back, ticket, length); status != Status::ok) return {status, {}};
+        open_claim(ticket);
+        return {Status::ok, {payload_at(ring_, ticket), length}};
+    }
+
+    // Hands the taken slot back to the producers. True when a message was open.
+    bool release() noexcept {
+        if (!open_) return false;
+        open_ = false;
+        hand_back(open_ticket_);
+        return true;
+    }
+
+    // try_peek, a copy into `buffer` and release in one step, with no view in between: the copy
+    // path's shortest form. `length` receives the message's size.
+    Status try_receive(std::span<std::byte> buffer, std::size_t& length, bool& handed_back) noexcept {
+        if (open_) return Status::busy;
+        std::uint64_t ticket = 0;
+        std::uint32_t size = 0;
+        if (const Status status = take_full_ticket(buffer.size(), handed_back, ticket, size); status != Status::ok) return status;
+        if (size != 0) std::memcpy(buffer.data(), payload_at(ring_, ticket), size);
+        length = size;
+        hand_back(ticket);
+        return Status::ok;
+    }
+
+private:
+    // Takes the next ticket whose slot holds a message of at most `max_length` bytes, recording
+    // the claim before the CAS; `length` receives its size. Void slots are handed back on the way.
+    Status take_full_ticket(std::size_t max_length, bool& handed_back, std::uint64_t& ticket, std::uint32_t& length) noexcept {
         auto& head = ring_.consumer().position;
-        // Relaxed: as in MpmcWriter::try_claim, the slot's sequence ([A20]) orders the data.
-        std::uint64_t ticket = head.load(std::memory_order_relaxed);
+        // Relaxed: as in MpmcWriter, the slot's sequence ([A20]) orders the data.
+        ticket = head.load(std::memory_order_relaxed);
         bool claimed = false;
         for (;;) {
-            // Cases as in MpmcWriter::try_claim: 0, our turn; below 0, empty unless others moved
-            // on; above 0, taken by another consumer or written by someone else.
+            // Cases as in MpmcWriter::take_free_ticket: 0, our turn; below 0, empty unless others
+            // moved on; above 0, taken by another consumer or written by someone else.
             auto& s = slot(ticket);
-            // [A20] acquire, pairs with [R20] in MpmcWriter::commit: the message is written.
+            // [A20] acquire, pairs with [R20] in MpmcWriter::publish: the message is written.
             const std::uint64_t sequence = s.sequence.load(std::memory_order_acquire);
             const std::int64_t lag = sequence_lag(sequence, slot_full_for(ticket));
             if (lag == 0) {
                 // Relaxed: ordered by [A20]. Read once; a later turn may rewrite it if another
                 // consumer takes this ticket first, and then our CAS below fails and the value is dropped.
-                const std::uint32_t length = s.length.load(std::memory_order_relaxed);
+                length = s.length.load(std::memory_order_relaxed);
                 const bool is_void = length == layout::kSlotLengthVoid;
-                if (!is_void && length > max_message()) return {fail_corrupt(), {}};
+                if (!is_void && length > max_message()) return fail_corrupt();
                 if (!is_void && length > max_length) {
                     // Refusing takes no CAS that would fail if the slot moved on: check that the
                     // length is still this ticket's. [A25] acquire fence, pairs with [R25] in
-                    // commit: a length of a later turn comes with the head moved past our ticket
+                    // publish: a length of a later turn comes with the head moved past our ticket
                     // (its producer's [A21] saw the slot released), and the re-reads below see that.
                     std::atomic_thread_fence(std::memory_order_acquire);
                     // Relaxed, both: ordered by [A25].
@@ -194,30 +246,27 @@ public:
                         continue;
                     }
                     if (claimed) clear_claim();
-                    return {Status::too_large, {}};
+                    return Status::too_large;
                 }
                 record_claim(ticket);
                 claimed = true;
                 if (!take_ticket(head, ticket)) continue;
-                open_claim(ticket);
-                if (is_void) {  // nothing to deliver: hand it back and look at the next ticket
-                    release();
-                    handed_back = true;
-                    ticket = head.load(std::memory_order_relaxed);
-                    continue;
-                }
-                return {Status::ok, {payload_at(ring_, ticket), length}};
+                if (!is_void) return Status::ok;
+                hand_back(ticket);  // nothing to deliver: look at the next ticket
+                handed_back = true;
+                claimed = false;
+                ticket = head.load(std::memory_order_relaxed);
+                continue;
             }
-            if (const auto outcome = missed_turn(head, ticket, lag, claimed)) return {*outcome, {}};
+            if (const auto outcome = missed_turn(head, ticket, lag, claimed)) return *outcome;
         }
     }
 
-    // Hands the taken slot back to the producers. True when a message was open.
-    bool release() noexcept {
-        if (!open_) return false;
-        // [R21] release, pairs with [A21] in MpmcWriter::try_claim: we are done reading the slot.
-        close_claim(slot_freed_after(open_ticket_, ring_.geometry().capacity));
-        return true;
+    // Hands ticket's slot back to the producers.
+    void hand_back(std::uint64_t ticket) noexcept {
+        // [R21] release, pairs with [A21] in MpmcWriter::take_free_ticket: we are done reading the slot.
+        slot(ticket).sequence.store(slot_freed_after(ticket, ring_.geometry().capacity), std::memory_order_release);
+        clear_claim();
     }
 };
 

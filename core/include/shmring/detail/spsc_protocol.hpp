@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <span>
 
 #include "shmring/detail/spsc_records.hpp"
 #include "shmring/layout.hpp"
@@ -38,31 +39,17 @@ public:
     // Room for a record of `length` payload bytes (at most max_message), or with `up_to` of as many
     // as fit now, at least 1. again: no room; corrupt: the consumer's position is out of range.
     Loan try_claim(std::uint64_t length, bool up_to) noexcept {
-        const std::uint64_t capacity = ring_.geometry().capacity;
-        const std::uint64_t index = pending_ & (capacity - 1);
-        const std::uint64_t size = layout::record_size(length);
-        std::uint64_t padding = spsc_padding_for(capacity, pending_, size);
-        if (!spsc_fits(capacity, pending_, cached_consumer_, size, padding)) {
-            // [A11] acquire, pairs with [R11] in SpscReader::flush: the reader is done with the
-            // bytes it gave back before we overwrite them.
-            const std::uint64_t consumer = ring_.consumer().position.load(std::memory_order_acquire);
-            if (!spsc_positions_valid(pending_, consumer, capacity)) return fail_corrupt();
-            cached_consumer_ = consumer;
-            if (!spsc_fits(capacity, pending_, consumer, size, padding)) {
-                const SpscRoom room = spsc_room(capacity, pending_, consumer);
-                if (!up_to || room.payload == 0 || length == 0) return {Status::again, {}};
-                length = std::min(length, room.payload);
-                padding = room.padding;
-            }
-        }
-        if (padding != 0) {
-            write_header(index, static_cast<std::uint32_t>(padding - sizeof(layout::RecordHeader)), layout::kRecordTypePadding);
-            pending_ += padding;
-        }
-        claim_position_ = pending_;
-        claim_length_ = static_cast<std::uint32_t>(length);
-        claim_open_ = true;
-        return {Status::ok, {ring_.data() + (pending_ & (capacity - 1)) + sizeof(layout::RecordHeader), length}};
+        if (const Status status = reserve(length, up_to); status != Status::ok) return {status, {}};
+        return {Status::ok, {claim_payload(), claim_length_}};
+    }
+
+    // try_claim, a copy of `message` and commit in one step, with no loan in between: the copy
+    // path's shortest form.
+    Status try_send(std::span<const std::byte> message, std::uint32_t type) noexcept {
+        if (const Status status = reserve(message.size(), false); status != Status::ok) return status;
+        if (!message.empty()) std::memcpy(claim_payload(), message.data(), message.size());
+        commit(message.size(), type);
+        return Status::ok;
     }
 
     // Completes the claim with its first `length` bytes and `type` (its top bit dropped). Returns
@@ -81,7 +68,7 @@ public:
 
     // Makes every committed record visible with one store. True when there was something to store.
     bool flush() noexcept {
-        // [R10] release, pairs with [A10] in SpscReader::try_peek: publishes the records' bytes.
+        // [R10] release, pairs with [A10] in SpscReader::next_record: publishes the records' bytes.
         return store_moved_position(ring_.producer().position, pending_, published_);
     }
 
@@ -89,13 +76,44 @@ public:
     const RingView& ring() const noexcept { return ring_; }
 
 private:
+    // Reserves the claim: a padding record first when the record would cross the end.
+    Status reserve(std::uint64_t length, bool up_to) noexcept {
+        const std::uint64_t capacity = ring_.geometry().capacity;
+        const std::uint64_t index = pending_ & (capacity - 1);
+        const std::uint64_t size = layout::record_size(length);
+        std::uint64_t padding = spsc_padding_for(capacity, pending_, size);
+        if (!spsc_fits(capacity, pending_, cached_consumer_, size, padding)) {
+            // [A11] acquire, pairs with [R11] in SpscReader::flush: the reader is done with the
+            // bytes it gave back before we overwrite them.
+            const std::uint64_t consumer = ring_.consumer().position.load(std::memory_order_acquire);
+            if (!spsc_positions_valid(pending_, consumer, capacity)) return fail_corrupt();
+            cached_consumer_ = consumer;
+            if (!spsc_fits(capacity, pending_, consumer, size, padding)) {
+                const SpscRoom room = spsc_room(capacity, pending_, consumer);
+                if (!up_to || room.payload == 0 || length == 0) return Status::again;
+                length = std::min(length, room.payload);
+                padding = room.padding;
+            }
+        }
+        if (padding != 0) {
+            write_header(index, static_cast<std::uint32_t>(padding - sizeof(layout::RecordHeader)), layout::kRecordTypePadding);
+            pending_ += padding;
+        }
+        claim_position_ = pending_;
+        claim_length_ = static_cast<std::uint32_t>(length);
+        claim_open_ = true;
+        return Status::ok;
+    }
+    std::byte* claim_payload() const noexcept {
+        return ring_.data() + (claim_position_ & ring_.geometry().mask) + sizeof(layout::RecordHeader);
+    }
     void write_header(std::uint64_t index, std::uint32_t length, std::uint32_t type) noexcept {
         const layout::RecordHeader header{length, type};
         std::memcpy(ring_.data() + index, &header, sizeof header);
     }
-    Loan fail_corrupt() noexcept {
+    Status fail_corrupt() noexcept {
         ring_.mark_corrupt();
-        return {Status::corrupt, {}};
+        return Status::corrupt;
     }
 
     RingView ring_;
@@ -115,28 +133,23 @@ public:
     // The next record, in place until release(). again: nothing published; corrupt: a position or
     // header read from the ring is out of range.
     View try_peek() noexcept {
-        const RingGeometry& g = ring_.geometry();
-        for (;;) {
-            if (pending_ == cached_producer_) {
-                // [A10] acquire, pairs with [R10] in SpscWriter::flush: the records are written.
-                const std::uint64_t producer = ring_.producer().position.load(std::memory_order_acquire);
-                if (!spsc_positions_valid(producer, pending_, g.capacity)) return fail_corrupt();
-                cached_producer_ = producer;
-                if (producer == pending_) return {Status::again, {}};
-            }
-            const std::uint64_t index = pending_ & g.mask;
-            layout::RecordHeader header;
-            std::memcpy(&header, ring_.data() + index, sizeof header);  // read once, then judge the copy
-            const RecordCheck check = check_record(header, pending_, cached_producer_ - pending_, g);
-            if (check.verdict == RecordVerdict::padding) {
-                pending_ += check.size;  // skipped: given back with the next record
-                continue;
-            }
-            if (!check.valid()) return fail_corrupt();
-            peeked_size_ = check.size;
-            peeked_length_ = header.length;
-            return {Status::ok, {ring_.data() + index + sizeof header, header.length}, header.type, pending_};
+        if (const Status status = next_record(); status != Status::ok) return {status, {}};
+        return {Status::ok, {record_payload(), peeked_length_}, peeked_type_, pending_};
+    }
+
+    // try_peek, a copy into `buffer` and release in one step, with no view in between: the copy
+    // path's shortest form. too_large: the record is longer than `buffer` and stays.
+    Status try_receive(std::span<std::byte> buffer, std::size_t& length, std::uint32_t* type) noexcept {
+        if (const Status status = next_record(); status != Status::ok) return status;
+        if (peeked_length_ > buffer.size()) {
+            keep();
+            return Status::too_large;
         }
+        if (peeked_length_ != 0) std::memcpy(buffer.data(), record_payload(), peeked_length_);
+        length = peeked_length_;
+        if (type != nullptr) *type = peeked_type_;
+        release();
+        return Status::ok;
     }
 
     // Frees the record of the last try_peek. Returns its payload bytes, or nothing when none is peeked.
@@ -152,7 +165,7 @@ public:
 
     // Gives the room of every released record back with one store. True when there was something to store.
     bool flush() noexcept {
-        // [R11] release, pairs with [A11] in SpscWriter::try_claim: we are done reading the bytes.
+        // [R11] release, pairs with [A11] in SpscWriter::reserve: we are done reading the bytes.
         return store_moved_position(ring_.consumer().position, pending_, published_);
     }
 
@@ -160,9 +173,37 @@ public:
     const RingView& ring() const noexcept { return ring_; }
 
 private:
-    View fail_corrupt() noexcept {
+    // Finds the next record, skipping a padding record, and notes it as peeked.
+    Status next_record() noexcept {
+        const RingGeometry& g = ring_.geometry();
+        for (;;) {
+            if (pending_ == cached_producer_) {
+                // [A10] acquire, pairs with [R10] in SpscWriter::flush: the records are written.
+                const std::uint64_t producer = ring_.producer().position.load(std::memory_order_acquire);
+                if (!spsc_positions_valid(producer, pending_, g.capacity)) return fail_corrupt();
+                cached_producer_ = producer;
+                if (producer == pending_) return Status::again;
+            }
+            layout::RecordHeader header;
+            std::memcpy(&header, ring_.data() + (pending_ & g.mask), sizeof header);  // read once, then judge the copy
+            const RecordCheck check = check_record(header, pending_, cached_producer_ - pending_, g);
+            if (check.verdict == RecordVerdict::padding) {
+                pending_ += check.size;  // skipped: given back with the next record
+                continue;
+            }
+            if (!check.valid()) return fail_corrupt();
+            peeked_size_ = check.size;
+            peeked_length_ = header.length;
+            peeked_type_ = header.type;
+            return Status::ok;
+        }
+    }
+    std::byte* record_payload() const noexcept {
+        return ring_.data() + (pending_ & ring_.geometry().mask) + sizeof(layout::RecordHeader);
+    }
+    Status fail_corrupt() noexcept {
         ring_.mark_corrupt();
-        return {Status::corrupt, {}};
+        return Status::corrupt;
     }
 
     RingView ring_;
@@ -171,6 +212,7 @@ private:
     std::uint64_t cached_producer_;  // last producer position seen: records known without a load
     std::uint64_t peeked_size_ = 0;    // the peeked record's bytes, 0 when none is peeked
     std::uint32_t peeked_length_ = 0;  // its payload bytes
+    std::uint32_t peeked_type_ = 0;
 };
 
 // Racy looks, from any thread, at whether a writer could claim `length` bytes now, or a reader

@@ -111,15 +111,16 @@ struct Waiter {
     bool* waiting;       // if set, true from the first failed attempt until the wait ends
 };
 
-// Repeats `attempt` until it returns anything but Status::again, waiting in between as the
-// waiter's strategy says (adaptive: spinning for the window, which learns from the outcome).
-// `probe` is called about every tuning.probe_interval while waiting; a status other than ok ends
-// the wait with that status (a pipe uses it to notice a dead peer).
+// The slow path of a wait, entered once a first attempt said again: repeats `attempt` until it
+// returns anything but Status::again, waiting in between as the waiter's strategy says (adaptive:
+// spinning for the window, which learns from the outcome). `probe` is called about every
+// tuning.probe_interval while waiting; a status other than ok ends the wait with that status (a
+// pipe uses it to notice a dead peer). Kept apart from the first attempt so that a call that
+// succeeds at once pays for nothing of this (not even building the Waiter): see wait_until.
 template <class Attempt, class Probe = NoProbe>
-Status wait_until(const Waiter& waiter, Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
+Status wait_after_miss(const Waiter& waiter, Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
     constexpr bool kProbes = !std::is_same_v<std::decay_t<Probe>, NoProbe>;
-    Status status = attempt();
-    if (status != Status::again) return status;
+    Status status = Status::again;
     struct WaitingFlag {
         bool* flag;
         explicit WaitingFlag(bool* f) noexcept : flag(f) { if (flag != nullptr) *flag = true; }
@@ -197,6 +198,14 @@ Status wait_until(const Waiter& waiter, Deadline deadline, Attempt&& attempt, Pr
         sleepers.fetch_and(~waiter.me.bit, std::memory_order_relaxed);
         if (status != Status::again) return status;
     }
+}
+
+// A whole wait: one first attempt, and the slow path only when it misses.
+template <class Attempt, class Probe = NoProbe>
+Status wait_until(const Waiter& waiter, Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
+    const Status first = attempt();
+    if (first != Status::again) return first;
+    return wait_after_miss(waiter, deadline, attempt, probe);
 }
 
 }  // namespace shmring::detail
