@@ -1,5 +1,5 @@
-/* The MPMC slot protocol of core/include/shmring/mpmc_ring.hpp (MpmcProducer::try_loan and
- * publish, MpmcConsumer::take and release) with the repair of slots abandoned by a dead producer,
+/* The MPMC slot protocol of core/include/shmring/detail/mpmc_protocol.hpp (MpmcWriter's
+ * take_free_ticket and publish, MpmcReader's take_full_ticket and hand_back) with the repair of slots abandoned by a dead producer,
  * core/src/mpmc_repair.cpp (repair_unpublished): two producers, two consumers, CAPACITY slots,
  * PER_PRODUCER messages from each producer. Producer 0 may die (stop for ever) after recording
  * its claim and before its CAS, or between its CAS and its publish.
@@ -94,8 +94,8 @@ proctype Producer(byte me) {
     bool claimed;
     do
     :: sent[me] < PER_PRODUCER ->
-retry_loan:
-        /* try_loan. The ticket and its slot are two loads in the source; a ticket that is stale by
+retry_claim:
+        /* take_free_ticket. The ticket and its slot are two loads in the source; a ticket that is stale by
          * the time its slot is read is caught by the CAS or seen as "moved on", so one step reads
          * both. Likewise for the counter's re-read when the slot looks full. */
         atomic {
@@ -104,8 +104,8 @@ retry_loan:
             if
             :: seen == 2 * t -> skip
             :: seen < 2 * t && tail == t -> skip        /* full */
-            :: seen < 2 * t && tail != t -> goto retry_loan
-            :: seen > 2 * t -> goto retry_loan          /* another producer took it already */
+            :: seen < 2 * t && tail != t -> goto retry_claim
+            :: seen > 2 * t -> goto retry_claim          /* another producer took it already */
             fi
         };
         if
@@ -116,7 +116,7 @@ retry_loan:
             fi;
             (sequence[SLOT(t)] != seen || tail != t);   /* wait for room */
             seen = 0;
-            goto retry_loan
+            goto retry_claim
         :: else -> skip
         fi;
         atomic {
@@ -138,7 +138,7 @@ retry_loan:
                 :: me == 0 && !dead[0] -> dead[0] = true; died_holding++; goto stopped   /* dies holding t */
                 :: true -> skip
                 fi
-            :: else -> goto retry_loan                  /* lost the race: the next ticket */
+            :: else -> goto retry_claim                  /* lost the race: the next ticket */
             fi
         };
 #if MUTANT == 3
@@ -251,15 +251,15 @@ proctype Consumer(byte me) {
     bool locked;
     do
     :: skip;
-retry_take:
-        atomic {                                        /* take: as in try_loan, one step reads */
+retry_peek:
+        atomic {                                        /* take_full_ticket: as for producers, one step reads */
             t = head;                                   /* the ticket, its slot and the length */
             seen = sequence[SLOT(t)];                   /* [A20] */
             if
             :: seen == 2 * t + 1 -> m = content[SLOT(t)]   /* read once, before the CAS */
             :: seen < 2 * t + 1 && head == t -> skip    /* empty */
-            :: seen < 2 * t + 1 && head != t -> goto retry_take
-            :: seen > 2 * t + 1 -> goto retry_take
+            :: seen < 2 * t + 1 && head != t -> goto retry_peek
+            :: seen > 2 * t + 1 -> goto retry_peek
             fi
         };
         if
@@ -275,7 +275,7 @@ retry_take:
                         assert(delivered[m] == 0);
                         delivered[m]++
                     fi
-                :: else -> m = 0; goto retry_take           /* lost the race */
+                :: else -> m = 0; goto retry_peek           /* lost the race */
                 fi
             };
             atomic {

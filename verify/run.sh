@@ -68,7 +68,7 @@ check futex-mutant-2 fail futex_handshake.pml "-DMUTANT=2" "$safety" "-m100000" 
 check futex-mutant-3 fail futex_handshake.pml "-DSLEEPERS=2 -DHELPER=1 -DMUTANT=3" "$safety" "-m100000" \
     "mutant waking one sleeper: the helper takes the wake-up"
 
-echo "=== verify: MPMC slots and repair (mpmc_ring.hpp, mpmc_repair.cpp)" >&2
+echo "=== verify: MPMC slots and repair (detail/mpmc_protocol.hpp, mpmc_repair.cpp)" >&2
 check mpmc-1 pass mpmc_slots.pml "-DCAPACITY=1" "$safety" "-m1000000 -w24" \
     "capacity 1, 2x2 messages, producer may die: safety"
 check mpmc-2 pass mpmc_slots.pml "-DCAPACITY=2" "$safety" "-m1000000 -w24" \
