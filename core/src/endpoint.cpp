@@ -47,7 +47,7 @@ void retire_counters(const RingSegment& ring, layout::EndpointEntry& entry) noex
 void forget_sleeper(const RingSegment& ring, std::uint32_t index) noexcept {
     const std::uint64_t keep = ~(std::uint64_t{1} << index);
     for (layout::WaitEvent* event : {&ring.data_event(), &ring.space_event()}) {
-        // Relaxed: hints to publishers, as in wait_until's [W5].
+        // Relaxed: hints to publishers, as in wait_after_miss's [W5].
         event->sleepers.fetch_and(keep, std::memory_order_relaxed);
         event->helper_sleepers.fetch_and(keep, std::memory_order_relaxed);
     }

@@ -128,6 +128,14 @@ TEST(SpscProtocol, shouldAnswerReadinessAsTheWriterAndReaderWould) {
     }
 }
 
+TEST(SpscProtocol, shouldCallPositionsOutOfRangeReadySoThatTheWokenCallReportsThem) {
+    auto ring = InProcessRing::spsc(kCapacity);
+    ring.view().consumer().position.store(kCapacity * 4, std::memory_order_relaxed);  // ahead of the producer
+    EXPECT_TRUE(detail::spsc_has_room(ring.view(), 8)) << "a poller must wake and get EPROTO, not wait for ever";
+    SpscWriter writer(ring.view(), 0, kCapacity * 4);
+    EXPECT_EQ(writer.try_claim(8, false).status, Status::corrupt);
+}
+
 TEST(SpscProtocol, shouldReportCorruptForAProducerPositionOutOfRange) {
     for (const std::uint64_t bad : {kCapacity + 8, std::uint64_t{12}, ~std::uint64_t{0} - 7}) {
         auto ring = InProcessRing::spsc(kCapacity);

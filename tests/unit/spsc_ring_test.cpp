@@ -165,6 +165,7 @@ TEST(SpscRing, shouldPublishABatchWithOneStore) {
         producer.commit(claim.data.size(), 0, Flush::later);
     }
     EXPECT_EQ(consumer.try_peek().status, Status::again);
+    producer.commit(4);  // no claim open: a misuse that neither commits nor flushes
     EXPECT_EQ(producer.ring().producer().position.load(std::memory_order_relaxed), 0U);
     producer.flush();
     for (int i = 0; i < 10; ++i) {
@@ -175,6 +176,7 @@ TEST(SpscRing, shouldPublishABatchWithOneStore) {
         EXPECT_EQ(value, i);
         consumer.release(Flush::later);
     }
+    consumer.release();  // nothing peeked: neither releases nor flushes
     EXPECT_EQ(producer.ring().consumer().position.load(std::memory_order_relaxed), 0U);
     consumer.flush();
     EXPECT_EQ(producer.ring().consumer().position.load(std::memory_order_relaxed), 160U);

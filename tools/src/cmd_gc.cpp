@@ -19,7 +19,7 @@
 #include "inspector.hpp"
 #include "process_usage.hpp"
 #include "ring_directory.hpp"
-#include "ring_view.hpp"
+#include "ring_report.hpp"
 #include "shmring/segment.hpp"
 
 namespace shmring::cli {
@@ -35,7 +35,7 @@ std::string garbage_reason(const std::string& name, Inspection& inspection) {
         return "never finished initialising, creator " + (creator.pid != 0 ? "pid " + std::to_string(creator.pid) + " " : "") + "dead";
     }
     if (inspection.verdict != Verdict::ok) return {};
-    const RingView view = view_of(name, std::move(inspection.ring));
+    const RingReport view = report_of(name, std::move(inspection.ring));
     if (view.state != "stale") return {};
     return "stale: " + std::to_string(view.dead) + " dead endpoint" + (view.dead == 1 ? "" : "s") + ", creator pid " +
            std::to_string(view.ring.header.creator_pid) + " dead";

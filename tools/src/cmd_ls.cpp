@@ -8,7 +8,7 @@
 #include "ring_directory.hpp"
 #include "ring_json.hpp"
 #include "ring_text.hpp"
-#include "ring_view.hpp"
+#include "ring_report.hpp"
 #include "text_format.hpp"
 
 namespace shmring::cli {
@@ -26,7 +26,7 @@ int run_ls(const LsOptions& options) {
             if (inspection.verdict != Verdict::initialising) fail(name, state + ": " + inspection.reason);
             continue;
         }
-        const RingView view = view_of(name, std::move(inspection.ring));
+        const RingReport view = report_of(name, std::move(inspection.ring));
         rings.push_back(summary_json(view));
         table.add({name, std::string(view.kind), std::string(view.engine), capacity_text(view), used_text(view),
                    std::to_string(view.used_messages), percent(view.fill_percent), std::to_string(view.alive),

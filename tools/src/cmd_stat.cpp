@@ -5,12 +5,12 @@
 #include "diagnostics.hpp"
 #include "ring_json.hpp"
 #include "ring_text.hpp"
-#include "ring_view.hpp"
+#include "ring_report.hpp"
 
 namespace shmring::cli {
 
 int run_stat(const StatOptions& options) {
-    const auto view = view_or_report(options.name);
+    const auto view = report_or_fail(options.name);
     if (!view) return kExitFailure;
     if (options.json) {
         std::puts(stat_json(*view).dump(2).c_str());

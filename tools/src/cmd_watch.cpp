@@ -13,7 +13,7 @@
 #include "commands.hpp"
 #include "diagnostics.hpp"
 #include "ring_text.hpp"
-#include "ring_view.hpp"
+#include "ring_report.hpp"
 #include "stop_signal.hpp"
 #include "text_format.hpp"
 
@@ -61,7 +61,7 @@ std::string fill_bar(double percent_full) {
 }
 
 // False once stdout is gone (the reader of a pipe closed it).
-bool print_line(const RingView& v, const Rates& r) {
+bool print_line(const RingReport& v, const Rates& r) {
     const std::string line = iso_time(now_realtime_ns()) + " " + v.name + " in " + rate_text(r.in_messages, r.in_bytes) + " out " +
                              rate_text(r.out_messages, r.out_bytes) + " fill " + percent(v.fill_percent) + " endpoints " +
                              std::to_string(v.alive) + " alive " + std::to_string(v.dead) + " dead state " + std::string(v.state) + "\n";
@@ -69,7 +69,7 @@ bool print_line(const RingView& v, const Rates& r) {
     return std::fflush(stdout) == 0;  // one line per interval, even into a pipe
 }
 
-bool draw_screen(const RingView& v, const std::optional<Rates>& r, double interval) {
+bool draw_screen(const RingReport& v, const std::optional<Rates>& r, double interval) {
     char every[32];
     std::snprintf(every, sizeof every, "%.1f", interval);
     const auto rate_cell = [&](double value, bool bytes) {
@@ -115,7 +115,7 @@ int run_watch(const WatchOptions& options) {
     if (terminal) std::fputs("\x1b[2J", stdout);
     std::optional<Sample> previous;
     while (!stop_requested()) {
-        const auto view = view_or_report(options.name);
+        const auto view = report_or_fail(options.name);
         if (!view) return kExitFailure;
         const Sample sample{Clock::now(), view->producers, view->consumers};
         std::optional<Rates> rates;

@@ -14,7 +14,7 @@ Json counters_json(const CounterValues& c) {
 
 Json optional_index(const std::optional<std::uint32_t>& index) { return index ? Json(*index) : Json(nullptr); }
 
-Json endpoint_json(const EndpointView& e) {
+Json endpoint_json(const EndpointReport& e) {
     return Json{{"index", e.copy.index},
                 {"role", e.role},
                 {"pid", e.pid},
@@ -37,11 +37,11 @@ Json options_json(std::uint32_t options) {
 
 }  // namespace
 
-Json stat_json(const RingView& v) {
+Json stat_json(const RingReport& v) {
     const RingCopy& r = v.ring;
     const RingGeometry& g = r.geometry;
     Json endpoints = Json::array();
-    for (const EndpointView& e : v.endpoints) endpoints.push_back(endpoint_json(e));
+    for (const EndpointReport& e : v.endpoints) endpoints.push_back(endpoint_json(e));
     return Json{
         {"name", v.name},
         {"path", v.path},
@@ -86,7 +86,7 @@ Json stat_json(const RingView& v) {
     };
 }
 
-Json summary_json(const RingView& v) {
+Json summary_json(const RingReport& v) {
     return Json{{"name", v.name},
                 {"path", v.path},
                 {"state", v.state},

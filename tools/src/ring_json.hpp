@@ -6,16 +6,16 @@
 #include <string_view>
 
 #include "inspector.hpp"
-#include "ring_view.hpp"
+#include "ring_report.hpp"
 
 namespace shmring::cli {
 
 using Json = nlohmann::ordered_json;  // keeps fields in the documented order
 
 // Everything `stat` knows of a ring.
-Json stat_json(const RingView& view);
+Json stat_json(const RingReport& view);
 // One ring's line of `ls`.
-Json summary_json(const RingView& view);
+Json summary_json(const RingReport& view);
 // One ring of `ls` that could not be inspected: name, path, state and reason.
 Json problem_json(std::string_view name, std::string_view state, const Inspection& inspection);
 

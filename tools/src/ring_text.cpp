@@ -27,20 +27,20 @@ std::string options_text(std::uint32_t options) {
 
 }  // namespace
 
-std::string capacity_text(const RingView& v) {
+std::string capacity_text(const RingReport& v) {
     const RingGeometry& g = v.ring.geometry;
     if (g.engine == layout::Engine::spsc) return human_bytes(static_cast<double>(g.capacity));
     return std::to_string(g.capacity) + " x " + human_bytes(g.slot_size);
 }
 
-std::string used_text(const RingView& v) {
+std::string used_text(const RingReport& v) {
     if (v.ring.geometry.engine == layout::Engine::spsc) return human_bytes(static_cast<double>(v.ring.used));
     return std::to_string(v.ring.used) + " msgs";
 }
 
-std::string endpoints_text(const RingView& v, const std::string& indent) {
+std::string endpoints_text(const RingReport& v, const std::string& indent) {
     Table table({"#", "ROLE", "PID", "ALIVE", "STATUS", "SINCE", "WAIT", "CLAIM", "MESSAGES", "BYTES", "FULL", "EMPTY", "SLEEPS", "WAKES"});
-    for (const EndpointView& e : v.endpoints) {
+    for (const EndpointReport& e : v.endpoints) {
         const std::string claim = e.copy.claim != 0 ? std::to_string(e.copy.claim - 1) : "-";
         table.add(with_counters({std::to_string(e.copy.index), std::string(e.role), std::to_string(e.pid), e.alive ? "yes" : "DEAD",
                                  std::string(e.status), iso_time(e.copy.attached_realtime_ns), std::string(e.wait), claim},
@@ -49,7 +49,7 @@ std::string endpoints_text(const RingView& v, const std::string& indent) {
     return table.render(indent);
 }
 
-std::string stat_text(const RingView& v) {
+std::string stat_text(const RingReport& v) {
     const RingCopy& r = v.ring;
     const RingGeometry& g = r.geometry;
     const bool spsc = g.engine == layout::Engine::spsc;

@@ -77,7 +77,7 @@ public:
     std::uint64_t role_word() const noexcept { return layout::role_word(generation_, index_); }
 
     // Retries `attempt` until it stops saying again, sleeping on `event` as this endpoint's wait
-    // strategy says (detail::wait_until). After the first miss waiting() is true, so that a wait
+    // strategy says (detail::wait_after_miss). After the first miss waiting() is true, so that a wait
     // counts once in the `full` or `empty` counter, not once per retry. The first attempt is made
     // here, inline: a call that succeeds at once costs the attempt and nothing else.
     template <class Attempt, class Probe>

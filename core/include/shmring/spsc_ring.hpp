@@ -83,7 +83,9 @@ public:
     // Completes the claimed record with its first `length` bytes. `type` is the sender's, below
     // layout::kRecordTypePadding (its top bit is dropped).
     void commit(std::size_t length, std::uint32_t type = 0, Flush when = Flush::now) noexcept {
-        if (const auto committed = writer_.commit(length, type)) endpoint_.count_message(*committed);
+        const auto committed = writer_.commit(length, type);
+        if (!committed) return;  // no claim open
+        endpoint_.count_message(*committed);
         if (when == Flush::now) flush();
     }
 
@@ -111,14 +113,14 @@ public:
     }
 
     // The general blocking form: retries `attempt` (returning Status) until it stops saying again,
-    // calling `probe` while it waits (see detail::wait_until).
+    // calling `probe` while it waits (see detail::wait_after_miss).
     template <class Attempt, class Probe = detail::NoProbe>
     Status wait_for_room(Deadline deadline, Attempt&& attempt, Probe&& probe = {}) noexcept {
         return endpoint_.wait(ring().space_event(), deadline, detail::flushing_first(*this, attempt), probe);
     }
 
     // A racy look, from any thread, at whether try_claim(length) could succeed now (poll helpers).
-    bool has_room(std::size_t length) const noexcept { return detail::spsc_has_room(ring(), length); }
+    bool has_room(std::size_t length) const noexcept { return length <= max_message() && detail::spsc_has_room(ring(), length); }
 
     // Unflushed bytes are those committed with Flush::later and not yet flushed.
     std::uint64_t position() const noexcept { return writer_.position(); }
@@ -164,7 +166,9 @@ public:
 
     // Frees the record returned by the last peek.
     void release(Flush when = Flush::now) noexcept {
-        if (const auto bytes = reader_.release()) endpoint_.count_message(*bytes);
+        const auto bytes = reader_.release();
+        if (!bytes) return;  // nothing peeked
+        endpoint_.count_message(*bytes);
         if (when == Flush::now) flush();
     }
 

@@ -217,13 +217,14 @@ private:
 
 // Racy looks, from any thread, at whether a writer could claim `length` bytes now, or a reader
 // find a record: for poll helpers, which only decide when to signal and never move data. Acquire,
-// as [A11] and [A10]: a ready answer comes with what made it so.
+// as [A11] and [A10]: a ready answer comes with what made it so. Positions out of range count as
+// ready: the call they wake reports the corruption (EPROTO) instead of waiting for ever.
 inline bool spsc_has_room(const RingView& ring, std::uint64_t length) noexcept {
-    const std::uint64_t consumed = ring.consumer().position.load(std::memory_order_acquire);
     const std::uint64_t produced = ring.producer().position.load(std::memory_order_acquire);
+    const std::uint64_t consumed = ring.consumer().position.load(std::memory_order_acquire);
     const std::uint64_t capacity = ring.geometry().capacity;
     const std::uint64_t size = layout::record_size(length);
-    return spsc_positions_valid(produced, consumed, capacity) &&
+    return !spsc_positions_valid(produced, consumed, capacity) ||
            spsc_fits(capacity, produced, consumed, size, spsc_padding_for(capacity, produced, size));
 }
 inline bool spsc_has_data(const RingView& ring) noexcept {

@@ -59,7 +59,7 @@ inline int wake_sleepers(layout::WaitEvent& event) noexcept {
 // MPMC consumer that finds its ticket taken goes back to sleep without passing the wake on, and a
 // poll helper sleeps on the same event as its endpoint.
 inline int notify(layout::WaitEvent& event, layout::Counters& counters, bool light_fence) noexcept {
-    // [F1] pairs with [F2] in wait_until: orders the caller's publishing store before the loads below.
+    // [F1] pairs with [F2] in wait_after_miss: orders the caller's publishing store before the loads below.
     // Light: only the compiler is held back; the CPU's barrier comes from a sleeper's [F2h].
     if (light_fence) {
         std::atomic_signal_fence(std::memory_order_seq_cst);

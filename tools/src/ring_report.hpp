@@ -1,4 +1,4 @@
-// What the tool says about a ring: the figures derived from an inspected copy (fill level,
+// RingReport: what the tool says about a ring: the figures derived from an inspected copy (fill level,
 // totals, liveness of every endpoint and of the creator) and the ring's state.
 #pragma once
 
@@ -13,7 +13,7 @@
 
 namespace shmring::cli {
 
-struct EndpointView {
+struct EndpointReport {
     EndpointCopy copy;
     std::uint32_t pid;
     std::string_view status;  // attached, claiming (taking the entry), or invalid
@@ -22,7 +22,7 @@ struct EndpointView {
     bool alive;
 };
 
-struct RingView {
+struct RingReport {
     std::string name;
     std::string path;
     RingCopy ring;
@@ -34,7 +34,7 @@ struct RingView {
     // Every producer and every consumer there ever was: attached entries plus retired totals.
     CounterValues producers;
     CounterValues consumers;
-    std::vector<EndpointView> endpoints;
+    std::vector<EndpointReport> endpoints;
     unsigned alive = 0;
     unsigned dead = 0;
     bool creator_alive;
@@ -48,10 +48,10 @@ struct RingView {
     std::string_view state;
 };
 
-RingView view_of(std::string_view name, RingCopy ring);
+RingReport report_of(std::string_view name, RingCopy ring);
 
 // The view of a ring that inspects cleanly. Otherwise writes the one-line error, for a damaged or
 // half-initialised ring "shmring: <name>: corrupt: <reason>", and returns nullopt.
-std::optional<RingView> view_or_report(std::string_view name);
+std::optional<RingReport> report_or_fail(std::string_view name);
 
 }  // namespace shmring::cli

@@ -1,4 +1,4 @@
-#include "ring_view.hpp"
+#include "ring_report.hpp"
 
 #include "diagnostics.hpp"
 #include "ring_directory.hpp"
@@ -49,10 +49,10 @@ std::string_view kind_name(layout::ChannelKind kind) {
 }
 
 // The entry a role word names, if it is in range and of the entry's current generation.
-std::optional<std::uint32_t> holder(std::uint64_t word, const std::vector<EndpointView>& endpoints) {
+std::optional<std::uint32_t> holder(std::uint64_t word, const std::vector<EndpointReport>& endpoints) {
     if (word == 0) return std::nullopt;
     const std::uint32_t index = layout::role_index(word);
-    for (const EndpointView& endpoint : endpoints)
+    for (const EndpointReport& endpoint : endpoints)
         if (endpoint.copy.index == index && layout::endpoint_generation(endpoint.copy.state) == layout::role_generation(word))
             return index;
     return std::nullopt;
@@ -62,8 +62,8 @@ std::uint64_t difference_or_zero(std::uint64_t a, std::uint64_t b) { return a > 
 
 }  // namespace
 
-RingView view_of(std::string_view name, RingCopy ring) {
-    RingView view;
+RingReport report_of(std::string_view name, RingCopy ring) {
+    RingReport view;
     view.name = std::string(name);
     view.path = ring_path(name);
     const RingGeometry& g = ring.geometry;
@@ -75,7 +75,7 @@ RingView view_of(std::string_view name, RingCopy ring) {
     view.producers = ring.retired_producers;
     view.consumers = ring.retired_consumers;
     for (const EndpointCopy& copy : ring.endpoints) {
-        EndpointView endpoint{copy,
+        EndpointReport endpoint{copy,
                               copy.pid,
                               status_name(layout::endpoint_status(copy.state)),
                               role_name(copy.role),
@@ -103,10 +103,10 @@ RingView view_of(std::string_view name, RingCopy ring) {
     return view;
 }
 
-std::optional<RingView> view_or_report(std::string_view name) {
+std::optional<RingReport> report_or_fail(std::string_view name) {
     Inspection inspection = inspect_ring(name);
     switch (inspection.verdict) {
-        case Verdict::ok: return view_of(name, std::move(inspection.ring));
+        case Verdict::ok: return report_of(name, std::move(inspection.ring));
         case Verdict::missing:
         case Verdict::unreadable: fail(name, inspection.reason); break;
         // A header that never became ready is as unusable as a damaged one.
