@@ -194,6 +194,13 @@ int shmring_unlink(const char* name) {
     });
 }
 
+#define SHMRING_STRING(x) #x
+#define SHMRING_VERSION_TEXT(major, minor, patch) SHMRING_STRING(major) "." SHMRING_STRING(minor) "." SHMRING_STRING(patch)
+
+const char* shmring_version(void) {
+    return SHMRING_VERSION_TEXT(SHMRING_VERSION_MAJOR, SHMRING_VERSION_MINOR, SHMRING_VERSION_PATCH);
+}
+
 const char* shmring_strerror(int err) {
     switch (err < 0 ? -err : err) {
         case 0: return "success";

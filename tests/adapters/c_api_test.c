@@ -639,6 +639,13 @@ static void test_strerror(void) {
     CHECK(other != NULL && other[0] != '\0');
 }
 
+static void test_version(void) {
+    char expected[32];
+    snprintf(expected, sizeof expected, "%d.%d.%d", SHMRING_VERSION_MAJOR, SHMRING_VERSION_MINOR, SHMRING_VERSION_PATCH);
+    const char *version = shmring_version();
+    CHECK(version != NULL && strcmp(version, expected) == 0); /* the library is the header's */
+}
+
 int main(void) {
     test_names_and_parameters();
     test_not_what_was_asked_for();
@@ -652,6 +659,7 @@ int main(void) {
     test_queue_full_busy_and_timeout(SHMRING_SPSC);
     test_queue_full_busy_and_timeout(SHMRING_MPMC);
     test_strerror();
+    test_version();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -14,6 +14,7 @@
 
 #include "shmring/layout.hpp"
 #include "shmring/mpmc_ring.hpp"
+#include "shmring/shmring.h"
 #include "shmring/spsc_ring.hpp"
 #include <span>  // before support/test_ring.hpp, which uses std::span without including it
 
@@ -239,6 +240,12 @@ template <class T>
 std::string outcome_of(const Result<T>& result) {
     if (result) return "ok";
     return std::to_string(result.error().errno_value()) + " " + result.error().message();
+}
+
+TEST(ToolVersion, shouldPrintTheLibraryVersionAndExit0) {
+    const Finished result = run_tool({"--version"});
+    EXPECT_TRUE(result.exited && result.code == 0) << result.err;
+    EXPECT_EQ(result.out, std::string("shmring ") + shmring_version() + "\n");
 }
 
 TEST(CreateInSmallShm, shouldRefuseWithEnospcAndLeaveNothingWhenTheRingDoesNotFit) {

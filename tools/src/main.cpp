@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "shmring/shmring.h"
 #include "diagnostics.hpp"
 #include "units.hpp"
 
@@ -64,6 +65,7 @@ std::string command_path(const CLI::App& app) {
 int main(int argc, char** argv) {
     CLI::App app{"Inspect, create and use shmring rings: the shared-memory objects /dev/shm/shmring.<name>.", "shmring"};
     app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("shmring ") + shmring_version(), "Print the library's version and exit");
     app.footer("Exit status: 0 success, 1 failure, 2 usage error. Errors are one line on stderr: 'shmring: RING: REASON'.\n"
                "Run 'shmring COMMAND --help' for a command's options.");
     std::function<int()> run;
@@ -165,6 +167,8 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {
         return app.exit(help);
+    } catch (const CLI::CallForVersion& version) {
+        return app.exit(version);
     } catch (const CLI::ParseError& error) {
         std::string what = error.what();
         std::replace(what.begin(), what.end(), '\n', ' ');

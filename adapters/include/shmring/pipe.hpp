@@ -22,6 +22,8 @@
 // flows: the fast path pays nothing for it.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <span>

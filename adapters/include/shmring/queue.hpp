@@ -12,6 +12,8 @@
 // queued. Each takes a deadline: kNoDeadline waits for ever, a deadline in the past only tries.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <span>

@@ -21,6 +21,13 @@
 extern "C" {
 #endif
 
+/* Version of this header. The library's build takes its version from these lines (one source),
+ * and shmring_version() returns the library's at run time: "MAJOR.MINOR.PATCH". */
+#define SHMRING_VERSION_MAJOR 0
+#define SHMRING_VERSION_MINOR 2
+#define SHMRING_VERSION_PATCH 0
+const char *shmring_version(void);
+
 typedef struct shmring_pipe shmring_pipe;
 typedef struct shmring_queue shmring_queue;
 

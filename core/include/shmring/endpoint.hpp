@@ -8,6 +8,8 @@
 // attacher or reaper reclaims the entry.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cstdint>
 
 #include "shmring/detail/lease.hpp"

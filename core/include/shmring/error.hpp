@@ -2,6 +2,8 @@
 // call. The data path never throws and never allocates: it returns a Status.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cerrno>
 #include <string>
 #include <utility>

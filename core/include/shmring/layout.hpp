@@ -28,6 +28,8 @@
 // test (tests/unit/layout_test.cpp) pins every offset so that a change cannot go unnoticed.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cstddef>
 #include <cstdint>
 

@@ -8,6 +8,8 @@
 // try_* never waits; the plain form waits as the endpoint's WaitStrategy says, until a deadline.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -13,6 +13,8 @@
 // thread (each is an endpoint of its own).
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <limits>
 #include <span>
 #include <string_view>

@@ -14,6 +14,8 @@
 // belongs on slow paths only.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cstdint>
 #include <sys/types.h>
 

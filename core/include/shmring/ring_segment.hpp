@@ -3,6 +3,8 @@
 // against the object's real size before any other field is trusted.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>

@@ -7,6 +7,8 @@
 // made when the ring was opened, so the data path never re-reads the shared header.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -2,6 +2,8 @@
 // It knows nothing of rings; ring_segment.hpp formats and validates what is inside.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <cstddef>
 #include <string>
 #include <string_view>

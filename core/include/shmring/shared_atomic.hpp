@@ -6,6 +6,8 @@
 // atomic operations would need a lock: a lock would live in one process only.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <type_traits>

@@ -11,6 +11,8 @@
 // Both handles are single-threaded: one thread at a time may call a handle's methods.
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <span>

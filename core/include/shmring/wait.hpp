@@ -1,6 +1,8 @@
 // How an endpoint waits when its ring is full (producer) or empty (consumer).
 #pragma once
 
+#include "shmring/detail/cxx20.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
