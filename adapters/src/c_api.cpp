@@ -4,6 +4,7 @@
 #include "shmring/shmring.h"
 
 #include <cerrno>
+#include <span>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -31,7 +32,11 @@ struct Ends {
 }  // namespace shmring::c_api
 
 struct shmring_pipe : shmring::c_api::Ends<shmring::PipeWriter, shmring::PipeReader> {};
-struct shmring_queue : shmring::c_api::Ends<shmring::QueueSender, shmring::QueueReceiver> {};
+struct shmring_queue : shmring::c_api::Ends<shmring::QueueSender, shmring::QueueReceiver> {
+    // A loan (sender) or a peeked message (receiver) is open: the C calls keep the zero-copy
+    // ladder's order, and refuse anything else with EINVAL until it is finished.
+    bool lent = false;
+};
 
 namespace {
 
@@ -50,8 +55,33 @@ unsigned mode_or_default(unsigned mode) { return mode == 0 ? 0600U : mode; }
 
 shmring::Deadline deadline_for(int64_t timeout_ns) {
     if (timeout_ns < 0) return shmring::kNoDeadline;
-    if (timeout_ns == 0) return shmring::Deadline::min();  // try once
+    if (timeout_ns == 0) return shmring::kTryOnce;
     return shmring::deadline_after(std::chrono::nanoseconds(timeout_ns));
+}
+
+bool missed(Status status) { return status == Status::again; }
+bool missed(const shmring::Loan& loan) { return loan.status == Status::again; }
+bool missed(const shmring::View& view) { return view.status == Status::again; }
+bool missed(const shmring::IoResult& result) { return result.status == Status::again; }
+
+// The C fast path: one try, with no clock read; the deadline is computed (and the wait entered)
+// only when that try says again and the caller will wait.
+template <class Call>
+auto tried_first(int64_t timeout_ns, Call call) noexcept {
+    auto result = call(shmring::kTryOnce);
+    if (missed(result) && timeout_ns != 0) result = call(deadline_for(timeout_ns));
+    return result;
+}
+
+// Every entry of a batch names its bytes (a null base only with length 0).
+bool valid_entries(const struct iovec* entries, size_t count) {
+    for (size_t i = 0; i < count; ++i)
+        if (entries[i].iov_base == nullptr && entries[i].iov_len != 0) return false;
+    return true;
+}
+
+ssize_t count_or_error(const shmring::IoResult& result) {
+    return result.status == Status::ok ? static_cast<ssize_t>(result.count) : negated(result.status);
 }
 
 // No exception may cross into C: setup allocates (names, errors, handles) and may start a thread.
@@ -161,18 +191,79 @@ int shmring_queue_open(const char* name, int role, shmring_queue** out) {
 }
 
 int shmring_queue_send(shmring_queue* q, const void* msg, size_t len, int64_t timeout_ns) {
-    if (q == nullptr || (msg == nullptr && len != 0)) return -EINVAL;
+    if (q == nullptr || (msg == nullptr && len != 0) || q->lent) return -EINVAL;
     if (!q->sending) return negated(Status::wrong_role);
-    const Status status = q->sending->send({static_cast<const std::byte*>(msg), len}, deadline_for(timeout_ns));
+    const std::span message(static_cast<const std::byte*>(msg), len);
+    const Status status = tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->sending->send(message, deadline); });
     return status == Status::ok ? 0 : negated(status);
 }
 
 ssize_t shmring_queue_receive(shmring_queue* q, void* buf, size_t cap, int64_t timeout_ns) {
-    if (q == nullptr || (buf == nullptr && cap != 0)) return -EINVAL;
-    std::size_t length = 0;
+    if (q == nullptr || (buf == nullptr && cap != 0) || q->lent) return -EINVAL;
     if (!q->receiving) return negated(Status::wrong_role);
-    const Status status = q->receiving->receive({static_cast<std::byte*>(buf), cap}, length, deadline_for(timeout_ns));
+    const std::span buffer(static_cast<std::byte*>(buf), cap);
+    std::size_t length = 0;
+    const Status status =
+        tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->receiving->receive(buffer, length, deadline); });
     return status == Status::ok ? static_cast<ssize_t>(length) : negated(status);
+}
+
+int shmring_queue_loan(shmring_queue* q, void** buf, size_t* cap, int64_t timeout_ns) {
+    if (q == nullptr || buf == nullptr || cap == nullptr || q->lent) return -EINVAL;
+    if (!q->sending) return negated(Status::wrong_role);
+    const shmring::Loan loan = tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->sending->claim(deadline); });
+    if (loan.status != Status::ok) return negated(loan.status);
+    q->lent = true;
+    *buf = loan.data.data();
+    *cap = loan.data.size();
+    return 0;
+}
+
+int shmring_queue_commit(shmring_queue* q, size_t len) {
+    if (q == nullptr || !q->sending || !q->lent) return -EINVAL;
+    if (len > q->sending->max_message_size()) return -EMSGSIZE;  // the loan stays open
+    q->sending->commit(len);
+    q->lent = false;
+    return 0;
+}
+
+void shmring_queue_abort(shmring_queue* q) {
+    if (q == nullptr || !q->sending || !q->lent) return;
+    q->sending->abort();
+    q->lent = false;
+}
+
+ssize_t shmring_queue_peek(shmring_queue* q, const void** msg, int64_t timeout_ns) {
+    if (q == nullptr || msg == nullptr || q->lent) return -EINVAL;
+    if (!q->receiving) return negated(Status::wrong_role);
+    const shmring::View view = tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->receiving->peek(deadline); });
+    if (view.status != Status::ok) return negated(view.status);
+    q->lent = true;
+    *msg = view.data.data();
+    return static_cast<ssize_t>(view.data.size());
+}
+
+int shmring_queue_release(shmring_queue* q) {
+    if (q == nullptr || !q->receiving || !q->lent) return -EINVAL;
+    q->receiving->release();
+    q->lent = false;
+    return 0;
+}
+
+ssize_t shmring_queue_send_batch(shmring_queue* q, const struct iovec* msgs, size_t count, int64_t timeout_ns) {
+    if (q == nullptr || (msgs == nullptr && count != 0) || !valid_entries(msgs, count) || q->lent) return -EINVAL;
+    if (!q->sending) return negated(Status::wrong_role);
+    const std::span messages(msgs, count);
+    return count_or_error(
+        tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->sending->send_batch(messages, deadline); }));
+}
+
+ssize_t shmring_queue_receive_batch(shmring_queue* q, struct iovec* msgs, size_t count, int64_t timeout_ns) {
+    if (q == nullptr || (msgs == nullptr && count != 0) || !valid_entries(msgs, count) || q->lent) return -EINVAL;
+    if (!q->receiving) return negated(Status::wrong_role);
+    const std::span buffers(msgs, count);
+    return count_or_error(
+        tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->receiving->receive_batch(buffers, deadline); }));
 }
 
 int shmring_queue_set_wait(shmring_queue* q, int strategy) { return set_wait_of(q, strategy); }

@@ -8,24 +8,76 @@
 
 namespace shmring {
 
+namespace {
+
+// One message of a batch: an SPSC record's room waits for the batch's flush.
+template <class Consumer>
+Status receive_in_batch(Consumer& consumer, std::span<std::byte> buffer, std::size_t& length) noexcept {
+    if constexpr (requires { consumer.flush(); }) return consumer.try_receive(buffer, length, nullptr, Flush::later);
+    else return consumer.try_receive(buffer, length);
+}
+
+}  // namespace
+
+// As QueueSender::Impl: every call tries first and looks at the deadline only after a miss.
 class QueueReceiver::Impl : public detail::QueueSide<SpscConsumer, MpmcConsumer> {
 public:
     using QueueSide::QueueSide;
 
     Status receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline) noexcept {
-        if (detail::only_try(deadline)) return try_receive(buffer, length);
+        const Status status = try_receive(buffer, length);
+        if (status != Status::again || detail::only_try(deadline)) return status;
         return poll_.rearm_on_again(std::visit([&](auto& c) { return c.receive(buffer, length, deadline); }, handle_));
     }
     Status try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept {
         return poll_.rearm_on_again(std::visit([&](auto& c) { return c.try_receive(buffer, length); }, handle_));
     }
     View peek(Deadline deadline) noexcept {
-        View view = std::visit([&](auto& c) { return detail::only_try(deadline) ? c.try_peek() : c.peek(deadline); }, handle_);
+        View view = std::visit(
+            [&](auto& c) {
+                const View tried = c.try_peek();
+                if (tried.status != Status::again || detail::only_try(deadline)) return tried;
+                return c.peek(deadline);
+            },
+            handle_);
         view.status = poll_.rearm_on_again(view.status);
         return view;
     }
     void release() noexcept {
         std::visit([](auto& c) { c.release(); }, handle_);
+    }
+    // Receives into the buffers while messages are there, waiting only for the first; an SPSC
+    // batch gives its room back with one store of the position.
+    IoResult receive_batch(std::span<iovec> buffers, Deadline deadline) noexcept {
+        if (buffers.empty()) return {Status::ok, 0};
+        const IoResult result = std::visit(
+            [&](auto& c) {
+                std::size_t received = 0;
+                Status status = Status::ok;
+                std::size_t length = 0;
+                const auto take = [&](iovec& buffer) {
+                    buffer.iov_len = length;
+                    ++received;
+                };
+                const auto receive_while_there = [&] {
+                    while (received < buffers.size() &&
+                           (status = receive_in_batch(c, detail::room_of(buffers[received]), length)) == Status::ok)
+                        take(buffers[received]);
+                };
+                receive_while_there();
+                if (received == 0 && status == Status::again && !detail::only_try(deadline)) {
+                    status = c.receive(detail::room_of(buffers[0]), length, deadline);
+                    if (status == Status::ok) {
+                        take(buffers[0]);
+                        receive_while_there();
+                    }
+                }
+                detail::flush_batch(c);
+                return received != 0 ? IoResult{Status::ok, received} : IoResult{status, 0};
+            },
+            handle_);
+        (void)poll_.rearm_on_again(result.status);
+        return result;
     }
     // Ready when a message is there.
     Result<int> poll_fd() {
@@ -52,6 +104,9 @@ Status QueueReceiver::try_receive(std::span<std::byte> buffer, std::size_t& leng
 }
 View QueueReceiver::peek(Deadline deadline) noexcept { return impl_->peek(deadline); }
 void QueueReceiver::release() noexcept { impl_->release(); }
+IoResult QueueReceiver::receive_batch(std::span<iovec> buffers, Deadline deadline) noexcept {
+    return impl_->receive_batch(buffers, deadline);
+}
 Result<int> QueueReceiver::poll_fd() { return impl_->poll_fd(); }
 void QueueReceiver::set_wait(WaitStrategy strategy) noexcept { impl_->set_wait(strategy); }
 std::size_t QueueReceiver::max_message_size() const noexcept { return impl_->max_message_size(); }

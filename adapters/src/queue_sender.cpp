@@ -19,9 +19,11 @@ Outcome create_queue(std::string_view name, const QueueConfig& config) {
     ring.kind = layout::ChannelKind::queue;
     ring.mode = config.mode;
     ring.options = config.segment;
+    ring.max_messages = config.max_messages;  // the bound, with either engine (layout.hpp)
     if (config.engine == layout::Engine::spsc) {
         // Room for max_messages records of the largest size, and never less than two of them, so
-        // that the largest message is within the ring's limit (capacity / 2 - 8).
+        // that the largest message is within the ring's limit (capacity / 2 - 8). Every record
+        // of a queue spans that size, so the ring holds exactly max_messages of any size.
         const std::uint64_t bytes = std::max<std::uint64_t>(config.max_messages, 2) * layout::record_size(config.max_message_size);
         ring.capacity = std::bit_ceil(std::max<std::uint64_t>(bytes, layout::kMinSpscCapacity));
         if (ring.capacity > layout::kMaxSpscCapacity) return refuse("max messages x max message size above 1 GiB");
@@ -37,12 +39,26 @@ Outcome create_queue(std::string_view name, const QueueConfig& config) {
     return Ok{};
 }
 
+namespace {
+
+// One message of a batch: an SPSC record waits for the batch's flush.
+template <class Producer>
+Status send_in_batch(Producer& producer, std::span<const std::byte> message) noexcept {
+    if constexpr (requires { producer.flush(); }) return producer.try_send(message, 0, Flush::later);
+    else return producer.try_send(message);
+}
+
+}  // namespace
+
+// Every call tries first and looks at the deadline only when the try says again: a call that
+// succeeds at once reads no clock and enters no wait machinery.
 class QueueSender::Impl : public detail::QueueSide<SpscProducer, MpmcProducer> {
 public:
     using QueueSide::QueueSide;
 
     Status send(std::span<const std::byte> message, Deadline deadline) noexcept {
-        if (detail::only_try(deadline)) return try_send(message);
+        const Status status = try_send(message);
+        if (status != Status::again || detail::only_try(deadline)) return status;
         return poll_.rearm_on_again(std::visit([&](auto& p) { return p.send(message, deadline); }, handle_));
     }
     Status try_send(std::span<const std::byte> message) noexcept {
@@ -50,7 +66,11 @@ public:
     }
     Loan claim(Deadline deadline) noexcept {
         Loan loan = std::visit(
-            [&](auto& p) { return detail::only_try(deadline) ? p.try_claim(p.max_message()) : p.claim(p.max_message(), deadline); },
+            [&](auto& p) {
+                const Loan tried = p.try_claim(p.max_message());
+                if (tried.status != Status::again || detail::only_try(deadline)) return tried;
+                return p.claim(p.max_message(), deadline);
+            },
             handle_);
         loan.status = poll_.rearm_on_again(loan.status);
         return loan;
@@ -60,6 +80,32 @@ public:
     }
     void abort() noexcept {
         std::visit([](auto& p) { p.abort(); }, handle_);
+    }
+    // Sends while messages fit, waiting only for the first; an SPSC batch is published with one
+    // store of the position and at most one wake-up.
+    IoResult send_batch(std::span<const iovec> messages, Deadline deadline) noexcept {
+        if (messages.empty()) return {Status::ok, 0};
+        const IoResult result = std::visit(
+            [&](auto& p) {
+                std::size_t sent = 0;
+                Status status = Status::ok;
+                const auto send_while_room = [&] {
+                    while (sent < messages.size() && (status = send_in_batch(p, detail::bytes_of(messages[sent]))) == Status::ok) ++sent;
+                };
+                send_while_room();
+                if (sent == 0 && status == Status::again && !detail::only_try(deadline)) {
+                    status = p.send(detail::bytes_of(messages[0]), deadline);
+                    if (status == Status::ok) {
+                        sent = 1;
+                        send_while_room();
+                    }
+                }
+                detail::flush_batch(p);
+                return sent != 0 ? IoResult{Status::ok, sent} : IoResult{status, 0};
+            },
+            handle_);
+        (void)poll_.rearm_on_again(result.status);
+        return result;
     }
     // Ready when a message of the largest size fits.
     Result<int> poll_fd() {
@@ -83,6 +129,9 @@ Status QueueSender::try_send(std::span<const std::byte> message) noexcept { retu
 Loan QueueSender::claim(Deadline deadline) noexcept { return impl_->claim(deadline); }
 void QueueSender::commit(std::size_t length) noexcept { impl_->commit(length); }
 void QueueSender::abort() noexcept { impl_->abort(); }
+IoResult QueueSender::send_batch(std::span<const iovec> messages, Deadline deadline) noexcept {
+    return impl_->send_batch(messages, deadline);
+}
 Result<int> QueueSender::poll_fd() { return impl_->poll_fd(); }
 void QueueSender::set_wait(WaitStrategy strategy) noexcept { impl_->set_wait(strategy); }
 std::size_t QueueSender::max_message_size() const noexcept { return impl_->max_message_size(); }

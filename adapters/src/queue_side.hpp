@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <memory>
+#include <span>
+#include <sys/uio.h>
 #include <variant>
 
 #include "shmring/detail/poll_helper.hpp"
@@ -14,7 +16,23 @@
 namespace shmring::detail {
 
 // A deadline that has passed already asks only for a try: EAGAIN, not ETIMEDOUT, when it fails.
-inline bool only_try(Deadline deadline) noexcept { return deadline != kNoDeadline && deadline <= Clock::now(); }
+// kTryOnce and kNoDeadline are told apart without reading the clock.
+inline bool only_try(Deadline deadline) noexcept {
+    return deadline == kTryOnce || (deadline != kNoDeadline && deadline <= Clock::now());
+}
+
+// The bytes an iovec names.
+inline std::span<const std::byte> bytes_of(const iovec& message) noexcept {
+    return {static_cast<const std::byte*>(message.iov_base), message.iov_len};
+}
+inline std::span<std::byte> room_of(const iovec& buffer) noexcept { return {static_cast<std::byte*>(buffer.iov_base), buffer.iov_len}; }
+
+// A batch's store of the position: SPSC commits and releases of a batch wait for it (Flush::later);
+// MPMC makes each visible at once and has nothing to flush.
+template <class Handle>
+void flush_batch(Handle& handle) noexcept {
+    if constexpr (requires { handle.flush(); }) handle.flush();
+}
 
 // The periodic probe of a queue side's poll helper. Queues have no end of file; an MPMC side's
 // probe repairs what a dead peer left in the slot it watches, as a waiting endpoint's would.

@@ -92,42 +92,119 @@ private:
     RingPair names_;
 };
 
-class QueueChannelEnd : public ChannelEnd {
+// Both queue channel ends: the two handles, closed with the end.
+class QueueHandles {
 public:
-    QueueChannelEnd(shmring_queue* out, shmring_queue* in, std::size_t max_message, std::int64_t deadline_ns)
-        : out_(out), in_(in), send_(max_message), receive_(max_message), deadline_ns_(deadline_ns) {}
-    ~QueueChannelEnd() override {
+    QueueHandles(shmring_queue* out, shmring_queue* in, std::int64_t deadline_ns) : out_(out), in_(in), deadline_ns_(deadline_ns) {}
+    ~QueueHandles() {
         shmring_queue_close(out_);
         shmring_queue_close(in_);
     }
+    QueueHandles(const QueueHandles&) = delete;
+    QueueHandles& operator=(const QueueHandles&) = delete;
+
+    // A try first (timeout 0), as a hot loop would call the queue; the run's deadline, which costs
+    // a clock read here, only once the queue said EAGAIN. The C++ transports read the clock as late.
+    template <class Call>
+    auto tried_first(Call call) const {
+        auto result = call(std::int64_t{0});
+        if (result == -EAGAIN) result = call(std::max<std::int64_t>(deadline_ns_ - now_ns(), 1));  // 0 would only try
+        return result;
+    }
+
+    shmring_queue* out() const { return out_; }
+    shmring_queue* in() const { return in_; }
+
+private:
+    shmring_queue* out_;
+    shmring_queue* in_;
+    std::int64_t deadline_ns_;
+};
+
+// One message per call: shmring_queue_send / shmring_queue_receive.
+class QueueChannelEnd : public ChannelEnd {
+public:
+    QueueChannelEnd(shmring_queue* out, shmring_queue* in, std::size_t max_message, std::int64_t deadline_ns)
+        : queues_(out, in, deadline_ns), send_(max_message), receive_(max_message) {}
     bool begin_send(std::size_t size, std::span<std::byte>& buffer) override {
         pending_ = buffer = {send_.data(), size};
         return true;
     }
     bool end_send() override {
-        const int rc = shmring_queue_send(out_, pending_.data(), pending_.size(), time_left());
+        const int rc = queues_.tried_first([&](std::int64_t timeout) {
+            return shmring_queue_send(queues_.out(), pending_.data(), pending_.size(), timeout);
+        });
         return rc == 0 || fail(std::string("shmring_queue_send: ") + shmring_strerror(rc));
     }
     bool begin_receive(std::size_t, std::span<const std::byte>& message) override {
-        const ssize_t n = shmring_queue_receive(in_, receive_.data(), receive_.size(), time_left());
+        const ssize_t n = queues_.tried_first([&](std::int64_t timeout) {
+            return shmring_queue_receive(queues_.in(), receive_.data(), receive_.size(), timeout);
+        });
         if (n < 0) return fail(std::string("shmring_queue_receive: ") + shmring_strerror(static_cast<int>(n)));
         message = {receive_.data(), static_cast<std::size_t>(n)};
         return true;
     }
 
 private:
-    // The run's deadline as the C API's timeout; at least 1 ns, since 0 would mean "only try".
-    std::int64_t time_left() const { return std::max<std::int64_t>(deadline_ns_ - now_ns(), 1); }
-
-    shmring_queue* out_;
-    shmring_queue* in_;
+    QueueHandles queues_;
     std::vector<std::byte> send_;
     std::vector<std::byte> receive_;
     std::span<std::byte> pending_;
-    std::int64_t deadline_ns_;
 };
 
-template <int Engine>
+// kBatch messages per call: shmring_queue_send_batch / shmring_queue_receive_batch. Messages are
+// gathered until the batch is full or the harness flushes, and handed out one by one from the
+// last batch received.
+class QueueBatchChannelEnd : public ChannelEnd {
+public:
+    static constexpr std::size_t kBatch = 32;
+
+    QueueBatchChannelEnd(shmring_queue* out, shmring_queue* in, std::size_t max_message, std::int64_t deadline_ns)
+        : queues_(out, in, deadline_ns), max_message_(max_message), send_(kBatch * max_message), receive_(kBatch * max_message) {}
+    bool begin_send(std::size_t size, std::span<std::byte>& buffer) override {
+        outgoing_[gathered_] = {send_.data() + gathered_ * max_message_, size};
+        buffer = {static_cast<std::byte*>(outgoing_[gathered_].iov_base), size};
+        return true;
+    }
+    bool end_send() override { return ++gathered_ < kBatch || flush(); }
+    bool flush() override {
+        for (std::size_t sent = 0; sent < gathered_;) {
+            const ssize_t n = queues_.tried_first([&](std::int64_t timeout) {
+                return shmring_queue_send_batch(queues_.out(), outgoing_ + sent, gathered_ - sent, timeout);
+            });
+            if (n < 0) return fail(std::string("shmring_queue_send_batch: ") + shmring_strerror(static_cast<int>(n)));
+            sent += static_cast<std::size_t>(n);
+        }
+        gathered_ = 0;
+        return true;
+    }
+    bool begin_receive(std::size_t, std::span<const std::byte>& message) override {
+        if (next_ == received_) {
+            for (std::size_t k = 0; k < kBatch; ++k) incoming_[k] = {receive_.data() + k * max_message_, max_message_};
+            const ssize_t n = queues_.tried_first(
+                [&](std::int64_t timeout) { return shmring_queue_receive_batch(queues_.in(), incoming_, kBatch, timeout); });
+            if (n < 0) return fail(std::string("shmring_queue_receive_batch: ") + shmring_strerror(static_cast<int>(n)));
+            received_ = static_cast<std::size_t>(n);
+            next_ = 0;
+        }
+        message = {static_cast<const std::byte*>(incoming_[next_].iov_base), incoming_[next_].iov_len};
+        ++next_;
+        return true;
+    }
+
+private:
+    QueueHandles queues_;
+    std::size_t max_message_;
+    std::vector<std::byte> send_;
+    std::vector<std::byte> receive_;
+    iovec outgoing_[kBatch]{};
+    iovec incoming_[kBatch]{};
+    std::size_t gathered_ = 0;
+    std::size_t received_ = 0;
+    std::size_t next_ = 0;
+};
+
+template <int Engine, class End>
 class QueueChannel : public Channel {
 public:
     explicit QueueChannel(const ChannelConfig& config) : config_(config), names_(config) {}
@@ -149,7 +226,7 @@ public:
         }
         shmring_queue_set_wait(out, c_wait_strategy(config_.mode));
         shmring_queue_set_wait(in, c_wait_strategy(config_.mode));
-        return std::unique_ptr<ChannelEnd>(new QueueChannelEnd(out, in, std::max<std::size_t>(config_.message_size, 1), config_.deadline_ns));
+        return std::unique_ptr<ChannelEnd>(new End(out, in, std::max<std::size_t>(config_.message_size, 1), config_.deadline_ns));
     }
 
 private:
@@ -170,8 +247,10 @@ void register_shmring_adapters(Registry& registry) {
                   .test_only = false,
                   .create = make_channel<PipeChannel>});
     for (const auto& [name, description, create] :
-         {std::tuple{"shmring-queue-spsc", "shmring queue, SPSC engine, through the C API", &make_channel<QueueChannel<SHMRING_SPSC>>},
-          std::tuple{"shmring-queue-mpmc", "shmring queue, MPMC engine, through the C API", &make_channel<QueueChannel<SHMRING_MPMC>>}}) {
+         {std::tuple{"shmring-queue-spsc", "shmring queue, SPSC engine, through the C API",
+                     &make_channel<QueueChannel<SHMRING_SPSC, QueueChannelEnd>>},
+          std::tuple{"shmring-queue-mpmc", "shmring queue, MPMC engine, through the C API",
+                     &make_channel<QueueChannel<SHMRING_MPMC, QueueChannelEnd>>}}) {
         registry.add({.name = name,
                       .description = description,
                       .modes = modes,
@@ -181,6 +260,15 @@ void register_shmring_adapters(Registry& registry) {
                       .test_only = false,
                       .create = create});
     }
+    // Batches move many messages per call: a stream's shape, so throughput only.
+    registry.add({.name = "shmring-queue-spsc-batch",
+                  .description = "shmring queue, SPSC engine, C API batches of 32 (send_batch/receive_batch)",
+                  .modes = modes,
+                  .patterns = {Pattern::throughput},
+                  .max_message = kLargestMessage,
+                  .limit_reason = "",
+                  .test_only = false,
+                  .create = make_channel<QueueChannel<SHMRING_SPSC, QueueBatchChannelEnd>>});
 }
 
 }  // namespace shmring::bench

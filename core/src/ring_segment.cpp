@@ -76,10 +76,12 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
     g.mask = h.capacity - 1;
     g.header_size = h.header_size;
     g.total_size = h.total_size;
+    const bool queue = g.kind == layout::ChannelKind::queue;
     if (g.engine == Engine::spsc) {
         if (h.slot_stride != 0 || h.max_message == 0 || h.max_message > layout::spsc_max_message(h.capacity))
             return fail(Errc::corrupt, "SPSC limits do not match the capacity");
         g.max_message = h.max_message;
+        g.record_stride = queue ? layout::record_size(h.max_message) : 0;
     } else {
         if (h.slot_stride != layout::slot_stride_for(h.slot_size) || h.max_message != h.slot_size)
             return fail(Errc::corrupt, "slot stride or message limit does not match the slot size");
@@ -87,6 +89,11 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
         g.slot_stride = h.slot_stride;
         g.max_message = h.max_message;
     }
+    // A queue's bound is what its data area holds at most: whole records (SPSC) or slots (MPMC).
+    const std::uint64_t most_messages = !queue ? 0 : g.engine == Engine::spsc ? h.capacity / g.record_stride : h.capacity;
+    if (queue ? h.max_messages == 0 || h.max_messages > most_messages : h.max_messages != 0)
+        return fail(Errc::corrupt, "message bound " + std::to_string(h.max_messages) + " does not match the geometry");
+    g.max_messages = h.max_messages;
     return g;
 }
 
@@ -110,6 +117,7 @@ Result<RingGeometry> format_ring(std::byte* base, const RingConfig& config, std:
     h.creator_start_time = me.start_time;
     h.created_realtime_ns = realtime_ns();
     h.mode = config.mode;
+    h.max_messages = config.max_messages;
     h.options = (config.options.prefault ? layout::kOptionPrefault : 0U) | (config.options.lock ? layout::kOptionLocked : 0U) |
                 (config.options.huge_pages ? layout::kOptionHugePages : 0U);
     if (config.engine == Engine::spsc) {

@@ -530,7 +530,7 @@ static void test_queue_full_busy_and_timeout(int engine) {
         const char message[16] = "sixteen bytes...";
         int sent = 0;
         while (sent < 1000 && shmring_queue_send(sender, message, sizeof message, 0) == 0) ++sent;
-        CHECK(sent >= 4);
+        CHECK_EQ(sent, 4); /* the queue holds what it was created for, with either engine */
         CHECK_EQ(shmring_queue_send(sender, message, sizeof message, 0), -EAGAIN);
         const int64_t started = now_ns();
         CHECK_EQ(shmring_queue_send(sender, message, sizeof message, 50000000), -ETIMEDOUT);
@@ -544,7 +544,227 @@ static void test_queue_full_busy_and_timeout(int engine) {
     CHECK_EQ(shmring_unlink(name), 0);
 }
 
-/* ---- messages ------------------------------------------------------------------------------ */
+/* ---- queues hold what they were created for ------------------------------------------------ */
+
+/* As mq_maxmsg: 16 messages, however small, then EAGAIN; one received makes room for one. */
+static void test_queue_bound(int engine) {
+    char name[128];
+    ring_name(name, sizeof name, engine == SHMRING_SPSC ? "bound-spsc" : "bound-mpmc");
+    CHECK_EQ(shmring_queue_create(name, 16, 64, engine, 0), 0);
+    shmring_queue *sender = NULL, *receiver = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &sender), 0);
+    CHECK_EQ(shmring_queue_open(name, SHMRING_RECEIVER, &receiver), 0);
+    if (sender == NULL || receiver == NULL) return;
+    int sent = 0;
+    while (sent < 100 && shmring_queue_send(sender, "x", 1, 0) == 0) ++sent;
+    CHECK_EQ(sent, 16);
+    char buffer[64];
+    CHECK_EQ(shmring_queue_receive(receiver, buffer, sizeof buffer, 0), 1);
+    CHECK_EQ(shmring_queue_send(sender, buffer, sizeof buffer, 0), 0); /* the largest size, in the room of one */
+    CHECK_EQ(shmring_queue_send(sender, "x", 1, 0), -EAGAIN);
+    shmring_queue_close(sender);
+    shmring_queue_close(receiver);
+    CHECK_EQ(shmring_unlink(name), 0);
+}
+
+/* ---- zero copy ----------------------------------------------------------------------------- */
+
+static void test_queue_zero_copy(int engine) {
+    char name[128];
+    ring_name(name, sizeof name, engine == SHMRING_SPSC ? "zero-copy-spsc" : "zero-copy-mpmc");
+    CHECK_EQ(shmring_queue_create(name, 4, 32, engine, 0), 0);
+    shmring_queue *sender = NULL, *receiver = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &sender), 0);
+    CHECK_EQ(shmring_queue_open(name, SHMRING_RECEIVER, &receiver), 0);
+    if (sender == NULL || receiver == NULL) return;
+    void *room = NULL;
+    size_t cap = 0;
+    const void *message = NULL;
+
+    /* Misuse: EINVAL, and nothing wedged. */
+    CHECK_EQ(shmring_queue_commit(sender, 1), -EINVAL);
+    CHECK_EQ(shmring_queue_release(receiver), -EINVAL);
+    CHECK_EQ(shmring_queue_commit(NULL, 1), -EINVAL);
+    CHECK_EQ(shmring_queue_release(NULL), -EINVAL);
+    CHECK_EQ(shmring_queue_loan(sender, NULL, &cap, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_peek(receiver, NULL, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_loan(receiver, &room, &cap, 0), -EBADF);
+    CHECK_EQ(shmring_queue_peek(sender, &message, 0), -EBADF);
+    shmring_queue_abort(sender); /* no loan: nothing happens */
+    shmring_queue_abort(NULL);
+    CHECK_EQ(shmring_queue_peek(receiver, &message, 0), -EAGAIN);
+    const int64_t started = now_ns();
+    CHECK_EQ(shmring_queue_peek(receiver, &message, 20000000), -ETIMEDOUT);
+    CHECK(now_ns() - started >= 20000000);
+
+    /* A loan, a second loan refused, an oversized commit refused with the loan kept, a commit. */
+    CHECK_EQ(shmring_queue_loan(sender, &room, &cap, 0), 0);
+    CHECK_EQ(cap, 32);
+    void *second = NULL;
+    size_t second_cap = 0;
+    CHECK_EQ(shmring_queue_loan(sender, &second, &second_cap, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_send(sender, "x", 1, 0), -EINVAL);
+    memcpy(room, "in place", 8);
+    CHECK_EQ(shmring_queue_commit(sender, 33), -EMSGSIZE);
+    CHECK_EQ(shmring_queue_commit(sender, 8), 0);
+    CHECK_EQ(shmring_queue_commit(sender, 8), -EINVAL);
+
+    /* A peek, a second peek refused, the message still there until release. */
+    CHECK_EQ(shmring_queue_peek(receiver, &message, 0), 8);
+    CHECK(message != NULL && memcmp(message, "in place", 8) == 0);
+    CHECK_EQ(shmring_queue_peek(receiver, &message, 0), -EINVAL);
+    char buffer[32];
+    CHECK_EQ(shmring_queue_receive(receiver, buffer, sizeof buffer, 0), -EINVAL);
+    CHECK_EQ(shmring_queue_release(receiver), 0);
+    CHECK_EQ(shmring_queue_release(receiver), -EINVAL);
+    CHECK_EQ(shmring_queue_peek(receiver, &message, 0), -EAGAIN);
+
+    /* An aborted loan sends nothing; the next loan works. */
+    CHECK_EQ(shmring_queue_loan(sender, &room, &cap, 0), 0);
+    shmring_queue_abort(sender);
+    CHECK_EQ(shmring_queue_peek(receiver, &message, 0), -EAGAIN);
+
+    /* Loans count against the bound like sends; a full queue refuses a loan, or times out. */
+    int loaned = 0;
+    while (loaned < 10 && shmring_queue_loan(sender, &room, &cap, 0) == 0) {
+        memset(room, loaned, 1);
+        CHECK_EQ(shmring_queue_commit(sender, 1), 0);
+        ++loaned;
+    }
+    CHECK_EQ(loaned, 4);
+    CHECK_EQ(shmring_queue_loan(sender, &room, &cap, 20000000), -ETIMEDOUT);
+    for (int i = 0; i < 4; ++i) {
+        CHECK_EQ(shmring_queue_peek(receiver, &message, 0), 1);
+        CHECK(message != NULL && *(const char *)message == (char)i);
+        CHECK_EQ(shmring_queue_release(receiver), 0);
+    }
+
+    /* A handle closed with its loan open leaves the queue usable. */
+    CHECK_EQ(shmring_queue_loan(sender, &room, &cap, 0), 0);
+    shmring_queue_close(sender);
+    sender = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &sender), 0);
+    CHECK_EQ(shmring_queue_send(sender, "after", 5, 0), 0);
+    CHECK_EQ(shmring_queue_receive(receiver, buffer, sizeof buffer, 1000000000), 5);
+    CHECK(memcmp(buffer, "after", 5) == 0);
+    shmring_queue_close(sender);
+    shmring_queue_close(receiver);
+    CHECK_EQ(shmring_unlink(name), 0);
+}
+
+/* ---- batches across two processes --------------------------------------------------------- */
+
+enum { kBatchMessages = 20000, kBatchMax = 48 };
+
+/* Message i: its number, then bytes (i * 7 + k) up to a length of 8 + i % 41. */
+static size_t batch_message(uint64_t i, unsigned char *out) {
+    const size_t length = 8 + (size_t)(i % 41);
+    memcpy(out, &i, sizeof i);
+    for (size_t k = sizeof i; k < length; ++k) out[k] = (unsigned char)(i * 7 + k);
+    return length;
+}
+
+/* Sends every message in batches of 1 to 13, with a timeout. */
+static void batch_sender(const char *name, gate *attached, gate *unused) {
+    (void)unused;
+    shmring_queue *q = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &q), 0);
+    if (q == NULL) return;
+    gate_open(attached);
+    unsigned char payloads[13][kBatchMax];
+    struct iovec batch[13];
+    uint64_t next = 0;
+    while (next < kBatchMessages) {
+        size_t count = 1 + (size_t)(next % 13);
+        if (count > kBatchMessages - next) count = (size_t)(kBatchMessages - next);
+        for (size_t k = 0; k < count; ++k) {
+            batch[k].iov_base = payloads[k];
+            batch[k].iov_len = batch_message(next + k, payloads[k]);
+        }
+        const ssize_t sent = shmring_queue_send_batch(q, batch, count, 10000000000LL);
+        if (sent <= 0 || (size_t)sent > count) {
+            CHECK_EQ(sent, (long long)count);
+            break;
+        }
+        next += (uint64_t)sent;
+    }
+    shmring_queue_close(q);
+}
+
+static void test_queue_batches(int engine) {
+    char name[128];
+    ring_name(name, sizeof name, engine == SHMRING_SPSC ? "batch-spsc" : "batch-mpmc");
+    CHECK_EQ(shmring_queue_create(name, 16, kBatchMax, engine, 0), 0);
+    shmring_queue *receiver = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_RECEIVER, &receiver), 0);
+    if (receiver == NULL) return;
+
+    /* Edges, before the sender starts. */
+    struct iovec none = {NULL, 0};
+    CHECK_EQ(shmring_queue_receive_batch(receiver, &none, 0, 0), 0);
+    CHECK_EQ(shmring_queue_receive_batch(receiver, NULL, 1, 0), -EINVAL);
+    struct iovec bad = {NULL, 4};
+    CHECK_EQ(shmring_queue_receive_batch(receiver, &bad, 1, 0), -EINVAL);
+    unsigned char buffers[9][kBatchMax];
+    struct iovec into[9];
+    for (int k = 0; k < 9; ++k) into[k] = (struct iovec){buffers[k], kBatchMax};
+    CHECK_EQ(shmring_queue_receive_batch(receiver, into, 9, 0), -EAGAIN);
+    CHECK_EQ(shmring_queue_receive_batch(receiver, into, 9, 20000000), -ETIMEDOUT);
+    CHECK_EQ(shmring_queue_send_batch(receiver, into, 1, 0), -EBADF);
+
+    gate attached;
+    gate_make(&attached);
+    const pid_t sender = start_child(batch_sender, name, &attached, NULL);
+    CHECK(gate_wait(&attached));
+    uint64_t next = 0;
+    long long mismatches = 0;
+    unsigned char expected[kBatchMax];
+    while (next < kBatchMessages) {
+        const size_t count = 1 + (size_t)(next % 9);
+        for (size_t k = 0; k < count; ++k) into[k] = (struct iovec){buffers[k], kBatchMax};
+        const ssize_t received = shmring_queue_receive_batch(receiver, into, count, 10000000000LL);
+        if (received <= 0 || (size_t)received > count) {
+            CHECK(received > 0 && (size_t)received <= count);
+            break;
+        }
+        for (ssize_t k = 0; k < received; ++k, ++next) {
+            const size_t length = batch_message(next, expected);
+            if (into[k].iov_len != length || memcmp(buffers[k], expected, length) != 0) ++mismatches;
+        }
+    }
+    CHECK_EQ(next, kBatchMessages); /* every message once, in order, intact */
+    CHECK_EQ(mismatches, 0);
+    CHECK(child_succeeded(sender));
+    CHECK_EQ(shmring_queue_receive_batch(receiver, into, 9, 0), -EAGAIN);
+
+    /* A batch stops before a message longer than its buffer; when that is the first, EMSGSIZE. */
+    shmring_queue *q = NULL;
+    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &q), 0);
+    if (q != NULL) {
+        unsigned char big[kBatchMax + 1];
+        memset(big, 1, sizeof big);
+        struct iovec out[3] = {{big, 4}, {big, 5}, {big, kBatchMax + 1}};
+        CHECK_EQ(shmring_queue_send_batch(q, out, 3, 0), 2);
+        CHECK_EQ(shmring_queue_send_batch(q, out + 2, 1, 0), -EMSGSIZE);
+        CHECK_EQ(shmring_queue_send_batch(q, out, 0, 0), 0);
+        struct iovec small[2] = {{buffers[0], 4}, {buffers[1], 4}};
+        CHECK_EQ(shmring_queue_receive_batch(receiver, small, 2, 0), 1);
+        CHECK_EQ(small[0].iov_len, 4);
+        CHECK_EQ(shmring_queue_receive_batch(receiver, small + 1, 1, 0), -EMSGSIZE);
+        struct iovec enough = {buffers[1], 5};
+        CHECK_EQ(shmring_queue_receive_batch(receiver, &enough, 1, 0), 1);
+        CHECK_EQ(enough.iov_len, 5);
+        /* A full queue: as many as fit, then EAGAIN. */
+        struct iovec many[20];
+        for (int k = 0; k < 20; ++k) many[k] = (struct iovec){big, 1};
+        CHECK_EQ(shmring_queue_send_batch(q, many, 20, 0), 16);
+        CHECK_EQ(shmring_queue_send_batch(q, many, 20, 0), -EAGAIN);
+        shmring_queue_close(q);
+    }
+    gate_close(&attached);
+    shmring_queue_close(receiver);
+    CHECK_EQ(shmring_unlink(name), 0);
+}
 
 /* ---- sessions: a pipe served again and again, like a FIFO ---------------------------------- */
 
@@ -658,6 +878,12 @@ int main(void) {
     test_queue_messages(SHMRING_MPMC);
     test_queue_full_busy_and_timeout(SHMRING_SPSC);
     test_queue_full_busy_and_timeout(SHMRING_MPMC);
+    test_queue_bound(SHMRING_SPSC);
+    test_queue_bound(SHMRING_MPMC);
+    test_queue_zero_copy(SHMRING_SPSC);
+    test_queue_zero_copy(SHMRING_MPMC);
+    test_queue_batches(SHMRING_SPSC);
+    test_queue_batches(SHMRING_MPMC);
     test_strerror();
     test_version();
     printf("%d passed, %d failed\n", passed, failed);

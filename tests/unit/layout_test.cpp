@@ -6,11 +6,12 @@
 namespace shmring::layout {
 namespace {
 
-TEST(Layout, shouldKeepVersionOneOffsetsStable) {
-    EXPECT_EQ(kLayoutVersion, 2U);
+TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
+    EXPECT_EQ(kLayoutVersion, 3U);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0U);
     EXPECT_EQ(offsetof(SegmentHeader, layout_version), 8U);
     EXPECT_EQ(offsetof(SegmentHeader, capacity), 32U);
+    EXPECT_EQ(offsetof(SegmentHeader, max_messages), 88U);
     EXPECT_EQ(offsetof(SegmentHeader, state), 120U);
     EXPECT_EQ(kControlOffset, 128U);
     EXPECT_EQ(kProducerOffset, 384U);

@@ -41,7 +41,7 @@ CLI::Validator mode_value() {
 
 constexpr const char* kStatFields =
     "JSON (--json) fields: name, path, state, kind, engine, layout_version, capacity, capacity_unit, slot_size,\n"
-    "slot_stride, max_message, header_size, total_size, object_size, used, used_messages, fill_percent,\n"
+    "slot_stride, max_message, max_messages, header_size, total_size, object_size, used, used_messages, fill_percent,\n"
     "positions{producer,consumer,read_position}, roles{producer,consumer}{endpoint,ever_taken}, repair_lock, sleepers{data,space},\n"
     "counters{producers,consumers,retired_producers,retired_consumers}{messages,bytes,full,empty,sleeps,wakes},\n"
     "counters.lost_messages, counters.corrupt, endpoints_alive, endpoints_dead,\n"
@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
     ls_command->add_flag("--json", ls.json, "Print {\"rings\": [...]} instead of a table");
     ls_command->footer("STATE is ok, stale (it had endpoints; they and its creator are all dead), corrupt, initialising\n"
                        "(never published by its creator) or unreadable. Reasons for the last three go to stderr.\n"
-                       "JSON fields per ring: name, path, state, kind, engine, capacity, capacity_unit, used, used_messages,\n"
-                       "fill_percent, endpoints_alive, endpoints_dead; or name, path, state, reason.");
+                       "JSON fields per ring: name, path, state, kind, engine, capacity, capacity_unit, max_messages,\n"
+                       "max_message, used, used_messages, fill_percent, endpoints_alive, endpoints_dead; or name, path, state, reason.");
     ls_command->callback([&] { run = [&] { return run_ls(ls); }; });
 
     StatOptions stat;

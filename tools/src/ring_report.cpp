@@ -2,6 +2,7 @@
 
 #include "diagnostics.hpp"
 #include "ring_directory.hpp"
+#include "shmring/detail/spsc_records.hpp"
 #include "shmring/wait.hpp"
 
 namespace shmring::cli {
@@ -71,7 +72,6 @@ RingReport report_of(std::string_view name, RingCopy ring) {
     view.kind = kind_name(g.kind);
     view.engine = spsc ? "spsc" : "mpmc";
     view.capacity_unit = spsc ? "bytes" : "slots";
-    view.fill_percent = 100.0 * static_cast<double>(ring.used) / static_cast<double>(g.capacity);
     view.producers = ring.retired_producers;
     view.consumers = ring.retired_consumers;
     for (const EndpointCopy& copy : ring.endpoints) {
@@ -86,8 +86,19 @@ RingReport report_of(std::string_view name, RingCopy ring) {
         ++(endpoint.alive ? view.alive : view.dead);
         view.endpoints.push_back(endpoint);
     }
-    // The counters are read racily, so the difference can briefly be off by a few: never below 0.
-    view.used_messages = spsc ? difference_or_zero(view.producers.messages, view.consumers.messages) : ring.used;
+    // An SPSC queue's positions count its messages; other SPSC rings count them only in the
+    // counters, read racily, so the difference can briefly be off by a few: never below 0.
+    const bool queue = g.kind == layout::ChannelKind::queue;
+    if (!spsc) {
+        view.used_messages = ring.used;
+    } else if (queue) {
+        view.used_messages = detail::spsc_queued_messages(g, ring.producer_position, ring.consumer_position);
+    } else {
+        view.used_messages = difference_or_zero(view.producers.messages, view.consumers.messages);
+    }
+    // Queues are as full as their bound says; other rings as their data area is.
+    view.fill_percent = queue ? 100.0 * static_cast<double>(view.used_messages) / static_cast<double>(g.max_messages)
+                              : 100.0 * static_cast<double>(ring.used) / static_cast<double>(g.capacity);
     view.creator_alive = liveness(creator_of(ring.header)) == Liveness::alive;
     view.producer_endpoint = holder(ring.producer_role, view.endpoints);
     view.consumer_endpoint = holder(ring.consumer_role, view.endpoints);

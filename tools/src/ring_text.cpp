@@ -27,15 +27,18 @@ std::string options_text(std::uint32_t options) {
 
 }  // namespace
 
+// Queues show their bound and message size, whichever engine; other rings their data area.
 std::string capacity_text(const RingReport& v) {
     const RingGeometry& g = v.ring.geometry;
+    if (g.kind == layout::ChannelKind::queue) return std::to_string(g.max_messages) + " x " + human_bytes(g.max_message);
     if (g.engine == layout::Engine::spsc) return human_bytes(static_cast<double>(g.capacity));
     return std::to_string(g.capacity) + " x " + human_bytes(g.slot_size);
 }
 
 std::string used_text(const RingReport& v) {
-    if (v.ring.geometry.engine == layout::Engine::spsc) return human_bytes(static_cast<double>(v.ring.used));
-    return std::to_string(v.ring.used) + " msgs";
+    if (v.ring.geometry.kind == layout::ChannelKind::queue || v.ring.geometry.engine == layout::Engine::mpmc)
+        return std::to_string(v.used_messages) + " msgs";
+    return human_bytes(static_cast<double>(v.ring.used));
 }
 
 std::string endpoints_text(const RingReport& v, const std::string& indent) {
@@ -63,6 +66,7 @@ std::string stat_text(const RingReport& v) {
         facts.add({"capacity", std::to_string(g.capacity) + " slots of " + std::to_string(g.slot_size) + " bytes (stride " +
                                    std::to_string(g.slot_stride) + ")"});
     }
+    if (g.kind == layout::ChannelKind::queue) facts.add({"max messages", std::to_string(g.max_messages)});
     facts.add({"max message", std::to_string(g.max_message) + " bytes"});
     facts.add({"object size", std::to_string(r.object_size) + " bytes (data area at " + std::to_string(g.header_size) + ")"});
     facts.add({"used", (spsc ? std::to_string(r.used) + " bytes, " : std::string()) + std::to_string(v.used_messages) +

@@ -31,6 +31,7 @@
 
 #include "shmring/endpoint.hpp"
 #include "shmring/error.hpp"
+#include "shmring/loan.hpp"
 #include "shmring/ring_segment.hpp"
 #include "shmring/segment.hpp"
 #include "shmring/wait.hpp"
@@ -38,11 +39,6 @@
 namespace shmring {
 
 enum class Blocking { yes, no };
-
-struct IoResult {
-    Status status;      // ok, again, peer_gone (EPIPE), timed_out, corrupt
-    std::size_t count;  // bytes moved; a read with status ok and count 0 is end of file
-};
 
 // Creates a pipe ring of `capacity_bytes`, rounded up to a power of two (64 bytes to 1 GiB).
 Outcome create_pipe(std::string_view name, std::uint64_t capacity_bytes, unsigned mode = 0600,

@@ -2,14 +2,16 @@
 // QueueSender and QueueReceiver are its two sides.
 //
 // Created with a maximum number of messages, a maximum message size and an engine: SPSC (one
-// sender and one receiver at a time, variable-length records) or MPMC (any number of each,
-// fixed-size slots). The capacity is rounded up to a power of two: an SPSC queue holds at least
-// max_messages messages of the maximum size (more when they are smaller), an MPMC queue exactly
-// bit_ceil(max_messages). Message boundaries, per-sender order and exactly-once delivery hold.
+// sender and one receiver at a time) or MPMC (any number of each). As with mq_maxmsg, a queue
+// holds at most max_messages messages, of any size up to the maximum, with either engine: a send
+// to a full queue says again (or waits). Message boundaries, per-sender order and exactly-once
+// delivery hold.
 //
 // send: a message longer than the maximum is refused with too_large (EMSGSIZE) and nothing is
 // sent. receive: a buffer too small for the next message gives too_large and the message stays
-// queued. Each takes a deadline: kNoDeadline waits for ever, a deadline in the past only tries.
+// queued. Each takes a deadline: kNoDeadline waits for ever, a deadline in the past (kTryOnce)
+// only tries. Every call tries first: one that succeeds at once reads no clock, allocates nothing
+// and makes no system call (unless it must wake a sleeping peer).
 #pragma once
 
 #include "shmring/detail/cxx20.hpp"
@@ -18,6 +20,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <sys/uio.h>
 
 #include "shmring/endpoint.hpp"
 #include "shmring/error.hpp"
@@ -53,6 +56,11 @@ public:
     void commit(std::size_t length) noexcept;
     void abort() noexcept;
 
+    // Sends messages[0..n) in order as long as they fit, waiting (until `deadline`) only for the
+    // first; `count` says how many went. An SPSC batch is published with one store and at most
+    // one wake-up. Nothing sent: `status` says why (too_large: messages[0] is above the maximum).
+    IoResult send_batch(std::span<const iovec> messages, Deadline deadline = kNoDeadline) noexcept;
+
     // A descriptor that poll/epoll report readable when there is room for a message of the
     // largest size. Created on first use; owned by the handle.
     Result<int> poll_fd();
@@ -84,6 +92,12 @@ public:
     // Zero copy: the next message in place, until release().
     View peek(Deadline deadline = kNoDeadline) noexcept;
     void release() noexcept;
+
+    // Receives into buffers[0..n) as long as messages are there, waiting (until `deadline`) only
+    // for the first: each iov_len gives a buffer's capacity and receives its message's length.
+    // Stops before a message longer than its buffer, which stays queued (too_large when it is the
+    // first).
+    IoResult receive_batch(std::span<iovec> buffers, Deadline deadline = kNoDeadline) noexcept;
 
     // A descriptor that poll/epoll report readable when a message is there. Created on first use;
     // owned by the handle.

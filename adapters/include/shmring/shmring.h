@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,12 +76,39 @@ int shmring_queue_create(const char *name, size_t max_messages, size_t max_messa
 int shmring_queue_open(const char *name, int role, shmring_queue **out);
 
 /* Sends one message. timeout_ns < 0: wait for room for ever; 0: try once (-EAGAIN if full);
- * > 0: wait at most that long (-ETIMEDOUT). -EMSGSIZE if len exceeds the maximum: nothing is sent. */
+ * > 0: wait at most that long (-ETIMEDOUT). -EMSGSIZE if len exceeds the maximum: nothing is sent.
+ * Every queue call tries first: one that succeeds at once reads no clock, allocates nothing and
+ * makes no system call (unless it must wake a sleeping peer). */
 int shmring_queue_send(shmring_queue *q, const void *msg, size_t len, int64_t timeout_ns);
 
 /* Receives one message into buf and returns its length. Timeout as for send. -EMSGSIZE if cap is
  * smaller than the next message, which stays queued. */
 ssize_t shmring_queue_receive(shmring_queue *q, void *buf, size_t cap, int64_t timeout_ns);
+
+/* Zero copy, sender. loan: room for one message in place: *buf receives its address and *cap its
+ * size (the queue's maximum message size). Fill it, then commit(len <= *cap) sends the first len
+ * bytes, or abort gives the room back. Timeout as for send. While a loan is open, any other send
+ * call of the handle (and a second loan) returns -EINVAL; commit without a loan returns -EINVAL,
+ * and a len above *cap returns -EMSGSIZE with the loan still open. */
+int shmring_queue_loan(shmring_queue *q, void **buf, size_t *cap, int64_t timeout_ns);
+int shmring_queue_commit(shmring_queue *q, size_t len);
+void shmring_queue_abort(shmring_queue *q);
+
+/* Zero copy, receiver. peek: the next message in place: *msg receives its address; returns its
+ * length. It stays in the queue until release. Timeout as for receive. While a peek is open, any
+ * other receive call of the handle returns -EINVAL; release without a peek returns -EINVAL. */
+ssize_t shmring_queue_peek(shmring_queue *q, const void **msg, int64_t timeout_ns);
+int shmring_queue_release(shmring_queue *q);
+
+/* Batches. send_batch: sends as many of msgs[0..count) as fit, in order, and at least one unless
+ * the timeout passes (waiting only for the first); returns how many. receive_batch: fills up to
+ * count messages, waiting only for the first: each iov_base/iov_len gives a buffer and its
+ * capacity, and iov_len receives the message's length; returns how many. A batch stops before a
+ * message that does not fit its buffer (which stays queued) or exceeds the maximum size; when that
+ * is the first, it returns -EMSGSIZE. With the SPSC engine a batch is published (or its room given
+ * back) with one store and at most one wake-up. Errors otherwise as the single-message calls. */
+ssize_t shmring_queue_send_batch(shmring_queue *q, const struct iovec *msgs, size_t count, int64_t timeout_ns);
+ssize_t shmring_queue_receive_batch(shmring_queue *q, struct iovec *msgs, size_t count, int64_t timeout_ns);
 
 int shmring_queue_set_wait(shmring_queue *q, int strategy);
 

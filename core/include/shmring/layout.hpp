@@ -39,7 +39,7 @@ namespace shmring::layout {
 
 inline constexpr std::size_t kFalseSharingRange = 128;
 inline constexpr std::uint64_t kMagic = 0x31474e49524d4853ULL;  // "SHMRING1" read as little-endian bytes
-inline constexpr std::uint32_t kLayoutVersion = 2;
+inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::uint32_t kStateReady = 0x59444552U;  // "REDY": zero-filled memory is never ready
 inline constexpr std::uint32_t kMaxEndpoints = 64;  // one bit each in WaitEvent::sleepers
 inline constexpr const char kObjectPrefix[] = "/shmring.";  // shm_open name = prefix + ring name
@@ -71,7 +71,10 @@ struct SegmentHeader {
     std::uint64_t created_realtime_ns;  // CLOCK_REALTIME at creation
     std::uint32_t mode;                 // permission bits applied at creation
     std::uint32_t options;              // kOption* bits
-    std::uint8_t reserved[32];
+    // Queues: the most messages the ring holds at once, with either engine (at most capacity
+    // slots; SPSC: at most capacity / record_size(max_message)); other kinds: 0.
+    std::uint64_t max_messages;
+    std::uint8_t reserved[24];
     SharedAtomic<std::uint32_t> state;  // 0 while initialising, kStateReady once every byte is set
     std::uint32_t reserved_tail;
 };
@@ -189,6 +192,8 @@ struct EndpointEntry {
 
 // SPSC records. Each record starts 8-byte aligned with this header; the payload follows. A record
 // that would cross the end of the data area is preceded by a padding record that fills the rest.
+// In a queue every record spans record_size(max_message) bytes whatever its length, so that the
+// positions count messages too (detail/spsc_records.hpp, spsc_count_limit).
 struct RecordHeader {
     std::uint32_t length;  // payload bytes
     std::uint32_t type;    // < kRecordTypePadding: the sender's type; == kRecordTypePadding: padding
@@ -232,7 +237,7 @@ inline constexpr std::size_t kSpaceEventOffset = 768;
 inline constexpr std::size_t kRegistryOffset = 896;
 inline constexpr std::size_t kDataOffset = kRegistryOffset + kMaxEndpoints * sizeof(EndpointEntry);
 
-// Limits of layout version 2.
+// Limits of layout version 3.
 inline constexpr std::uint64_t kMinSpscCapacity = 64;
 inline constexpr std::uint64_t kMaxSpscCapacity = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kMaxMpmcSlots = std::uint64_t{1} << 24;
@@ -256,6 +261,7 @@ static_assert(offsetof(SegmentHeader, creator_uid) == 56 && offsetof(SegmentHead
 static_assert(offsetof(SegmentHeader, creator_start_time) == 64, "creator start time is at 64");
 static_assert(offsetof(SegmentHeader, created_realtime_ns) == 72, "creation time is at 72");
 static_assert(offsetof(SegmentHeader, mode) == 80 && offsetof(SegmentHeader, options) == 84, "mode, options");
+static_assert(offsetof(SegmentHeader, max_messages) == 88, "the queue's message bound is at 88");
 static_assert(offsetof(SegmentHeader, state) == 120, "the ready state is the header's last word");
 
 static_assert(sizeof(Counters) == 48, "six 64-bit counters");

@@ -36,4 +36,11 @@ struct View {
 // messages then cost one store of the position and at most one wake-up.
 enum class Flush { now, later };
 
+// What a call that moves many things at once moved: bytes (pipes) or messages (queue batches).
+// `status` is ok when anything moved; otherwise it says why nothing did.
+struct IoResult {
+    Status status;      // ok, again, timed_out, too_large, corrupt; pipes: peer_gone (EPIPE)
+    std::size_t count;  // a pipe read with status ok and count 0 is end of file
+};
+
 }  // namespace shmring

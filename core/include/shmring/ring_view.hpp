@@ -25,6 +25,7 @@ struct RingConfig {
     std::uint64_t capacity = 0;   // SPSC: data bytes; MPMC: slots. A power of two.
     std::uint32_t slot_size = 0;  // MPMC: largest message in bytes
     std::uint32_t max_message = 0;  // SPSC: largest message, 0 for the most the capacity allows
+    std::uint64_t max_messages = 0;  // queues: the most messages held at once (SegmentHeader)
     unsigned mode = 0600;
     SegmentOptions options;
 };
@@ -38,6 +39,8 @@ struct RingGeometry {
     std::uint32_t slot_size;
     std::uint32_t slot_stride;
     std::uint32_t max_message;
+    std::uint64_t max_messages;   // queues: the most messages held at once; 0: as many as fit
+    std::uint64_t record_stride;  // SPSC queues: the bytes every record spans; 0: its own size
     std::uint64_t header_size;
     std::uint64_t total_size;
 };

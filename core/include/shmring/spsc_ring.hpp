@@ -99,13 +99,14 @@ public:
         if (writer_.flush()) endpoint_.notify(ring().data_event());
     }
 
-    [[nodiscard]] Status try_send(std::span<const std::byte> message, std::uint32_t type = 0) noexcept {
+    // Copies `message` into a new record and commits it; Flush::later leaves it for flush().
+    [[nodiscard]] Status try_send(std::span<const std::byte> message, std::uint32_t type = 0, Flush when = Flush::now) noexcept {
         if (message.size() > max_message()) return Status::too_large;
         const Status status = writer_.try_send(message, type);
         endpoint_.count_miss(status, &layout::Counters::full);
         if (status != Status::ok) return status;
         endpoint_.count_message(message.size());
-        flush();
+        if (when == Flush::now) flush();
         return Status::ok;
     }
 
@@ -180,13 +181,15 @@ public:
     }
 
     // Copies the next record into `buffer` and frees it; `length` receives its size. too_large:
-    // the buffer is smaller than the record, which stays in the ring.
-    [[nodiscard]] Status try_receive(std::span<std::byte> buffer, std::size_t& length, std::uint32_t* type = nullptr) noexcept {
+    // the buffer is smaller than the record, which stays in the ring. Flush::later leaves the
+    // record's room for flush() to give back.
+    [[nodiscard]] Status try_receive(std::span<std::byte> buffer, std::size_t& length, std::uint32_t* type = nullptr,
+                                     Flush when = Flush::now) noexcept {
         const Status status = reader_.try_receive(buffer, length, type);
         endpoint_.count_miss(status, &layout::Counters::empty);
         if (status != Status::ok) return status;
         endpoint_.count_message(length);
-        flush();
+        if (when == Flush::now) flush();
         return Status::ok;
     }
 

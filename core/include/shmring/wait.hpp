@@ -19,6 +19,9 @@ enum class WaitStrategy : std::uint32_t {
 using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC, the futex's clock
 using Deadline = Clock::time_point;
 inline constexpr Deadline kNoDeadline = Deadline::max();
+// A deadline that has always passed: try once, and say again rather than timed_out. Known without
+// reading the clock.
+inline constexpr Deadline kTryOnce = Deadline::min();
 
 // Now plus `timeout`; a timeout too long to add (centuries) means no deadline.
 inline Deadline deadline_after(std::chrono::nanoseconds timeout) {

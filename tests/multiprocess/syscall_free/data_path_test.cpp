@@ -18,6 +18,7 @@
 #include "harness/process_group.hpp"
 #include "harness/ring_snapshot.hpp"
 #include "shmring/mpmc_ring.hpp"
+#include "shmring/shmring.h"
 #include "shmring/spsc_ring.hpp"
 #include "support/test_ring.hpp"
 #include "syscall_free/allocation_counter.hpp"
@@ -202,6 +203,70 @@ void poll_claimed_slot(MpmcConsumer& consumer, std::uint64_t round, Tally& tally
     tally.check(consumer.try_peek().status == Status::again, "try_peek of a slot still being written", round);
 }
 
+// The C API's queue, both handles in this process. Closed by the child's exit, never by the
+// sandboxed code (closing makes system calls).
+struct CQueueEnds {
+    shmring_queue* sender = nullptr;
+    shmring_queue* receiver = nullptr;
+};
+
+Result<CQueueEnds> open_c_queue(const char* name) {
+    CQueueEnds ends;
+    if (const int rc = shmring_queue_open(name, SHMRING_SENDER, &ends.sender); rc < 0)
+        return Error(Errc::system, std::string("shmring_queue_open: ") + shmring_strerror(rc), -rc);
+    if (const int rc = shmring_queue_open(name, SHMRING_RECEIVER, &ends.receiver); rc < 0)
+        return Error(Errc::system, std::string("shmring_queue_open: ") + shmring_strerror(rc), -rc);
+    return ends;
+}
+
+// Every C queue call that moves a message, each with a timeout of one second: a call whose try
+// succeeds must neither read the clock (strict mode kills a clock read) nor enter the kernel. Then
+// the refusals of an empty queue with timeout 0.
+void c_queue_round(CQueueEnds& ends, std::uint64_t round, Tally& tally) noexcept {
+    constexpr std::int64_t kSecond = 1'000'000'000;
+    const MessageStream stream(kSeed, 2, kMaxBody);
+    std::byte message[kMaxBody];
+    std::byte buffer[kMaxBody];
+    const auto fill = [&](std::uint64_t sequence, void* out) {
+        const std::span<std::byte> bytes(static_cast<std::byte*>(out), stream.size_of(sequence));
+        stream.fill(sequence, bytes);
+        return bytes.size();
+    };
+    const auto intact = [&](std::uint64_t sequence, const void* data, ssize_t length) {
+        return length >= 0 && stream.matches(sequence, {static_cast<const std::byte*>(data), static_cast<std::size_t>(length)});
+    };
+    const std::uint64_t first = 8 * round;
+
+    const std::size_t length = fill(first, message);
+    tally.check(shmring_queue_send(ends.sender, message, length, kSecond) == 0, "shmring_queue_send", round);
+    tally.check(intact(first, buffer, shmring_queue_receive(ends.receiver, buffer, sizeof buffer, kSecond)), "shmring_queue_receive",
+                round);
+
+    void* room = nullptr;
+    std::size_t cap = 0;
+    tally.check(shmring_queue_loan(ends.sender, &room, &cap, kSecond) == 0, "shmring_queue_loan", round);
+    if (room == nullptr) return;
+    tally.check(shmring_queue_commit(ends.sender, fill(first + 1, room)) == 0, "shmring_queue_commit", round);
+    const void* peeked = nullptr;
+    tally.check(intact(first + 1, peeked, shmring_queue_peek(ends.receiver, &peeked, kSecond)), "shmring_queue_peek", round);
+    tally.check(shmring_queue_release(ends.receiver) == 0, "shmring_queue_release", round);
+
+    std::byte batch[4][kMaxBody];
+    iovec out[4];
+    iovec in[4];
+    for (std::size_t k = 0; k < 4; ++k) {
+        out[k] = {batch[k], fill(first + 2 + k, batch[k])};
+        in[k] = {batch[k], 0};
+    }
+    tally.check(shmring_queue_send_batch(ends.sender, out, 4, kSecond) == 4, "shmring_queue_send_batch", round);
+    std::byte received[4][kMaxBody];
+    for (std::size_t k = 0; k < 4; ++k) in[k] = {received[k], kMaxBody};
+    tally.check(shmring_queue_receive_batch(ends.receiver, in, 4, kSecond) == 4, "shmring_queue_receive_batch", round);
+    for (std::size_t k = 0; k < 4; ++k)
+        tally.check(intact(first + 2 + k, in[k].iov_base, static_cast<ssize_t>(in[k].iov_len)), "a batch's message", round);
+    tally.check(shmring_queue_receive(ends.receiver, buffer, sizeof buffer, 0) == -EAGAIN, "receive from an empty queue", round);
+}
+
 // The child: warm up, enter the sandbox, run the rounds, report, exit.
 template <class Ends>
 int run_in_sandbox(Report& report, Sandbox sandbox, Result<Ends> ends, void (*round)(Ends&, std::uint64_t, Tally&)) {
@@ -251,6 +316,23 @@ TEST(SyscallFreeDataPath, shouldMakeNoSystemCallAndNoAllocationInNonBlockingMpmc
     });
     expect_no_system_call_and_no_allocation(group, child, 4);
 }
+
+// The C API's fast path, with either engine: a call that succeeds at once reads no clock (strict
+// mode disables it), allocates nothing and makes no system call, whatever its timeout.
+class SyscallFreeCQueue : public ::testing::TestWithParam<int> {};
+
+TEST_P(SyscallFreeCQueue, shouldMakeNoSystemCallNoAllocationAndNoClockReadInQueueCallsThatSucceedAtOnce) {
+    const testing::RingName name("mp.strict.c-queue");
+    ASSERT_EQ(shmring_queue_create(name.str().c_str(), 8, kMaxBody, GetParam(), 0600), 0);
+    ProcessGroup group(deadline_after(30s));
+    const auto child = group.start_forked("C queue calls in strict mode", [&](Report& report) {
+        return run_in_sandbox(report, Sandbox::strict, open_c_queue(name.str().c_str()), &c_queue_round);
+    });
+    expect_no_system_call_and_no_allocation(group, child, 12);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, SyscallFreeCQueue, ::testing::Values(SHMRING_SPSC, SHMRING_MPMC),
+                         [](const ::testing::TestParamInfo<int>& info) { return info.param == SHMRING_SPSC ? "spsc" : "mpmc"; });
 
 TEST(SyscallFreeDataPath, shouldMakeNoSystemCallAndNoAllocationWhenMpmcOperationsRefuse) {
     const testing::RingName name("mp.filter.mpmc");

@@ -151,7 +151,8 @@ private:
             // message of ticket - capacity: full, unless others moved on; above 0, another producer
             // took the ticket already, or (the counter unmoved) someone wrote the slot.
             // [A21] acquire, pairs with [R21] in MpmcReader::hand_back: the slot's last reader is done.
-            const std::int64_t lag = sequence_lag(slot(ticket).sequence.load(std::memory_order_acquire), slot_free_for(ticket));
+            std::int64_t lag = sequence_lag(slot(ticket).sequence.load(std::memory_order_acquire), slot_free_for(ticket));
+            if (lag == 0 && !within_bound(ticket)) lag = -1;  // free, but the queue holds its most messages: full
             if (lag == 0) {
                 record_claim(ticket);
                 claimed = true;
@@ -160,6 +161,20 @@ private:
             }
             if (const auto outcome = missed_turn(tail, ticket, lag, claimed)) return *outcome;
         }
+    }
+
+    // Queues bound below the slot count: whether `ticket` is fewer than max_messages tickets ahead
+    // of the consumers' counter, as last seen or, when that says no, as read now. Relaxed: the
+    // counter is only a number here; the slot's sequence ([A21]) orders the data, and a stale
+    // value only refuses early: the room a consumer's take made is seen at the latest after the
+    // wake of its release.
+    bool within_bound(std::uint64_t ticket) noexcept {
+        const std::uint64_t bound = ring_.geometry().max_messages;
+        if (bound == 0 || bound == ring_.geometry().capacity) return true;
+        const auto within = [&] { return static_cast<std::int64_t>(ticket - cached_consumer_) < static_cast<std::int64_t>(bound); };
+        if (within()) return true;
+        cached_consumer_ = ring_.consumer().position.load(std::memory_order_relaxed);
+        return within();
     }
 
     // Hands ticket's slot, holding `length` bytes (kSlotLengthVoid: none), to the consumers.
@@ -173,6 +188,8 @@ private:
         s.sequence.store(slot_full_for(ticket), std::memory_order_release);
         clear_claim();
     }
+
+    std::uint64_t cached_consumer_ = 0;  // the consumers' ticket counter as last read (within_bound)
 };
 
 class MpmcReader : public MpmcClaimant {
@@ -275,6 +292,10 @@ private:
 // tickets, as in try_claim and try_peek; acquire sequences, as [A21] and [A20].
 inline bool mpmc_has_room(const RingView& ring) noexcept {
     const std::uint64_t ticket = ring.producer().position.load(std::memory_order_relaxed);
+    const std::uint64_t bound = ring.geometry().max_messages;
+    // Relaxed, as in MpmcWriter::within_bound: a number; the slot's sequence orders the data.
+    if (bound != 0 && static_cast<std::int64_t>(ticket - ring.consumer().position.load(std::memory_order_relaxed)) >= static_cast<std::int64_t>(bound))
+        return false;
     return slot_at(ring, ticket).sequence.load(std::memory_order_acquire) == slot_free_for(ticket);
 }
 inline bool mpmc_has_data(const RingView& ring) noexcept {

@@ -34,7 +34,9 @@ inline bool store_moved_position(SharedAtomic<std::uint64_t>& word, std::uint64_
 class SpscWriter {
 public:
     SpscWriter(const RingView& ring, std::uint64_t position, std::uint64_t consumer) noexcept
-        : ring_(ring), pending_(position), published_(position), cached_consumer_(consumer) {}
+        : ring_(ring), pending_(position), published_(position) {
+        see_consumer(consumer);
+    }
 
     // Room for a record of `length` payload bytes (at most max_message), or with `up_to` of as many
     // as fit now, at least 1. again: no room; corrupt: the consumer's position is out of range.
@@ -59,7 +61,7 @@ public:
         claim_open_ = false;
         const auto committed = static_cast<std::uint32_t>(std::min<std::size_t>(length, claim_length_));
         write_header(claim_position_ & ring_.geometry().mask, committed, type & ~layout::kRecordTypePadding);
-        pending_ = claim_position_ + layout::record_size(committed);
+        pending_ = claim_position_ + spsc_record_span(ring_.geometry(), committed);
         return committed;
     }
 
@@ -76,19 +78,25 @@ public:
     const RingView& ring() const noexcept { return ring_; }
 
 private:
-    // Reserves the claim: a padding record first when the record would cross the end.
+    // Reserves the claim: a padding record first when the record would cross the end. The room
+    // is known from the last consumer position seen; only when that says no is it read again.
     Status reserve(std::uint64_t length, bool up_to) noexcept {
-        const std::uint64_t capacity = ring_.geometry().capacity;
+        const RingGeometry& g = ring_.geometry();
+        const std::uint64_t capacity = g.capacity;
         const std::uint64_t index = pending_ & (capacity - 1);
-        const std::uint64_t size = layout::record_size(length);
+        const std::uint64_t size = spsc_record_span(g, length);
         std::uint64_t padding = spsc_padding_for(capacity, pending_, size);
-        if (!spsc_fits(capacity, pending_, cached_consumer_, size, padding)) {
+        const auto fits = [&] {
+            return spsc_fits(capacity, pending_, cached_consumer_, size, padding) && spsc_within_bound(g, pending_ + padding, count_limit_);
+        };
+        if (!fits()) {
             // [A11] acquire, pairs with [R11] in SpscReader::flush: the reader is done with the
             // bytes it gave back before we overwrite them.
             const std::uint64_t consumer = ring_.consumer().position.load(std::memory_order_acquire);
             if (!spsc_positions_valid(pending_, consumer, capacity)) return fail_corrupt();
-            cached_consumer_ = consumer;
-            if (!spsc_fits(capacity, pending_, consumer, size, padding)) {
+            see_consumer(consumer);
+            if (!fits()) {
+                // Only pipes claim up to what fits, and pipes have no message bound.
                 const SpscRoom room = spsc_room(capacity, pending_, consumer);
                 if (!up_to || room.payload == 0 || length == 0) return Status::again;
                 length = std::min(length, room.payload);
@@ -103,6 +111,10 @@ private:
         claim_length_ = static_cast<std::uint32_t>(length);
         claim_open_ = true;
         return Status::ok;
+    }
+    void see_consumer(std::uint64_t consumer) noexcept {
+        cached_consumer_ = consumer;
+        if (ring_.geometry().max_messages != 0) count_limit_ = spsc_count_limit(ring_.geometry(), consumer);
     }
     std::byte* claim_payload() const noexcept {
         return ring_.data() + (claim_position_ & ring_.geometry().mask) + sizeof(layout::RecordHeader);
@@ -119,7 +131,8 @@ private:
     RingView ring_;
     std::uint64_t pending_;          // end of the committed records, flushed or not
     std::uint64_t published_;        // last value stored to ProducerBlock::position
-    std::uint64_t cached_consumer_;  // last consumer position seen: room is known without a load
+    std::uint64_t cached_consumer_ = 0;  // last consumer position seen: room is known without a load
+    std::uint64_t count_limit_ = 0;      // queues: spsc_count_limit of cached_consumer_
     std::uint64_t claim_position_ = 0;
     std::uint32_t claim_length_ = 0;
     bool claim_open_ = false;
@@ -222,10 +235,12 @@ private:
 inline bool spsc_has_room(const RingView& ring, std::uint64_t length) noexcept {
     const std::uint64_t produced = ring.producer().position.load(std::memory_order_acquire);
     const std::uint64_t consumed = ring.consumer().position.load(std::memory_order_acquire);
-    const std::uint64_t capacity = ring.geometry().capacity;
-    const std::uint64_t size = layout::record_size(length);
-    return !spsc_positions_valid(produced, consumed, capacity) ||
-           spsc_fits(capacity, produced, consumed, size, spsc_padding_for(capacity, produced, size));
+    const RingGeometry& g = ring.geometry();
+    const std::uint64_t size = spsc_record_span(g, length);
+    const std::uint64_t padding = spsc_padding_for(g.capacity, produced, size);
+    if (!spsc_positions_valid(produced, consumed, g.capacity)) return true;
+    return spsc_fits(g.capacity, produced, consumed, size, padding) &&
+           (g.max_messages == 0 || spsc_within_bound(g, produced + padding, spsc_count_limit(g, consumed)));
 }
 inline bool spsc_has_data(const RingView& ring) noexcept {
     return ring.producer().position.load(std::memory_order_acquire) != ring.consumer().position.load(std::memory_order_acquire);

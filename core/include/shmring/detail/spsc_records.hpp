@@ -30,6 +30,38 @@ constexpr bool spsc_fits(std::uint64_t capacity, std::uint64_t producer, std::ui
     return producer + padding + size - consumer <= capacity;
 }
 
+// The bytes of the ring a record of `length` payload bytes spans: its own size, or in a queue the
+// record stride, so that a queue's positions count messages as well as bytes.
+constexpr std::uint64_t spsc_record_span(const RingGeometry& geometry, std::uint64_t length) noexcept {
+    return geometry.record_stride != 0 ? geometry.record_stride : layout::record_size(length);
+}
+
+// Queues: the position of the first record the message bound keeps out while the consumer is at
+// `consumer`, the one max_messages records after the consumer's. Each lap of the data area holds
+// capacity / record_stride records from its start, then padding; a consumer at the padding is at
+// the next lap's first record. Computed from the consumer's lap so that it wraps with the
+// positions; an off-boundary (corrupt) consumer only moves the bound, never a byte check.
+constexpr std::uint64_t spsc_count_limit(const RingGeometry& geometry, std::uint64_t consumer) noexcept {
+    const std::uint64_t stride = geometry.record_stride;
+    const std::uint64_t per_lap = geometry.capacity / stride;
+    const std::uint64_t target = (consumer & geometry.mask) / stride + geometry.max_messages;
+    return (consumer & ~geometry.mask) + (target / per_lap) * geometry.capacity + (target % per_lap) * stride;
+}
+
+// Queues: how many records lie between a consumer at `consumer` and a producer at `producer`
+// (positions a reader has validated), counted as spsc_count_limit counts them.
+constexpr std::uint64_t spsc_queued_messages(const RingGeometry& geometry, std::uint64_t producer, std::uint64_t consumer) noexcept {
+    const std::uint64_t stride = geometry.record_stride;
+    const std::uint64_t laps = ((producer & ~geometry.mask) - (consumer & ~geometry.mask)) / geometry.capacity;
+    return laps * (geometry.capacity / stride) + (producer & geometry.mask) / stride - (consumer & geometry.mask) / stride;
+}
+
+// Whether a record starting at `start` is within the message bound `limit` (spsc_count_limit):
+// before it, modulo 2^64. Rings that are not queues have no bound.
+constexpr bool spsc_within_bound(const RingGeometry& geometry, std::uint64_t start, std::uint64_t limit) noexcept {
+    return geometry.max_messages == 0 || static_cast<std::int64_t>(limit - start) > 0;
+}
+
 // The largest record at `producer` could claim now with the consumer at `consumer`: the
 // free bytes before the end of the data area, or else those after a padding record at the end.
 struct SpscRoom {
@@ -68,9 +100,11 @@ struct RecordCheck {
 constexpr RecordCheck check_record(const layout::RecordHeader& header, std::uint64_t position, std::uint64_t published,
                                    const RingGeometry& geometry) noexcept {
     const std::uint64_t to_end = geometry.capacity - (position & geometry.mask);
-    const std::uint64_t size = layout::record_size(header.length);
-    if (header.type == layout::kRecordTypePadding)
+    if (header.type == layout::kRecordTypePadding) {
+        const std::uint64_t size = layout::record_size(header.length);
         return {size == to_end && size <= published ? RecordVerdict::padding : RecordVerdict::padding_misplaced, size};
+    }
+    const std::uint64_t size = spsc_record_span(geometry, header.length);
     if (header.type > layout::kRecordTypePadding) return {RecordVerdict::bad_type, size};
     if (header.length > geometry.max_message) return {RecordVerdict::too_long, size};
     if (size > to_end || size > published) return {RecordVerdict::past_published, size};
