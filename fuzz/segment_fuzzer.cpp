@@ -213,8 +213,7 @@ public:
     explicit QueueReceiverActor(QueueReceiver queue) : queue_(std::move(queue)) {}
     bool step(int, std::uint8_t variants) override {
         if ((variants & kVariantInPlace) != 0) {
-            // A deadline in the past only tries (queue.hpp).
-            const View view = queue_.peek(Deadline::min());
+            const View view = queue_.peek(kTryOnce);
             if (view.status != Status::ok) return false;
             touch(view.data);
             queue_.release();
@@ -234,7 +233,7 @@ public:
     bool step(int step, std::uint8_t variants) override {
         const auto message = payload(step, queue_.max_message_size());
         if ((variants & kVariantInPlace) == 0) return queue_.try_send(message) == Status::ok;
-        const Loan loan = queue_.claim(Deadline::min());
+        const Loan loan = queue_.claim(kTryOnce);
         if (loan.status != Status::ok) return false;
         std::memcpy(loan.data.data(), message.data(), std::min(message.size(), loan.data.size()));
         if ((variants & kVariantAbort) != 0) {

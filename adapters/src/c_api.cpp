@@ -53,24 +53,12 @@ bool valid_strategy(int strategy) {
 
 unsigned mode_or_default(unsigned mode) { return mode == 0 ? 0600U : mode; }
 
-shmring::Deadline deadline_for(int64_t timeout_ns) {
-    if (timeout_ns < 0) return shmring::kNoDeadline;
-    if (timeout_ns == 0) return shmring::kTryOnce;
-    return shmring::deadline_after(std::chrono::nanoseconds(timeout_ns));
-}
-
-bool missed(Status status) { return status == Status::again; }
-bool missed(const shmring::Loan& loan) { return loan.status == Status::again; }
-bool missed(const shmring::View& view) { return view.status == Status::again; }
-bool missed(const shmring::IoResult& result) { return result.status == Status::again; }
-
-// The C fast path: one try, with no clock read; the deadline is computed (and the wait entered)
-// only when that try says again and the caller will wait.
+// A C timeout as the C++ calls take it: below zero no deadline; otherwise a timeout counted from
+// the first miss (zero only tries), so that a call that succeeds at once reads no clock.
 template <class Call>
-auto tried_first(int64_t timeout_ns, Call call) noexcept {
-    auto result = call(shmring::kTryOnce);
-    if (missed(result) && timeout_ns != 0) result = call(deadline_for(timeout_ns));
-    return result;
+auto with_timeout(int64_t timeout_ns, Call call) noexcept {
+    if (timeout_ns < 0) return call(shmring::kNoDeadline);
+    return call(std::chrono::nanoseconds(timeout_ns));
 }
 
 // Every entry of a batch names its bytes (a null base only with length 0).
@@ -194,7 +182,7 @@ int shmring_queue_send(shmring_queue* q, const void* msg, size_t len, int64_t ti
     if (q == nullptr || (msg == nullptr && len != 0) || q->lent) return -EINVAL;
     if (!q->sending) return negated(Status::wrong_role);
     const std::span message(static_cast<const std::byte*>(msg), len);
-    const Status status = tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->sending->send(message, deadline); });
+    const Status status = with_timeout(timeout_ns, [&](auto patience) { return q->sending->send(message, patience); });
     return status == Status::ok ? 0 : negated(status);
 }
 
@@ -204,14 +192,14 @@ ssize_t shmring_queue_receive(shmring_queue* q, void* buf, size_t cap, int64_t t
     const std::span buffer(static_cast<std::byte*>(buf), cap);
     std::size_t length = 0;
     const Status status =
-        tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->receiving->receive(buffer, length, deadline); });
+        with_timeout(timeout_ns, [&](auto patience) { return q->receiving->receive(buffer, length, patience); });
     return status == Status::ok ? static_cast<ssize_t>(length) : negated(status);
 }
 
 int shmring_queue_loan(shmring_queue* q, void** buf, size_t* cap, int64_t timeout_ns) {
     if (q == nullptr || buf == nullptr || cap == nullptr || q->lent) return -EINVAL;
     if (!q->sending) return negated(Status::wrong_role);
-    const shmring::Loan loan = tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->sending->claim(deadline); });
+    const shmring::Loan loan = with_timeout(timeout_ns, [&](auto patience) { return q->sending->claim(patience); });
     if (loan.status != Status::ok) return negated(loan.status);
     q->lent = true;
     *buf = loan.data.data();
@@ -236,7 +224,7 @@ void shmring_queue_abort(shmring_queue* q) {
 ssize_t shmring_queue_peek(shmring_queue* q, const void** msg, int64_t timeout_ns) {
     if (q == nullptr || msg == nullptr || q->lent) return -EINVAL;
     if (!q->receiving) return negated(Status::wrong_role);
-    const shmring::View view = tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->receiving->peek(deadline); });
+    const shmring::View view = with_timeout(timeout_ns, [&](auto patience) { return q->receiving->peek(patience); });
     if (view.status != Status::ok) return negated(view.status);
     q->lent = true;
     *msg = view.data.data();
@@ -255,7 +243,7 @@ ssize_t shmring_queue_send_batch(shmring_queue* q, const struct iovec* msgs, siz
     if (!q->sending) return negated(Status::wrong_role);
     const std::span messages(msgs, count);
     return count_or_error(
-        tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->sending->send_batch(messages, deadline); }));
+        with_timeout(timeout_ns, [&](auto patience) { return q->sending->send_batch(messages, patience); }));
 }
 
 ssize_t shmring_queue_receive_batch(shmring_queue* q, struct iovec* msgs, size_t count, int64_t timeout_ns) {
@@ -263,7 +251,7 @@ ssize_t shmring_queue_receive_batch(shmring_queue* q, struct iovec* msgs, size_t
     if (!q->receiving) return negated(Status::wrong_role);
     const std::span buffers(msgs, count);
     return count_or_error(
-        tried_first(timeout_ns, [&](shmring::Deadline deadline) { return q->receiving->receive_batch(buffers, deadline); }));
+        with_timeout(timeout_ns, [&](auto patience) { return q->receiving->receive_batch(buffers, patience); }));
 }
 
 int shmring_queue_set_wait(shmring_queue* q, int strategy) { return set_wait_of(q, strategy); }

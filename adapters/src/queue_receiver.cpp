@@ -19,25 +19,25 @@ Status receive_in_batch(Consumer& consumer, std::span<std::byte> buffer, std::si
 
 }  // namespace
 
-// As QueueSender::Impl: every call tries first and looks at the deadline only after a miss.
+// As QueueSender::Impl: every call tries first and looks at its patience only after a miss.
 class QueueReceiver::Impl : public detail::QueueSide<SpscConsumer, MpmcConsumer> {
 public:
     using QueueSide::QueueSide;
 
-    Status receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline) noexcept {
-        const Status status = try_receive(buffer, length);
-        if (status != Status::again || detail::only_try(deadline)) return status;
-        return poll_.rearm_on_again(std::visit([&](auto& c) { return c.receive(buffer, length, deadline); }, handle_));
+    Status receive(std::span<std::byte> buffer, std::size_t& length, const detail::Patience& patience) noexcept {
+        return poll_.rearm_on_again(std::visit(
+            [&](auto& c) {
+                return detail::tried_then_waited(
+                    patience, [&] { return c.try_receive(buffer, length); },
+                    [&](Deadline deadline) { return c.receive(buffer, length, deadline); });
+            },
+            handle_));
     }
-    Status try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept {
-        return poll_.rearm_on_again(std::visit([&](auto& c) { return c.try_receive(buffer, length); }, handle_));
-    }
-    View peek(Deadline deadline) noexcept {
+    Status try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept { return receive(buffer, length, kTryOnce); }
+    View peek(const detail::Patience& patience) noexcept {
         View view = std::visit(
             [&](auto& c) {
-                const View tried = c.try_peek();
-                if (tried.status != Status::again || detail::only_try(deadline)) return tried;
-                return c.peek(deadline);
+                return detail::tried_then_waited(patience, [&] { return c.try_peek(); }, [&](Deadline deadline) { return c.peek(deadline); });
             },
             handle_);
         view.status = poll_.rearm_on_again(view.status);
@@ -48,7 +48,7 @@ public:
     }
     // Receives into the buffers while messages are there, waiting only for the first; an SPSC
     // batch gives its room back with one store of the position.
-    IoResult receive_batch(std::span<iovec> buffers, Deadline deadline) noexcept {
+    IoResult receive_batch(std::span<iovec> buffers, const detail::Patience& patience) noexcept {
         if (buffers.empty()) return {Status::ok, 0};
         const IoResult result = std::visit(
             [&](auto& c) {
@@ -65,11 +65,13 @@ public:
                         take(buffers[received]);
                 };
                 receive_while_there();
-                if (received == 0 && status == Status::again && !detail::only_try(deadline)) {
-                    status = c.receive(detail::room_of(buffers[0]), length, deadline);
-                    if (status == Status::ok) {
-                        take(buffers[0]);
-                        receive_while_there();
+                if (received == 0 && status == Status::again) {
+                    if (const auto deadline = patience.after_miss()) {
+                        status = c.receive(detail::room_of(buffers[0]), length, *deadline);
+                        if (status == Status::ok) {
+                            take(buffers[0]);
+                            receive_while_there();
+                        }
                     }
                 }
                 detail::flush_batch(c);
@@ -99,13 +101,20 @@ QueueReceiver::~QueueReceiver() = default;
 Status QueueReceiver::receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline) noexcept {
     return impl_->receive(buffer, length, deadline);
 }
+Status QueueReceiver::receive(std::span<std::byte> buffer, std::size_t& length, std::chrono::nanoseconds timeout) noexcept {
+    return impl_->receive(buffer, length, timeout);
+}
 Status QueueReceiver::try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept {
     return impl_->try_receive(buffer, length);
 }
 View QueueReceiver::peek(Deadline deadline) noexcept { return impl_->peek(deadline); }
+View QueueReceiver::peek(std::chrono::nanoseconds timeout) noexcept { return impl_->peek(timeout); }
 void QueueReceiver::release() noexcept { impl_->release(); }
 IoResult QueueReceiver::receive_batch(std::span<iovec> buffers, Deadline deadline) noexcept {
     return impl_->receive_batch(buffers, deadline);
+}
+IoResult QueueReceiver::receive_batch(std::span<iovec> buffers, std::chrono::nanoseconds timeout) noexcept {
+    return impl_->receive_batch(buffers, timeout);
 }
 Result<int> QueueReceiver::poll_fd() { return impl_->poll_fd(); }
 void QueueReceiver::set_wait(WaitStrategy strategy) noexcept { impl_->set_wait(strategy); }

@@ -50,26 +50,27 @@ Status send_in_batch(Producer& producer, std::span<const std::byte> message) noe
 
 }  // namespace
 
-// Every call tries first and looks at the deadline only when the try says again: a call that
+// Every call tries first and looks at its patience only once that try said again: a call that
 // succeeds at once reads no clock and enters no wait machinery.
 class QueueSender::Impl : public detail::QueueSide<SpscProducer, MpmcProducer> {
 public:
     using QueueSide::QueueSide;
 
-    Status send(std::span<const std::byte> message, Deadline deadline) noexcept {
-        const Status status = try_send(message);
-        if (status != Status::again || detail::only_try(deadline)) return status;
-        return poll_.rearm_on_again(std::visit([&](auto& p) { return p.send(message, deadline); }, handle_));
+    Status send(std::span<const std::byte> message, const detail::Patience& patience) noexcept {
+        return poll_.rearm_on_again(std::visit(
+            [&](auto& p) {
+                return detail::tried_then_waited(
+                    patience, [&] { return p.try_send(message); }, [&](Deadline deadline) { return p.send(message, deadline); });
+            },
+            handle_));
     }
-    Status try_send(std::span<const std::byte> message) noexcept {
-        return poll_.rearm_on_again(std::visit([&](auto& p) { return p.try_send(message); }, handle_));
-    }
-    Loan claim(Deadline deadline) noexcept {
+    Status try_send(std::span<const std::byte> message) noexcept { return send(message, kTryOnce); }
+    Loan claim(const detail::Patience& patience) noexcept {
         Loan loan = std::visit(
             [&](auto& p) {
-                const Loan tried = p.try_claim(p.max_message());
-                if (tried.status != Status::again || detail::only_try(deadline)) return tried;
-                return p.claim(p.max_message(), deadline);
+                return detail::tried_then_waited(
+                    patience, [&] { return p.try_claim(p.max_message()); },
+                    [&](Deadline deadline) { return p.claim(p.max_message(), deadline); });
             },
             handle_);
         loan.status = poll_.rearm_on_again(loan.status);
@@ -83,7 +84,7 @@ public:
     }
     // Sends while messages fit, waiting only for the first; an SPSC batch is published with one
     // store of the position and at most one wake-up.
-    IoResult send_batch(std::span<const iovec> messages, Deadline deadline) noexcept {
+    IoResult send_batch(std::span<const iovec> messages, const detail::Patience& patience) noexcept {
         if (messages.empty()) return {Status::ok, 0};
         const IoResult result = std::visit(
             [&](auto& p) {
@@ -93,11 +94,13 @@ public:
                     while (sent < messages.size() && (status = send_in_batch(p, detail::bytes_of(messages[sent]))) == Status::ok) ++sent;
                 };
                 send_while_room();
-                if (sent == 0 && status == Status::again && !detail::only_try(deadline)) {
-                    status = p.send(detail::bytes_of(messages[0]), deadline);
-                    if (status == Status::ok) {
-                        sent = 1;
-                        send_while_room();
+                if (sent == 0 && status == Status::again) {
+                    if (const auto deadline = patience.after_miss()) {
+                        status = p.send(detail::bytes_of(messages[0]), *deadline);
+                        if (status == Status::ok) {
+                            sent = 1;
+                            send_while_room();
+                        }
                     }
                 }
                 detail::flush_batch(p);
@@ -125,12 +128,19 @@ QueueSender& QueueSender::operator=(QueueSender&&) noexcept = default;
 QueueSender::~QueueSender() = default;
 
 Status QueueSender::send(std::span<const std::byte> message, Deadline deadline) noexcept { return impl_->send(message, deadline); }
+Status QueueSender::send(std::span<const std::byte> message, std::chrono::nanoseconds timeout) noexcept {
+    return impl_->send(message, timeout);
+}
 Status QueueSender::try_send(std::span<const std::byte> message) noexcept { return impl_->try_send(message); }
 Loan QueueSender::claim(Deadline deadline) noexcept { return impl_->claim(deadline); }
+Loan QueueSender::claim(std::chrono::nanoseconds timeout) noexcept { return impl_->claim(timeout); }
 void QueueSender::commit(std::size_t length) noexcept { impl_->commit(length); }
 void QueueSender::abort() noexcept { impl_->abort(); }
 IoResult QueueSender::send_batch(std::span<const iovec> messages, Deadline deadline) noexcept {
     return impl_->send_batch(messages, deadline);
+}
+IoResult QueueSender::send_batch(std::span<const iovec> messages, std::chrono::nanoseconds timeout) noexcept {
+    return impl_->send_batch(messages, timeout);
 }
 Result<int> QueueSender::poll_fd() { return impl_->poll_fd(); }
 void QueueSender::set_wait(WaitStrategy strategy) noexcept { impl_->set_wait(strategy); }

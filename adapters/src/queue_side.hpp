@@ -2,7 +2,9 @@
 // descriptor, and opening.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <span>
 #include <sys/uio.h>
@@ -15,10 +17,34 @@
 
 namespace shmring::detail {
 
-// A deadline that has passed already asks only for a try: EAGAIN, not ETIMEDOUT, when it fails.
-// kTryOnce and kNoDeadline are told apart without reading the clock.
-inline bool only_try(Deadline deadline) noexcept {
-    return deadline == kTryOnce || (deadline != kNoDeadline && deadline <= Clock::now());
+// How long a call whose first try missed may wait: until a deadline, or for a timeout counted
+// from the miss. Asked only after a miss, so that a call that succeeds at once reads no clock.
+class Patience {
+public:
+    Patience(Deadline deadline) noexcept : deadline_(deadline) {}  // NOLINT: either form converts
+    Patience(std::chrono::nanoseconds timeout) noexcept : timeout_(timeout), relative_(true) {}  // NOLINT
+
+    // The deadline to wait until, or none when the call only tries: kTryOnce, a deadline that has
+    // passed, a timeout of zero or less (again, not timed_out, as queue.hpp says).
+    std::optional<Deadline> after_miss() const noexcept {
+        if (relative_) return timeout_.count() > 0 ? std::optional(deadline_after(timeout_)) : std::nullopt;
+        if (deadline_ == kTryOnce || (deadline_ != kNoDeadline && deadline_ <= Clock::now())) return std::nullopt;
+        return deadline_;
+    }
+
+private:
+    Deadline deadline_ = kTryOnce;
+    std::chrono::nanoseconds timeout_{0};
+    bool relative_ = false;
+};
+
+// A call's try, then, if it missed and the call may wait, `wait` until the deadline.
+template <class Try, class Wait>
+auto tried_then_waited(const Patience& patience, Try try_once, Wait wait) noexcept {
+    auto result = try_once();
+    if (status_of(result) != Status::again) return result;
+    const auto deadline = patience.after_miss();
+    return deadline ? wait(*deadline) : result;
 }
 
 // The bytes an iovec names.

@@ -6,11 +6,14 @@
 // at most one line.
 //
 // futex-floor: a process-shared futex word (FUTEX_WAIT / FUTEX_WAKE without the private flag) that
-// counts messages; the payload lies in place beside it. The waiter sleeps at once and the sender
-// always wakes: the bare cost of a cross-process sleep and wake-up.
+// counts messages; message n lies in place in slot n % kSlots beside it. The waiter sleeps at once
+// and the sender always wakes: the bare cost of a cross-process sleep and wake-up, per message of
+// a ping-pong (latency) or of a paced stream (paced, where it is the floor of CPU per message).
 //
-// Both rely on strict alternation (a side writes only after reading the peer's reply), which only
-// the latency pattern gives them.
+// The line floor relies on strict alternation (a side writes only after reading the peer's reply),
+// which only the latency pattern gives. The futex floor's slots let a paced sender run ahead of
+// its receiver by up to kSlots messages; further, it fails the run rather than overwrite one.
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <cstring>
@@ -92,8 +95,10 @@ private:
     std::optional<SharedRegion> region_;
 };
 
-// The futex word on its own 128-byte block; the payload follows.
-inline constexpr std::size_t kPayloadOffset = 128;
+// The futex word and the receivers' count, each on its own 128-byte block; the slots follow.
+inline constexpr std::size_t kConsumedOffset = 128;
+inline constexpr std::size_t kSlotsOffset = 256;
+inline constexpr std::uint32_t kSlots = 16;
 
 long futex(SharedAtomic<std::uint32_t>& word, int op, std::uint32_t value) {
     return ::syscall(SYS_futex, word.address(), op, value, nullptr, nullptr, 0);
@@ -101,50 +106,64 @@ long futex(SharedAtomic<std::uint32_t>& word, int op, std::uint32_t value) {
 
 class FutexChannelEnd : public ChannelEnd {
 public:
-    explicit FutexChannelEnd(std::byte* base) : word_(*reinterpret_cast<SharedAtomic<std::uint32_t>*>(base)), payload_(base + kPayloadOffset) {}
+    FutexChannelEnd(std::byte* base, std::size_t slot_size)
+        : word_(*reinterpret_cast<SharedAtomic<std::uint32_t>*>(base)),
+          consumed_(*reinterpret_cast<SharedAtomic<std::uint32_t>*>(base + kConsumedOffset)),
+          slots_(base + kSlotsOffset),
+          slot_size_(slot_size) {}
 
     bool begin_send(std::size_t size, std::span<std::byte>& buffer) override {
-        buffer = {payload_, size};
+        // Acquire, pairs with the release in begin_receive: the receiver is done with the slot.
+        if (seen_ + 1 - consumed_.load(std::memory_order_acquire) > kSlots) return fail("the sender overran the receiver's slots");
+        buffer = {slot(seen_ + 1), size};
         return true;
     }
     bool end_send() override {
-        // Release, pairs with the acquire in begin_receive: the payload is written.
+        // Release, pairs with the acquire in begin_receive: the slot is written.
         word_.store(++seen_, std::memory_order_release);
         if (futex(word_, FUTEX_WAKE, 1) < 0) return fail_errno("FUTEX_WAKE");
         return true;
     }
     bool begin_receive(std::size_t size, std::span<const std::byte>& message) override {
-        for (;;) {
-            // Acquire, pairs with the release in end_send: the payload is the peer's message.
-            const std::uint32_t now = word_.load(std::memory_order_acquire);
-            if (now != seen_) {
-                seen_ = now;
-                break;
-            }
+        // Acquire, pairs with the release in end_send: the slot holds the peer's message.
+        while (word_.load(std::memory_order_acquire) == seen_) {
             if (futex(word_, FUTEX_WAIT, seen_) < 0 && errno != EAGAIN && !retry_interrupted()) return fail_errno("FUTEX_WAIT");
         }
-        message = {payload_, size};
+        ++seen_;  // one message at a time, even when the sender is ahead
+        message = {slot(seen_), size};
+        return true;
+    }
+    bool end_receive() override {
+        // Release, pairs with the acquire in begin_send: done reading the slot.
+        consumed_.store(seen_, std::memory_order_release);
         return true;
     }
 
 private:
+    std::byte* slot(std::uint32_t message) const noexcept { return slots_ + (message % kSlots) * slot_size_; }
+
     SharedAtomic<std::uint32_t>& word_;
-    std::byte* payload_;
-    std::uint32_t seen_ = 0;  // the word's value after the last message either way
+    SharedAtomic<std::uint32_t>& consumed_;
+    std::byte* slots_;
+    std::size_t slot_size_;
+    std::uint32_t seen_ = 0;  // messages this end has sent or received, either way (the word's count)
 };
 
 class FutexChannel : public Channel {
 public:
-    explicit FutexChannel(const ChannelConfig&) {}
+    explicit FutexChannel(const ChannelConfig& config) : slot_size_(std::max<std::size_t>(config.message_size, 1)) {}
     Outcome make() {
-        auto region = SharedRegion::create(kPayloadOffset + kLargestMessage);
+        auto region = SharedRegion::create(kSlotsOffset + kSlots * slot_size_);
         if (!region) return region.error();
         region_ = std::move(*region);
         return Ok{};
     }
-    Result<std::unique_ptr<ChannelEnd>> open(Side) override { return std::unique_ptr<ChannelEnd>(new FutexChannelEnd(region_->data())); }
+    Result<std::unique_ptr<ChannelEnd>> open(Side) override {
+        return std::unique_ptr<ChannelEnd>(new FutexChannelEnd(region_->data(), slot_size_));
+    }
 
 private:
+    std::size_t slot_size_;
     std::optional<SharedRegion> region_;
 };
 
@@ -160,9 +179,9 @@ void register_floors(Registry& registry) {
                   .test_only = false,
                   .create = make_channel<LineChannel>});
     registry.add({.name = "futex-floor",
-                  .description = "raw floor: ping-pong through a process-shared futex",
+                  .description = "raw floor: a process-shared futex sleep and wake per message",
                   .modes = {WaitStrategy::block},
-                  .patterns = {Pattern::latency},
+                  .patterns = {Pattern::latency, Pattern::paced},
                   .max_message = kLargestMessage,
                   .limit_reason = "",
                   .test_only = false,

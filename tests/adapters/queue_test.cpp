@@ -372,9 +372,16 @@ TEST_P(QueueSemantics, shouldSendAndReceiveBatchesInOrder) {
         EXPECT_EQ(std::memcmp(buffers[i], payloads[i + 3], i + 4), 0);
     }
     EXPECT_EQ(receiver->receive_batch(into, kTryOnce).status, Status::again);
+    EXPECT_EQ(receiver->receive_batch(into, 0ns).status, Status::again);  // a timeout of zero only tries
     const auto started = Clock::now();
     EXPECT_EQ(receiver->receive_batch(into, deadline_after(20ms)).status, Status::timed_out);
     EXPECT_GE(Clock::now() - started, 20ms);
+    const auto restarted = Clock::now();
+    EXPECT_EQ(receiver->receive_batch(into, 20ms).status, Status::timed_out);
+    EXPECT_GE(Clock::now() - restarted, 20ms);
+    std::size_t length = 0;
+    EXPECT_EQ(receiver->receive(buffers[0], length, 0ns), Status::again);
+    EXPECT_EQ(receiver->peek(1ms).status, Status::timed_out);
 
     std::byte oversized[kMaxSize + 1]{};
     const iovec with_oversized[2] = {messages[0], {oversized, sizeof oversized}};

@@ -9,13 +9,16 @@
 //
 // send: a message longer than the maximum is refused with too_large (EMSGSIZE) and nothing is
 // sent. receive: a buffer too small for the next message gives too_large and the message stays
-// queued. Each takes a deadline: kNoDeadline waits for ever, a deadline in the past (kTryOnce)
-// only tries. Every call tries first: one that succeeds at once reads no clock, allocates nothing
-// and makes no system call (unless it must wake a sleeping peer).
+// queued. Each waiting call takes a deadline (kNoDeadline waits for ever; one that has passed, such
+// as kTryOnce, only tries) or a timeout counted from its first miss (zero only tries). A call that
+// only tried and failed says again; one that waited in vain, timed_out. Every call tries first:
+// one that succeeds at once reads no clock, allocates nothing and makes no system call (unless it
+// must wake a sleeping peer).
 #pragma once
 
 #include "shmring/detail/cxx20.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -48,11 +51,13 @@ public:
 
     // ok, again (try: full), timed_out, too_large, corrupt.
     Status send(std::span<const std::byte> message, Deadline deadline = kNoDeadline) noexcept;
+    Status send(std::span<const std::byte> message, std::chrono::nanoseconds timeout) noexcept;
     [[nodiscard]] Status try_send(std::span<const std::byte> message) noexcept;
 
     // Zero copy: room for a message of up to max_message_size() bytes; fill it, then
     // commit(length) or abort().
     Loan claim(Deadline deadline = kNoDeadline) noexcept;
+    Loan claim(std::chrono::nanoseconds timeout) noexcept;
     void commit(std::size_t length) noexcept;
     void abort() noexcept;
 
@@ -60,6 +65,7 @@ public:
     // first; `count` says how many went. An SPSC batch is published with one store and at most
     // one wake-up. Nothing sent: `status` says why (too_large: messages[0] is above the maximum).
     IoResult send_batch(std::span<const iovec> messages, Deadline deadline = kNoDeadline) noexcept;
+    IoResult send_batch(std::span<const iovec> messages, std::chrono::nanoseconds timeout) noexcept;
 
     // A descriptor that poll/epoll report readable when there is room for a message of the
     // largest size. Created on first use; owned by the handle.
@@ -87,10 +93,12 @@ public:
 
     // `length` receives the message's size. too_large: `buffer` is too small and the message stays.
     Status receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline = kNoDeadline) noexcept;
+    Status receive(std::span<std::byte> buffer, std::size_t& length, std::chrono::nanoseconds timeout) noexcept;
     [[nodiscard]] Status try_receive(std::span<std::byte> buffer, std::size_t& length) noexcept;
 
     // Zero copy: the next message in place, until release().
     View peek(Deadline deadline = kNoDeadline) noexcept;
+    View peek(std::chrono::nanoseconds timeout) noexcept;
     void release() noexcept;
 
     // Receives into buffers[0..n) as long as messages are there, waiting (until `deadline`) only
@@ -98,6 +106,7 @@ public:
     // Stops before a message longer than its buffer, which stays queued (too_large when it is the
     // first).
     IoResult receive_batch(std::span<iovec> buffers, Deadline deadline = kNoDeadline) noexcept;
+    IoResult receive_batch(std::span<iovec> buffers, std::chrono::nanoseconds timeout) noexcept;
 
     // A descriptor that poll/epoll report readable when a message is there. Created on first use;
     // owned by the handle.

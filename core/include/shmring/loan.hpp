@@ -36,11 +36,17 @@ struct View {
 // messages then cost one store of the position and at most one wake-up.
 enum class Flush { now, later };
 
+// The status of any call's result, for code generic over them.
+constexpr Status status_of(Status status) noexcept { return status; }
+constexpr Status status_of(const Loan& loan) noexcept { return loan.status; }
+constexpr Status status_of(const View& view) noexcept { return view.status; }
+
 // What a call that moves many things at once moved: bytes (pipes) or messages (queue batches).
 // `status` is ok when anything moved; otherwise it says why nothing did.
 struct IoResult {
     Status status;      // ok, again, timed_out, too_large, corrupt; pipes: peer_gone (EPIPE)
     std::size_t count;  // a pipe read with status ok and count 0 is end of file
 };
+constexpr Status status_of(const IoResult& result) noexcept { return result.status; }
 
 }  // namespace shmring

@@ -130,7 +130,13 @@ Status wait_after_miss(const Waiter& waiter, Deadline deadline, Attempt&& attemp
     const WaitTuning& tuning = waiter.tuning;
     const WaitStrategy strategy = waiter.strategy;
 
-    Deadline next_probe = Clock::now() + tuning.probe_interval;
+    // The probe's clock starts at the first look at the clock, not at entry: a wait that the
+    // first spins satisfy reads no clock at all.
+    Deadline next_probe = kNoDeadline;
+    const auto probe_due = [&](Deadline now) {
+        if (next_probe == kNoDeadline) next_probe = now + tuning.probe_interval;
+        return now >= next_probe;
+    };
     if (strategy != WaitStrategy::block) {
         const bool adaptive = strategy == WaitStrategy::adaptive;
         SpinWindow* const window = adaptive ? waiter.window : nullptr;  // learns only from adaptive waits
@@ -148,7 +154,7 @@ Status wait_after_miss(const Waiter& waiter, Deadline deadline, Attempt&& attemp
             if (i % 64 != 0) continue;  // reading the clock on every turn would slow the spin
             const Deadline now = Clock::now();
             if (now >= deadline) return Status::timed_out;
-            if (kProbes && now >= next_probe) {
+            if (kProbes && probe_due(now)) {
                 if (const Status verdict = probe(); verdict != Status::ok) return verdict;
                 next_probe = now + tuning.probe_interval;
             }
@@ -169,7 +175,7 @@ Status wait_after_miss(const Waiter& waiter, Deadline deadline, Attempt&& attemp
         if constexpr (kProbes) {
             // Only when due, not on every wake-up: a probe makes system calls, which would cost every
             // message of a sparse stream as much as the wake-up itself.
-            if (now >= next_probe) {
+            if (probe_due(now)) {
                 if (const Status verdict = probe(); verdict != Status::ok) return verdict;
                 next_probe = now + tuning.probe_interval;
             }
