@@ -1,13 +1,61 @@
 #!/usr/bin/env bash
-# Installs the build tree into a scratch prefix, then builds and runs a consumer project that finds
-# shmring there with find_package(shmring) and links shmring::core and shmring::shmring.
+# Installs a build tree into a scratch prefix, then builds a program against the install as a user
+# would, and runs it (each program checks what it receives and exits non-zero on a difference):
+#
+#   check_install.sh <build-dir> cmake-c            a C-only CMake project: shmring::shmring and shmring::shmring_static (consumer_c/)
+#   check_install.sh <build-dir> cmake-cxx          a C++ CMake project: shmring::cxx (consumer_cxx/)
+#   check_install.sh <build-dir> pkg-config         $CC with `pkg-config --cflags --libs shmring`
+#   check_install.sh <build-dir> pkg-config-static  $CC -static with `pkg-config --cflags --static --libs shmring`
 set -euo pipefail
 build_dir=$1
-source_dir=$(cd "$(dirname "$0")" && pwd)/consumer
+check=$2
+here=$(cd "$(dirname "$0")" && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-cmake --install "$build_dir" --prefix "$scratch/prefix" >/dev/null
-cmake -S "$source_dir" -B "$scratch/build" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
-cmake --build "$scratch/build" >/dev/null
-"$scratch/build/consumer_cpp"
-"$scratch/build/consumer_c"
+prefix=$scratch/prefix
+cmake --install "$build_dir" --prefix "$prefix" >/dev/null
+
+fail() {
+    echo "$check: $*"
+    exit 1
+}
+
+# The install directories are the build's GNUInstallDirs choices (lib or lib/<multiarch>): found, not assumed.
+header=$(find "$prefix" -path '*/shmring/shmring.h')
+version=$(sed -n 's/^#define SHMRING_VERSION_[A-Z]* \([0-9]*\)$/\1/p' "$header" | paste -sd.)
+export PKG_CONFIG_PATH
+PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name shmring.pc)")
+
+cmake_consumer() {
+    cmake -S "$here/$1" -B "$scratch/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DSHMRING_VERSION="${version%.*}" >/dev/null
+    cmake --build "$scratch/build" >/dev/null
+}
+
+case $check in
+cmake-c)
+    cmake_consumer consumer_c
+    "$scratch/build/consumer_c"
+    "$scratch/build/consumer_c_static"
+    ;;
+cmake-cxx)
+    cmake_consumer consumer_cxx
+    "$scratch/build/consumer_cxx"
+    ;;
+pkg-config)
+    [ "$(pkg-config --modversion shmring)" = "$version" ] ||
+        fail "pkg-config --modversion says $(pkg-config --modversion shmring), shmring.h says $version"
+    # shellcheck disable=SC2046 # pkg-config's output is a list of arguments
+    "${CC:-cc}" "$here/consumer_c/main.c" $(pkg-config --cflags --libs shmring) -o "$scratch/app"
+    readelf -d "$scratch/app" | grep -q 'NEEDED.*\[libshmring\.so' || fail "the program does not load libshmring.so"
+    LD_LIBRARY_PATH=$(pkg-config --variable=libdir shmring) "$scratch/app"
+    ;;
+pkg-config-static)
+    # shellcheck disable=SC2046 # as above
+    "${CC:-cc}" -static "$here/consumer_c/main.c" $(pkg-config --cflags --static --libs shmring) -o "$scratch/app"
+    if readelf -l "$scratch/app" | grep -q INTERP; then fail "the program is not fully static"; fi
+    "$scratch/app"
+    ;;
+*)
+    fail "unknown check (cmake-c, cmake-cxx, pkg-config or pkg-config-static)"
+    ;;
+esac

@@ -1,10 +1,22 @@
-/* Uses the installed C API: one message through a queue. */
+/* Uses the installed C API: checks the library's version against the header's, then sends one
+ * message through a queue and checks what arrives. */
 #include <shmring/shmring.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#define STRING(x) #x
+#define VERSION_STRING(major, minor, patch) STRING(major) "." STRING(minor) "." STRING(patch)
+
+static int failed(const char *what) {
+    printf("c api FAILED: %s\n", what);
+    return 1;
+}
+
 int main(void) {
+    const char *header_version = VERSION_STRING(SHMRING_VERSION_MAJOR, SHMRING_VERSION_MINOR, SHMRING_VERSION_PATCH);
+    if (strcmp(shmring_version(), header_version) != 0) return failed("shmring_version() is not the header's version");
+
     char name[64];
     snprintf(name, sizeof name, "install-check-c.%d", (int)getpid());
     shmring_queue *sender = NULL, *receiver = NULL;
@@ -17,6 +29,7 @@ int main(void) {
     shmring_queue_close(sender);
     shmring_queue_close(receiver);
     shmring_unlink(name);
-    puts(ok ? "c api ok" : "c api FAILED");
-    return ok ? 0 : 1;
+    if (!ok) return failed("one message through a queue");
+    puts("c api ok");
+    return 0;
 }
