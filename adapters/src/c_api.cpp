@@ -208,7 +208,9 @@ int shmring_queue_loan(shmring_queue* q, void** buf, size_t* cap, int64_t timeou
 }
 
 int shmring_queue_commit(shmring_queue* q, size_t len) {
-    if (q == nullptr || !q->sending || !q->lent) return -EINVAL;
+    if (q == nullptr) return -EINVAL;
+    if (!q->sending) return negated(Status::wrong_role);
+    if (!q->lent) return -EINVAL;
     if (len > q->sending->max_message_size()) return -EMSGSIZE;  // the loan stays open
     q->sending->commit(len);
     q->lent = false;
@@ -232,7 +234,9 @@ ssize_t shmring_queue_peek(shmring_queue* q, const void** msg, int64_t timeout_n
 }
 
 int shmring_queue_release(shmring_queue* q) {
-    if (q == nullptr || !q->receiving || !q->lent) return -EINVAL;
+    if (q == nullptr) return -EINVAL;
+    if (!q->receiving) return negated(Status::wrong_role);
+    if (!q->lent) return -EINVAL;
     q->receiving->release();
     q->lent = false;
     return 0;

@@ -28,7 +28,7 @@ public:
         return poll_.rearm_on_again(std::visit(
             [&](auto& c) {
                 return detail::tried_then_waited(
-                    patience, [&] { return c.try_receive(buffer, length); },
+                    c.endpoint(), patience, [&] { return c.try_receive(buffer, length); },
                     [&](Deadline deadline) { return c.receive(buffer, length, deadline); });
             },
             handle_));
@@ -37,7 +37,7 @@ public:
     View peek(const detail::Patience& patience) noexcept {
         View view = std::visit(
             [&](auto& c) {
-                return detail::tried_then_waited(patience, [&] { return c.try_peek(); }, [&](Deadline deadline) { return c.peek(deadline); });
+                return detail::tried_then_waited(c.endpoint(), patience, [&] { return c.try_peek(); }, [&](Deadline deadline) { return c.peek(deadline); });
             },
             handle_);
         view.status = poll_.rearm_on_again(view.status);
@@ -67,6 +67,7 @@ public:
                 receive_while_there();
                 if (received == 0 && status == Status::again) {
                     if (const auto deadline = patience.after_miss()) {
+                        const Endpoint::MissCounted counted(c.endpoint());
                         status = c.receive(detail::room_of(buffers[0]), length, *deadline);
                         if (status == Status::ok) {
                             take(buffers[0]);

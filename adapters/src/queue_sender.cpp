@@ -60,7 +60,7 @@ public:
         return poll_.rearm_on_again(std::visit(
             [&](auto& p) {
                 return detail::tried_then_waited(
-                    patience, [&] { return p.try_send(message); }, [&](Deadline deadline) { return p.send(message, deadline); });
+                    p.endpoint(), patience, [&] { return p.try_send(message); }, [&](Deadline deadline) { return p.send(message, deadline); });
             },
             handle_));
     }
@@ -69,7 +69,7 @@ public:
         Loan loan = std::visit(
             [&](auto& p) {
                 return detail::tried_then_waited(
-                    patience, [&] { return p.try_claim(p.max_message()); },
+                    p.endpoint(), patience, [&] { return p.try_claim(p.max_message()); },
                     [&](Deadline deadline) { return p.claim(p.max_message(), deadline); });
             },
             handle_);
@@ -96,6 +96,7 @@ public:
                 send_while_room();
                 if (sent == 0 && status == Status::again) {
                     if (const auto deadline = patience.after_miss()) {
+                        const Endpoint::MissCounted counted(p.endpoint());
                         status = p.send(detail::bytes_of(messages[0]), *deadline);
                         if (status == Status::ok) {
                             sent = 1;

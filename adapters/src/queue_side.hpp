@@ -25,7 +25,8 @@ public:
     Patience(std::chrono::nanoseconds timeout) noexcept : timeout_(timeout), relative_(true) {}  // NOLINT
 
     // The deadline to wait until, or none when the call only tries: kTryOnce, a deadline that has
-    // passed, a timeout of zero or less (again, not timed_out, as queue.hpp says).
+    // passed, a timeout of zero or less (again, not timed_out, as queue.hpp says). Reads the clock
+    // only for a finite deadline or a timeout.
     std::optional<Deadline> after_miss() const noexcept {
         if (relative_) return timeout_.count() > 0 ? std::optional(deadline_after(timeout_)) : std::nullopt;
         if (deadline_ == kTryOnce || (deadline_ != kNoDeadline && deadline_ <= Clock::now())) return std::nullopt;
@@ -38,13 +39,16 @@ private:
     bool relative_ = false;
 };
 
-// A call's try, then, if it missed and the call may wait, `wait` until the deadline.
+// A call's try, then, if it missed and the call may wait, `wait` until the deadline: its first
+// attempt is not counted as a second miss.
 template <class Try, class Wait>
-auto tried_then_waited(const Patience& patience, Try try_once, Wait wait) noexcept {
+auto tried_then_waited(Endpoint& endpoint, const Patience& patience, Try try_once, Wait wait) noexcept {
     auto result = try_once();
     if (status_of(result) != Status::again) return result;
     const auto deadline = patience.after_miss();
-    return deadline ? wait(*deadline) : result;
+    if (!deadline) return result;
+    const Endpoint::MissCounted counted(endpoint);
+    return wait(*deadline);
 }
 
 // The bytes an iovec names.

@@ -171,6 +171,7 @@ Result<RingSegment> RingSegment::open(std::string_view name, Access access, cons
         return Error(Errc::wrong_kind, quoted(name) + ": engine is " + (geometry->engine == Engine::spsc ? "spsc" : "mpmc"));
     if (expect.kind && *expect.kind != geometry->kind)
         return Error(Errc::wrong_kind, quoted(name) + ": channel kind " + std::to_string(static_cast<unsigned>(geometry->kind)));
+    if (options.prefault) segment->prefault(geometry->total_size);
     return RingSegment(std::move(*segment), *geometry);
 }
 

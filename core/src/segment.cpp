@@ -1,5 +1,6 @@
 #include "shmring/segment.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fcntl.h>
 #include <fstream>
@@ -139,7 +140,11 @@ Result<Segment> Segment::open(std::string_view name, Access access, const Segmen
     segment.name_ = std::string(name);
     segment.owner_uid_ = st.st_uid;
     segment.mode_ = st.st_mode & 0777U;
-    if (auto mapped = segment.map(fd, static_cast<std::size_t>(st.st_size), writable, options); !mapped)
+    // Prefaulting waits for the caller to validate the geometry (RingSegment::open): the object's
+    // size is anyone's to set, and populating all of it could be made to cost any amount of memory.
+    SegmentOptions mapping = options;
+    mapping.prefault = false;
+    if (auto mapped = segment.map(fd, static_cast<std::size_t>(st.st_size), writable, mapping); !mapped)
         return mapped.error();
     segment.fd_ = guard.release();
     return segment;
@@ -170,6 +175,15 @@ Outcome Segment::map(int fd, std::size_t size, bool writable, const SegmentOptio
     }
     if (options.lock && ::mlock(address, size) != 0) return system_error("mlock(" + object + ")", errno);
     return Ok{};
+}
+
+void Segment::prefault(std::size_t bytes) noexcept {
+#ifndef MADV_POPULATE_READ
+    constexpr int MADV_POPULATE_READ = 22;  // Linux 5.14 uapi values, for older headers
+    constexpr int MADV_POPULATE_WRITE = 23;
+#endif
+    // The result is ignored on purpose: without it the pages still fault in as they are used.
+    (void)::madvise(base_, std::min(bytes, size_), writable_ ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 }
 
 void Segment::release() noexcept {

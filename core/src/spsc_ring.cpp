@@ -27,7 +27,8 @@ Result<Attached> attach_side(RingSegment ring, EndpointRole role, const Endpoint
     // Acquire, pairs with [R10] and [R11]: the positions and what they publish are visible.
     const std::uint64_t producer = r.producer().position.load(std::memory_order_acquire);
     const std::uint64_t consumer = r.consumer().position.load(std::memory_order_acquire);
-    if (!detail::spsc_positions_valid(producer, consumer, r.geometry().capacity)) {
+    if (!detail::spsc_positions_valid(producer, consumer, r.geometry().capacity) || !detail::spsc_on_record_grid(r.geometry(), producer) ||
+        !detail::spsc_on_record_grid(r.geometry(), consumer)) {
         r.mark_corrupt();
         return Error(Errc::corrupt, "ring '" + std::string(r.name()) + "': positions " + std::to_string(consumer) + ".." +
                                         std::to_string(producer) + " out of range");

@@ -590,6 +590,8 @@ static void test_queue_zero_copy(int engine) {
     CHECK_EQ(shmring_queue_peek(receiver, NULL, 0), -EINVAL);
     CHECK_EQ(shmring_queue_loan(receiver, &room, &cap, 0), -EBADF);
     CHECK_EQ(shmring_queue_peek(sender, &message, 0), -EBADF);
+    CHECK_EQ(shmring_queue_commit(receiver, 1), -EBADF);
+    CHECK_EQ(shmring_queue_release(sender), -EBADF);
     shmring_queue_abort(sender); /* no loan: nothing happens */
     shmring_queue_abort(NULL);
     CHECK_EQ(shmring_queue_peek(receiver, &message, 0), -EAGAIN);

@@ -333,6 +333,35 @@ TEST_P(QueueSemantics, shouldHoldExactlyMaxMessagesOfAnySizeLapAfterLap) {
     }
 }
 
+// A waiting call that misses counts one miss in `full` or `empty`, however often it retries, with
+// a deadline or a timeout.
+TEST_P(QueueSemantics, shouldCountOneMissPerWaitingCall) {
+    auto sender = open_sender();
+    auto receiver = open_receiver();
+    ASSERT_TRUE(sender && receiver);
+    const auto misses = [](const RingSegment& ring, layout::EndpointRole role, SharedAtomic<std::uint64_t> layout::Counters::*miss) {
+        std::uint64_t total = 0;
+        for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
+            const layout::EndpointEntry& entry = ring.endpoint(i);
+            if (entry.role.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(role))
+                total += (entry.counters.*miss).load(std::memory_order_relaxed);
+        }
+        return total;
+    };
+    std::byte buffer[kMaxSize];
+    std::size_t length = 0;
+    EXPECT_EQ(receiver->receive(buffer, length, 5ms), Status::timed_out);
+    EXPECT_EQ(receiver->receive(buffer, length, deadline_after(5ms)), Status::timed_out);
+    EXPECT_EQ(misses(receiver->ring(), layout::EndpointRole::consumer, &layout::Counters::empty), 2U);
+    const std::byte message[8]{};
+    while (sender->try_send(message) == Status::ok) {
+    }
+    const std::uint64_t full_before = misses(sender->ring(), layout::EndpointRole::producer, &layout::Counters::full);
+    EXPECT_EQ(sender->send(message, 5ms), Status::timed_out);
+    EXPECT_EQ(sender->claim(5ms).status, Status::timed_out);
+    EXPECT_EQ(misses(sender->ring(), layout::EndpointRole::producer, &layout::Counters::full), full_before + 2);
+}
+
 // Batches: as many as fit, in order, each message whole; a receive batch stops before a message
 // longer than its buffer, and the first such gives too_large.
 TEST_P(QueueSemantics, shouldSendAndReceiveBatchesInOrder) {

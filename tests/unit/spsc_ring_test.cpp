@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -444,6 +445,57 @@ TEST(SpscRing, shouldPublishWhatAHandleHeldBackWhenItCloses) {
     const View third = consumer->try_peek();
     ASSERT_EQ(third.status, Status::ok);
     EXPECT_EQ(third.type, 2U) << "a consumer that closed gave back the room of what it released";
+}
+
+// kTryOnce asks a blocking call for one attempt: again at once, whatever the wait strategy.
+TEST(SpscRing, shouldTryOnceAndSayAgainWhenTheDeadlineIsTryOnce) {
+    for (const WaitStrategy strategy : {WaitStrategy::spin, WaitStrategy::adaptive, WaitStrategy::block}) {
+        const RingName name("spsc.try-once");
+        ASSERT_TRUE(create_spsc_ring(name, 4096));
+        EndpointOptions options;
+        options.wait = strategy;
+        auto consumer = SpscConsumer::attach(name, options);
+        ASSERT_TRUE(consumer);
+        std::byte buffer[8];
+        std::size_t length = 0;
+        EXPECT_EQ(consumer->receive(buffer, length, kTryOnce), Status::again);
+        EXPECT_EQ(consumer->peek(kTryOnce).status, Status::again);
+    }
+}
+
+// Page faults of this thread so far: each is a trap into the kernel.
+long minor_faults() {
+    rusage usage{};
+    ::getrusage(RUSAGE_THREAD, &usage);
+    return usage.ru_minflt;
+}
+
+// A producer attached with the default options writes a fresh ring's every page without a page
+// fault; one attached without prefault faults each page in on its first lap. (Faults are per
+// mapping: the creator's own mapping does not count.)
+TEST(SpscRing, shouldMapEveryPageOfTheRingAtAttachSoThatTheFirstLapTakesNoPageFault) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    GTEST_SKIP() << "the sanitizer's shadow memory faults in as the ring is written";
+#endif
+    for (const bool prefault : {true, false}) {
+        const RingName name("spsc.prefault");
+        ASSERT_TRUE(create_spsc_ring(name, 1 << 20));
+        EndpointOptions options;
+        options.segment.prefault = prefault;
+        auto producer = SpscProducer::attach(name, options);
+        ASSERT_TRUE(producer) << producer.error().message();
+        const std::vector<std::byte> message(1000);
+        const long before = minor_faults();
+        std::size_t sent = 0;
+        while (producer->try_send(message) == Status::ok) ++sent;
+        const long faults = minor_faults() - before;
+        EXPECT_GT(sent, 1000U);
+        if (prefault) {
+            EXPECT_LT(faults, 8) << "sent " << sent;
+        } else {
+            EXPECT_GT(faults, 200) << "sent " << sent << ": the check above must be able to fail";
+        }
+    }
 }
 
 }  // namespace

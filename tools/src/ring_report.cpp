@@ -92,7 +92,9 @@ RingReport report_of(std::string_view name, RingCopy ring) {
     if (!spsc) {
         view.used_messages = ring.used;
     } else if (queue) {
-        view.used_messages = detail::spsc_queued_messages(g, ring.producer_position, ring.consumer_position);
+        // Positions read in an unstable moment may be out of range: then no count, as `used`.
+        const bool in_range = ring.producer_position - ring.consumer_position <= g.capacity;
+        view.used_messages = in_range ? detail::spsc_queued_messages(g, ring.producer_position, ring.consumer_position) : 0;
     } else {
         view.used_messages = difference_or_zero(view.producers.messages, view.consumers.messages);
     }

@@ -10,7 +10,8 @@
 // send: a message longer than the maximum is refused with too_large (EMSGSIZE) and nothing is
 // sent. receive: a buffer too small for the next message gives too_large and the message stays
 // queued. Each waiting call takes a deadline (kNoDeadline waits for ever; one that has passed, such
-// as kTryOnce, only tries) or a timeout counted from its first miss (zero only tries). A call that
+// as kTryOnce, only tries) or a timeout counted from its first miss (zero or less only tries; the
+// C API's negative "for ever" is kNoDeadline here). A call that
 // only tried and failed says again; one that waited in vain, timed_out. Every call tries first:
 // one that succeeds at once reads no clock, allocates nothing and makes no system call (unless it
 // must wake a sleeping peer).

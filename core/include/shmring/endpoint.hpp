@@ -26,7 +26,11 @@ namespace shmring {
 // How an endpoint opens its ring and waits, for every engine and adapter.
 struct EndpointOptions {
     WaitStrategy wait = WaitStrategy::adaptive;
-    SegmentOptions segment;
+    // An endpoint maps its ring with every page present: a page's first touch would otherwise trap
+    // into the kernel on the data path, in each process, once per page of the first lap around the
+    // ring (the rare slow message of an SPSC ring's first lap). Set prefault to false for a ring
+    // far larger than what the endpoint will touch.
+    SegmentOptions segment{.prefault = true};
 };
 
 enum class Presence { absent, alive, dead };
@@ -82,15 +86,29 @@ public:
     // strategy says (detail::wait_after_miss). After the first miss waiting() is true, so that a wait
     // counts once in the `full` or `empty` counter, not once per retry. The first attempt is made
     // here, inline: a call that succeeds at once costs the attempt and nothing else.
+    // kTryOnce stops after that attempt, with again.
     template <class Attempt, class Probe>
     Status wait(layout::WaitEvent& event, Deadline deadline, Attempt&& attempt, Probe&& probe) noexcept {
         const Status first = attempt();
-        if (first != Status::again) return first;
+        if (first != Status::again || deadline == kTryOnce) return first;
         const detail::Waiter waiter{event,    ring_.control().light_publishers, detail::endpoint_sleeper(index_), entry_->counters,
                                     strategy_, tuning_, &spin_window_, &waiting_};
         return detail::wait_after_miss(waiter, deadline, attempt, probe);
     }
     bool waiting() const noexcept { return waiting_; }
+
+    // For a caller that tried once already and only then waits, with a call whose own first
+    // attempt would count the same miss again (an adapter that learns its deadline after a miss).
+    class MissCounted {
+    public:
+        explicit MissCounted(Endpoint& endpoint) noexcept : endpoint_(endpoint) { endpoint_.waiting_ = true; }
+        ~MissCounted() { endpoint_.waiting_ = false; }
+        MissCounted(const MissCounted&) = delete;
+        MissCounted& operator=(const MissCounted&) = delete;
+
+    private:
+        Endpoint& endpoint_;
+    };
 
     // Counts one message moved, in the `messages` and `bytes` counters.
     void count_message(std::uint64_t bytes) const noexcept {

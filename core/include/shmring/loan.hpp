@@ -44,7 +44,7 @@ constexpr Status status_of(const View& view) noexcept { return view.status; }
 // What a call that moves many things at once moved: bytes (pipes) or messages (queue batches).
 // `status` is ok when anything moved; otherwise it says why nothing did.
 struct IoResult {
-    Status status;      // ok, again, timed_out, too_large, corrupt; pipes: peer_gone (EPIPE)
+    Status status;      // ok, again, timed_out, too_large, corrupt; pipes: peer_gone (EPIPE); MPMC: busy (a peek open)
     std::size_t count;  // a pipe read with status ok and count 0 is end of file
 };
 constexpr Status status_of(const IoResult& result) noexcept { return result.status; }

@@ -13,7 +13,7 @@
 namespace shmring {
 
 struct SegmentOptions {
-    bool prefault = false;    // MAP_POPULATE: fault every page in now, not on the fast path later
+    bool prefault = false;    // fault every page in now, not on the fast path later (opened: once validated)
     bool lock = false;        // mlock: keep the pages resident (needs RLIMIT_MEMLOCK or CAP_IPC_LOCK)
     bool huge_pages = false;  // madvise(MADV_HUGEPAGE); falls back to small pages, see warning()
     bool allow_foreign_owner = false;  // open a segment owned by another user (else EACCES)
@@ -59,6 +59,11 @@ public:
 
     // Creation finished: the object now outlives this handle.
     void keep() noexcept { unlink_on_close_ = false; }
+
+    // Makes the first `bytes` of the mapping present in this process's page tables, so that their
+    // first touch does not trap into the kernel. Best effort: a kernel without MADV_POPULATE_*
+    // (before 5.14) leaves them to fault in as they are used.
+    void prefault(std::size_t bytes) noexcept;
 
 private:
     Segment() = default;

@@ -165,9 +165,10 @@ private:
 
     // Queues bound below the slot count: whether `ticket` is fewer than max_messages tickets ahead
     // of the consumers' counter, as last seen or, when that says no, as read now. Relaxed: the
-    // counter is only a number here; the slot's sequence ([A21]) orders the data, and a stale
-    // value only refuses early: the room a consumer's take made is seen at the latest after the
-    // wake of its release.
+    // counter is only a number here, and the slot's sequence ([A21]) orders the data. A stale value
+    // only refuses early: a consumer's take (its CAS on the counter, [C21]) precedes its release's
+    // [F1] in notify, so a producer that parks ([F2] in wait_after_miss) and retries reads the take
+    // at the latest after that wake, or at its next probe.
     bool within_bound(std::uint64_t ticket) noexcept {
         const std::uint64_t bound = ring_.geometry().max_messages;
         if (bound == 0 || bound == ring_.geometry().capacity) return true;
@@ -293,7 +294,7 @@ private:
 inline bool mpmc_has_room(const RingView& ring) noexcept {
     const std::uint64_t ticket = ring.producer().position.load(std::memory_order_relaxed);
     const std::uint64_t bound = ring.geometry().max_messages;
-    // Relaxed, as in MpmcWriter::within_bound: a number; the slot's sequence orders the data.
+    // Relaxed, as in MpmcWriter::within_bound: a number; the slot's sequence ([A21]) orders the data.
     if (bound != 0 && static_cast<std::int64_t>(ticket - ring.consumer().position.load(std::memory_order_relaxed)) >= static_cast<std::int64_t>(bound))
         return false;
     return slot_at(ring, ticket).sequence.load(std::memory_order_acquire) == slot_free_for(ticket);

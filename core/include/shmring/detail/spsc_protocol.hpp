@@ -93,7 +93,7 @@ private:
             // [A11] acquire, pairs with [R11] in SpscReader::flush: the reader is done with the
             // bytes it gave back before we overwrite them.
             const std::uint64_t consumer = ring_.consumer().position.load(std::memory_order_acquire);
-            if (!spsc_positions_valid(pending_, consumer, capacity)) return fail_corrupt();
+            if (!spsc_positions_valid(pending_, consumer, capacity) || !spsc_on_record_grid(g, consumer)) return fail_corrupt();
             see_consumer(consumer);
             if (!fits()) {
                 // Only pipes claim up to what fits, and pipes have no message bound.

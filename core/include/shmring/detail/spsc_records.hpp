@@ -56,6 +56,14 @@ constexpr std::uint64_t spsc_queued_messages(const RingGeometry& geometry, std::
     return laps * (geometry.capacity / stride) + (producer & geometry.mask) / stride - (consumer & geometry.mask) / stride;
 }
 
+// Queues: whether `position` is where a record can start: on the stride grid of its lap, or at the
+// lap's padding. Off the grid, the message bound could refuse for ever without a byte being wrong.
+constexpr bool spsc_on_record_grid(const RingGeometry& geometry, std::uint64_t position) noexcept {
+    if (geometry.record_stride == 0) return true;
+    const std::uint64_t offset = position & geometry.mask;
+    return offset % geometry.record_stride == 0 || offset == (geometry.capacity / geometry.record_stride) * geometry.record_stride;
+}
+
 // Whether a record starting at `start` is within the message bound `limit` (spsc_count_limit):
 // before it, modulo 2^64. Rings that are not queues have no bound.
 constexpr bool spsc_within_bound(const RingGeometry& geometry, std::uint64_t start, std::uint64_t limit) noexcept {

@@ -130,8 +130,8 @@ Status wait_after_miss(const Waiter& waiter, Deadline deadline, Attempt&& attemp
     const WaitTuning& tuning = waiter.tuning;
     const WaitStrategy strategy = waiter.strategy;
 
-    // The probe's clock starts at the first look at the clock, not at entry: a wait that the
-    // first spins satisfy reads no clock at all.
+    // The probe's clock starts at the first look at the clock, not at entry: a spinning wait that
+    // the first spins satisfy reads no clock at all (an adaptive one reads it once, to time its spin).
     Deadline next_probe = kNoDeadline;
     const auto probe_due = [&](Deadline now) {
         if (next_probe == kNoDeadline) next_probe = now + tuning.probe_interval;
