@@ -546,15 +546,25 @@ static void test_queue_full_busy_and_timeout(int engine) {
 
 /* ---- queues hold what they were created for ------------------------------------------------ */
 
+/* A new queue of this run (name[128] receives its name) with both ends open in this process;
+ * false if any step failed. */
+static int open_queue_ends(const char *stem, int engine, size_t max_messages, size_t max_size, char *name, shmring_queue **sender,
+                           shmring_queue **receiver) {
+    char full_stem[64];
+    snprintf(full_stem, sizeof full_stem, "%s-%s", stem, engine == SHMRING_SPSC ? "spsc" : "mpmc");
+    ring_name(name, 128, full_stem);
+    *sender = *receiver = NULL;
+    CHECK_EQ(shmring_queue_create(name, max_messages, max_size, engine, 0), 0);
+    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, sender), 0);
+    CHECK_EQ(shmring_queue_open(name, SHMRING_RECEIVER, receiver), 0);
+    return *sender != NULL && *receiver != NULL;
+}
+
 /* As mq_maxmsg: 16 messages, however small, then EAGAIN; one received makes room for one. */
 static void test_queue_bound(int engine) {
     char name[128];
-    ring_name(name, sizeof name, engine == SHMRING_SPSC ? "bound-spsc" : "bound-mpmc");
-    CHECK_EQ(shmring_queue_create(name, 16, 64, engine, 0), 0);
-    shmring_queue *sender = NULL, *receiver = NULL;
-    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &sender), 0);
-    CHECK_EQ(shmring_queue_open(name, SHMRING_RECEIVER, &receiver), 0);
-    if (sender == NULL || receiver == NULL) return;
+    shmring_queue *sender, *receiver;
+    if (!open_queue_ends("bound", engine, 16, 64, name, &sender, &receiver)) return;
     int sent = 0;
     while (sent < 100 && shmring_queue_send(sender, "x", 1, 0) == 0) ++sent;
     CHECK_EQ(sent, 16);
@@ -571,12 +581,8 @@ static void test_queue_bound(int engine) {
 
 static void test_queue_zero_copy(int engine) {
     char name[128];
-    ring_name(name, sizeof name, engine == SHMRING_SPSC ? "zero-copy-spsc" : "zero-copy-mpmc");
-    CHECK_EQ(shmring_queue_create(name, 4, 32, engine, 0), 0);
-    shmring_queue *sender = NULL, *receiver = NULL;
-    CHECK_EQ(shmring_queue_open(name, SHMRING_SENDER, &sender), 0);
-    CHECK_EQ(shmring_queue_open(name, SHMRING_RECEIVER, &receiver), 0);
-    if (sender == NULL || receiver == NULL) return;
+    shmring_queue *sender, *receiver;
+    if (!open_queue_ends("zero-copy", engine, 4, 32, name, &sender, &receiver)) return;
     void *room = NULL;
     size_t cap = 0;
     const void *message = NULL;
