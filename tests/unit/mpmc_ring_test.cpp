@@ -191,63 +191,48 @@ TEST(MpmcRing, shouldAllowManyEndpointsUpToTheRegistrySize) {
     EXPECT_TRUE(MpmcConsumer::attach(name)) << "a detached entry is free again";
 }
 
-}  // namespace
-}  // namespace shmring
-
-namespace shmring {
-namespace {
-
 TEST(MpmcRing, shouldReportCorruptInsteadOfSpinningOnASequenceFromTheFuture) {
-    testing::RingName name("future");
-    ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
-    auto producer = MpmcProducer::attach(name);
-    auto consumer = MpmcConsumer::attach(name);
-    ASSERT_TRUE(producer && consumer);
+    const RingName name("future");
+    auto [producer, consumer] = make_pair(name, 4, 8);
     // Ticket 0's slot claims to be two turns ahead: no protocol step writes that.
-    reinterpret_cast<layout::SlotHeader*>(producer->ring().data())->sequence.store(2 * 4 * 2, std::memory_order_relaxed);
-    EXPECT_EQ(producer->try_claim().status, Status::corrupt);
-    EXPECT_EQ(consumer->try_peek().status, Status::corrupt);
+    reinterpret_cast<layout::SlotHeader*>(producer.ring().data())->sequence.store(2 * 4 * 2, std::memory_order_relaxed);
+    EXPECT_EQ(producer.try_claim().status, Status::corrupt);
+    EXPECT_EQ(consumer.try_peek().status, Status::corrupt);
 }
 
 TEST(MpmcRing, shouldLeaveNoClaimRecordedWhenItReportsCorrupt) {
-    testing::RingName name("corruptclaim");
-    ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
-    auto producer = MpmcProducer::attach(name);
-    auto consumer = MpmcConsumer::attach(name);
-    ASSERT_TRUE(producer && consumer);
-    auto& slot = *reinterpret_cast<layout::SlotHeader*>(producer->ring().data());
+    const RingName name("corruptclaim");
+    auto [producer, consumer] = make_pair(name, 4, 8);
+    auto& slot = *reinterpret_cast<layout::SlotHeader*>(producer.ring().data());
     // Each side's entry names ticket 0 as a claim, as one that records a claim, loses the CAS on
     // the ticket and then meets a corrupt slot leaves it; the slot of the next ticket they look at
     // (0 again: nobody moved the counters) claims to be a turn ahead.
     slot.sequence.store(2 * 4, std::memory_order_relaxed);
-    producer->endpoint().entry().claim.store(1, std::memory_order_relaxed);
-    EXPECT_EQ(producer->try_claim().status, Status::corrupt);
-    EXPECT_EQ(producer->endpoint().entry().claim.load(std::memory_order_relaxed), 0U) << "a claim on ticket 0 blocks its repair";
-    consumer->endpoint().entry().claim.store(1, std::memory_order_relaxed);
-    EXPECT_EQ(consumer->try_peek().status, Status::corrupt);
-    EXPECT_EQ(consumer->endpoint().entry().claim.load(std::memory_order_relaxed), 0U) << "a claim on ticket 0 blocks its repair";
+    producer.endpoint().entry().claim.store(1, std::memory_order_relaxed);
+    EXPECT_EQ(producer.try_claim().status, Status::corrupt);
+    EXPECT_EQ(producer.endpoint().entry().claim.load(std::memory_order_relaxed), 0U) << "a claim on ticket 0 blocks its repair";
+    consumer.endpoint().entry().claim.store(1, std::memory_order_relaxed);
+    EXPECT_EQ(consumer.try_peek().status, Status::corrupt);
+    EXPECT_EQ(consumer.endpoint().entry().claim.load(std::memory_order_relaxed), 0U) << "a claim on ticket 0 blocks its repair";
 }
 
 TEST(MpmcRing, shouldIgnoreAPublishOrReleaseWithoutAnOpenClaim) {
-    testing::RingName name("misuse");
-    ASSERT_TRUE(create_mpmc_ring(name, 2, 8));
-    auto producer = MpmcProducer::attach(name);
-    auto consumer = MpmcConsumer::attach(name);
-    ASSERT_TRUE(producer && consumer);
-    producer->commit(8);  // nothing loaned: ignored
-    ASSERT_EQ(producer->try_claim().status, Status::ok);
-    EXPECT_EQ(producer->try_claim().status, Status::busy) << "one loan at a time";
-    producer->commit(1000);  // clamped to the slot size
-    producer->commit(8);     // published already: ignored
-    const View message = consumer->try_peek();
+    const RingName name("misuse");
+    auto [producer, consumer] = make_pair(name, 2, 8);
+    producer.commit(8);  // nothing loaned: ignored
+    ASSERT_EQ(producer.try_claim().status, Status::ok);
+    EXPECT_EQ(producer.try_claim().status, Status::busy) << "one loan at a time";
+    producer.commit(1000);  // clamped to the slot size
+    producer.commit(8);     // published already: ignored
+    const View message = consumer.try_peek();
     ASSERT_EQ(message.status, Status::ok);
     EXPECT_EQ(message.data.size(), 8U);
-    EXPECT_EQ(consumer->try_peek().status, Status::busy);
-    consumer->release();
-    consumer->release();  // ignored: would otherwise roll the slot's turn back
+    EXPECT_EQ(consumer.try_peek().status, Status::busy);
+    consumer.release();
+    consumer.release();  // ignored: would otherwise roll the slot's turn back
     const std::uint64_t value = 1;
-    for (int i = 0; i < 2; ++i) ASSERT_EQ(producer->try_send(std::as_bytes(std::span(&value, 1))), Status::ok);
-    EXPECT_EQ(producer->try_send(std::as_bytes(std::span(&value, 1))), Status::again);
+    for (int i = 0; i < 2; ++i) ASSERT_EQ(producer.try_send(std::as_bytes(std::span(&value, 1))), Status::ok);
+    EXPECT_EQ(producer.try_send(std::as_bytes(std::span(&value, 1))), Status::again);
 }
 
 TEST(MpmcRing, shouldStopWakingAConsumerThatDiedAsleep) {
