@@ -49,34 +49,21 @@ public:
     // Receives into the buffers while messages are there, waiting only for the first; an SPSC
     // batch gives its room back with one store of the position.
     IoResult receive_batch(std::span<iovec> buffers, const detail::Patience& patience) noexcept {
-        if (buffers.empty()) return {Status::ok, 0};
         const IoResult result = std::visit(
             [&](auto& c) {
-                std::size_t received = 0;
-                Status status = Status::ok;
-                std::size_t length = 0;
-                const auto take = [&](iovec& buffer) {
-                    buffer.iov_len = length;
-                    ++received;
+                // Each buffer's iov_len becomes its message's length once the message is in it.
+                const auto into = [&](std::size_t i, auto receive) {
+                    std::size_t length = 0;
+                    const Status status = receive(detail::room_of(buffers[i]), length);
+                    if (status == Status::ok) buffers[i].iov_len = length;
+                    return status;
                 };
-                const auto receive_while_there = [&] {
-                    while (received < buffers.size() &&
-                           (status = receive_in_batch(c, detail::room_of(buffers[received]), length)) == Status::ok)
-                        take(buffers[received]);
-                };
-                receive_while_there();
-                if (received == 0 && status == Status::again) {
-                    if (const auto deadline = patience.after_miss()) {
-                        const Endpoint::MissCounted counted(c.endpoint());
-                        status = c.receive(detail::room_of(buffers[0]), length, *deadline);
-                        if (status == Status::ok) {
-                            take(buffers[0]);
-                            receive_while_there();
-                        }
-                    }
-                }
-                detail::flush_batch(c);
-                return received != 0 ? IoResult{Status::ok, received} : IoResult{status, 0};
+                return detail::move_batch(
+                    c, buffers.size(), patience,
+                    [&](std::size_t i) { return into(i, [&](auto room, std::size_t& length) { return receive_in_batch(c, room, length); }); },
+                    [&](Deadline deadline) {
+                        return into(0, [&](auto room, std::size_t& length) { return c.receive(room, length, deadline); });
+                    });
             },
             handle_);
         (void)poll_.rearm_on_again(result.status);

@@ -85,27 +85,11 @@ public:
     // Sends while messages fit, waiting only for the first; an SPSC batch is published with one
     // store of the position and at most one wake-up.
     IoResult send_batch(std::span<const iovec> messages, const detail::Patience& patience) noexcept {
-        if (messages.empty()) return {Status::ok, 0};
         const IoResult result = std::visit(
             [&](auto& p) {
-                std::size_t sent = 0;
-                Status status = Status::ok;
-                const auto send_while_room = [&] {
-                    while (sent < messages.size() && (status = send_in_batch(p, detail::bytes_of(messages[sent]))) == Status::ok) ++sent;
-                };
-                send_while_room();
-                if (sent == 0 && status == Status::again) {
-                    if (const auto deadline = patience.after_miss()) {
-                        const Endpoint::MissCounted counted(p.endpoint());
-                        status = p.send(detail::bytes_of(messages[0]), *deadline);
-                        if (status == Status::ok) {
-                            sent = 1;
-                            send_while_room();
-                        }
-                    }
-                }
-                detail::flush_batch(p);
-                return sent != 0 ? IoResult{Status::ok, sent} : IoResult{status, 0};
+                return detail::move_batch(
+                    p, messages.size(), patience, [&](std::size_t i) { return send_in_batch(p, detail::bytes_of(messages[i])); },
+                    [&](Deadline deadline) { return p.send(detail::bytes_of(messages[0]), deadline); });
             },
             handle_);
         (void)poll_.rearm_on_again(result.status);

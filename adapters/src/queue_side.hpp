@@ -12,6 +12,7 @@
 
 #include "shmring/detail/poll_helper.hpp"
 #include "shmring/endpoint.hpp"
+#include "shmring/loan.hpp"
 #include "shmring/ring_segment.hpp"
 #include "shmring/wait.hpp"
 
@@ -57,11 +58,37 @@ inline std::span<const std::byte> bytes_of(const iovec& message) noexcept {
 }
 inline std::span<std::byte> room_of(const iovec& buffer) noexcept { return {static_cast<std::byte*>(buffer.iov_base), buffer.iov_len}; }
 
+
 // A batch's store of the position: SPSC commits and releases of a batch wait for it (Flush::later);
 // MPMC makes each visible at once and has nothing to flush.
 template <class Handle>
 void flush_batch(Handle& handle) noexcept {
     if constexpr (requires { handle.flush(); }) handle.flush();
+}
+
+// A batch on `handle`: moves item after item while `move(i)` says ok; when none moved and the call
+// may wait, waits for the first with `wait_first(deadline)` (its miss counted once), then goes on.
+// One flush at the end (flush_batch). Ok with the count when anything moved, else why not.
+template <class Handle, class Move, class WaitFirst>
+IoResult move_batch(Handle& handle, std::size_t count, const Patience& patience, Move move, WaitFirst wait_first) noexcept {
+    std::size_t moved = 0;
+    Status status = Status::ok;
+    const auto move_while_ready = [&] {
+        while (moved < count && (status = move(moved)) == Status::ok) ++moved;
+    };
+    move_while_ready();
+    if (moved == 0 && status == Status::again) {
+        if (const auto deadline = patience.after_miss()) {
+            const Endpoint::MissCounted counted(handle.endpoint());
+            status = wait_first(*deadline);
+            if (status == Status::ok) {
+                moved = 1;
+                move_while_ready();
+            }
+        }
+    }
+    flush_batch(handle);
+    return moved != 0 ? IoResult{Status::ok, moved} : IoResult{status, 0};
 }
 
 // The periodic probe of a queue side's poll helper. Queues have no end of file; an MPMC side's

@@ -170,12 +170,9 @@ private:
     // [F1] in notify, so a producer that parks ([F2] in wait_after_miss) and retries reads the take
     // at the latest after that wake, or at its next probe.
     bool within_bound(std::uint64_t ticket) noexcept {
-        const std::uint64_t bound = ring_.geometry().max_messages;
-        if (bound == 0 || bound == ring_.geometry().capacity) return true;
-        const auto within = [&] { return static_cast<std::int64_t>(ticket - cached_consumer_) < static_cast<std::int64_t>(bound); };
-        if (within()) return true;
+        if (ticket_within_bound(ring_.geometry(), ticket, cached_consumer_)) return true;
         cached_consumer_ = ring_.consumer().position.load(std::memory_order_relaxed);
-        return within();
+        return ticket_within_bound(ring_.geometry(), ticket, cached_consumer_);
     }
 
     // Hands ticket's slot, holding `length` bytes (kSlotLengthVoid: none), to the consumers.
@@ -293,10 +290,8 @@ private:
 // tickets, as in try_claim and try_peek; acquire sequences, as [A21] and [A20].
 inline bool mpmc_has_room(const RingView& ring) noexcept {
     const std::uint64_t ticket = ring.producer().position.load(std::memory_order_relaxed);
-    const std::uint64_t bound = ring.geometry().max_messages;
     // Relaxed, as in MpmcWriter::within_bound: a number; the slot's sequence ([A21]) orders the data.
-    if (bound != 0 && static_cast<std::int64_t>(ticket - ring.consumer().position.load(std::memory_order_relaxed)) >= static_cast<std::int64_t>(bound))
-        return false;
+    if (!ticket_within_bound(ring.geometry(), ticket, ring.consumer().position.load(std::memory_order_relaxed))) return false;
     return slot_at(ring, ticket).sequence.load(std::memory_order_acquire) == slot_free_for(ticket);
 }
 inline bool mpmc_has_data(const RingView& ring) noexcept {
