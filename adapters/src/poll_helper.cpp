@@ -29,7 +29,6 @@ Result<std::unique_ptr<PollHelper>> PollHelper::start(const Endpoint& endpoint, 
 PollHelper::PollHelper(const Endpoint& endpoint, layout::WaitEvent& event, std::function<bool()> ready, std::function<bool()> probe,
                        int eventfd)
     : event_(event),
-      light_publishers_(endpoint.ring().control().light_publishers),
       endpoint_index_(endpoint.index()),
       ready_(std::move(ready)),
       probe_(std::move(probe)),
@@ -62,8 +61,7 @@ void PollHelper::run() noexcept {
     // The helper's sleeps are not the endpoint's: they go to counters of its own.
     layout::Counters own_counters{};
     // It always blocks: no spin window.
-    const Waiter waiter{event_, light_publishers_, helper_sleeper(endpoint_index_), own_counters, WaitStrategy::block, tuning_,
-                        nullptr, nullptr};
+    const Waiter waiter{event_, helper_sleeper(endpoint_index_), own_counters, WaitStrategy::block, tuning_, nullptr, nullptr};
     const auto stopping = [this] { return stop_.load(std::memory_order_acquire); };
     while (!stopping()) {
         const Status status = wait_until(

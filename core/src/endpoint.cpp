@@ -43,13 +43,17 @@ void retire_counters(const RingSegment& ring, layout::EndpointEntry& entry) noex
 }
 
 // A dead owner may have died asleep: its bits in the sleeper masks would make every publisher
-// enter the kernel for ever. Only the process that reclaimed the entry calls this.
+// enter the kernel for ever (and its light-publisher bits, every sleeper). Only the process that
+// reclaimed the entry calls this.
 void forget_sleeper(const RingSegment& ring, std::uint32_t index) noexcept {
     const std::uint64_t keep = ~(std::uint64_t{1} << index);
     for (layout::WaitEvent* event : {&ring.data_event(), &ring.space_event()}) {
         // Relaxed: hints to publishers, as in wait_after_miss's [W5].
         event->sleepers.fetch_and(keep, std::memory_order_relaxed);
         event->helper_sleepers.fetch_and(keep, std::memory_order_relaxed);
+        // Relaxed: a dead publisher publishes nothing more, so sleepers may skip the barrier it
+        // asked for (detail/publish_fence.hpp).
+        event->light_publishers.fetch_and(keep, std::memory_order_relaxed);
     }
 }
 
@@ -169,14 +173,10 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role, l
 Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint64_t generation, detail::LeaseHolder lease)
     : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation), lease_(std::move(lease)) {
     owner_pid_ = current_process().pid;
-    light_fence_ = detail::light_publisher_fence();
-    if (light_fence_) {
-        // Announced before the first light publish: sleepers issue the heavy barrier from now on.
-        ring_.control().light_publishers.fetch_or(1, std::memory_order_seq_cst);
-        // [F0] A sleeper that read the flag as 0 did so after its [F2]: this fence then follows
-        // [F2], so every later look for sleepers of ours sees its bit (see [F2h]).
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-    }
+    const bool light_allowed = detail::light_publisher_fence();
+    const std::uint64_t bit = std::uint64_t{1} << index_;
+    data_fence_ = detail::PublishFence(bit, light_allowed);
+    space_fence_ = detail::PublishFence(bit, light_allowed);
 }
 
 bool Endpoint::owned_by_this_process() const noexcept { return current_process().pid == owner_pid_; }
@@ -215,6 +215,9 @@ void Endpoint::set_wait_strategy(WaitStrategy strategy) noexcept {
 void Endpoint::detach() noexcept {
     if (entry_ == nullptr || !owned_by_this_process()) return;
     retire_counters(ring_, *entry_);
+    // [L2] before the entry is freed: a successor in this entry starts with its bit clear.
+    data_fence_.leave_light(ring_.data_event());
+    space_fence_.leave_light(ring_.space_event());
     if (role_ != nullptr) {
         std::uint64_t mine = layout::role_word(generation_, index_);
         // Release: a successor that acquires the role sees everything this holder wrote.

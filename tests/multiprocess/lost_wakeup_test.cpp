@@ -78,6 +78,21 @@ TEST(LostWakeUpSpsc, shouldWakeBothSidesOfAMinimumCapacityRingWithBatchedClaimsA
     EXPECT_TRUE(exchange_across_processes(minimum_ring(Transfer::zero_copy)));
 }
 
+// Bursts long enough for the producer to publish light (its consumer spinning), each followed by a
+// pause long enough for the consumer to park: every resume finds a sleeper behind a light publish
+// and switches to full fences, every burst switches back (detail/publish_fence.hpp).
+TEST(LostWakeUpSpsc, shouldWakeAConsumerParkedWhileItsProducerSwitchesBetweenLightAndFullFences) {
+    SpscExchange exchange;
+    exchange.messages = 120'000;
+    exchange.max_payload = 64;
+    exchange.wait = WaitStrategy::adaptive;
+    exchange.probe_interval = kNoProbing;
+    exchange.burst = 3000;
+    exchange.pause = 2ms;
+    exchange.time_limit = 60s;
+    EXPECT_TRUE(exchange_across_processes(exchange));
+}
+
 // The exchanges above keep traffic flowing, and a later wake-up often rescues a lost one. The
 // scenarios below leave exactly one wake-up to be delivered: two processes park on one event, one
 // is woken for something it cannot use yet and parks again, and then the one wake-up that follows

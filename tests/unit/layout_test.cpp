@@ -7,7 +7,7 @@ namespace shmring::layout {
 namespace {
 
 TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
-    EXPECT_EQ(kLayoutVersion, 3U);
+    EXPECT_EQ(kLayoutVersion, 4U);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0U);
     EXPECT_EQ(offsetof(SegmentHeader, layout_version), 8U);
     EXPECT_EQ(offsetof(SegmentHeader, capacity), 32U);
@@ -23,6 +23,9 @@ TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
     EXPECT_EQ(offsetof(ControlBlock, repair_lock), 128U);
     EXPECT_EQ(offsetof(EndpointEntry, counters), 48U);
     EXPECT_EQ(offsetof(ControlBlock, retired_consumers), 80U);
+    EXPECT_EQ(offsetof(WaitEvent, sleepers), 8U);
+    EXPECT_EQ(offsetof(WaitEvent, helper_sleepers), 16U);
+    EXPECT_EQ(offsetof(WaitEvent, light_publishers), 24U);
 }
 
 TEST(Layout, shouldSeparateWritersByFalseSharingRange) {

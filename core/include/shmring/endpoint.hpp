@@ -91,8 +91,7 @@ public:
     Status wait(layout::WaitEvent& event, Deadline deadline, Attempt&& attempt, Probe&& probe) noexcept {
         const Status first = attempt();
         if (first != Status::again || deadline == kTryOnce) return first;
-        const detail::Waiter waiter{event,    ring_.control().light_publishers, detail::endpoint_sleeper(index_), entry_->counters,
-                                    strategy_, tuning_, &spin_window_, &waiting_};
+        const detail::Waiter waiter{event, detail::endpoint_sleeper(index_), entry_->counters, strategy_, tuning_, &spin_window_, &waiting_};
         return detail::wait_after_miss(waiter, deadline, attempt, probe);
     }
     bool waiting() const noexcept { return waiting_; }
@@ -125,7 +124,7 @@ public:
     // belong to processes that died asleep: after kFutileWakesBeforeReap such wakes in a row, the
     // dead endpoints are reaped (slow, but it stops every later publish from entering the kernel).
     void notify(layout::WaitEvent& event) noexcept {
-        const int woken = detail::notify(event, entry_->counters, light_fence_);
+        const int woken = detail::notify(event, entry_->counters, publish_fence(event));
         if (woken != 0) {
             futile_wakes_ = 0;
         } else if (++futile_wakes_ == kFutileWakesBeforeReap) {
@@ -156,7 +155,12 @@ private:
     WaitStrategy strategy_ = WaitStrategy::adaptive;
     WaitTuning tuning_;
     SpinWindow spin_window_;
-    bool light_fence_ = false;  // publishes with a compiler-only [F1] (detail/publish_fence.hpp)
+    // How this endpoint fences its publishes on the data and on the space event.
+    detail::PublishFence data_fence_;
+    detail::PublishFence space_fence_;
+    detail::PublishFence& publish_fence(const layout::WaitEvent& event) noexcept {
+        return &event == &ring_.data_event() ? data_fence_ : space_fence_;
+    }
     bool waiting_ = false;
     static constexpr std::uint32_t kFutileWakesBeforeReap = 64;
     std::uint32_t futile_wakes_ = 0;

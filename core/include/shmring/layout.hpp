@@ -39,7 +39,7 @@ namespace shmring::layout {
 
 inline constexpr std::size_t kFalseSharingRange = 128;
 inline constexpr std::uint64_t kMagic = 0x31474e49524d4853ULL;  // "SHMRING1" read as little-endian bytes
-inline constexpr std::uint32_t kLayoutVersion = 3;
+inline constexpr std::uint32_t kLayoutVersion = 4;
 inline constexpr std::uint32_t kStateReady = 0x59444552U;  // "REDY": zero-filled memory is never ready
 inline constexpr std::uint32_t kMaxEndpoints = 64;  // one bit each in WaitEvent::sleepers
 inline constexpr const char kObjectPrefix[] = "/shmring.";  // shm_open name = prefix + ring name
@@ -102,9 +102,7 @@ struct ControlBlock {
     // MPMC: role word (role_word) of the endpoint repairing a slot abandoned by a dead endpoint,
     // 0 when none. Repairs are rare and must not overlap, see detail/mpmc_repair.hpp.
     SharedAtomic<std::uint64_t> repair_lock;
-    // Non-zero once any endpoint publishes with a compiler-only fence (detail/publish_fence.hpp):
-    // sleepers must then issue the heavy barrier.
-    SharedAtomic<std::uint32_t> light_publishers;
+    std::uint32_t reserved_word;
     // SPSC: how many times each role was taken (wrapping). A pipe tells from them that a peer came
     // and went while it was not looking (a session, pipe.hpp); the tool, that a role was ever held.
     SharedAtomic<std::uint32_t> producer_takes;
@@ -135,14 +133,17 @@ struct ConsumerBlock {
 // `sleepers` has bit i set while endpoint i is about to sleep or sleeps here, `helper_sleepers`
 // the same for endpoint i's poll helper thread; the other side skips the system call while both
 // are zero. Bits rather than a count, so that the bit of a process that died asleep can be
-// cleared by whoever reclaims its entry (a count could not be corrected). Protocol in
-// detail/wait_loop.hpp.
+// cleared by whoever reclaims its entry (a count could not be corrected). `light_publishers` has
+// bit i set while endpoint i publishes on this event with a compiler-only fence: a sleeper that
+// sees any bit must issue the heavy barrier first. Protocol in detail/wait_loop.hpp and
+// detail/publish_fence.hpp.
 struct WaitEvent {
     SharedAtomic<std::uint32_t> sequence;
     std::uint32_t reserved;
     SharedAtomic<std::uint64_t> sleepers;
     SharedAtomic<std::uint64_t> helper_sleepers;
-    std::uint8_t pad[kFalseSharingRange - 24];
+    SharedAtomic<std::uint64_t> light_publishers;
+    std::uint8_t pad[kFalseSharingRange - 32];
 };
 
 // How many endpoints and helpers sleep on `event` (a racy look, for the tool).
@@ -267,7 +268,6 @@ static_assert(offsetof(SegmentHeader, state) == 120, "the ready state is the hea
 static_assert(sizeof(Counters) == 48, "six 64-bit counters");
 static_assert(sizeof(ControlBlock) == 2 * kFalseSharingRange, "the control block fills two 128-byte blocks");
 static_assert(offsetof(ControlBlock, repair_lock) == kFalseSharingRange, "the repair lock starts the second block");
-static_assert(offsetof(ControlBlock, light_publishers) == kFalseSharingRange + 8, "the light-fence flag follows it");
 static_assert(offsetof(ControlBlock, producer_takes) == kFalseSharingRange + 12 &&
                   offsetof(ControlBlock, consumer_takes) == kFalseSharingRange + 16,
               "the role take counters follow it");
@@ -279,6 +279,7 @@ static_assert(sizeof(ProducerBlock) == kFalseSharingRange && sizeof(ConsumerBloc
 static_assert(sizeof(WaitEvent) == kFalseSharingRange, "each wait event owns its 128-byte block");
 static_assert(kMaxEndpoints <= 64, "every endpoint has a bit in a 64-bit sleeper mask");
 static_assert(offsetof(WaitEvent, sleepers) == 8 && offsetof(WaitEvent, helper_sleepers) == 16, "sleeper masks");
+static_assert(offsetof(WaitEvent, light_publishers) == 24, "the light publishers' mask follows them");
 static_assert(sizeof(EndpointEntry) == kFalseSharingRange,
               "each endpoint entry owns a 128-byte block: its owner writes its counters on every message");
 static_assert(offsetof(EndpointEntry, role) == 8 && offsetof(EndpointEntry, pid) == 12, "endpoint identity");

@@ -1,12 +1,14 @@
 #include "workloads/spsc_exchange.hpp"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness/message_stream.hpp"
 #include "harness/process_group.hpp"
 #include "harness/ring_snapshot.hpp"
 #include "harness/role.hpp"
+#include "shmring/detail/publish_fence.hpp"
 #include "shmring/spsc_ring.hpp"
 #include "support/test_ring.hpp"
 #include "workloads/parking.hpp"
@@ -30,6 +32,8 @@ struct SpscRoleSettings {
                 std::string("wait=") + wait_strategy_name(exchange.wait),
                 std::string("transfer=") + transfer_name(exchange.transfer),
                 "batch=" + std::to_string(exchange.batch),
+                "burst=" + std::to_string(exchange.burst),
+                "pause_us=" + std::to_string(exchange.pause.count()),
                 "probe_interval_ms=" + std::to_string(exchange.probe_interval.count())};
     }
 
@@ -42,6 +46,8 @@ struct SpscRoleSettings {
         settings.exchange.wait = args.wait_strategy("wait");
         settings.exchange.transfer = parse_transfer(args);
         settings.exchange.batch = args.number("batch");
+        settings.exchange.burst = args.number("burst");
+        settings.exchange.pause = std::chrono::microseconds(args.number("pause_us"));
         settings.exchange.probe_interval = std::chrono::milliseconds(args.number("probe_interval_ms"));
         if (settings.exchange.batch == 0) throw BadArgument("batch must be at least 1");
         return settings;
@@ -60,6 +66,13 @@ int run_producer(const RoleArgs& args, Report& report) {
     Digest digest;
     std::vector<std::byte> buffer(x.max_payload);
     std::uint64_t unpublished = 0;
+    // Whether this producer publishes light on the data event now (detail/publish_fence.hpp).
+    const auto light = [&] {
+        const std::uint64_t bit = std::uint64_t{1} << producer->endpoint().index();
+        return (producer->ring().data_event().light_publishers.load(std::memory_order_relaxed) & bit) != 0;
+    };
+    std::uint64_t light_pauses = 0;
+    std::uint64_t full_resumes = 0;
     for (std::uint64_t sequence = 0; sequence < x.messages; ++sequence) {
         const std::size_t size = stream.size_of(sequence);
         const auto type = static_cast<std::uint32_t>(sequence);
@@ -67,8 +80,15 @@ int run_producer(const RoleArgs& args, Report& report) {
             const std::span<std::byte> message(buffer.data(), size);
             stream.fill(sequence, message);
             digest.add(sequence, message);
+            const bool resuming = x.burst != 0 && sequence != 0 && sequence % x.burst == 0;
+            const bool light_before = light();
             if (const Status status = producer->send(message, kNoDeadline, type); status != Status::ok)
                 return report.fail(at_message(sequence) + "send: " + describe(status));
+            if (resuming && light_before && !light()) ++full_resumes;
+            if (x.burst != 0 && (sequence + 1) % x.burst == 0) {
+                if (light()) ++light_pauses;
+                std::this_thread::sleep_for(x.pause);
+            }
             continue;
         }
         Loan claim = producer->try_claim(size);
@@ -89,6 +109,9 @@ int run_producer(const RoleArgs& args, Report& report) {
     producer->flush();
     report.put("messages", x.messages);
     report.put("digest", digest.value());
+    report.put("light_pauses", light_pauses);
+    report.put("full_resumes", full_resumes);
+    report.put("light_allowed", detail::light_publisher_fence() ? 1 : 0);
     return 0;
 }
 
@@ -160,6 +183,10 @@ const RoleRegistration consumer_role("spsc-consumer", &run_consumer);
     if (sent.number("messages") != exchange.messages || received.number("messages") != exchange.messages ||
         !sent.number("digest") || sent.number("digest") != received.number("digest"))
         return ::testing::AssertionFailure() << "the two sides disagree on what was exchanged:\n" << group.describe();
+    if (exchange.burst != 0 && sent.number("light_allowed") == 1 &&
+        (sent.number("light_pauses").value_or(0) == 0 || sent.number("full_resumes").value_or(0) == 0))
+        return ::testing::AssertionFailure() << "the producer's publish fence did not go light in a burst and full after a pause:\n"
+                                             << group.describe();
 
     auto leftover = SpscConsumer::attach(name);
     if (!leftover) return ::testing::AssertionFailure() << "attaching after the exchange: " << leftover.error().message();

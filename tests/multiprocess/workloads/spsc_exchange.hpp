@@ -25,6 +25,12 @@ struct SpscExchange {
     std::chrono::milliseconds probe_interval{0};  // see set_probe_interval; 0: the library's default
     Transfer transfer = Transfer::copy;
     std::uint64_t batch = 1;  // zero copy: records committed (released) per flush()
+    // Copy transfer: the producer pauses for `pause` after every `burst` messages (0: never), long
+    // enough for the consumer to park, and reports how its publish fence changed (light_pauses:
+    // pauses it entered publishing light; full_resumes: bursts whose first publish found the
+    // consumer asleep and left light publishing).
+    std::uint64_t burst = 0;
+    std::chrono::microseconds pause{0};
     std::uint64_t seed = 0x5EED0001;
     std::chrono::seconds time_limit{60};
 };

@@ -43,7 +43,6 @@ private:
     void run() noexcept;
 
     layout::WaitEvent& event_;
-    const SharedAtomic<std::uint32_t>& light_publishers_;
     std::uint32_t endpoint_index_;
     std::function<bool()> ready_;
     std::function<bool()> probe_;

@@ -1,5 +1,5 @@
 // Internal. The wait loop shared by every blocking operation, and the matching notify.
-// Model-checked by verify/futex_handshake.pml (verify/run.sh): keep the two in step.
+// Model-checked by verify/futex_handshake.pml and, for light publishers, verify/light_fence.pml (verify/run.sh): keep them in step.
 //
 // Lost-wake-up freedom (the futex handshake; verify/futex_handshake.pml checks the same steps):
 //
@@ -16,7 +16,7 @@
 // FUTEX_WAIT either finds the word changed and returns at once, or is asleep before N2 and is woken.
 // When nobody sleeps, the publisher's cost is F1 and one load of a line nobody writes: no system call.
 // F1 may be only a compiler fence when the kernel supplies the barrier on the sleeper's behalf
-// (detail/publish_fence.hpp): the sleeper then adds [F2h] after F2.
+// (detail/publish_fence.hpp): the sleeper then adds [H] after F2.
 // (ThreadSanitizer does not model standalone fences, so the TSan build checks the data hand-offs,
 // which are release/acquire pairs, and the model in verify/ checks this handshake.)
 // After waking, the sleeper clears its bit (W5).
@@ -57,17 +57,14 @@ inline int wake_sleepers(layout::WaitEvent& event) noexcept {
 // Called by a publisher after its publishing store. Wakes every sleeper, if any sleeps, and returns
 // how many the kernel woke, or -1 when no system call was needed. Every sleeper, not one: a woken
 // MPMC consumer that finds its ticket taken goes back to sleep without passing the wake on, and a
-// poll helper sleeps on the same event as its endpoint.
-inline int notify(layout::WaitEvent& event, layout::Counters& counters, bool light_fence) noexcept {
+// poll helper sleeps on the same event as its endpoint. `fence` is the publisher's on this event.
+inline int notify(layout::WaitEvent& event, layout::Counters& counters, PublishFence& fence) noexcept {
     // [F1] pairs with [F2] in wait_after_miss: orders the caller's publishing store before the loads below.
-    // Light: only the compiler is held back; the CPU's barrier comes from a sleeper's [F2h].
-    if (light_fence) {
-        std::atomic_signal_fence(std::memory_order_seq_cst);
-    } else {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-    }
+    fence.before_look();
     // Relaxed: [F1] gives the ordering; a stale non-zero only costs a needless wake. [P2]
-    if ((event.sleepers.load(std::memory_order_relaxed) | event.helper_sleepers.load(std::memory_order_relaxed)) == 0) return -1;
+    const bool found = (event.sleepers.load(std::memory_order_relaxed) | event.helper_sleepers.load(std::memory_order_relaxed)) != 0;
+    fence.after_look(event, found);  // before the wake: [L2] in publish_fence.hpp
+    if (!found) return -1;
     counters.wakes.add_by_owner(1);
     return wake_sleepers(event);
 }
@@ -102,7 +99,6 @@ Lent waited(Wait&& wait, TryOnce&& try_once) noexcept {
 // Everything a wait needs besides its attempt and deadline: where it sleeps, what it counts, and how.
 struct Waiter {
     layout::WaitEvent& event;
-    const SharedAtomic<std::uint32_t>& light_publishers;  // ControlBlock::light_publishers, see [F2h]
     SleeperBit me;
     layout::Counters& counters;  // `sleeps` counts the futex waits
     WaitStrategy strategy;
@@ -186,11 +182,12 @@ Status wait_after_miss(const Waiter& waiter, Deadline deadline, Attempt&& attemp
         sleepers.fetch_or(waiter.me.bit, std::memory_order_relaxed);
         // [F2] pairs with [F1] in notify.
         std::atomic_thread_fence(std::memory_order_seq_cst);
-        // [F2h] A publisher with a light [F1] gets its barrier from the kernel. Relaxed: read after
-        // [F2], a 0 means that any endpoint setting the flag later passes its [F0] (endpoint.cpp)
-        // after [F2], and then sees our bit. If the kernel refuses, sleep in short slices instead:
-        // a missed wake-up then costs a millisecond, never a hang.
-        if (waiter.light_publishers.load(std::memory_order_relaxed) != 0 && !heavy_barrier())
+        // [H] A publisher with a light [F1] gets its barrier from the kernel. Acquire, pairs with
+        // [L2] (publish_fence.hpp): a mask without a publisher's bit comes with its light publishes.
+        // Read after [F2]: a publisher that sets its bit later passes [F0] after [F2] and then sees
+        // our bit ([L1]). If the kernel refuses, sleep in short slices instead: a missed wake-up
+        // then costs a millisecond, never a hang.
+        if (event.light_publishers.load(std::memory_order_acquire) != 0 && !heavy_barrier())
             wake_by = std::min(wake_by, Clock::now() + std::chrono::milliseconds(1));
         // [W2] acquire, pairs with [N1].
         const std::uint32_t observed = event.sequence.load(std::memory_order_acquire);
