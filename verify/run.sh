@@ -68,6 +68,32 @@ check futex-mutant-2 fail futex_handshake.pml "-DMUTANT=2" "$safety" "-m100000" 
 check futex-mutant-3 fail futex_handshake.pml "-DSLEEPERS=2 -DHELPER=1 -DMUTANT=3" "$safety" "-m100000" \
     "mutant waking one sleeper: the helper takes the wake-up"
 
+echo "=== verify: light publish fence (detail/publish_fence.hpp, [H] in wait_loop.hpp)" >&2
+check light-1 pass light_fence.pml "-DSLEEPERS=1" "$safety" "-m100000" \
+    "1 consumer, full-light-full-light: no lost wake-up or deadlock"
+check light-1-start pass light_fence.pml "-DSLEEPERS=1 -DSTART_LIGHT=1 -DQUIET=2" "$safety" "-m100000" \
+    "1 consumer, starting light, light after 2 quiet publishes"
+check light-1-any pass light_fence.pml "-DSLEEPERS=1 -DQUIET=0 -DMESSAGES=5" "$safety" "-m100000" \
+    "1 consumer, 5 messages, light after any count of quiet ones"
+check light-2 pass light_fence.pml "-DSLEEPERS=2 -DHELPER=0 -DMESSAGES=5" "$safety" "-m100000" \
+    "2 consumers (MPMC), 5 messages: no lost wake-up, no deadlock"
+check light-helper pass light_fence.pml "-DSLEEPERS=2 -DHELPER=1 -DMESSAGES=5 -DSTART_LIGHT=1" "$safety" "-m100000" \
+    "consumer and its poll helper, starting light: no lost wake-up"
+check light-helper-any pass light_fence.pml "-DSLEEPERS=2 -DHELPER=1 -DQUIET=0" "$safety" "-m100000" \
+    "consumer and poll helper, light after any count of quiet ones"
+check light-plain-clear pass light_fence.pml "-DSLEEPERS=2 -DHELPER=0 -DQUIET=0 -DPLAIN_CLEAR=1" "$safety" "-m100000" \
+    "variant with L2 not draining: safe, as a wake follows every L2"
+check light-detach-nowake pass light_fence.pml "-DSLEEPERS=2 -DHELPER=0 -DQUIET=0 -DDETACH_WAKES=0" "$safety" "-m100000" \
+    "variant with a detach waking nobody: the draining L2 suffices"
+check light-mutant-1 fail light_fence.pml "-DMUTANT=1" "$safety" "-m100000" \
+    "mutant without the heavy barrier: loses a wake-up"
+check light-mutant-2 fail light_fence.pml "-DMUTANT=2" "$safety" "-m100000" \
+    "mutant with L1 a buffered store and no F0: loses a wake-up"
+check light-mutant-3 fail light_fence.pml "-DMUTANT=3" "$safety" "-m100000" \
+    "mutant reading light_publishers before W1/F2: loses a wake-up"
+check light-mutant-4 fail light_fence.pml "-DMUTANT=4" "$safety" "-m100000" \
+    "mutant detaching with a plain L2 and no wake: loses a wake-up"
+
 echo "=== verify: MPMC slots and repair (detail/mpmc_protocol.hpp, mpmc_repair.cpp)" >&2
 check mpmc-1 pass mpmc_slots.pml "-DCAPACITY=1" "$safety" "-m1000000 -w24" \
     "capacity 1, 2x2 messages, producer may die: safety"
