@@ -50,8 +50,8 @@
  *   no spurious returns; the spin and yield phases are left out; the sequence never wraps.
  * - light_publishers holds only this publisher's bit (bit 0): another publisher's bit only adds
  *   barriers. The detach's other stores between L2 and its wake are left out, and so is a
- *   publisher's death: its buffer drains as it dies, and the reaper's clear of its bit
- *   (forget_sleeper) only spares sleepers a barrier.
+ *   publisher's death: its buffer drains as it dies, and the clear of its bit by the next owner
+ *   of its endpoint entry (the Endpoint constructor) only spares sleepers a barrier.
  *
  * Variants that pass, to show what the ordering of L2 is needed for: PLAIN_CLEAR 1 makes L2 a
  * plain store that reaches memory at once, before the light position stores still in the buffer.

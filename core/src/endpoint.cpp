@@ -43,17 +43,14 @@ void retire_counters(const RingSegment& ring, layout::EndpointEntry& entry) noex
 }
 
 // A dead owner may have died asleep: its bits in the sleeper masks would make every publisher
-// enter the kernel for ever (and its light-publisher bits, every sleeper). Only the process that
-// reclaimed the entry calls this.
+// enter the kernel for ever. Only the process that reclaimed the entry calls this. (Its bits in the
+// light publishers' masks are cleared by the entry's next owner: see the Endpoint constructor.)
 void forget_sleeper(const RingSegment& ring, std::uint32_t index) noexcept {
     const std::uint64_t keep = ~(std::uint64_t{1} << index);
     for (layout::WaitEvent* event : {&ring.data_event(), &ring.space_event()}) {
         // Relaxed: hints to publishers, as in wait_after_miss's [W5].
         event->sleepers.fetch_and(keep, std::memory_order_relaxed);
         event->helper_sleepers.fetch_and(keep, std::memory_order_relaxed);
-        // Relaxed: a dead publisher publishes nothing more, so sleepers may skip the barrier it
-        // asked for (detail/publish_fence.hpp).
-        event->light_publishers.fetch_and(keep, std::memory_order_relaxed);
     }
 }
 
@@ -175,6 +172,13 @@ Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint64_t generati
     owner_pid_ = current_process().pid;
     const bool light_allowed = detail::light_publisher_fence();
     const std::uint64_t bit = std::uint64_t{1} << index_;
+    // A previous owner of this entry that died publishing light left its bits, which would make
+    // every sleeper pay the heavy barrier. Only the entry's owner clears them, never a reaper: a
+    // reaper slow between its take and its clear could clear the bit of an endpoint that took the
+    // entry meanwhile and publishes light. Release, as [L2]: the dead owner's last publishes, ordered
+    // before our take of the entry by the kernel's lease, come with a mask read without its bit.
+    for (layout::WaitEvent* event : {&ring_.data_event(), &ring_.space_event()})
+        event->light_publishers.fetch_and(~bit, std::memory_order_release);
     data_fence_ = detail::PublishFence(bit, light_allowed);
     space_fence_ = detail::PublishFence(bit, light_allowed);
 }

@@ -13,8 +13,9 @@ long membarrier(int command) noexcept { return ::syscall(SYS_membarrier, command
 }  // namespace
 
 bool light_publisher_fence() noexcept {
-    // Registration belongs to the address space, and a forked child gets a new, unregistered one:
-    // so the answer is cached per process. Called when an endpoint attaches, never per message.
+    // Registration belongs to the address space (exec drops it). The answer is cached per thread and
+    // keyed by pid, so that a forked child asks again: registering twice is harmless. Called when an
+    // endpoint attaches, never per message.
     struct Registration {
         pid_t pid = 0;
         bool registered = false;

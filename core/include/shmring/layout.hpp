@@ -238,7 +238,7 @@ inline constexpr std::size_t kSpaceEventOffset = 768;
 inline constexpr std::size_t kRegistryOffset = 896;
 inline constexpr std::size_t kDataOffset = kRegistryOffset + kMaxEndpoints * sizeof(EndpointEntry);
 
-// Limits of layout version 3.
+// Limits of layout version 4.
 inline constexpr std::uint64_t kMinSpscCapacity = 64;
 inline constexpr std::uint64_t kMaxSpscCapacity = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kMaxMpmcSlots = std::uint64_t{1} << 24;
@@ -294,7 +294,7 @@ static_assert(kDataEventOffset == kConsumerOffset + sizeof(ConsumerBlock), "data
 static_assert(kSpaceEventOffset == kDataEventOffset + sizeof(WaitEvent), "space event follows data event");
 static_assert(kRegistryOffset == kSpaceEventOffset + sizeof(WaitEvent), "registry follows the events");
 static_assert(kDataOffset % kFalseSharingRange == 0, "the data area starts on a 128-byte boundary");
-static_assert(kDataOffset == 9088, "layout version 2 puts the data area at 9088");
+static_assert(kDataOffset == 9088, "the data area starts at 9088");
 
 static_assert(sizeof(RecordHeader) == 8 && alignof(RecordHeader) <= kRecordAlignment, "8-byte record header");
 static_assert(record_size(0) == 8 && record_size(1) == 16 && record_size(8) == 16, "records are 8-byte aligned");

@@ -29,9 +29,9 @@
 //        wakes anyone. A sleeper that reads the mask ([H], acquire) without our bit reads the
 //        clear or a later change of the mask (all RMWs, one release sequence), so every light
 //        publish of ours before the clear happens before its re-check [W3], which sees it.
-//   A publisher that detaches or dies with its bit set: the detach clears it like [L2]; the reaper
-//   of a dead endpoint clears it (forget_sleeper in endpoint.cpp), which only saves the sleepers
-//   their barrier, since a dead publisher publishes nothing more.
+//   A publisher that detaches clears its bit like [L2]. One that dies with its bit set leaves it
+//   until the next owner of its endpoint entry clears it (the Endpoint constructor): until then
+//   sleepers on that event pay the barrier, which costs time, never a wake-up.
 #pragma once
 
 #include <atomic>
