@@ -11,6 +11,7 @@
 
 #include "shmring/detail/publish_fence.hpp"
 #include "shmring/spsc_ring.hpp"
+#include "support/spsc_pair.hpp"
 #include "support/test_ring.hpp"
 
 namespace shmring {
@@ -19,6 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using detail::PublishFence;
 using testing::bytes_of;
+using testing::make_spsc_pair;
 using testing::RingName;
 
 constexpr std::uint32_t kQuiet = PublishFence::kQuietPublishesBeforeLight;
@@ -46,48 +48,42 @@ protected:
 
 TEST_F(PublishFenceTest, shouldPublishLightOnlyAfterEnoughPublishesFoundNobodyAsleep) {
     RingName name("fence.light");
-    ASSERT_TRUE(create_spsc_ring(name, 1 << 16));
-    auto producer = SpscProducer::attach(name);
-    auto consumer = SpscConsumer::attach(name);
-    ASSERT_TRUE(producer && consumer);
-    const std::uint64_t bit = bit_of(producer->endpoint());
-    send_taken(*producer, *consumer, kQuiet - 1);
-    EXPECT_EQ(light_mask(producer->ring()) & bit, 0U) << "light before " << kQuiet << " quiet publishes";
-    send_taken(*producer, *consumer, 1);
-    EXPECT_EQ(light_mask(producer->ring()) & bit, bit) << "still full after " << kQuiet << " quiet publishes";
-    EXPECT_EQ(producer->ring().space_event().light_publishers.load(std::memory_order_relaxed), bit_of(consumer->endpoint()))
+    auto [producer, consumer] = make_spsc_pair(name, 1 << 16);
+    const std::uint64_t bit = bit_of(producer.endpoint());
+    send_taken(producer, consumer, kQuiet - 1);
+    EXPECT_EQ(light_mask(producer.ring()) & bit, 0U) << "light before " << kQuiet << " quiet publishes";
+    send_taken(producer, consumer, 1);
+    EXPECT_EQ(light_mask(producer.ring()) & bit, bit) << "still full after " << kQuiet << " quiet publishes";
+    EXPECT_EQ(producer.ring().space_event().light_publishers.load(std::memory_order_relaxed), bit_of(consumer.endpoint()))
         << "the consumer's releases are publishes on the space event, counted apart";
 }
 
 TEST_F(PublishFenceTest, shouldSwitchToFullFencesWhenAPublishFindsASleeperAndStayFullWhileItSleepsEveryTime) {
     RingName name("fence.full");
-    ASSERT_TRUE(create_spsc_ring(name, 1 << 16));
     EndpointOptions blocking;
     blocking.wait = WaitStrategy::block;
-    auto producer = SpscProducer::attach(name);
-    auto consumer = SpscConsumer::attach(name, blocking);
-    ASSERT_TRUE(producer && consumer);
-    const std::uint64_t bit = bit_of(producer->endpoint());
-    send_taken(*producer, *consumer, kQuiet);
-    ASSERT_EQ(light_mask(producer->ring()) & bit, bit);
+    auto [producer, consumer] = make_spsc_pair(name, 1 << 16, blocking);
+    const std::uint64_t bit = bit_of(producer.endpoint());
+    send_taken(producer, consumer, kQuiet);
+    ASSERT_EQ(light_mask(producer.ring()) & bit, bit);
 
     // A paced stream: the consumer is asleep at every send.
     constexpr std::uint64_t kPaced = 20;
-    std::thread receiver([&] {
+    std::thread receiver([&consumer = consumer] {
         for (std::uint64_t i = 0; i < kPaced; ++i) {
             std::byte buffer[8];
             std::size_t length = 0;
-            EXPECT_EQ(consumer->receive(buffer, length, deadline_after(10s)), Status::ok);
+            EXPECT_EQ(consumer.receive(buffer, length, deadline_after(10s)), Status::ok);
         }
     });
-    const auto& sleeps = consumer->endpoint().counters().sleeps;
+    const auto& sleeps = consumer.endpoint().counters().sleeps;
     for (std::uint64_t i = 0; i < kPaced; ++i) {
         // Counted just before the futex wait, with the consumer's bit set.
         const Deadline give_up = deadline_after(10s);
         while (sleeps.load(std::memory_order_relaxed) <= i && Clock::now() < give_up) std::this_thread::sleep_for(100us);
         ASSERT_GT(sleeps.load(std::memory_order_relaxed), i) << "the consumer never went to sleep";
-        ASSERT_EQ(producer->try_send(bytes_of("x")), Status::ok);
-        EXPECT_EQ(light_mask(producer->ring()) & bit, 0U) << "publish " << i << " found a sleeper and stayed light";
+        ASSERT_EQ(producer.try_send(bytes_of("x")), Status::ok);
+        EXPECT_EQ(light_mask(producer.ring()) & bit, 0U) << "publish " << i << " found a sleeper and stayed light";
     }
     receiver.join();
 }

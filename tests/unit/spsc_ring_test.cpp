@@ -9,26 +9,17 @@
 #include <vector>
 
 #include "shmring/spsc_ring.hpp"
+#include "support/spsc_pair.hpp"
 #include "support/test_ring.hpp"
 
 namespace shmring {
 namespace {
 
 using testing::bytes_of;
+using testing::make_spsc_pair;
 using testing::RingName;
+using testing::SpscPair;
 
-struct SpscPair {
-    SpscProducer producer;
-    SpscConsumer consumer;
-};
-
-SpscPair make_pair(const RingName& name, std::uint64_t capacity) {
-    EXPECT_TRUE(create_spsc_ring(name, capacity));
-    auto producer = SpscProducer::attach(name);
-    auto consumer = SpscConsumer::attach(name);
-    EXPECT_TRUE(producer && consumer);
-    return {std::move(*producer), std::move(*consumer)};
-}
 
 std::vector<std::byte> pattern(std::size_t size, std::uint32_t seed) {
     std::vector<std::byte> v(size);
@@ -46,7 +37,7 @@ std::vector<std::byte> receive_one(SpscConsumer& consumer, Status expect = Statu
 
 TEST(SpscRing, shouldDeliverOneRecordWithItsType) {
     RingName name("one");
-    auto [producer, consumer] = make_pair(name, 4096);
+    auto [producer, consumer] = make_spsc_pair(name, 4096);
     ASSERT_EQ(producer.try_send(bytes_of("hello"), 42), Status::ok);
     const View record = consumer.try_peek();
     ASSERT_EQ(record.status, Status::ok);
@@ -58,7 +49,7 @@ TEST(SpscRing, shouldDeliverOneRecordWithItsType) {
 
 TEST(SpscRing, shouldReportEmptyAndFull) {
     RingName name("fullempty");
-    auto [producer, consumer] = make_pair(name, 64);
+    auto [producer, consumer] = make_spsc_pair(name, 64);
     EXPECT_EQ(consumer.try_peek().status, Status::again);
     const auto eight = pattern(8, 1);
     int sent = 0;
@@ -71,7 +62,7 @@ TEST(SpscRing, shouldReportEmptyAndFull) {
 
 TEST(SpscRing, shouldWrapAtEveryAlignment) {
     RingName name("wrap");
-    auto [producer, consumer] = make_pair(name, 256);
+    auto [producer, consumer] = make_spsc_pair(name, 256);
     // Sizes 0..40 step the producer through every 8-byte offset of the ring many times over.
     std::uint32_t seed = 0;
     for (int round = 0; round < 200; ++round) {
@@ -91,7 +82,7 @@ TEST(SpscRing, shouldWrapAtEveryAlignment) {
 
 TEST(SpscRing, shouldCarryZeroLengthMessages) {
     RingName name("zero");
-    auto [producer, consumer] = make_pair(name, 64);
+    auto [producer, consumer] = make_spsc_pair(name, 64);
     for (int i = 0; i < 100; ++i) {
         ASSERT_EQ(producer.try_send({}, 7), Status::ok);
         const View record = consumer.try_peek();
@@ -104,7 +95,7 @@ TEST(SpscRing, shouldCarryZeroLengthMessages) {
 
 TEST(SpscRing, shouldAlwaysFitTheLargestMessageAndRefuseOneByteMore) {
     RingName name("largest");
-    auto [producer, consumer] = make_pair(name, 1024);
+    auto [producer, consumer] = make_spsc_pair(name, 1024);
     ASSERT_EQ(producer.max_message(), 1024U / 2 - 8);
     const auto largest = pattern(producer.max_message(), 3);
     // Step the positions through several offsets: the largest record fits into an empty ring at each.
@@ -120,7 +111,7 @@ TEST(SpscRing, shouldAlwaysFitTheLargestMessageAndRefuseOneByteMore) {
 
 TEST(SpscRing, shouldPadTheEndAndSkipThePadding) {
     RingName name("padding");
-    auto [producer, consumer] = make_pair(name, 512);
+    auto [producer, consumer] = make_spsc_pair(name, 512);
     for (int i = 0; i < 2; ++i) {
         ASSERT_EQ(producer.try_send(pattern(200, 1)), Status::ok);  // 208 bytes each: 96 left before the end
         (void)receive_one(consumer);
@@ -137,7 +128,7 @@ TEST(SpscRing, shouldPadTheEndAndSkipThePadding) {
 
 TEST(SpscRing, shouldHideClaimedAndUnpublishedRecords) {
     RingName name("unpublished");
-    auto [producer, consumer] = make_pair(name, 4096);
+    auto [producer, consumer] = make_spsc_pair(name, 4096);
     Loan claim = producer.try_claim(16);
     ASSERT_EQ(claim.status, Status::ok);
     std::memset(claim.data.data(), 0xAB, 16);
@@ -158,7 +149,7 @@ TEST(SpscRing, shouldHideClaimedAndUnpublishedRecords) {
 
 TEST(SpscRing, shouldPublishABatchWithOneStore) {
     RingName name("batch");
-    auto [producer, consumer] = make_pair(name, 4096);
+    auto [producer, consumer] = make_spsc_pair(name, 4096);
     for (int i = 0; i < 10; ++i) {
         Loan claim = producer.try_claim(4);
         ASSERT_EQ(claim.status, Status::ok);
@@ -206,7 +197,7 @@ TEST(SpscRing, shouldSurvivePositionsWrappingPast2To64) {
 
 TEST(SpscRing, shouldKeepARecordTooLargeForTheBuffer) {
     RingName name("emsgsize");
-    auto [producer, consumer] = make_pair(name, 4096);
+    auto [producer, consumer] = make_spsc_pair(name, 4096);
     const auto message = pattern(100, 5);
     ASSERT_EQ(producer.try_send(message), Status::ok);
     std::vector<std::byte> small(99);
@@ -217,7 +208,7 @@ TEST(SpscRing, shouldKeepARecordTooLargeForTheBuffer) {
 
 TEST(SpscRing, shouldRefuseASecondProducerOrConsumer) {
     RingName name("roles");
-    auto [producer, consumer] = make_pair(name, 4096);
+    auto [producer, consumer] = make_spsc_pair(name, 4096);
     const auto second = SpscProducer::attach(name);
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error().code(), Errc::busy);
@@ -251,7 +242,7 @@ TEST(SpscRing, shouldLetANewProducerContinueTheStream) {
 
 TEST(SpscRing, shouldRefuseARecordLongerThanWhatWasPublished) {
     RingName name("badlength");
-    auto [producer, consumer] = make_pair(name, 4096);
+    auto [producer, consumer] = make_spsc_pair(name, 4096);
     ASSERT_EQ(producer.try_send(pattern(8, 1)), Status::ok);
     const layout::RecordHeader lie{1000, 0};
     std::memcpy(producer.ring().data(), &lie, sizeof lie);
@@ -261,7 +252,7 @@ TEST(SpscRing, shouldRefuseARecordLongerThanWhatWasPublished) {
 
 TEST(SpscRing, shouldRefuseARecordCrossingTheEnd) {
     RingName name("crossing");
-    auto [producer, consumer] = make_pair(name, 512);
+    auto [producer, consumer] = make_spsc_pair(name, 512);
     for (int i = 0; i < 2; ++i) {
         ASSERT_EQ(producer.try_send(pattern(200, 1)), Status::ok);
         (void)receive_one(consumer);
@@ -274,7 +265,7 @@ TEST(SpscRing, shouldRefuseARecordCrossingTheEnd) {
 
 TEST(SpscRing, shouldRefuseBadPaddingAndUnknownTypes) {
     RingName name("badpadding");
-    auto [producer, consumer] = make_pair(name, 4096);
+    auto [producer, consumer] = make_spsc_pair(name, 4096);
     ASSERT_EQ(producer.try_send(pattern(64, 1)), Status::ok);
     const layout::RecordHeader short_padding{8, layout::kRecordTypePadding};
     std::memcpy(producer.ring().data(), &short_padding, sizeof short_padding);
@@ -286,7 +277,7 @@ TEST(SpscRing, shouldRefuseBadPaddingAndUnknownTypes) {
 
 TEST(SpscRing, shouldRefuseAProducerPositionOutOfRange) {
     RingName name("badposition");
-    auto [producer, consumer] = make_pair(name, 4096);
+    auto [producer, consumer] = make_spsc_pair(name, 4096);
     producer.ring().producer().position.store(4096 + 8, std::memory_order_relaxed);
     EXPECT_EQ(consumer.try_peek().status, Status::corrupt);
     producer.ring().producer().position.store(3, std::memory_order_relaxed);
@@ -295,7 +286,7 @@ TEST(SpscRing, shouldRefuseAProducerPositionOutOfRange) {
 
 TEST(SpscRing, shouldRefuseAConsumerPositionAheadOfTheProducer) {
     RingName name("badconsumer");
-    auto [producer, consumer] = make_pair(name, 64);
+    auto [producer, consumer] = make_spsc_pair(name, 64);
     for (int i = 0; i < 4; ++i) ASSERT_EQ(producer.try_send(pattern(8, 1)), Status::ok);
     producer.ring().consumer().position.store(1000, std::memory_order_relaxed);
     EXPECT_EQ(producer.try_send(pattern(8, 1)), Status::corrupt);
@@ -357,7 +348,7 @@ std::size_t fill_with_held_back_records(SpscProducer& producer) {
 
 TEST(SpscRing, shouldPublishHeldBackRecordsBeforeWaitingForRoom) {
     RingName name("later.room");
-    SpscPair pair = make_pair(name, 4096);
+    SpscPair pair = make_spsc_pair(name, 4096);
     const std::size_t held = fill_with_held_back_records(pair.producer);
     ASSERT_EQ(held, 4096U / 64);
     ASSERT_EQ(pair.producer.position(), 0U);
@@ -381,7 +372,7 @@ TEST(SpscRing, shouldPublishHeldBackRecordsBeforeWaitingForRoom) {
 
 TEST(SpscRing, shouldGiveBackHeldBackRoomBeforeWaitingForData) {
     RingName name("later.data");
-    SpscPair pair = make_pair(name, 4096);
+    SpscPair pair = make_spsc_pair(name, 4096);
     std::size_t sent = 0;
     while (pair.producer.try_send(pattern(56, 2)) == Status::ok) ++sent;
     for (std::size_t i = 0; i < sent; ++i) {

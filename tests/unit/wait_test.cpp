@@ -8,6 +8,7 @@
 
 #include "shmring/mpmc_ring.hpp"
 #include "shmring/spsc_ring.hpp"
+#include "support/spsc_pair.hpp"
 #include "support/test_ring.hpp"
 
 namespace shmring {
@@ -134,18 +135,15 @@ TEST(SpscWait, shouldWakeASleepingConsumerWithoutDelay) {
 
 TEST(SpscWait, shouldNotEnterTheKernelWhenNobodySleeps) {
     RingName name("nowake");
-    ASSERT_TRUE(create_spsc_ring(name, 1 << 16));
-    auto producer = SpscProducer::attach(name);
-    auto consumer = SpscConsumer::attach(name);
-    ASSERT_TRUE(producer && consumer);
+    auto [producer, consumer] = testing::make_spsc_pair(name, 1 << 16);
     for (int i = 0; i < 1000; ++i) {
         const std::byte one{1};
-        ASSERT_EQ(producer->try_send(std::span(&one, 1)), Status::ok);
-        ASSERT_EQ(consumer->try_peek().status, Status::ok);
-        consumer->release();
+        ASSERT_EQ(producer.try_send(std::span(&one, 1)), Status::ok);
+        ASSERT_EQ(consumer.try_peek().status, Status::ok);
+        consumer.release();
     }
-    EXPECT_EQ(producer->endpoint().counters().wakes.load(std::memory_order_relaxed), 0U);
-    EXPECT_EQ(consumer->endpoint().counters().wakes.load(std::memory_order_relaxed), 0U);
+    EXPECT_EQ(producer.endpoint().counters().wakes.load(std::memory_order_relaxed), 0U);
+    EXPECT_EQ(consumer.endpoint().counters().wakes.load(std::memory_order_relaxed), 0U);
 }
 
 struct MpmcCase {
