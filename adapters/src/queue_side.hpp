@@ -58,7 +58,6 @@ inline std::span<const std::byte> bytes_of(const iovec& message) noexcept {
 }
 inline std::span<std::byte> room_of(const iovec& buffer) noexcept { return {static_cast<std::byte*>(buffer.iov_base), buffer.iov_len}; }
 
-
 // A batch's store of the position: SPSC commits and releases of a batch wait for it (Flush::later);
 // MPMC makes each visible at once and has nothing to flush.
 template <class Handle>

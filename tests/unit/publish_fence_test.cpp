@@ -25,6 +25,7 @@ using testing::RingName;
 
 constexpr std::uint32_t kQuiet = PublishFence::kQuietPublishesBeforeLight;
 
+// Relaxed: the tests read bits that this process (or a child it has reaped) wrote last.
 std::uint64_t light_mask(const RingSegment& ring) { return ring.data_event().light_publishers.load(std::memory_order_relaxed); }
 
 std::uint64_t bit_of(const Endpoint& endpoint) { return std::uint64_t{1} << endpoint.index(); }

@@ -67,6 +67,7 @@ int run_producer(const RoleArgs& args, Report& report) {
     std::vector<std::byte> buffer(x.max_payload);
     std::uint64_t unpublished = 0;
     // Whether this producer publishes light on the data event now (detail/publish_fence.hpp).
+    // Relaxed: only this producer sets or clears its bit, so it reads its own last write.
     const auto light = [&] {
         const std::uint64_t bit = std::uint64_t{1} << producer->endpoint().index();
         return (producer->ring().data_event().light_publishers.load(std::memory_order_relaxed) & bit) != 0;

@@ -91,8 +91,6 @@ public:
         light_ = false;
     }
 
-    bool light() const noexcept { return light_; }
-
 private:
     std::uint64_t bit_ = 0;
     bool light_allowed_ = false;

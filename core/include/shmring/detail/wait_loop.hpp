@@ -1,5 +1,6 @@
 // Internal. The wait loop shared by every blocking operation, and the matching notify.
-// Model-checked by verify/futex_handshake.pml and, for light publishers, verify/light_fence.pml (verify/run.sh): keep them in step.
+// Model-checked by verify/futex_handshake.pml and, for light publishers, verify/light_fence.pml
+// (verify/run.sh): keep them in step.
 //
 // Lost-wake-up freedom (the futex handshake; verify/futex_handshake.pml checks the same steps):
 //
