@@ -34,8 +34,8 @@ namespace shmring::fuzz {
 enum class Role : unsigned {
     spsc_consumer,
     spsc_producer,
-    mpmc_consumer,
-    mpmc_producer,
+    slot_consumer,  // of a slot ring: an MPMC consumer, or a topic subscriber
+    slot_producer,  // an MPMC producer, or a topic publisher
     pipe_reader,
     pipe_writer,
     queue_receiver,

@@ -25,6 +25,7 @@
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
 #include "shmring/spsc_ring.hpp"
+#include "shmring/topic.hpp"
 
 namespace shmring::fuzz {
 namespace {
@@ -113,7 +114,7 @@ void must(Status status, const char* what) {
 std::vector<std::byte> bytes(std::size_t length, std::uint8_t fill) { return std::vector<std::byte>(length, std::byte{fill}); }
 
 constexpr std::uint8_t kSpscRoles = role_bit(Role::spsc_consumer) | role_bit(Role::spsc_producer);
-constexpr std::uint8_t kMpmcRoles = role_bit(Role::mpmc_consumer) | role_bit(Role::mpmc_producer);
+constexpr std::uint8_t kSlotRoles = role_bit(Role::slot_consumer) | role_bit(Role::slot_producer);
 constexpr std::uint8_t kPipeRoles = role_bit(Role::pipe_reader) | role_bit(Role::pipe_writer);
 constexpr std::uint8_t kQueueRoles = role_bit(Role::queue_receiver) | role_bit(Role::queue_sender);
 
@@ -225,6 +226,24 @@ Image mpmc_abandoned_by_consumer(Generator& g) {
     return image;
 }
 
+// A topic of four slots past its first wrap: six messages published, the subscriber four behind
+// the end (lossless: two behind; lossy: lapped).
+Image topic_wrapped(Generator& g, layout::TopicPolicy policy) {
+    const std::string name = g.name();
+    must(create_topic(name, 4, 48, policy), "create_topic");
+    {
+        auto subscriber = must(TopicSubscriber::attach(name), "attach subscriber");
+        auto publisher = must(TopicPublisher::attach(name), "attach publisher");
+        std::vector<std::byte> buffer(48);
+        std::size_t length = 0;
+        for (int i = 0; i < 6; ++i) {
+            if (policy == layout::TopicPolicy::lossless && i >= 4) must(subscriber.try_receive(buffer, length), "receive");
+            must(publisher.try_send(bytes(static_cast<std::size_t>(i) * 8, 0xA7)), "send");
+        }
+    }
+    return g.take(name);
+}
+
 // Script steps (fuzz_input.hpp): one operation of a role's handle, or a write into the live segment.
 // `flip`: variant bits (the first four) that this operation uses the other form of.
 std::uint8_t operation(Role role, std::uint8_t flip = 0) { return static_cast<std::uint8_t>(static_cast<unsigned>(role) | (flip << 3)); }
@@ -326,27 +345,27 @@ void generate(Generator& g) {
             script({queue_steps, mutation(record_at_consumer(queue_spsc), 0xFFFFU), queue_steps, queue_steps}));
 
     const Image mpmc = mpmc_wrapped(g);
-    g.write("mpmc-wrapped", {kMpmcRoles, 0, 0}, mpmc);
-    g.write("mpmc-wrapped-in-place", {kMpmcRoles, kVariantInPlace | kVariantAbort, 0}, mpmc);
+    g.write("mpmc-wrapped", {kSlotRoles, 0, 0}, mpmc);
+    g.write("mpmc-wrapped-in-place", {kSlotRoles, kVariantInPlace | kVariantAbort, 0}, mpmc);
     const Image queue_mpmc = mpmc_queue_with_void_slot(g);
     g.write("queue-mpmc-void-slot", {kQueueRoles, 0, 0}, queue_mpmc);
     g.write("queue-mpmc-void-slot-in-place", {kQueueRoles, kVariantInPlace, 0}, queue_mpmc);
-    g.write("mpmc-abandoned-by-producer", {role_bit(Role::mpmc_consumer), 0, 0}, mpmc_abandoned_by_producer(g));
-    g.write("mpmc-abandoned-by-consumer", {role_bit(Role::mpmc_producer), 0, 0}, mpmc_abandoned_by_consumer(g));
+    g.write("mpmc-abandoned-by-producer", {role_bit(Role::slot_consumer), 0, 0}, mpmc_abandoned_by_producer(g));
+    g.write("mpmc-abandoned-by-consumer", {role_bit(Role::slot_producer), 0, 0}, mpmc_abandoned_by_consumer(g));
     const auto stride = get<std::uint32_t>(mpmc, offsetof(SegmentHeader, slot_stride));
     const auto head = get<std::uint64_t>(mpmc, consumer_position);
-    damaged(g, "mpmc", mpmc, kMpmcRoles,
+    damaged(g, "mpmc", mpmc, kSlotRoles,
             {{"slot-stride-mismatch", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, slot_stride), 128); }},
              {"slot-length-too-long", 0, [=](Image& i, Plan&) {
                   put<std::uint32_t>(i, slot_offset(head & 3, stride) + offsetof(layout::SlotHeader, length), 49);
               }},
              {"consumer-past-producer", 0, [=](Image& i, Plan&) { put<std::uint64_t>(i, consumer_position, head + 9); }},
              // A sequence ahead of the ticket that nobody moved on: once a livelock in try_claim and try_peek.
-             {"sequence-ahead-of-producers", role_bit(Role::mpmc_producer), [=](Image& i, Plan&) {
+             {"sequence-ahead-of-producers", role_bit(Role::slot_producer), [=](Image& i, Plan&) {
                   const auto tail = get<std::uint64_t>(i, producer_position);
                   put<std::uint64_t>(i, slot_offset(tail & 3, stride) + offsetof(layout::SlotHeader, sequence), detail::slot_free_for(tail) + 2);
               }},
-             {"sequence-ahead-of-consumers", role_bit(Role::mpmc_consumer), [=](Image& i, Plan&) {
+             {"sequence-ahead-of-consumers", role_bit(Role::slot_consumer), [=](Image& i, Plan&) {
                   put<std::uint64_t>(i, slot_offset(head & 3, stride) + offsetof(layout::SlotHeader, sequence), detail::slot_full_for(head) + 2);
               }},
              {"registry-garbage", 0xFF, [](Image& i, Plan&) {
@@ -356,9 +375,38 @@ void generate(Generator& g) {
                       put<std::uint64_t>(i, entry_offset(e) + offsetof(layout::EndpointEntry, claim), e + 1);
                   }
               }}});
-    const auto mpmc_steps = std::vector<std::uint8_t>{operation(Role::mpmc_consumer), operation(Role::mpmc_producer)};
+    const Image topic = topic_wrapped(g, layout::TopicPolicy::lossless);
+    g.write("topic-lossless", {kSlotRoles, 0, 0}, topic);
+    g.write("topic-lossless-in-place", {kSlotRoles, kVariantInPlace | kVariantAbort, 0}, topic);
+    const Image lossy = topic_wrapped(g, layout::TopicPolicy::lossy);
+    g.write("topic-lossy", {kSlotRoles, 0, 0}, lossy);
+    g.write("topic-lossy-small-buffer", {kSlotRoles, kVariantSmallBuffer, 0}, lossy);
+    const std::size_t limit = layout::kProducerOffset + offsetof(layout::ProducerBlock, limit);
+    const std::size_t gating = layout::kConsumerOffset + offsetof(layout::ConsumerBlock, gating);
+    const auto topic_stride = get<std::uint32_t>(topic, offsetof(SegmentHeader, slot_stride));
+    const auto next_slot = [=](const Image& i) { return slot_offset(get<std::uint64_t>(i, producer_position) & 3, topic_stride); };
+    damaged(g, "topic", topic, kSlotRoles,
+            {{"policy-out-of-range", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, topic_policy), 2); }},
+             {"capacity-above-slots", 0, [](Image& i, Plan&) { put<std::uint64_t>(i, offsetof(SegmentHeader, max_messages), 5); }},
+             {"limit-past-position", 0, [=](Image& i, Plan&) { put<std::uint64_t>(i, limit, get<std::uint64_t>(i, producer_position) + 100); }},
+             {"gating-garbage", 0, [=](Image& i, Plan&) { put<std::uint64_t>(i, gating, ~std::uint64_t{0}); }},
+             {"stamp-ahead-of-subscriber", role_bit(Role::slot_consumer), [=](Image& i, Plan&) {
+                  const auto tail = get<std::uint64_t>(i, producer_position);
+                  put<std::uint64_t>(i, next_slot(i) + offsetof(layout::SlotHeader, sequence), layout::topic_stamp_complete(tail + 4));
+              }},
+             {"length-too-long", role_bit(Role::slot_consumer), [=](Image& i, Plan&) {
+                  const auto tail = get<std::uint64_t>(i, producer_position);
+                  put<std::uint64_t>(i, next_slot(i) + offsetof(layout::SlotHeader, sequence), layout::topic_stamp_complete(tail));
+                  put<std::uint32_t>(i, next_slot(i) + offsetof(layout::SlotHeader, length), 49);
+              }}});
+    const auto topic_steps = std::vector<std::uint8_t>{operation(Role::slot_consumer), operation(Role::slot_producer)};
+    g.write("topic-lossy-script-stamps-move", {kSlotRoles, kVariantScript | kVariantInPlace, 0}, lossy,
+            script({topic_steps, mutation(next_slot(lossy) + offsetof(layout::SlotHeader, sequence), 0xFFFFFFF1U), topic_steps,
+                    mutation(producer_position, 3), topic_steps, topic_steps}));
+
+    const auto mpmc_steps = std::vector<std::uint8_t>{operation(Role::slot_consumer), operation(Role::slot_producer)};
     const auto head_slot = slot_offset(head & 3, stride);
-    g.write("mpmc-script-slots-move", {kMpmcRoles, kVariantScript | kVariantInPlace, 0}, mpmc,
+    g.write("mpmc-script-slots-move", {kSlotRoles, kVariantScript | kVariantInPlace, 0}, mpmc,
             script({mpmc_steps, mutation(head_slot + offsetof(layout::SlotHeader, length), 49), mpmc_steps,
                     mutation(head_slot + offsetof(layout::SlotHeader, sequence), static_cast<std::uint32_t>(detail::slot_full_for(head) + 4)), mpmc_steps}));
 }

@@ -3,7 +3,7 @@
 // The harness writes the image into a real POSIX shared-memory object and runs the library's
 // read paths against it, exactly as a process would that opens a ring another process wrote:
 // RingSegment::open and validate_header, attaching each role, and a bounded number of
-// non-blocking operations per handle (records, slots, repairs, pipe reads, queue receives).
+// non-blocking operations per handle (records, slots, repairs, pipe reads, queue receives, topics).
 // With a script (fuzz_input.hpp) the handles live side by side while the input rewrites the
 // segment between their operations: the class of bug where a value is validated once and then
 // read again after another process changed it.
@@ -32,6 +32,7 @@
 #include "shmring/queue.hpp"
 #include "shmring/ring_segment.hpp"
 #include "shmring/spsc_ring.hpp"
+#include "shmring/topic.hpp"
 
 namespace shmring::fuzz {
 namespace {
@@ -248,10 +249,61 @@ private:
     QueueSender queue_;
 };
 
+class TopicSubscriberActor final : public Actor {
+public:
+    explicit TopicSubscriberActor(TopicSubscriber subscriber) : subscriber_(std::move(subscriber)) {}
+    bool step(int, std::uint8_t variants) override {
+        if ((variants & kVariantInPlace) != 0) {
+            const View message = subscriber_.try_peek();
+            if (message.status != Status::ok) return false;
+            touch(message.data);
+            (void)subscriber_.release();
+            return true;
+        }
+        std::size_t length = 0;
+        std::uint64_t sequence = 0;
+        return subscriber_.try_receive(receive_buffer(variants), length, &sequence) == Status::ok;
+    }
+
+private:
+    TopicSubscriber subscriber_;
+};
+
+class TopicPublisherActor final : public Actor {
+public:
+    explicit TopicPublisherActor(TopicPublisher publisher) : publisher_(std::move(publisher)) {}
+    bool step(int step, std::uint8_t variants) override {
+        const auto message = payload(step, publisher_.max_message());
+        if ((variants & kVariantInPlace) == 0) return publisher_.try_send(message) == Status::ok;
+        const Loan loan = publisher_.try_claim();
+        if (loan.status != Status::ok) return false;
+        std::memcpy(loan.data.data(), message.data(), message.size());
+        if ((variants & kVariantAbort) != 0) {
+            publisher_.abort();
+        } else {
+            publisher_.commit(message.size());
+        }
+        return true;
+    }
+    // A dead subscriber holding a lossless topic back gets reaped here.
+    void finish() override { (void)publisher_.reap_dead_subscribers(); }
+
+private:
+    TopicPublisher publisher_;
+};
+
 template <class A, class Handle>
 std::unique_ptr<Actor> actor_of(Result<Handle> handle) {
     if (!handle) return nullptr;
     return std::make_unique<A>(std::move(*handle));
+}
+
+// The slot roles attach to whichever slot engine the segment says: MPMC, or else a topic.
+template <class MpmcActor, class TopicActor, class MpmcHandle, class TopicHandle>
+std::unique_ptr<Actor> slot_actor() {
+    auto mpmc = MpmcHandle::attach(ring_name());
+    if (mpmc || mpmc.error().code() != Errc::wrong_kind) return actor_of<MpmcActor>(std::move(mpmc));
+    return actor_of<TopicActor>(TopicHandle::attach(ring_name()));
 }
 
 // Attaches `role` to the fuzzed ring; nothing when the library refuses.
@@ -259,8 +311,8 @@ std::unique_ptr<Actor> attach(Role role) {
     switch (role) {
         case Role::spsc_consumer: return actor_of<SpscConsumerActor>(SpscConsumer::attach(ring_name()));
         case Role::spsc_producer: return actor_of<SpscProducerActor>(SpscProducer::attach(ring_name()));
-        case Role::mpmc_consumer: return actor_of<MpmcConsumerActor>(MpmcConsumer::attach(ring_name()));
-        case Role::mpmc_producer: return actor_of<MpmcProducerActor>(MpmcProducer::attach(ring_name()));
+        case Role::slot_consumer: return slot_actor<MpmcConsumerActor, TopicSubscriberActor, MpmcConsumer, TopicSubscriber>();
+        case Role::slot_producer: return slot_actor<MpmcProducerActor, TopicPublisherActor, MpmcProducer, TopicPublisher>();
         case Role::pipe_reader: return actor_of<PipeReaderActor>(PipeReader::open(ring_name()));
         case Role::pipe_writer: return actor_of<PipeWriterActor>(PipeWriter::open(ring_name()));
         case Role::queue_receiver: return actor_of<QueueReceiverActor>(QueueReceiver::open(ring_name()));

@@ -8,6 +8,7 @@
 #include "shmring/detail/mpmc_repair.hpp"
 #include "shmring/detail/publish_fence.hpp"
 #include "shmring/detail/reassign.hpp"
+#include "shmring/detail/topic_protocol.hpp"
 
 namespace shmring {
 
@@ -91,6 +92,9 @@ std::optional<std::uint64_t> take_entry(const RingSegment& ring, std::uint32_t i
     if (!is_free) {
         retire_counters(ring, entry);
         forget_sleeper(ring, index);
+        // A dead subscriber holds a lossless publisher back no more. Here, under the lease, and
+        // not after: the entry's next owner may set its own gating bit.
+        if (ring.geometry().engine == layout::Engine::topic) detail::topic_ungate(ring, index);
     }
     return generation;
 }
@@ -159,8 +163,8 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
 
 Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role, layout::Engine engine, const EndpointOptions& options) {
     if (ring.geometry().engine != engine)
-        return Error(Errc::wrong_kind, "ring '" + std::string(ring.name()) + "': not an " +
-                                           (engine == layout::Engine::spsc ? "SPSC" : "MPMC") + " ring");
+        return Error(Errc::wrong_kind, "ring '" + std::string(ring.name()) + "': engine is " + layout::engine_name(ring.geometry().engine) +
+                                           ", not " + layout::engine_name(engine));
     auto endpoint = attach(std::move(ring), role);
     if (!endpoint) return endpoint.error();
     endpoint->set_wait_strategy(options.wait);

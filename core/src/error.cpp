@@ -83,6 +83,7 @@ const char* describe(Status status) noexcept {
         case Status::interrupted: return "interrupted";
         case Status::wrong_role: return "operation of the other side";
         case Status::busy: return "a loan or taken message is still open";
+        case Status::overwritten: return "message overwritten while it was read";
     }
     return "unknown status";
 }

@@ -43,6 +43,7 @@ Result<std::uint64_t> ring_total_size(const RingConfig& config, std::string_view
                 return refuse("message limit " + std::to_string(config.max_message) + " above capacity / 2 - 8");
             return layout::kDataOffset + config.capacity;
         case Engine::mpmc:
+        case Engine::topic:
             if (config.capacity > layout::kMaxMpmcSlots) return refuse("at most 16777216 slots");
             if (config.slot_size > layout::kMaxSlotSize) return refuse("slot size above 1 MiB");
             return layout::kDataOffset + config.capacity * layout::slot_stride_for(config.slot_size);
@@ -63,7 +64,8 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
     config.engine = static_cast<Engine>(h.engine);
     config.capacity = h.capacity;
     config.slot_size = h.slot_size;
-    if (config.engine != Engine::spsc && config.engine != Engine::mpmc) return fail(Errc::corrupt, "engine " + std::to_string(h.engine));
+    if (config.engine != Engine::spsc && config.engine != Engine::mpmc && config.engine != Engine::topic)
+        return fail(Errc::corrupt, "engine " + std::to_string(h.engine));
     const auto size = ring_total_size(config, context);
     if (!size) return fail(Errc::corrupt, "geometry out of range (capacity " + std::to_string(h.capacity) + ", slot size " + std::to_string(h.slot_size) + ")");
     if (h.total_size != *size) return fail(Errc::corrupt, "total size " + std::to_string(h.total_size) + " does not match the geometry");
@@ -89,11 +91,17 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
         g.slot_stride = h.slot_stride;
         g.max_message = h.max_message;
     }
-    // A queue's bound is what its data area holds at most: whole records (SPSC) or slots (MPMC).
-    const std::uint64_t most_messages = !queue ? 0 : g.engine == Engine::spsc ? h.capacity / g.record_stride : h.capacity;
-    if (queue ? h.max_messages == 0 || h.max_messages > most_messages : h.max_messages != 0)
+    const bool topic = g.engine == Engine::topic;
+    if (topic ? h.kind != static_cast<std::uint32_t>(layout::ChannelKind::raw) || h.topic_policy > 1 : h.topic_policy != 0)
+        return fail(Errc::corrupt, "topic policy " + std::to_string(h.topic_policy) + " of a kind " + std::to_string(h.kind) + " ring");
+    // A queue's bound is what its data area holds at most: whole records (SPSC) or slots (MPMC);
+    // a topic's capacity is at most its slots.
+    const bool bounded = queue || topic;
+    const std::uint64_t most_messages = !bounded ? 0 : g.engine == Engine::spsc ? h.capacity / g.record_stride : h.capacity;
+    if (bounded ? h.max_messages == 0 || h.max_messages > most_messages : h.max_messages != 0)
         return fail(Errc::corrupt, "message bound " + std::to_string(h.max_messages) + " does not match the geometry");
     g.max_messages = h.max_messages;
+    g.topic_policy = static_cast<layout::TopicPolicy>(h.topic_policy);
     return g;
 }
 
@@ -118,6 +126,7 @@ Result<RingGeometry> format_ring(std::byte* base, const RingConfig& config, std:
     h.created_realtime_ns = realtime_ns();
     h.mode = config.mode;
     h.max_messages = config.max_messages;
+    h.topic_policy = config.engine == Engine::topic ? static_cast<std::uint32_t>(config.topic_policy) : 0U;
     h.options = (config.options.prefault ? layout::kOptionPrefault : 0U) | (config.options.lock ? layout::kOptionLocked : 0U) |
                 (config.options.huge_pages ? layout::kOptionHugePages : 0U);
     if (config.engine == Engine::spsc) {
@@ -168,7 +177,7 @@ Result<RingSegment> RingSegment::open(std::string_view name, Access access, cons
     auto geometry = validate_header(header, segment->size(), name);
     if (!geometry) return geometry.error();
     if (expect.engine && *expect.engine != geometry->engine)
-        return Error(Errc::wrong_kind, quoted(name) + ": engine is " + (geometry->engine == Engine::spsc ? "spsc" : "mpmc"));
+        return Error(Errc::wrong_kind, quoted(name) + ": engine is " + layout::engine_name(geometry->engine));
     if (expect.kind && *expect.kind != geometry->kind)
         return Error(Errc::wrong_kind, quoted(name) + ": channel kind " + std::to_string(static_cast<unsigned>(geometry->kind)));
     if (options.prefault) segment->prefault(geometry->total_size);

@@ -39,6 +39,17 @@ public:
         return InProcessRing(config);
     }
 
+    // A topic of `slots` slots holding a subscriber at most `capacity` messages behind (lossless).
+    static InProcessRing topic(std::uint64_t slots, std::uint32_t slot_size, layout::TopicPolicy policy, std::uint64_t capacity = 0) {
+        RingConfig config;
+        config.engine = layout::Engine::topic;
+        config.capacity = slots;
+        config.slot_size = slot_size;
+        config.max_messages = capacity != 0 ? capacity : slots;
+        config.topic_policy = policy;
+        return InProcessRing(config);
+    }
+
     const RingView& view() const { return view_; }
     bool marked_corrupt() const { return view_.control().corrupt.load(std::memory_order_relaxed) != 0; }
 

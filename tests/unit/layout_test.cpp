@@ -7,11 +7,12 @@ namespace shmring::layout {
 namespace {
 
 TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
-    EXPECT_EQ(kLayoutVersion, 4U);
+    EXPECT_EQ(kLayoutVersion, 5U);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0U);
     EXPECT_EQ(offsetof(SegmentHeader, layout_version), 8U);
     EXPECT_EQ(offsetof(SegmentHeader, capacity), 32U);
     EXPECT_EQ(offsetof(SegmentHeader, max_messages), 88U);
+    EXPECT_EQ(offsetof(SegmentHeader, topic_policy), 96U);
     EXPECT_EQ(offsetof(SegmentHeader, state), 120U);
     EXPECT_EQ(kControlOffset, 128U);
     EXPECT_EQ(kProducerOffset, 384U);
@@ -22,6 +23,10 @@ TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
     EXPECT_EQ(kDataOffset, 9088U);
     EXPECT_EQ(offsetof(ControlBlock, repair_lock), 128U);
     EXPECT_EQ(offsetof(EndpointEntry, counters), 48U);
+    EXPECT_EQ(offsetof(EndpointEntry, cursor), 96U);
+    EXPECT_EQ(offsetof(EndpointEntry, lost), 104U);
+    EXPECT_EQ(offsetof(ProducerBlock, limit), 8U);
+    EXPECT_EQ(offsetof(ConsumerBlock, gating), 16U);
     EXPECT_EQ(offsetof(ControlBlock, retired_consumers), 80U);
     EXPECT_EQ(offsetof(WaitEvent, sleepers), 8U);
     EXPECT_EQ(offsetof(WaitEvent, helper_sleepers), 16U);

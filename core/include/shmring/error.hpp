@@ -90,6 +90,7 @@ enum class Status : int {
     interrupted = EINTR,    // the caller's cancel check asked the wait to stop
     wrong_role = EBADF,     // the operation belongs to the other side (a read on a writer)
     busy = EBUSY,           // a loan or a taken message is still open on this handle
+    overwritten = EOVERFLOW,  // lossy topics: the message was overwritten while it was read in place
 };
 
 const char* describe(Status status) noexcept;

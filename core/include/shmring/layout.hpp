@@ -9,7 +9,7 @@
 //   offset 640   WaitEvent        "data ready": consumers park on it, producers wake them
 //   offset 768   WaitEvent        "space ready": producers park on it, consumers wake them
 //   offset 896   EndpointEntry[kMaxEndpoints]  one 128-byte line per attached process
-//   header_size  data area        SPSC: `capacity` bytes of records; MPMC: `capacity` slots
+//   header_size  data area        SPSC: `capacity` bytes of records; MPMC and topics: `capacity` slots
 //
 // Every block that one role writes starts on its own 128-byte boundary (kFalseSharingRange): 128,
 // not 64, because the adjacent-line prefetcher pulls cache lines in pairs on x86.
@@ -18,7 +18,8 @@
 // an index is `position & (capacity - 1)`, so capacity is a power of two. "used" is always
 // `producer_position - consumer_position` computed modulo 2^64, which stays right when the
 // counters wrap past 2^64, and is valid only while it is <= capacity: a reader checks that before
-// trusting either position. SPSC positions count bytes; MPMC positions count tickets (messages).
+// trusting either position. SPSC positions count bytes; MPMC positions count tickets (messages);
+// topic positions count messages published (message p carries the sequence number p + 1).
 //
 // Nothing here is a pointer: the segment is mapped at a different address in every process.
 // Everything read from the segment is untrusted (another process can write any byte at any time):
@@ -39,13 +40,18 @@ namespace shmring::layout {
 
 inline constexpr std::size_t kFalseSharingRange = 128;
 inline constexpr std::uint64_t kMagic = 0x31474e49524d4853ULL;  // "SHMRING1" read as little-endian bytes
-inline constexpr std::uint32_t kLayoutVersion = 4;
+inline constexpr std::uint32_t kLayoutVersion = 5;
 inline constexpr std::uint32_t kStateReady = 0x59444552U;  // "REDY": zero-filled memory is never ready
 inline constexpr std::uint32_t kMaxEndpoints = 64;  // one bit each in WaitEvent::sleepers
 inline constexpr const char kObjectPrefix[] = "/shmring.";  // shm_open name = prefix + ring name
 inline constexpr std::size_t kMaxNameLength = 200;
 
-enum class Engine : std::uint32_t { spsc = 1, mpmc = 2 };
+enum class Engine : std::uint32_t { spsc = 1, mpmc = 2, topic = 3 };
+constexpr const char* engine_name(Engine engine) {
+    return engine == Engine::spsc ? "spsc" : engine == Engine::mpmc ? "mpmc" : engine == Engine::topic ? "topic" : "unknown";
+}
+// Topics: whether the publisher waits for its slowest subscriber (lossless) or overwrites (lossy).
+enum class TopicPolicy : std::uint32_t { lossless = 0, lossy = 1 };
 enum class ChannelKind : std::uint32_t { raw = 0, pipe = 1, queue = 2 };
 
 // Creation options recorded for the tool (SegmentHeader::options).
@@ -72,9 +78,12 @@ struct SegmentHeader {
     std::uint32_t mode;                 // permission bits applied at creation
     std::uint32_t options;              // kOption* bits
     // Queues: the most messages the ring holds at once, with either engine (at most capacity
-    // slots; SPSC: at most capacity / record_size(max_message)); other kinds: 0.
+    // slots; SPSC: at most capacity / record_size(max_message)). Topics: the capacity asked for,
+    // in messages (at most capacity slots): how far a subscriber may fall behind before a lossless
+    // publisher waits. Other kinds: 0.
     std::uint64_t max_messages;
-    std::uint8_t reserved[24];
+    std::uint32_t topic_policy;         // topics: TopicPolicy; other engines: 0
+    std::uint8_t reserved[20];
     SharedAtomic<std::uint32_t> state;  // 0 while initialising, kStateReady once every byte is set
     std::uint32_t reserved_tail;
 };
@@ -111,21 +120,27 @@ struct ControlBlock {
 };
 
 // Producers' side. SPSC: `position` is the byte position one past the last published record,
-// stored by the single producer. MPMC: the next enqueue ticket, claimed by CAS.
+// stored by the single producer. MPMC: the next enqueue ticket, claimed by CAS. Topics: the
+// position of the next message to publish (every message below it is complete), and `limit`, the
+// position below which a lossless publisher has announced it may write: it never goes down
+// (detail/topic_protocol.hpp).
 struct ProducerBlock {
     SharedAtomic<std::uint64_t> position;
-    std::uint8_t pad[kFalseSharingRange - 8];
+    SharedAtomic<std::uint64_t> limit;
+    std::uint8_t pad[kFalseSharingRange - 16];
 };
 
 // Consumers' side. SPSC: `position` is the byte position of the next unread record, and
 // `read_position` the position of the next unread payload byte when a byte-stream reader stopped
 // in the middle of a record (0 otherwise): one word, so that a reader killed between storing it
 // and `position` leaves either a value inside the record at `position` or one that a successor
-// recognises as stale. MPMC: the next dequeue ticket.
+// recognises as stale. MPMC: the next dequeue ticket. Topics: `gating` has bit i set while the
+// subscriber of endpoint entry i holds a lossless publisher back (its cursor is in the entry).
 struct ConsumerBlock {
     SharedAtomic<std::uint64_t> position;
     SharedAtomic<std::uint64_t> read_position;
-    std::uint8_t pad[kFalseSharingRange - 16];
+    SharedAtomic<std::uint64_t> gating;
+    std::uint8_t pad[kFalseSharingRange - 24];
 };
 
 // A process-shared futex and who sleeps on it. `sequence` is the futex word: a waker bumps it
@@ -177,7 +192,8 @@ enum class EndpointRole : std::uint32_t { none = 0, producer = 1, consumer = 2, 
 // changes `state` holds the entry's lease, an OFD lock on the entry's own bytes of the segment file
 // (detail/lease.hpp): the owner from attach to detach, or a process reclaiming the entry of a dead
 // owner. The owner writes every other field; others only read them. pid, start time and pid
-// namespace are for people (the tool): liveness is the lease's.
+// namespace are for people (the tool): liveness is the lease's. A topic subscriber keeps its
+// position here: `cursor`, the next message it will read, and `lost`, the messages it missed (lossy).
 struct EndpointEntry {
     SharedAtomic<std::uint64_t> state;
     SharedAtomic<std::uint32_t> role;            // EndpointRole
@@ -188,7 +204,9 @@ struct EndpointEntry {
     SharedAtomic<std::uint32_t> wait_strategy;   // WaitStrategy, for the tool
     SharedAtomic<std::uint32_t> pid_namespace;   // inode of the owner's pid namespace (process.hpp)
     Counters counters;
-    std::uint8_t pad[kFalseSharingRange - 96];
+    SharedAtomic<std::uint64_t> cursor;          // topic subscribers
+    SharedAtomic<std::uint64_t> lost;            // topic subscribers
+    std::uint8_t pad[kFalseSharingRange - 112];
 };
 
 // SPSC records. Each record starts 8-byte aligned with this header; the payload follows. A record
@@ -206,8 +224,8 @@ constexpr std::uint64_t record_size(std::uint64_t payload_length) {
     return (sizeof(RecordHeader) + payload_length + kRecordAlignment - 1) & ~std::uint64_t{kRecordAlignment - 1};
 }
 
-// MPMC slots: a header and `slot_size` payload bytes, `slot_stride` apart (a multiple of 64 so
-// that neighbouring slots used by different processes do not share a cache line).
+// MPMC and topic slots: a header and `slot_size` payload bytes, `slot_stride` apart (a multiple of
+// 64 so that neighbouring slots used by different processes do not share a cache line).
 // `sequence` encodes the slot's turn (bounded-queue tickets): for ticket t at index t & mask,
 //   sequence == 2t                   the slot is free for the producer holding ticket t
 //   sequence == 2t + 1               it holds the message of ticket t, for the consumer holding t
@@ -225,6 +243,14 @@ inline constexpr std::uint32_t kSlotAlignment = 64;
 // holding it and the slot was repaired): consumers take it and release it without delivering it.
 inline constexpr std::uint32_t kSlotLengthVoid = 0xFFFFFFFFU;
 
+// Topic slots: the `sequence` word is the stamp of the message in it. For position p:
+//   0                    never written
+//   2p + 1               the publisher is writing message p
+//   2p + 2               message p is complete
+// A subscriber that copied a message checks the stamp again: changed, the copy may be torn.
+constexpr std::uint64_t topic_stamp_writing(std::uint64_t position) { return 2 * position + 1; }
+constexpr std::uint64_t topic_stamp_complete(std::uint64_t position) { return 2 * position + 2; }
+
 constexpr std::uint64_t slot_stride_for(std::uint64_t slot_size) {
     return (sizeof(SlotHeader) + slot_size + kSlotAlignment - 1) & ~std::uint64_t{kSlotAlignment - 1};
 }
@@ -238,7 +264,7 @@ inline constexpr std::size_t kSpaceEventOffset = 768;
 inline constexpr std::size_t kRegistryOffset = 896;
 inline constexpr std::size_t kDataOffset = kRegistryOffset + kMaxEndpoints * sizeof(EndpointEntry);
 
-// Limits of layout version 4.
+// Limits of layout version 5.
 inline constexpr std::uint64_t kMinSpscCapacity = 64;
 inline constexpr std::uint64_t kMaxSpscCapacity = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kMaxMpmcSlots = std::uint64_t{1} << 24;
@@ -263,6 +289,7 @@ static_assert(offsetof(SegmentHeader, creator_start_time) == 64, "creator start 
 static_assert(offsetof(SegmentHeader, created_realtime_ns) == 72, "creation time is at 72");
 static_assert(offsetof(SegmentHeader, mode) == 80 && offsetof(SegmentHeader, options) == 84, "mode, options");
 static_assert(offsetof(SegmentHeader, max_messages) == 88, "the queue's message bound is at 88");
+static_assert(offsetof(SegmentHeader, topic_policy) == 96, "the topic policy is at 96");
 static_assert(offsetof(SegmentHeader, state) == 120, "the ready state is the header's last word");
 
 static_assert(sizeof(Counters) == 48, "six 64-bit counters");
@@ -274,6 +301,7 @@ static_assert(offsetof(ControlBlock, producer_takes) == kFalseSharingRange + 12 
 static_assert(offsetof(ControlBlock, corrupt) == 16 && offsetof(ControlBlock, lost_messages) == 24, "control words");
 static_assert(offsetof(ControlBlock, retired_producers) == 32 && offsetof(ControlBlock, retired_consumers) == 80,
               "retired counters");
+static_assert(offsetof(ProducerBlock, limit) == 8 && offsetof(ConsumerBlock, gating) == 16, "topic gating words");
 static_assert(sizeof(ProducerBlock) == kFalseSharingRange && sizeof(ConsumerBlock) == kFalseSharingRange,
               "producer and consumer positions must be 128 bytes apart to prevent false sharing");
 static_assert(sizeof(WaitEvent) == kFalseSharingRange, "each wait event owns its 128-byte block");
@@ -286,6 +314,7 @@ static_assert(offsetof(EndpointEntry, role) == 8 && offsetof(EndpointEntry, pid)
 static_assert(offsetof(EndpointEntry, claim) == 32 && offsetof(EndpointEntry, pid_namespace) == 44 &&
                   offsetof(EndpointEntry, counters) == 48,
               "endpoint fields");
+static_assert(offsetof(EndpointEntry, cursor) == 96 && offsetof(EndpointEntry, lost) == 104, "a subscriber's position");
 
 static_assert(kControlOffset == kHeaderOffset + sizeof(SegmentHeader), "control follows the header");
 static_assert(kProducerOffset == kControlOffset + sizeof(ControlBlock), "producer block follows control");

@@ -30,6 +30,7 @@ struct View {
     std::span<const std::byte> data;
     std::uint32_t type = 0;      // SPSC: the sender's record type
     std::uint64_t position = 0;  // SPSC: the record's position in the ring (its header's)
+    std::uint64_t sequence = 0;  // topics: the message's sequence number (1, 2, 3, ... per topic)
 };
 
 // Whether commit or release makes its change visible now, or leaves it for a later flush(): many

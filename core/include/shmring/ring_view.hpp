@@ -22,10 +22,11 @@ namespace shmring {
 struct RingConfig {
     layout::Engine engine = layout::Engine::spsc;
     layout::ChannelKind kind = layout::ChannelKind::raw;
-    std::uint64_t capacity = 0;   // SPSC: data bytes; MPMC: slots. A power of two.
-    std::uint32_t slot_size = 0;  // MPMC: largest message in bytes
+    std::uint64_t capacity = 0;   // SPSC: data bytes; MPMC and topics: slots. A power of two.
+    std::uint32_t slot_size = 0;  // MPMC and topics: largest message in bytes
     std::uint32_t max_message = 0;  // SPSC: largest message, 0 for the most the capacity allows
-    std::uint64_t max_messages = 0;  // queues: the most messages held at once (SegmentHeader)
+    std::uint64_t max_messages = 0;  // queues: the most messages held at once; topics: the capacity asked for
+    layout::TopicPolicy topic_policy = layout::TopicPolicy::lossless;
     unsigned mode = 0600;
     SegmentOptions options;
 };
@@ -39,7 +40,8 @@ struct RingGeometry {
     std::uint32_t slot_size;
     std::uint32_t slot_stride;
     std::uint32_t max_message;
-    std::uint64_t max_messages;   // queues: the most messages held at once; 0: as many as fit
+    std::uint64_t max_messages;   // queues: the most messages held at once; 0: as many as fit. Topics: as asked
+    layout::TopicPolicy topic_policy;
     std::uint64_t record_stride;  // SPSC queues: the bytes every record spans; 0: its own size
     std::uint64_t header_size;
     std::uint64_t total_size;

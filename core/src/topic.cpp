@@ -1,0 +1,91 @@
+#include "shmring/topic.hpp"
+
+#include <bit>
+
+namespace shmring {
+
+Outcome create_topic(std::string_view name, std::uint64_t capacity, std::uint32_t max_message, layout::TopicPolicy policy,
+                     unsigned mode, const SegmentOptions& options) {
+    if (capacity == 0 || capacity > layout::kMaxMpmcSlots)
+        return Error(Errc::invalid_argument, "topic '" + std::string(name) + "': capacity must be 1 to 16777216 messages");
+    if (policy != layout::TopicPolicy::lossless && policy != layout::TopicPolicy::lossy)
+        return Error(Errc::invalid_argument, "topic '" + std::string(name) + "': unknown policy");
+    RingConfig config;
+    config.engine = layout::Engine::topic;
+    config.capacity = std::bit_ceil(capacity);
+    config.slot_size = max_message;
+    config.max_messages = capacity;
+    config.topic_policy = policy;
+    config.mode = mode;
+    config.options = options;
+    auto ring = RingSegment::create(name, config);
+    if (!ring) return ring.error();
+    return Ok{};
+}
+
+Result<TopicPublisher> TopicPublisher::attach(std::string_view name, const EndpointOptions& options) {
+    return attach_by_name<TopicPublisher>(name, layout::Engine::topic, options);
+}
+
+Result<TopicPublisher> TopicPublisher::attach(RingSegment ring, const EndpointOptions& options) {
+    auto endpoint = Endpoint::attach(std::move(ring), layout::EndpointRole::producer, layout::Engine::topic, options);
+    if (!endpoint) return endpoint.error();
+    auto& control = endpoint->ring().control();
+    if (auto taken = endpoint->take_role(control.producer_role, control.producer_takes, "publisher"); !taken) return taken.error();
+    TopicPublisher publisher(std::move(*endpoint));
+    if (publisher.writer_.resume() != Status::ok)
+        return Error(Errc::corrupt, "topic '" + std::string(publisher.ring().name()) + "': the publisher's position and limit contradict each other");
+    return publisher;
+}
+
+bool TopicPublisher::reap_dead_subscribers() const noexcept {
+    // Acquire, as topic_slowest_lag's look at the mask.
+    std::uint64_t mask = ring().consumer().gating.load(std::memory_order_acquire);
+    while (mask != 0) {
+        const auto index = static_cast<std::uint32_t>(std::countr_zero(mask));
+        mask &= mask - 1;
+        // [A3] acquire, pairs with [R3] in Endpoint::attach.
+        const std::uint64_t state = ring().endpoint(index).state.load(std::memory_order_acquire);
+        // Reaping reclaims the entry under its lease, which ungates it (topic_ungate).
+        if (entry_presence(ring(), index, state) == Presence::dead) return reap_dead_endpoints(ring()) != 0;
+    }
+    return false;
+}
+
+bool TopicPublisher::reap_due() noexcept {
+    const Deadline now = Clock::now();
+    if (now < next_reap_) return false;
+    next_reap_ = now + endpoint_.tuning().probe_interval;
+    return true;
+}
+
+Result<TopicSubscriber> TopicSubscriber::attach(std::string_view name, const EndpointOptions& options, TopicStart start) {
+    auto ring = RingSegment::open(name, Access::read_write, {layout::Engine::topic, std::nullopt}, options.segment);
+    if (!ring) return ring.error();
+    return attach(std::move(*ring), options, start);
+}
+
+Result<TopicSubscriber> TopicSubscriber::attach(RingSegment ring, const EndpointOptions& options, TopicStart start) {
+    auto endpoint = Endpoint::attach(std::move(ring), layout::EndpointRole::consumer, layout::Engine::topic, options);
+    if (!endpoint) return endpoint.error();
+    TopicSubscriber subscriber(std::move(*endpoint), start);
+    if (!subscriber.joined_)
+        return Error(Errc::corrupt, "topic '" + std::string(subscriber.ring().name()) + "': the publisher's limit is past its position");
+    return subscriber;
+}
+
+TopicSubscriber::TopicSubscriber(Endpoint endpoint, TopicStart start)
+    : endpoint_(std::move(endpoint)),
+      reader_(endpoint_.ring(), endpoint_.entry().cursor, endpoint_.entry().lost, std::uint64_t{1} << endpoint_.index()) {
+    joined_ = reader_.join(start) == Status::ok;
+    // [J5] A publisher whose round saw this subscriber's start before [J4] raised it waits for
+    // that cursor: wake it (notify's fence orders the raised cursor before the wake-up).
+    if (joined_ && detail::topic_lossless(ring())) endpoint_.notify(ring().space_event());
+}
+
+TopicSubscriber::~TopicSubscriber() {
+    // The endpoint's detach, after this, wakes the publisher to look at the mask again.
+    if (joined_ && endpoint_.owned_by_this_process()) reader_.leave();
+}
+
+}  // namespace shmring
