@@ -5,13 +5,11 @@
 
 #include <cerrno>
 #include <span>
-#include <chrono>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <optional>
-#include <system_error>
 
+#include "c_api_support.hpp"
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
 
@@ -41,25 +39,7 @@ struct shmring_queue : shmring::c_api::Ends<shmring::QueueSender, shmring::Queue
 namespace {
 
 using shmring::Status;
-
-int fail(const shmring::Error& error) { return -error.errno_value(); }
-
-// Every status but ok becomes its negative errno (Status values are errno values).
-int negated(Status status) { return -static_cast<int>(status); }
-
-bool valid_strategy(int strategy) {
-    return strategy == SHMRING_WAIT_ADAPTIVE || strategy == SHMRING_WAIT_SPIN || strategy == SHMRING_WAIT_BLOCK;
-}
-
-unsigned mode_or_default(unsigned mode) { return mode == 0 ? 0600U : mode; }
-
-// A C timeout as the C++ calls take it: below zero no deadline; otherwise a timeout counted from
-// the first miss (zero only tries), so that a call that succeeds at once reads no clock.
-template <class Call>
-auto with_timeout(int64_t timeout_ns, Call call) noexcept {
-    if (timeout_ns < 0) return call(shmring::kNoDeadline);
-    return call(std::chrono::nanoseconds(timeout_ns));
-}
+using namespace shmring::c_api;
 
 // Every entry of a batch names its bytes (a null base only with length 0).
 bool valid_entries(const struct iovec* entries, size_t count) {
@@ -70,20 +50,6 @@ bool valid_entries(const struct iovec* entries, size_t count) {
 
 ssize_t count_or_error(const shmring::IoResult& result) {
     return result.status == Status::ok ? static_cast<ssize_t>(result.count) : negated(result.status);
-}
-
-// No exception may cross into C: setup allocates (names, errors, handles) and may start a thread.
-template <class Call>
-auto guarded(Call call) noexcept -> decltype(call()) {
-    try {
-        return call();
-    } catch (const std::bad_alloc&) {
-        return -ENOMEM;
-    } catch (const std::system_error& error) {
-        return -(error.code().value() != 0 ? error.code().value() : EIO);
-    } catch (...) {
-        return -EIO;
-    }
 }
 
 template <class End>
@@ -299,6 +265,7 @@ const char* shmring_strerror(int err) {
         case EPROTO: return "not a shmring segment, another version or kind, or corrupt";
         case EBADF: return "operation of the other side";
         case ENOSPC: return "not enough shared memory for the ring";
+        case EOVERFLOW: return "message overwritten while it was read";
         default: return std::strerror(err < 0 ? -err : err);
     }
 }

@@ -1,11 +1,13 @@
-/* shmring C API: pipes (byte streams with FIFO semantics) and queues (messages with POSIX
- * message-queue semantics) between processes, through shared memory.
+/* shmring C API: pipes (byte streams with FIFO semantics), queues (messages with POSIX
+ * message-queue semantics) and topics (publish-subscribe: every subscriber receives every
+ * message) between processes, through shared memory.
  *
  * Every call returns 0 or a non-negative count on success and a negative errno value on failure.
  * Errors: EEXIST, ENOENT, EACCES, EINVAL (bad name or parameters), EBUSY (role taken, or every
  * endpoint entry in use), EAGAIN, ETIMEDOUT, EPIPE, EMSGSIZE, EBADF (the other side's operation),
  * EPROTO (not a shmring segment, another layout version or kind, or corrupt), ENOSPC (the
- * shared-memory file system cannot hold the ring: creation reserves all of its memory).
+ * shared-memory file system cannot hold the ring: creation reserves all of its memory),
+ * EOVERFLOW (a lossy topic's message overwritten while it was read in place).
  *
  * Names are 1 to 200 of A-Z a-z 0-9 . _ - ; the object is /dev/shm/shmring.<name>.
  * A handle may be used by one thread at a time. Handles do not survive fork(): the child opens
@@ -25,7 +27,7 @@ extern "C" {
 /* Version of this header. The library's build takes its version from these lines (one source),
  * and shmring_version() returns the library's at run time: "MAJOR.MINOR.PATCH". */
 #define SHMRING_VERSION_MAJOR 0
-#define SHMRING_VERSION_MINOR 3
+#define SHMRING_VERSION_MINOR 4
 #define SHMRING_VERSION_PATCH 0
 const char *shmring_version(void);
 
@@ -120,7 +122,47 @@ void shmring_queue_close(shmring_queue *q);
 /* Largest message the queue accepts, in bytes. */
 ssize_t shmring_queue_max_message_size(shmring_queue *q);
 
-/* Removes a pipe or queue by name; endpoints still open keep working until they close. */
+typedef struct shmring_topic shmring_topic;
+enum { SHMRING_LOSSLESS = 0, SHMRING_LOSSY = 1 };           /* topic policy */
+enum { SHMRING_PUBLISHER = 1, SHMRING_SUBSCRIBER = 2 };      /* roles */
+enum { SHMRING_FROM_OLDEST = 16 };                            /* subscriber: start with the oldest retained message */
+
+/* Creates a topic for messages of up to max_message_size bytes (1 byte to 1 MiB) with `policy`:
+ * SHMRING_LOSSLESS, the publisher waits while its slowest live subscriber is capacity_messages
+ * behind; SHMRING_LOSSY, it never waits, and a subscriber that falls further behind continues at
+ * the oldest message still there, counting what it missed (shmring_topic_lost). capacity_messages:
+ * 1 to 16777216. Mode as for pipes. */
+int      shmring_topic_create(const char *name, size_t capacity_messages, size_t max_message_size, int policy, unsigned mode);
+
+/* Opens a topic as SHMRING_PUBLISHER (one at a time: -EBUSY while a live one holds the role; a
+ * successor continues the sequence) or SHMRING_SUBSCRIBER (up to 63 at once), which starts with
+ * the next message published, or with SHMRING_FROM_OLDEST the oldest one the topic still keeps
+ * (lossless: what the publisher has promised not to overwrite yet; lossy: up to the whole ring). */
+int      shmring_topic_open(const char *name, int role_and_flags, shmring_topic **out);
+
+/* Publishes one message. Timeout as for queues (< 0: for ever; 0: try once, -EAGAIN; > 0: at most
+ * that long, -ETIMEDOUT): only a lossless topic ever waits. -EMSGSIZE above the maximum size. */
+int      shmring_topic_publish(shmring_topic *t, const void *msg, size_t len, int64_t timeout_ns);
+
+/* Copies the next message; returns its length; *sequence (may be NULL) receives its sequence number. */
+ssize_t  shmring_topic_receive(shmring_topic *t, void *buf, size_t cap, uint64_t *sequence, int64_t timeout_ns);
+
+/* Zero copy, publisher: as shmring_queue_loan and shmring_queue_commit. */
+int      shmring_topic_loan(shmring_topic *t, void **buf, size_t *cap, int64_t timeout_ns);
+int      shmring_topic_commit(shmring_topic *t, size_t len);
+
+/* Zero copy, subscriber: the next message in place, until release; returns its length. */
+ssize_t  shmring_topic_peek(shmring_topic *t, const void **msg, uint64_t *sequence, int64_t timeout_ns);
+/* Lossy topics: -EOVERFLOW if the message peeked was overwritten before release (its bytes must not be trusted). */
+int      shmring_topic_release(shmring_topic *t);
+
+uint64_t shmring_topic_lost(shmring_topic *t);               /* subscriber: messages it missed (lossy) */
+int      shmring_topic_set_wait(shmring_topic *t, int strategy);
+/* As shmring_pipe_fd: subscriber: a message is there; publisher: a message can be published. */
+int      shmring_topic_fd(shmring_topic *t);
+void     shmring_topic_close(shmring_topic *t);
+
+/* Removes a pipe, queue or topic by name; endpoints still open keep working until they close. */
 int shmring_unlink(const char *name);
 
 /* A static description of a negative (or positive) errno value returned by this API. */
