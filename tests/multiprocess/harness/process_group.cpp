@@ -222,6 +222,15 @@ void ProcessGroup::reap(ChildRecord& child, bool block) {
     drain(child);  // whatever it wrote before exiting is in the pipe now
 }
 
+void ProcessGroup::kill(Child which) noexcept {
+    ChildRecord& child = children_.at(which);
+    reap(child, false);
+    if (child.reaped) return;
+    ::kill(child.pid, SIGKILL);
+    child.killed_by_group = true;
+    reap(child, true);
+}
+
 void ProcessGroup::kill_all() noexcept {
     for (ChildRecord& child : children_) {
         reap(child, false);  // one that already ended keeps its own fate

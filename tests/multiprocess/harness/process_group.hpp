@@ -59,6 +59,9 @@ public:
     // Waits, on the same terms, until every child in `children` has reported `key`, running or not.
     [[nodiscard]] bool wait_for_reports(std::span<const Child> children, std::string_view key);
 
+    // Kills `which` with SIGKILL and reaps it: a death the test asked for, not a failure.
+    void kill(Child which) noexcept;
+
     const ChildRecord& child(Child which) const { return children_.at(which); }
     bool deadline_passed() const noexcept { return deadline_passed_; }
     // Every child's name, pid, fate and report: the message for a failed assertion.
