@@ -1,10 +1,11 @@
-// shmring create pipe|queue NAME ...: new rings through the adapters' create_pipe / create_queue.
+// shmring create pipe|queue|topic NAME ...: new rings through create_pipe, create_queue, create_topic.
 #include <limits>
 
 #include "commands.hpp"
 #include "diagnostics.hpp"
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
+#include "shmring/topic.hpp"
 
 namespace shmring::cli {
 
@@ -23,6 +24,15 @@ int run_create_queue(const CreateQueueOptions& options) {
     config.engine = options.engine == "mpmc" ? layout::Engine::mpmc : layout::Engine::spsc;
     config.mode = options.mode;
     if (auto created = create_queue(options.name, config); !created) return fail(options.name, reason_of(created.error(), options.name));
+    return kExitSuccess;
+}
+
+int run_create_topic(const CreateTopicOptions& options) {
+    if (options.message_size > layout::kMaxSlotSize) return fail(options.name, "max message size must be 1 byte to 1 MiB");
+    const auto policy = options.policy == "lossy" ? layout::TopicPolicy::lossy : layout::TopicPolicy::lossless;
+    if (auto created = create_topic(options.name, options.messages, static_cast<std::uint32_t>(options.message_size), policy, options.mode);
+        !created)
+        return fail(options.name, reason_of(created.error(), options.name));
     return kExitSuccess;
 }
 

@@ -41,6 +41,15 @@ struct CreateQueueOptions {
 };
 int run_create_queue(const CreateQueueOptions& options);
 
+struct CreateTopicOptions {
+    std::string name;
+    std::uint64_t messages = 0;
+    std::uint64_t message_size = 0;
+    std::string policy = "lossless";
+    unsigned mode = 0600;
+};
+int run_create_topic(const CreateTopicOptions& options);
+
 struct RmOptions {
     std::vector<std::string> names;
 };
@@ -70,5 +79,19 @@ struct RecvOptions {
     double timeout_seconds = -1;   // below 0: wait for ever
 };
 int run_recv(const RecvOptions& options);
+
+struct PublishOptions {
+    std::string name;
+    std::vector<std::string> messages;  // none: one message per line of stdin
+};
+int run_publish(const PublishOptions& options);
+
+struct SubscribeOptions {
+    std::string name;
+    bool from_oldest = false;      // start with the oldest message the topic keeps
+    std::uint64_t count = 0;       // 0: no limit
+    double timeout_seconds = -1;   // below 0: wait for ever
+};
+int run_subscribe(const SubscribeOptions& options);
 
 }  // namespace shmring::cli

@@ -106,6 +106,8 @@ struct SharedImage {
     std::uint64_t producer;
     std::uint64_t consumer;
     std::uint64_t read_position;
+    std::uint64_t topic_limit;
+    std::uint64_t topic_gating;
     bool stable;  // the consumer did not move while the positions and the next record were read
     NextRecord next;
 };
@@ -165,6 +167,8 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
         copy.claim = local.claim.load(kRelaxed);
         copy.wait_strategy = local.wait_strategy.load(kRelaxed);
         copy.counters = copy_counters(local.counters);
+        copy.cursor = local.cursor.load(kRelaxed);
+        copy.lost = local.lost.load(kRelaxed);
         // The library's own judgement (its lease), on our read-only descriptor, which holds none.
         copy.alive = entry_presence(map.fd(), i, copy.state, [&] { return entry.state.load(kAcquire); }) == Presence::alive;
     }
@@ -173,6 +177,14 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
     // error seen in a stable reading is real, never an artefact of reading two moving counters.
     const auto& producer = map.at<layout::ProducerBlock>(layout::kProducerOffset);
     const auto& consumer = map.at<layout::ConsumerBlock>(layout::kConsumerOffset);
+    if (g.engine == layout::Engine::topic) {
+        // Before the position: the publisher announces a limit only after the position it rests on.
+        image.topic_limit = producer.limit.load(kAcquire);
+        image.topic_gating = consumer.gating.load(kRelaxed);
+        image.producer = producer.position.load(kAcquire);
+        image.stable = true;  // a topic has no consumers' position: each subscriber has its own
+        return;
+    }
     image.stable = false;
     for (int attempt = 0; attempt < kPositionAttempts && !image.stable; ++attempt) {
         image.consumer = consumer.position.load(kAcquire);
@@ -203,6 +215,15 @@ std::optional<std::string> check_record(const layout::RecordHeader& record, std:
 
 // Position and record checks of a copy; the reason when one fails.
 std::optional<std::string> check_positions(const RingGeometry& g, const SharedImage& s) {
+    if (g.engine == layout::Engine::topic) {
+        // The limit read first rests on a position no later than the one read after it.
+        const std::uint64_t kept_from = s.topic_limit - g.max_messages;
+        const bool lossless = g.topic_policy == layout::TopicPolicy::lossless;
+        if (lossless && s.topic_limit != 0 && static_cast<std::int64_t>(s.producer - kept_from) < 0)
+            return "announced limit " + std::to_string(s.topic_limit) + " is more than a capacity past the publisher's position " +
+                   std::to_string(s.producer);
+        return std::nullopt;
+    }
     const bool spsc = g.engine == layout::Engine::spsc;
     if (spsc && s.producer % layout::kRecordAlignment != 0)
         return "producer position " + std::to_string(s.producer) + " is not 8-byte aligned";
@@ -244,6 +265,20 @@ Inspection verdict(Inspection inspection, Verdict kind, std::string reason) {
 }
 
 }  // namespace
+
+std::uint64_t subscriber_lag(const RingCopy& ring, const EndpointCopy& subscriber) {
+    const auto lag = static_cast<std::int64_t>(ring.producer_position - subscriber.cursor);
+    return lag < 0 ? 0 : std::min<std::uint64_t>(static_cast<std::uint64_t>(lag), ring.geometry.capacity);
+}
+
+std::uint64_t topic_slowest_lag(const RingCopy& ring) {
+    std::uint64_t slowest = 0;
+    for (const EndpointCopy& entry : ring.endpoints)
+        if (entry.role == static_cast<std::uint32_t>(layout::EndpointRole::consumer) &&
+            layout::endpoint_status(entry.state) == layout::EndpointStatus::attached)
+            slowest = std::max(slowest, subscriber_lag(ring, entry));
+    return slowest;
+}
 
 CounterValues& CounterValues::operator+=(const CounterValues& other) noexcept {
     messages += other.messages;
@@ -349,11 +384,14 @@ Inspection inspect_ring(std::string_view name) {
     // An unstable reading may bracket no real moment: clamp it into the range a real one has.
     const std::uint64_t used = image.producer - image.consumer;
     ring.used = used <= geometry->capacity ? used : static_cast<std::int64_t>(used) < 0 ? 0 : geometry->capacity;
+    ring.topic_limit = image.topic_limit;
+    ring.topic_gating = image.topic_gating;
     ring.repair_lock = image.repair_lock;
     ring.data_sleepers = image.data_sleepers;
     ring.space_sleepers = image.space_sleepers;
     for (const EndpointCopy& entry : image.entries)
         if (layout::endpoint_status(entry.state) != layout::EndpointStatus::free) ring.endpoints.push_back(entry);
+    if (geometry->engine == layout::Engine::topic) ring.used = topic_slowest_lag(ring);
     return result;
 }
 

@@ -47,6 +47,8 @@ struct EndpointCopy {
     std::uint64_t claim = 0;
     std::uint32_t wait_strategy = 0;
     CounterValues counters;
+    std::uint64_t cursor = 0;  // topic subscribers: the next message's position
+    std::uint64_t lost = 0;    // topic subscribers: messages missed (lossy)
 };
 
 // A validated copy of a ring. Values were read racily while the ring may be in use: each one is
@@ -69,7 +71,11 @@ struct RingCopy {
     std::uint64_t producer_position = 0;
     std::uint64_t consumer_position = 0;
     std::uint64_t read_position = 0;  // SPSC byte-stream reader stopped mid-record, else 0 (may be stale)
-    std::uint64_t used = 0;  // producer - consumer, within 0..capacity (SPSC bytes, MPMC tickets)
+    // producer - consumer, within 0..capacity (SPSC bytes, MPMC tickets); topics: how far the
+    // slowest attached subscriber is behind the publisher, in messages, within 0..capacity.
+    std::uint64_t used = 0;
+    std::uint64_t topic_limit = 0;   // lossless topics: the publisher's announced limit
+    std::uint64_t topic_gating = 0;  // lossless topics: the gating mask (bit i: entry i holds the publisher back)
 
     std::uint64_t repair_lock = 0;     // MPMC: role word of the endpoint repairing a slot, or 0
     std::uint32_t data_sleepers = 0;   // endpoints and poll helpers asleep waiting for data
@@ -94,6 +100,11 @@ struct Inspection {
 };
 
 Inspection inspect_ring(std::string_view name);
+
+// Topics: how many messages `subscriber` is behind the publisher (0 for a cursor ahead of it, at
+// most the slot count), and the largest lag of the attached subscribers.
+std::uint64_t subscriber_lag(const RingCopy& ring, const EndpointCopy& subscriber);
+std::uint64_t topic_slowest_lag(const RingCopy& ring);
 
 // The creator's identity as the header records it. The header has no pid namespace: the
 // creator's pid is judged in ours.

@@ -46,7 +46,9 @@ constexpr const char* kStatFields =
     "counters{producers,consumers,retired_producers,retired_consumers}{messages,bytes,full,empty,sleeps,wakes},\n"
     "counters.lost_messages, counters.corrupt, endpoints_alive, endpoints_dead,\n"
     "endpoints[]{index,role,pid,alive,status,attached_since,attached_realtime_ns,wait_strategy,claim,counters},\n"
-    "owner_uid, mode, created, created_realtime_ns, creator{pid,uid,alive}, creation_mode, options.\n"
+    "owner_uid, mode, created, created_realtime_ns, creator{pid,uid,alive}, creation_mode, options;\n"
+    "topics: topic{policy,published,next_sequence,announced_limit,slowest_lag,\n"
+    "subscribers[]{index,pid,alive,next_sequence,lag,lost,gating,counters}}.\n"
     "A damaged or half-initialised ring gives 'shmring: NAME: corrupt: REASON' and status 1.";
 
 // "shmring create pipe": the words of the deepest subcommand the parser reached.
@@ -96,7 +98,7 @@ int main(int argc, char** argv) {
                           "Ctrl-C, or the reader of its output closing, ends it with status 0.");
     watch_command->callback([&] { run = [&] { return run_watch(watch); }; });
 
-    auto* create_command = app.add_subcommand("create", "Create a pipe or a queue");
+    auto* create_command = app.add_subcommand("create", "Create a pipe, a queue or a topic");
     create_command->require_subcommand(1);
 
     CreatePipeOptions pipe;
@@ -122,6 +124,21 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     queue_command->add_option("--mode", queue.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
     queue_command->callback([&] { run = [&] { return run_create_queue(queue); }; });
+
+    CreateTopicOptions topic;
+    auto* topic_command = create_command->add_subcommand("topic", "Create a topic: one publisher, many subscribers, each gets every message");
+    topic_command->add_option("NAME", topic.name, "Ring name: 1 to 200 of A-Z a-z 0-9 . _ -")->required();
+    topic_command->add_option("--messages", topic.messages, "Capacity in messages, 1 to 16777216")->check(CLI::PositiveNumber)->required();
+    topic_command->add_option("--message-size", topic.message_size, "Largest message, 1 byte to 1M (K, M suffixes)")
+        ->transform(size_value())
+        ->check(CLI::PositiveNumber)
+        ->required();
+    topic_command->add_option("--policy", topic.policy,
+                              "lossless: the publisher waits for a subscriber CAPACITY behind; lossy: it overwrites, and the subscriber counts what it lost")
+        ->check(CLI::IsMember({"lossless", "lossy"}))
+        ->capture_default_str();
+    topic_command->add_option("--mode", topic.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
+    topic_command->callback([&] { run = [&] { return run_create_topic(topic); }; });
 
     RmOptions rm;
     auto* rm_command = app.add_subcommand("rm", "Remove rings (processes that have one mapped keep it until they let go)");
@@ -162,6 +179,25 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     recv_command->footer("When --timeout passes, recv ends with status 0, or 1 if --count asked for more messages.");
     recv_command->callback([&] { run = [&] { return run_recv(recv); }; });
+
+    PublishOptions publish;
+    auto* publish_command = app.add_subcommand("publish", "Publish messages on a topic: one per argument, or one per line of stdin");
+    publish_command->add_option("NAME", publish.name, "Topic name")->required();
+    publish_command->add_option("MESSAGE", publish.messages, "Messages; without any, each line of stdin is one");
+    publish_command->footer("Takes the publisher role (status 1 while another live publisher holds it). A lossless topic makes it\n"
+                            "wait while its slowest subscriber is a capacity behind.");
+    publish_command->callback([&] { run = [&] { return run_publish(publish); }; });
+
+    SubscribeOptions subscribe;
+    auto* subscribe_command = app.add_subcommand("subscribe", "Subscribe to a topic and print each message on its own line");
+    subscribe_command->add_option("NAME", subscribe.name, "Topic name")->required();
+    subscribe_command->add_flag("--from-oldest", subscribe.from_oldest, "Start with the oldest message the topic still keeps");
+    subscribe_command->add_option("--count", subscribe.count, "Stop after this many messages")->check(CLI::PositiveNumber);
+    subscribe_command->add_option("--timeout", subscribe.timeout_seconds, "Seconds to wait for each message before giving up")
+        ->check(CLI::NonNegativeNumber);
+    subscribe_command->footer("Without --from-oldest it starts with the next message published. When --timeout passes, it ends\n"
+                              "with status 0, or 1 if --count asked for more messages.");
+    subscribe_command->callback([&] { run = [&] { return run_subscribe(subscribe); }; });
 
     try {
         app.parse(argc, argv);

@@ -12,6 +12,12 @@ Json counters_json(const CounterValues& c) {
                 {"empty", c.empty},       {"sleeps", c.sleeps}, {"wakes", c.wakes}};
 }
 
+// In the ring's capacity unit: bytes, slots, or for topics the messages asked for (not the slots).
+std::uint64_t capacity_value(const RingReport& v) {
+    const RingGeometry& g = v.ring.geometry;
+    return g.engine == layout::Engine::topic ? g.max_messages : g.capacity;
+}
+
 Json optional_index(const std::optional<std::uint32_t>& index) { return index ? Json(*index) : Json(nullptr); }
 
 Json endpoint_json(const EndpointReport& e) {
@@ -25,6 +31,29 @@ Json endpoint_json(const EndpointReport& e) {
                 {"wait_strategy", e.wait},
                 {"claim", e.copy.claim != 0 ? Json(e.copy.claim - 1) : Json(nullptr)},
                 {"counters", counters_json(e.copy.counters)}};
+}
+
+// Topics: the publisher's position, and every subscriber's place behind it.
+Json topic_json(const RingReport& v) {
+    const RingCopy& r = v.ring;
+    Json subscribers = Json::array();
+    for (const EndpointReport& e : v.endpoints) {
+        if (e.copy.role != static_cast<std::uint32_t>(layout::EndpointRole::consumer)) continue;
+        subscribers.push_back(Json{{"index", e.copy.index},
+                                   {"pid", e.pid},
+                                   {"alive", e.alive},
+                                   {"next_sequence", e.copy.cursor + 1},
+                                   {"lag", e.lag},
+                                   {"lost", e.copy.lost},
+                                   {"gating", e.gating},
+                                   {"counters", counters_json(e.copy.counters)}});
+    }
+    return Json{{"policy", v.policy},
+                {"published", r.producer_position},
+                {"next_sequence", r.producer_position + 1},
+                {"announced_limit", r.topic_limit},
+                {"slowest_lag", v.used_messages},
+                {"subscribers", std::move(subscribers)}};
 }
 
 Json options_json(std::uint32_t options) {
@@ -42,14 +71,14 @@ Json stat_json(const RingReport& v) {
     const RingGeometry& g = r.geometry;
     Json endpoints = Json::array();
     for (const EndpointReport& e : v.endpoints) endpoints.push_back(endpoint_json(e));
-    return Json{
+    Json stat = Json{
         {"name", v.name},
         {"path", v.path},
         {"state", v.state},
         {"kind", v.kind},
         {"engine", v.engine},
         {"layout_version", r.header.layout_version},
-        {"capacity", g.capacity},
+        {"capacity", capacity_value(v)},
         {"capacity_unit", v.capacity_unit},
         {"slot_size", g.slot_size},
         {"slot_stride", g.slot_stride},
@@ -85,6 +114,8 @@ Json stat_json(const RingReport& v) {
         {"creation_mode", octal_mode(r.header.mode)},
         {"options", options_json(r.header.options)},
     };
+    if (g.engine == layout::Engine::topic) stat["topic"] = topic_json(v);
+    return stat;
 }
 
 Json summary_json(const RingReport& v) {
@@ -93,7 +124,7 @@ Json summary_json(const RingReport& v) {
                 {"state", v.state},
                 {"kind", v.kind},
                 {"engine", v.engine},
-                {"capacity", v.ring.geometry.capacity},
+                {"capacity", capacity_value(v)},
                 {"capacity_unit", v.capacity_unit},
                 {"max_messages", v.ring.geometry.max_messages},
                 {"max_message", v.ring.geometry.max_message},

@@ -1,5 +1,7 @@
 #include "ring_report.hpp"
 
+#include <algorithm>
+
 #include "diagnostics.hpp"
 #include "ring_directory.hpp"
 #include "shmring/detail/spsc_records.hpp"
@@ -21,10 +23,10 @@ std::string_view status_name(EndpointStatus status) {
     return "invalid";
 }
 
-std::string_view role_name(std::uint32_t role) {
+std::string_view role_name(std::uint32_t role, bool topic) {
     switch (static_cast<EndpointRole>(role)) {
-        case EndpointRole::producer: return "producer";
-        case EndpointRole::consumer: return "consumer";
+        case EndpointRole::producer: return topic ? "publisher" : "producer";
+        case EndpointRole::consumer: return topic ? "subscriber" : "consumer";
         case EndpointRole::observer: return "observer";
         case EndpointRole::none: return "none";
     }
@@ -69,18 +71,24 @@ RingReport report_of(std::string_view name, RingCopy ring) {
     view.path = ring_path(name);
     const RingGeometry& g = ring.geometry;
     const bool spsc = g.engine == layout::Engine::spsc;
-    view.kind = kind_name(g.kind);
-    view.engine = spsc ? "spsc" : "mpmc";
-    view.capacity_unit = spsc ? "bytes" : "slots";
+    const bool topic = g.engine == layout::Engine::topic;
+    view.kind = topic ? "topic" : kind_name(g.kind);
+    view.engine = layout::engine_name(g.engine);
+    view.policy = !topic ? "" : g.topic_policy == layout::TopicPolicy::lossless ? "lossless" : "lossy";
+    view.capacity_unit = spsc ? "bytes" : topic ? "messages" : "slots";
     view.producers = ring.retired_producers;
     view.consumers = ring.retired_consumers;
     for (const EndpointCopy& copy : ring.endpoints) {
         EndpointReport endpoint{copy,
                               copy.pid,
                               status_name(layout::endpoint_status(copy.state)),
-                              role_name(copy.role),
+                              role_name(copy.role, topic),
                               wait_name(copy.wait_strategy),
                               copy.alive};
+        if (topic && copy.role == static_cast<std::uint32_t>(EndpointRole::consumer)) {
+            endpoint.gating = copy.index < 64 && ((ring.topic_gating >> copy.index) & 1U) != 0;
+            endpoint.lag = subscriber_lag(ring, copy);
+        }
         if (copy.role == static_cast<std::uint32_t>(EndpointRole::producer)) view.producers += copy.counters;
         if (copy.role == static_cast<std::uint32_t>(EndpointRole::consumer)) view.consumers += copy.counters;
         ++(endpoint.alive ? view.alive : view.dead);
@@ -89,7 +97,9 @@ RingReport report_of(std::string_view name, RingCopy ring) {
     // An SPSC queue's positions count its messages; other SPSC rings count them only in the
     // counters, read racily, so the difference can briefly be off by a few: never below 0.
     const bool queue = g.kind == layout::ChannelKind::queue;
-    if (!spsc) {
+    if (topic) {
+        view.used_messages = ring.used;
+    } else if (!spsc) {
         view.used_messages = ring.used;
     } else if (queue) {
         // Positions read in an unstable moment may be out of range: then no count, as `used`.
@@ -98,8 +108,10 @@ RingReport report_of(std::string_view name, RingCopy ring) {
     } else {
         view.used_messages = difference_or_zero(view.producers.messages, view.consumers.messages);
     }
-    // Queues are as full as their bound says; other rings as their data area is.
-    view.fill_percent = queue ? 100.0 * static_cast<double>(view.used_messages) / static_cast<double>(g.max_messages)
+    // Queues are as full as their bound says, topics as their slowest subscriber is behind (a
+    // lossy one may be further than the capacity); other rings as their data area is.
+    const double held = static_cast<double>(topic ? std::min(view.used_messages, g.max_messages) : view.used_messages);
+    view.fill_percent = queue || topic ? 100.0 * held / static_cast<double>(g.max_messages)
                               : 100.0 * static_cast<double>(ring.used) / static_cast<double>(g.capacity);
     view.creator_alive = liveness(creator_of(ring.header)) == Liveness::alive;
     view.producer_endpoint = holder(ring.producer_role, view.endpoints);

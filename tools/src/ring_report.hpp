@@ -20,16 +20,20 @@ struct EndpointReport {
     std::string_view role;    // producer, consumer, observer, none, or unknown
     std::string_view wait;    // adaptive, spin, block, or unknown
     bool alive;
+    // Topic subscribers: whether it holds a lossless publisher back, and how far behind it is.
+    bool gating = false;
+    std::uint64_t lag = 0;
 };
 
 struct RingReport {
     std::string name;
     std::string path;
     RingCopy ring;
-    std::string_view kind;           // pipe, queue or raw
-    std::string_view engine;         // spsc or mpmc
-    std::string_view capacity_unit;  // bytes (SPSC) or slots (MPMC)
-    std::uint64_t used_messages;     // SPSC: from the counters; MPMC: tickets in flight
+    std::string_view kind;           // pipe, queue, topic or raw
+    std::string_view engine;         // spsc, mpmc or topic
+    std::string_view policy;         // topics: lossless or lossy; empty otherwise
+    std::string_view capacity_unit;  // bytes (SPSC), slots (MPMC) or messages (topics)
+    std::uint64_t used_messages;     // SPSC: from the counters; MPMC: tickets in flight; topics: the slowest subscriber's lag
     double fill_percent;
     // Every producer and every consumer there ever was: attached entries plus retired totals.
     CounterValues producers;

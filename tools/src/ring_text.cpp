@@ -30,18 +30,34 @@ std::string options_text(std::uint32_t options) {
 // Queues show their bound and message size, whichever engine; other rings their data area.
 std::string capacity_text(const RingReport& v) {
     const RingGeometry& g = v.ring.geometry;
-    if (g.kind == layout::ChannelKind::queue) return std::to_string(g.max_messages) + " x " + human_bytes(g.max_message);
+    if (g.kind == layout::ChannelKind::queue || g.engine == layout::Engine::topic)
+        return std::to_string(g.max_messages) + " x " + human_bytes(g.max_message);
     if (g.engine == layout::Engine::spsc) return human_bytes(static_cast<double>(g.capacity));
     return std::to_string(g.capacity) + " x " + human_bytes(g.slot_size);
 }
 
 std::string used_text(const RingReport& v) {
-    if (v.ring.geometry.kind == layout::ChannelKind::queue || v.ring.geometry.engine == layout::Engine::mpmc)
+    if (v.ring.geometry.kind == layout::ChannelKind::queue || v.ring.geometry.engine != layout::Engine::spsc)
         return std::to_string(v.used_messages) + " msgs";
     return human_bytes(static_cast<double>(v.ring.used));
 }
 
+std::string subscribers_text(const RingReport& v, const std::string& indent) {
+    Table table({"#", "ROLE", "PID", "ALIVE", "WAIT", "NEXT", "LAG", "LOST", "GATING", "MESSAGES", "BYTES", "FULL", "EMPTY", "SLEEPS", "WAKES"});
+    for (const EndpointReport& e : v.endpoints) {
+        const bool subscriber = e.copy.role == static_cast<std::uint32_t>(layout::EndpointRole::consumer);
+        // A subscriber's next message, by sequence number; the publisher's, at its position.
+        const std::uint64_t next = (subscriber ? e.copy.cursor : v.ring.producer_position) + 1;
+        table.add(with_counters({std::to_string(e.copy.index), std::string(e.role), std::to_string(e.pid), e.alive ? "yes" : "DEAD",
+                                 std::string(e.wait), std::to_string(next), subscriber ? std::to_string(e.lag) : "-",
+                                 subscriber ? std::to_string(e.copy.lost) : "-", subscriber ? (e.gating ? "yes" : "no") : "-"},
+                                e.copy.counters));
+    }
+    return table.render(indent);
+}
+
 std::string endpoints_text(const RingReport& v, const std::string& indent) {
+    if (v.ring.geometry.engine == layout::Engine::topic) return subscribers_text(v, indent);
     Table table({"#", "ROLE", "PID", "ALIVE", "STATUS", "SINCE", "WAIT", "CLAIM", "MESSAGES", "BYTES", "FULL", "EMPTY", "SLEEPS", "WAKES"});
     for (const EndpointReport& e : v.endpoints) {
         const std::string claim = e.copy.claim != 0 ? std::to_string(e.copy.claim - 1) : "-";
@@ -60,8 +76,13 @@ std::string stat_text(const RingReport& v) {
     facts.add({"path", v.path});
     facts.add({"state", std::string(v.state)});
     facts.add({"kind", std::string(v.kind) + " (" + std::string(v.engine) + " engine, layout version " + std::to_string(r.header.layout_version) + ")"});
+    const bool topic = g.engine == layout::Engine::topic;
     if (spsc) {
         facts.add({"capacity", capacity_text(v) + " (" + std::to_string(g.capacity) + " bytes)"});
+    } else if (topic) {
+        facts.add({"capacity", std::to_string(g.max_messages) + " messages of up to " + std::to_string(g.slot_size) + " bytes (" +
+                                   std::to_string(g.capacity) + " slots, stride " + std::to_string(g.slot_stride) + ")"});
+        facts.add({"policy", std::string(v.policy)});
     } else {
         facts.add({"capacity", std::to_string(g.capacity) + " slots of " + std::to_string(g.slot_size) + " bytes (stride " +
                                    std::to_string(g.slot_stride) + ")"});
@@ -69,13 +90,20 @@ std::string stat_text(const RingReport& v) {
     if (g.kind == layout::ChannelKind::queue) facts.add({"max messages", std::to_string(g.max_messages)});
     facts.add({"max message", std::to_string(g.max_message) + " bytes"});
     facts.add({"object size", std::to_string(r.object_size) + " bytes (data area at " + std::to_string(g.header_size) + ")"});
-    facts.add({"used", (spsc ? std::to_string(r.used) + " bytes, " : std::string()) + std::to_string(v.used_messages) +
-                           (spsc ? " messages, " : " messages in flight, ") + percent(v.fill_percent) + " full"});
-    facts.add({"positions", "producer " + std::to_string(r.producer_position) + ", consumer " + std::to_string(r.consumer_position) +
-                                (spsc ? ", read position " + std::to_string(r.read_position) : std::string())});
-    if (spsc) {
-        facts.add({"roles", role_text("producer", v.producer_endpoint, (r.roles_seen & kSeenProducer) != 0) + ", " +
-                                role_text("consumer", v.consumer_endpoint, (r.roles_seen & kSeenConsumer) != 0)});
+    if (topic) {
+        facts.add({"lag", "slowest subscriber " + std::to_string(v.used_messages) + " messages behind, " + percent(v.fill_percent) + " of capacity"});
+        facts.add({"published", std::to_string(r.producer_position) + " messages (next sequence " + std::to_string(r.producer_position + 1) + ")" +
+                                    (v.policy == "lossless" ? ", announced limit " + std::to_string(r.topic_limit) : std::string())});
+    } else {
+        facts.add({"used", (spsc ? std::to_string(r.used) + " bytes, " : std::string()) + std::to_string(v.used_messages) +
+                               (spsc ? " messages, " : " messages in flight, ") + percent(v.fill_percent) + " full"});
+        facts.add({"positions", "producer " + std::to_string(r.producer_position) + ", consumer " + std::to_string(r.consumer_position) +
+                                    (spsc ? ", read position " + std::to_string(r.read_position) : std::string())});
+    }
+    if (spsc || topic) {
+        facts.add({"roles", topic ? role_text("publisher", v.producer_endpoint, (r.roles_seen & kSeenProducer) != 0)
+                                  : role_text("producer", v.producer_endpoint, (r.roles_seen & kSeenProducer) != 0) + ", " +
+                                        role_text("consumer", v.consumer_endpoint, (r.roles_seen & kSeenConsumer) != 0)});
     } else {
         facts.add({"repair lock", v.repair_endpoint ? "endpoint " + std::to_string(*v.repair_endpoint) : std::string("free")});
     }
@@ -88,10 +116,12 @@ std::string stat_text(const RingReport& v) {
                               octal_mode(r.header.mode) + ", options " + options_text(r.header.options)});
 
     Table counters({"counters", "MESSAGES", "BYTES", "FULL", "EMPTY", "SLEEPS", "WAKES"});
-    counters.add(with_counters({"producers"}, v.producers));
-    counters.add(with_counters({"consumers"}, v.consumers));
-    counters.add(with_counters({"retired producers"}, r.retired_producers));
-    counters.add(with_counters({"retired consumers"}, r.retired_consumers));
+    const std::string producers = topic ? "publishers" : "producers";
+    const std::string consumers = topic ? "subscribers" : "consumers";
+    counters.add(with_counters({producers}, v.producers));
+    counters.add(with_counters({consumers}, v.consumers));
+    counters.add(with_counters({"retired " + producers}, r.retired_producers));
+    counters.add(with_counters({"retired " + consumers}, r.retired_consumers));
 
     std::string text = facts.render() + "\n" + counters.render();
     text += "\nendpoints: " + std::to_string(v.alive) + " alive, " + std::to_string(v.dead) + " dead\n";
