@@ -49,7 +49,7 @@ constexpr std::uint8_t role_bit(Role role) { return static_cast<std::uint8_t>(1U
 inline constexpr std::uint8_t kVariantInPlace = 1U << 0;       // claim/commit and peek/release instead of copies
 inline constexpr std::uint8_t kVariantSmallBuffer = 1U << 1;   // receive into 7 bytes: the too_large paths
 inline constexpr std::uint8_t kVariantAbort = 1U << 2;         // abort loans and claims instead of committing them
-inline constexpr std::uint8_t kVariantPublishLater = 1U << 3;  // SPSC: Flush::later, one flush() at the end
+inline constexpr std::uint8_t kVariantPublishLater = 1U << 3;  // SPSC: Flush::later, one flush() at the end; topics: subscribers start at the oldest message
 inline constexpr std::uint8_t kVariantScript = 1U << 4;        // a script of operations and mutations follows the image
 
 inline constexpr std::uint8_t kScriptMutation = 0x80;

@@ -381,15 +381,20 @@ void generate(Generator& g) {
     const Image lossy = topic_wrapped(g, layout::TopicPolicy::lossy);
     g.write("topic-lossy", {kSlotRoles, 0, 0}, lossy);
     g.write("topic-lossy-small-buffer", {kSlotRoles, kVariantSmallBuffer, 0}, lossy);
+    g.write("topic-lossless-from-oldest", {kSlotRoles, kVariantPublishLater, 0}, topic);
     const std::size_t limit = layout::kProducerOffset + offsetof(layout::ProducerBlock, limit);
     const std::size_t gating = layout::kConsumerOffset + offsetof(layout::ConsumerBlock, gating);
     const auto topic_stride = get<std::uint32_t>(topic, offsetof(SegmentHeader, slot_stride));
-    const auto next_slot = [=](const Image& i) { return slot_offset(get<std::uint64_t>(i, producer_position) & 3, topic_stride); };
+    const auto next_slot = [=](const Image& i) {
+        const auto slots = get<std::uint64_t>(i, offsetof(SegmentHeader, capacity));
+        return slot_offset(get<std::uint64_t>(i, producer_position) & (slots - 1), topic_stride);
+    };
     damaged(g, "topic", topic, kSlotRoles,
             {{"policy-out-of-range", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, topic_policy), 2); }},
              {"capacity-above-slots", 0, [](Image& i, Plan&) { put<std::uint64_t>(i, offsetof(SegmentHeader, max_messages), 5); }},
              {"limit-past-position", 0, [=](Image& i, Plan&) { put<std::uint64_t>(i, limit, get<std::uint64_t>(i, producer_position) + 100); }},
              {"gating-garbage", 0, [=](Image& i, Plan&) { put<std::uint64_t>(i, gating, ~std::uint64_t{0}); }},
+             {"position-far-ahead", 0, [=](Image& i, Plan&) { put<std::uint64_t>(i, producer_position, std::uint64_t{1} << 40); }},
              {"stamp-ahead-of-subscriber", role_bit(Role::slot_consumer), [=](Image& i, Plan&) {
                   const auto tail = get<std::uint64_t>(i, producer_position);
                   put<std::uint64_t>(i, next_slot(i) + offsetof(layout::SlotHeader, sequence), layout::topic_stamp_complete(tail + 4));

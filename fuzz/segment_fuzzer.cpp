@@ -20,6 +20,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <vector>
@@ -300,19 +301,25 @@ std::unique_ptr<Actor> actor_of(Result<Handle> handle) {
 
 // The slot roles attach to whichever slot engine the segment says: MPMC, or else a topic.
 template <class MpmcActor, class TopicActor, class MpmcHandle, class TopicHandle>
-std::unique_ptr<Actor> slot_actor() {
+std::unique_ptr<Actor> slot_actor(std::uint8_t variants) {
     auto mpmc = MpmcHandle::attach(ring_name());
     if (mpmc || mpmc.error().code() != Errc::wrong_kind) return actor_of<MpmcActor>(std::move(mpmc));
-    return actor_of<TopicActor>(TopicHandle::attach(ring_name()));
+    if constexpr (std::is_same_v<TopicHandle, TopicSubscriber>) {
+        // kVariantPublishLater, which topics have no use for, starts a subscriber at the oldest message.
+        const auto start = (variants & kVariantPublishLater) != 0 ? TopicStart::oldest : TopicStart::next;
+        return actor_of<TopicActor>(TopicSubscriber::attach(ring_name(), {}, start));
+    } else {
+        return actor_of<TopicActor>(TopicHandle::attach(ring_name()));
+    }
 }
 
-// Attaches `role` to the fuzzed ring; nothing when the library refuses.
-std::unique_ptr<Actor> attach(Role role) {
+// Attaches `role` to the fuzzed ring, in the form `variants` says; nothing when the library refuses.
+std::unique_ptr<Actor> attach(Role role, std::uint8_t variants) {
     switch (role) {
         case Role::spsc_consumer: return actor_of<SpscConsumerActor>(SpscConsumer::attach(ring_name()));
         case Role::spsc_producer: return actor_of<SpscProducerActor>(SpscProducer::attach(ring_name()));
-        case Role::slot_consumer: return slot_actor<MpmcConsumerActor, TopicSubscriberActor, MpmcConsumer, TopicSubscriber>();
-        case Role::slot_producer: return slot_actor<MpmcProducerActor, TopicPublisherActor, MpmcProducer, TopicPublisher>();
+        case Role::slot_consumer: return slot_actor<MpmcConsumerActor, TopicSubscriberActor, MpmcConsumer, TopicSubscriber>(variants);
+        case Role::slot_producer: return slot_actor<MpmcProducerActor, TopicPublisherActor, MpmcProducer, TopicPublisher>(variants);
         case Role::pipe_reader: return actor_of<PipeReaderActor>(PipeReader::open(ring_name()));
         case Role::pipe_writer: return actor_of<PipeWriterActor>(PipeWriter::open(ring_name()));
         case Role::queue_receiver: return actor_of<QueueReceiverActor>(QueueReceiver::open(ring_name()));
@@ -326,7 +333,7 @@ void run_roles_in_turn(const Input& input) {
     for (unsigned i = 0; i < kRoleCount; ++i) {
         const auto role = static_cast<Role>(i);
         if ((input.plan.roles & role_bit(role)) == 0) continue;
-        const auto actor = attach(role);
+        const auto actor = attach(role, input.plan.variants);
         if (!actor) continue;
         for (int step = 0; step < kSteps && actor->step(step, input.plan.variants); ++step) {
         }
@@ -340,7 +347,7 @@ void run_roles_in_turn(const Input& input) {
 void run_script(const Input& input, int fd) {
     std::unique_ptr<Actor> actors[kRoleCount];
     for (unsigned i = 0; i < kRoleCount; ++i)
-        if ((input.plan.roles & role_bit(static_cast<Role>(i))) != 0) actors[i] = attach(static_cast<Role>(i));
+        if ((input.plan.roles & role_bit(static_cast<Role>(i))) != 0) actors[i] = attach(static_cast<Role>(i), input.plan.variants);
     const auto script = input.script;
     int step = 0;
     for (std::size_t at = 0; at < script.size();) {

@@ -132,6 +132,12 @@ int shmring_topic_commit(shmring_topic* t, size_t len) {
     return 0;
 }
 
+void shmring_topic_abort(shmring_topic* t) {
+    if (t == nullptr || !t->publisher || !t->lent) return;
+    t->publisher->abort();
+    t->lent = false;
+}
+
 ssize_t shmring_topic_peek(shmring_topic* t, const void** msg, uint64_t* sequence, int64_t timeout_ns) {
     if (t == nullptr || msg == nullptr || t->lent) return -EINVAL;
     if (!t->subscriber) return negated(Status::wrong_role);
@@ -156,6 +162,11 @@ int shmring_topic_release(shmring_topic* t) {
 
 uint64_t shmring_topic_lost(shmring_topic* t) { return t != nullptr && t->subscriber ? t->subscriber->lost() : 0; }
 
+ssize_t shmring_topic_max_message_size(shmring_topic* t) {
+    if (t == nullptr) return -EINVAL;
+    return static_cast<ssize_t>(t->publisher ? t->publisher->max_message() : t->subscriber->max_message());
+}
+
 int shmring_topic_set_wait(shmring_topic* t, int strategy) {
     if (t == nullptr || !valid_strategy(strategy)) return -EINVAL;
     t->endpoint().set_wait_strategy(static_cast<shmring::WaitStrategy>(strategy));
@@ -167,7 +178,7 @@ int shmring_topic_fd(shmring_topic* t) {
     return guarded([&] {
         shmring::Result<int> fd = t->publisher
             ? t->poll.get(t->publisher->endpoint(), t->publisher->ring().space_event(), [p = &*t->publisher] { return p->has_room(); },
-                          [p = &*t->publisher] { return p->reap_dead_subscribers(); })
+                          [p = &*t->publisher] { return p->has_dead_subscriber(); })  // the next call reaps it
             : t->poll.get(t->subscriber->endpoint(), t->subscriber->ring().data_event(), [s = &*t->subscriber] { return s->has_data(); },
                           [] { return false; });
         return fd ? *fd : fail(fd.error());

@@ -92,10 +92,11 @@ std::optional<std::uint64_t> take_entry(const RingSegment& ring, std::uint32_t i
     if (!is_free) {
         retire_counters(ring, entry);
         forget_sleeper(ring, index);
-        // A dead subscriber holds a lossless publisher back no more. Here, under the lease, and
-        // not after: the entry's next owner may set its own gating bit.
-        if (ring.geometry().engine == layout::Engine::topic) detail::topic_ungate(ring, index);
     }
+    // A dead subscriber (or a stray bit) holds a lossless publisher back no more. Here, under the
+    // lease, and not after: the entry's next owner may set its own gating bit. A publisher waiting
+    // for it is woken to scan again.
+    if (ring.geometry().engine == layout::Engine::topic && detail::topic_ungate(ring, index)) detail::wake_sleepers(ring.space_event());
     return generation;
 }
 
@@ -152,6 +153,8 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role) {
             entry.pid_namespace.store(me.pid_namespace, std::memory_order_relaxed);
             entry.attached_realtime_ns.store(realtime_ns(), std::memory_order_relaxed);
             entry.claim.store(0, std::memory_order_relaxed);
+            entry.cursor.store(0, std::memory_order_relaxed);
+            entry.lost.store(0, std::memory_order_relaxed);
             entry.wait_strategy.store(static_cast<std::uint32_t>(WaitStrategy::adaptive), std::memory_order_relaxed);
             // [R3] release, pairs with [A3]: readers of an attached entry see its fields.
             entry.state.store(layout::endpoint_state(*generation, EndpointStatus::attached), std::memory_order_release);

@@ -6,13 +6,17 @@ namespace shmring {
 
 Outcome create_topic(std::string_view name, std::uint64_t capacity, std::uint32_t max_message, layout::TopicPolicy policy,
                      unsigned mode, const SegmentOptions& options) {
-    if (capacity == 0 || capacity > layout::kMaxMpmcSlots)
-        return Error(Errc::invalid_argument, "topic '" + std::string(name) + "': capacity must be 1 to 16777216 messages");
     if (policy != layout::TopicPolicy::lossless && policy != layout::TopicPolicy::lossy)
         return Error(Errc::invalid_argument, "topic '" + std::string(name) + "': unknown policy");
+    // A lossy topic keeps a slot more than its capacity: the oldest slot may be being rewritten.
+    const bool lossy = policy == layout::TopicPolicy::lossy;
+    const std::uint64_t most = lossy ? layout::kMaxMpmcSlots - 1 : layout::kMaxMpmcSlots;
+    if (capacity == 0 || capacity > most)
+        return Error(Errc::invalid_argument,
+                     "topic '" + std::string(name) + "': capacity must be 1 to " + std::to_string(most) + " messages");
     RingConfig config;
     config.engine = layout::Engine::topic;
-    config.capacity = std::bit_ceil(capacity);
+    config.capacity = std::bit_ceil(lossy ? capacity + 1 : capacity);
     config.slot_size = max_message;
     config.max_messages = capacity;
     config.topic_policy = policy;
@@ -34,11 +38,15 @@ Result<TopicPublisher> TopicPublisher::attach(RingSegment ring, const EndpointOp
     if (auto taken = endpoint->take_role(control.producer_role, control.producer_takes, "publisher"); !taken) return taken.error();
     TopicPublisher publisher(std::move(*endpoint));
     if (publisher.writer_.resume() != Status::ok)
-        return Error(Errc::corrupt, "topic '" + std::string(publisher.ring().name()) + "': the publisher's position and limit contradict each other");
+        return Error(Errc::corrupt, "topic '" + std::string(publisher.ring().name()) +
+                                        "': the publisher's position contradicts its limit or the slots");
+    // A predecessor that died between completing a message and its wake-up leaves subscribers
+    // asleep with the message there: wake them to look.
+    wake_all_sleepers(publisher.ring());
     return publisher;
 }
 
-bool TopicPublisher::reap_dead_subscribers() const noexcept {
+bool TopicPublisher::has_dead_subscriber() const noexcept {
     // Acquire, as topic_slowest_lag's look at the mask.
     std::uint64_t mask = ring().consumer().gating.load(std::memory_order_acquire);
     while (mask != 0) {
@@ -46,10 +54,14 @@ bool TopicPublisher::reap_dead_subscribers() const noexcept {
         mask &= mask - 1;
         // [A3] acquire, pairs with [R3] in Endpoint::attach.
         const std::uint64_t state = ring().endpoint(index).state.load(std::memory_order_acquire);
-        // Reaping reclaims the entry under its lease, which ungates it (topic_ungate).
-        if (entry_presence(ring(), index, state) == Presence::dead) return reap_dead_endpoints(ring()) != 0;
+        if (entry_presence(ring(), index, state) == Presence::dead) return true;
     }
     return false;
+}
+
+bool TopicPublisher::reap_dead_subscribers() const noexcept {
+    // Reaping reclaims each dead entry under its lease, which ungates it (topic_ungate).
+    return has_dead_subscriber() && reap_dead_endpoints(ring()) != 0;
 }
 
 bool TopicPublisher::reap_due() noexcept {

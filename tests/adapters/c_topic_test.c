@@ -117,7 +117,7 @@ static void fan_out_subscriber(const char *name, gate *attached, gate *unused) {
             in_order = length == kSize && sequence == n && intact(in_place, n);
             CHECK_EQ(shmring_topic_release(t), 0);
         }
-        sum += n;
+        sum += sequence;
     }
     CHECK(in_order);
     CHECK(sum == (uint64_t)kFanOutMessages * (kFanOutMessages + 1) / 2);
@@ -193,7 +193,7 @@ static void test_lossless_hold_back_and_dead_subscriber(void) {
     const int fd = shmring_topic_fd(publisher);
     CHECK(fd >= 0);
     struct pollfd p = {fd, POLLIN, 0};
-    CHECK_EQ(poll(&p, 1, 0), 0); /* no room: not readable */
+    CHECK_EQ(poll(&p, 1, 100), 0); /* no room: not readable */
 
     kill(idle, SIGKILL); /* dies holding the publisher back */
     waitpid(idle, NULL, 0);
@@ -291,6 +291,16 @@ static void test_zero_copy_and_history(void) {
     CHECK_EQ(shmring_topic_loan(publisher, NULL, &cap, 0), -EINVAL);
     CHECK_EQ(shmring_topic_peek(subscriber, NULL, &sequence, 0), -EINVAL);
     CHECK_EQ(shmring_topic_peek(subscriber, &in_place, NULL, 0), -EAGAIN);
+    CHECK_EQ(shmring_topic_max_message_size(publisher), kSize);
+    CHECK_EQ(shmring_topic_max_message_size(subscriber), kSize);
+    CHECK_EQ(shmring_topic_max_message_size(NULL), -EINVAL);
+    /* An aborted loan publishes nothing. */
+    shmring_topic_abort(publisher); /* no loan: nothing happens */
+    shmring_topic_abort(NULL);
+    CHECK_EQ(shmring_topic_loan(publisher, &room, &cap, 0), 0);
+    shmring_topic_abort(publisher);
+    CHECK_EQ(shmring_topic_peek(subscriber, &in_place, NULL, 0), -EAGAIN);
+    CHECK_EQ(shmring_topic_commit(publisher, 1), -EINVAL);
     CHECK_EQ(shmring_topic_loan(publisher, &room, &cap, 0), 0);
     CHECK_EQ(cap, kSize);
     CHECK_EQ(shmring_topic_loan(publisher, &room, &cap, 0), -EINVAL);
@@ -303,8 +313,8 @@ static void test_zero_copy_and_history(void) {
     CHECK(intact(in_place, 1));
     CHECK_EQ(shmring_topic_peek(subscriber, &in_place, &sequence, 0), -EINVAL);
     CHECK_EQ(shmring_topic_receive(subscriber, message, kSize, &sequence, 0), -EINVAL);
-    /* Overwritten while peeked: four more messages lap the subscriber in a 4-slot lossy topic. */
-    for (uint64_t n = 2; n <= 5; ++n) {
+    /* Overwritten while peeked: a lossy topic of capacity 4 has 8 slots, and 8 more messages lap it. */
+    for (uint64_t n = 2; n <= 9; ++n) {
         stamp(message, n);
         CHECK_EQ(shmring_topic_publish(publisher, message, kSize, 0), 0);
     }
@@ -320,18 +330,18 @@ static void test_zero_copy_and_history(void) {
     shmring_topic *newcomer = open_topic(name, SHMRING_SUBSCRIBER);
     if (historian != NULL && newcomer != NULL) {
         CHECK_EQ(shmring_topic_receive(historian, message, kSize, &sequence, 0), kSize);
-        CHECK_EQ(sequence, 3); /* 3, 4 and 5 are still in the ring: slot 1 of 2 may be rewritten next */
+        CHECK_EQ(sequence, 3); /* 3 to 9: the 7 latest, at least the capacity (the 8th slot is rewritten next) */
         CHECK_EQ(shmring_topic_receive(newcomer, message, kSize, &sequence, 0), -EAGAIN);
         const int fd = shmring_topic_fd(newcomer);
         CHECK(fd >= 0);
         struct pollfd p = {fd, POLLIN, 0};
-        CHECK_EQ(poll(&p, 1, 0), 0);
-        stamp(message, 6);
+        CHECK_EQ(poll(&p, 1, 100), 0); /* nothing new: not readable */
+        stamp(message, 10);
         CHECK_EQ(shmring_topic_publish(publisher, message, kSize, 0), 0);
         CHECK_EQ(poll(&p, 1, 5000), 1);
         CHECK_EQ(shmring_topic_receive(newcomer, message, kSize, &sequence, 0), kSize);
-        CHECK_EQ(sequence, 6);
-        CHECK(intact(message, 6));
+        CHECK_EQ(sequence, 10);
+        CHECK(intact(message, 10));
     }
     shmring_topic_close(historian);
     shmring_topic_close(newcomer);

@@ -21,9 +21,10 @@ using testing::InProcessRing;
 
 constexpr std::uint32_t kSlotSize = 32;
 
-// A reader in registry entry `index`, marked attached as Endpoint::attach would.
+// A reader in registry entry `index`, marked an attached subscriber as Endpoint::attach would.
 TopicReader reader_at(const RingView& ring, std::uint32_t index) {
     ring.endpoint(index).state.store(layout::endpoint_state(1, layout::EndpointStatus::attached), std::memory_order_relaxed);
+    ring.endpoint(index).role.store(static_cast<std::uint32_t>(layout::EndpointRole::consumer), std::memory_order_relaxed);
     return TopicReader(ring, ring.endpoint(index).cursor, ring.endpoint(index).lost, std::uint64_t{1} << index);
 }
 
@@ -240,6 +241,48 @@ TEST(TopicProtocol, shouldResumeAfterTheLastCompleteMessageOfADeadWriter) {
         EXPECT_EQ(r.value, i);
         EXPECT_EQ(r.sequence, i + 1);
     }
+}
+
+TEST(TopicProtocol, shouldIgnoreAGatingBitOfAnEntryThatIsNoSubscriber) {
+    auto ring = InProcessRing::topic(4, kSlotSize, TopicPolicy::lossless);
+    TopicWriter writer = started_writer(ring.view());
+    auto& entry = ring.view().endpoint(5);  // attached, but a publisher's, with a stale cursor
+    entry.state.store(layout::endpoint_state(1, layout::EndpointStatus::attached), std::memory_order_relaxed);
+    entry.role.store(static_cast<std::uint32_t>(layout::EndpointRole::producer), std::memory_order_relaxed);
+    ring.view().consumer().gating.store(std::uint64_t{1} << 5, std::memory_order_relaxed);
+    for (std::uint64_t i = 0; i < 20; ++i) ASSERT_EQ(publish(writer, i), Status::ok);
+}
+
+TEST(TopicProtocol, shouldRefuseAPositionWhoseLastMessageIsNotInItsSlot) {
+    auto ring = InProcessRing::topic(4, kSlotSize, TopicPolicy::lossless);
+    ring.view().producer().position.store(std::uint64_t{1} << 40, std::memory_order_relaxed);
+    ring.view().producer().limit.store((std::uint64_t{1} << 40) + 1, std::memory_order_relaxed);
+    TopicWriter writer(ring.view());
+    EXPECT_EQ(writer.resume(), Status::corrupt) << "a position far ahead, with a limit that fits it";
+    EXPECT_TRUE(ring.marked_corrupt());
+}
+
+TEST(TopicProtocol, shouldRefuseToJoinWherePositionsShowAPublisherThatNeverAnnounced) {
+    auto ring = InProcessRing::topic(4, kSlotSize, TopicPolicy::lossless);
+    ring.view().producer().position.store(7, std::memory_order_relaxed);  // limit still 0
+    TopicReader reader = reader_at(ring.view(), 1);
+    EXPECT_EQ(reader.join(TopicStart::next), Status::corrupt);
+}
+
+TEST(TopicProtocol, shouldBringALossyReaderAheadOfThePublisherBackToIt) {
+    auto ring = InProcessRing::topic(4, kSlotSize, TopicPolicy::lossy);
+    TopicWriter writer = started_writer(ring.view());
+    for (std::uint64_t i = 0; i < 2; ++i) ASSERT_EQ(publish(writer, i), Status::ok);
+    // A garbage position at the join puts the reader far ahead; the writer's own is 2.
+    ring.view().producer().position.store(1000, std::memory_order_relaxed);
+    TopicReader reader = reader_at(ring.view(), 1);
+    ASSERT_EQ(reader.join(TopicStart::next), Status::ok);
+    ring.view().producer().position.store(2, std::memory_order_relaxed);
+    EXPECT_EQ(receive(reader).status, Status::again) << "the stamp shows a cursor ahead: back to the publisher";
+    ASSERT_EQ(publish(writer, 2), Status::ok);
+    const Received r = receive(reader);
+    ASSERT_EQ(r.status, Status::ok);
+    EXPECT_EQ(r.sequence, 3U);
 }
 
 TEST(TopicProtocol, shouldRefuseAnAnnouncedLimitThatContradictsThePosition) {

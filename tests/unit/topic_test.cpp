@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <csignal>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -84,7 +85,8 @@ TEST(Topic, shouldRefuseToAttachToAnotherEngine) {
 TEST(Topic, shouldRefuseACapacityOrPolicyOutOfRange) {
     testing::RingName name("topic.bad");
     EXPECT_EQ(create_topic(name, 0, 8, TopicPolicy::lossy).error().code(), Errc::invalid_argument);
-    EXPECT_EQ(create_topic(name, (1U << 24) + 1, 8, TopicPolicy::lossy).error().code(), Errc::invalid_argument);
+    EXPECT_EQ(create_topic(name, (1U << 24) + 1, 8, TopicPolicy::lossless).error().code(), Errc::invalid_argument);
+    EXPECT_EQ(create_topic(name, 1U << 24, 8, TopicPolicy::lossy).error().code(), Errc::invalid_argument) << "one slot more than its capacity";
     EXPECT_EQ(create_topic(name, 4, 8, TopicPolicy(7)).error().code(), Errc::invalid_argument);
     EXPECT_FALSE(Segment::unlink(name)) << "nothing was created";
 }
@@ -156,6 +158,42 @@ TEST(Topic, shouldFreeAPublisherBlockedOnASubscriberThatDiedWithinASecond) {
         ::close(ready[0]);
         ::close(ready[1]);
     }
+}
+
+// A stopped subscriber is slow, not dead: the publisher waits for it, and goes on once it reads.
+TEST(Topic, shouldKeepWaitingForAStoppedSubscriber) {
+    testing::RingName name("topic.stopped");
+    ASSERT_TRUE(create_topic(name, 1, kMessageSize, TopicPolicy::lossless));
+    auto publisher = TopicPublisher::attach(name);
+    ASSERT_TRUE(publisher);
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        auto subscriber = TopicSubscriber::attach(name);
+        const char byte = subscriber ? 'y' : 'n';
+        (void)!::write(ready[1], &byte, 1);
+        if (!subscriber) ::_exit(1);
+        Stamped got{};
+        std::size_t length = 0;
+        for (int n = 0; n < 2; ++n)
+            if (subscriber->receive(std::as_writable_bytes(std::span(&got, 1)), length, Clock::now() + 10s) != Status::ok) ::_exit(2);
+        ::_exit(0);
+    }
+    char byte = 0;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+    ASSERT_EQ(byte, 'y');
+    ASSERT_EQ(::kill(child, SIGSTOP), 0);
+    ASSERT_EQ(publisher->try_send(bytes(Stamped::of(1))), Status::ok);
+    // Several probe intervals: a stopped process keeps its lease, so it is never reaped.
+    EXPECT_EQ(publisher->send(bytes(Stamped::of(2)), Clock::now() + 300ms), Status::timed_out);
+    ASSERT_EQ(::kill(child, SIGCONT), 0);
+    EXPECT_EQ(publisher->send(bytes(Stamped::of(2)), Clock::now() + 10s), Status::ok);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "it received both messages";
+    ::close(ready[0]);
+    ::close(ready[1]);
 }
 
 TEST(Topic, shouldLetATryPublisherFindADeadSubscriberOnItsOwn) {

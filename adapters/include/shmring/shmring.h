@@ -129,34 +129,42 @@ enum { SHMRING_FROM_OLDEST = 16 };                            /* subscriber: sta
 
 /* Creates a topic for messages of up to max_message_size bytes (1 byte to 1 MiB) with `policy`:
  * SHMRING_LOSSLESS, the publisher waits while its slowest live subscriber is capacity_messages
- * behind; SHMRING_LOSSY, it never waits, and a subscriber that falls further behind continues at
- * the oldest message still there, counting what it missed (shmring_topic_lost). capacity_messages:
- * 1 to 16777216. Mode as for pipes. */
+ * behind (1 to 16777216); SHMRING_LOSSY, it never waits and keeps at least the last
+ * capacity_messages (1 to 16777215): a subscriber that falls further behind continues at the
+ * oldest message still there, counting what it missed (shmring_topic_lost). Mode as for pipes. */
 int      shmring_topic_create(const char *name, size_t capacity_messages, size_t max_message_size, int policy, unsigned mode);
 
 /* Opens a topic as SHMRING_PUBLISHER (one at a time: -EBUSY while a live one holds the role; a
  * successor continues the sequence) or SHMRING_SUBSCRIBER (up to 63 at once), which starts with
  * the next message published, or with SHMRING_FROM_OLDEST the oldest one the topic still keeps
- * (lossless: what the publisher has promised not to overwrite yet; lossy: up to the whole ring). */
+ * (lossless: what the publisher has promised not to overwrite yet; lossy: at least the last
+ * capacity_messages). -EPROTO for a segment that is not a topic, or whose positions contradict. */
 int      shmring_topic_open(const char *name, int role_and_flags, shmring_topic **out);
 
 /* Publishes one message. Timeout as for queues (< 0: for ever; 0: try once, -EAGAIN; > 0: at most
  * that long, -ETIMEDOUT): only a lossless topic ever waits. -EMSGSIZE above the maximum size. */
 int      shmring_topic_publish(shmring_topic *t, const void *msg, size_t len, int64_t timeout_ns);
 
-/* Copies the next message; returns its length; *sequence (may be NULL) receives its sequence number. */
+/* Copies the next message; returns its length; *sequence (may be NULL) receives its sequence number.
+ * Timeout as for publish. -EMSGSIZE if cap is smaller than the message, which stays next; a lossy
+ * subscriber never gets a message that was overwritten while it copied it (it counts as lost). */
 ssize_t  shmring_topic_receive(shmring_topic *t, void *buf, size_t cap, uint64_t *sequence, int64_t timeout_ns);
 
-/* Zero copy, publisher: as shmring_queue_loan and shmring_queue_commit. */
+/* Zero copy, publisher: as shmring_queue_loan, shmring_queue_commit and shmring_queue_abort (an
+ * aborted loan publishes nothing). Misuse returns -EINVAL and wedges nothing. */
 int      shmring_topic_loan(shmring_topic *t, void **buf, size_t *cap, int64_t timeout_ns);
 int      shmring_topic_commit(shmring_topic *t, size_t len);
+void     shmring_topic_abort(shmring_topic *t);
 
-/* Zero copy, subscriber: the next message in place, until release; returns its length. */
+/* Zero copy, subscriber: the next message in place, until release; returns its length. While a
+ * peek is open, other receive calls of the handle return -EINVAL; release without a peek too. */
 ssize_t  shmring_topic_peek(shmring_topic *t, const void **msg, uint64_t *sequence, int64_t timeout_ns);
 /* Lossy topics: -EOVERFLOW if the message peeked was overwritten before release (its bytes must not be trusted). */
 int      shmring_topic_release(shmring_topic *t);
 
 uint64_t shmring_topic_lost(shmring_topic *t);               /* subscriber: messages it missed (lossy) */
+/* Largest message the topic carries, in bytes. */
+ssize_t  shmring_topic_max_message_size(shmring_topic *t);
 int      shmring_topic_set_wait(shmring_topic *t, int strategy);
 /* As shmring_pipe_fd: subscriber: a message is there; publisher: a message can be published. */
 int      shmring_topic_fd(shmring_topic *t);

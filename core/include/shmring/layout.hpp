@@ -101,7 +101,7 @@ struct Counters {
 // A role word names the endpoint entry that holds a role (role_word below), or is 0 when the role
 // is free. The generation makes a stale word recognisable after the entry was released and retaken.
 struct ControlBlock {
-    SharedAtomic<std::uint64_t> producer_role;  // SPSC only
+    SharedAtomic<std::uint64_t> producer_role;  // SPSC; topics: the publisher
     SharedAtomic<std::uint64_t> consumer_role;  // SPSC only
     SharedAtomic<std::uint32_t> corrupt;        // non-zero: an endpoint found a broken invariant
     std::uint32_t reserved;

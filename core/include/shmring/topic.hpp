@@ -34,7 +34,8 @@ namespace shmring {
 using detail::TopicStart;
 
 // Creates topic `name` for messages of up to `max_message` bytes: lossless, it holds a subscriber
-// at most `capacity` messages behind; lossy, it keeps at least the last `capacity`.
+// at most `capacity` messages behind (1 to 2^24); lossy, it keeps at least the last `capacity`
+// (1 to 2^24 - 1) for subscribers that fall behind.
 Outcome create_topic(std::string_view name, std::uint64_t capacity, std::uint32_t max_message, layout::TopicPolicy policy,
                      unsigned mode = 0600, const SegmentOptions& options = {});
 
@@ -98,8 +99,12 @@ public:
         return detail::topic_has_room(ring(), ring().producer().position.load(std::memory_order_relaxed));
     }
 
+    // Whether a gating subscriber died (a system call per gating subscriber). Only reads: a poll
+    // helper thread may call it.
+    bool has_dead_subscriber() const noexcept;
     // Frees the entries of gating subscribers that died, so that they hold nothing back; true if
-    // any was. Slow (a system call per gating subscriber): for waits and the full path.
+    // any was. Slow: for waits and the full path. Only the handle's own thread may call it: two
+    // threads reaping through one open file description would share its leases.
     bool reap_dead_subscribers() const noexcept;
 
     TopicPublisher(TopicPublisher&&) noexcept = default;
@@ -180,9 +185,12 @@ public:
         return status;
     }
 
-    Status receive(std::span<std::byte> buffer, std::size_t& length, std::uint64_t* sequence = nullptr,
-                   Deadline deadline = kNoDeadline) noexcept {
+    Status receive(std::span<std::byte> buffer, std::size_t& length, std::uint64_t* sequence, Deadline deadline = kNoDeadline) noexcept {
         return wait_for_data(deadline, [&] { return try_receive(buffer, length, sequence); });
+    }
+    // As the other engines' receive: without the sequence number.
+    Status receive(std::span<std::byte> buffer, std::size_t& length, Deadline deadline = kNoDeadline) noexcept {
+        return receive(buffer, length, nullptr, deadline);
     }
 
     template <class Attempt, class Probe = detail::NoProbe>

@@ -67,8 +67,8 @@ extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
 namespace shmring::detail {
 
 // Signed distance of `stamp` from the stamp of message `position` complete: 0 it is there, below 0
-// an earlier message (or this one still being written), above 0 a later one. Positions in flight on
-// one slot are at most 2^24 laps apart, so the difference is exact across the 2^64 wrap.
+// an earlier message (or this one still being written), above 0 a later one. Stamps run at twice
+// the positions, so the difference is exact while the two positions are less than 2^62 apart.
 constexpr std::int64_t topic_stamp_lag(std::uint64_t stamp, std::uint64_t position) noexcept {
     return static_cast<std::int64_t>(stamp - layout::topic_stamp_complete(position));
 }
@@ -96,10 +96,12 @@ inline void copy_payload(void* to, const void* from, std::size_t length) noexcep
 }
 
 // Ungates subscriber `index`: it holds a lossless publisher back no more. Called when it leaves,
-// and by whoever reclaims its entry after it died (under the entry's lease). [Q1] seq_cst: ordered
-// before the wake-up that makes a waiting publisher scan again.
-inline void topic_ungate(const RingView& ring, std::uint32_t index) noexcept {
-    ring.consumer().gating.fetch_and(~(std::uint64_t{1} << index), std::memory_order_seq_cst);
+// and by whoever takes its entry (under the entry's lease). True when the bit was set: then a
+// waiting publisher must be woken to scan again. [Q1] release: the wake's [N1] release and the
+// sleeper's [W2] acquire order it before the publisher's next scan.
+inline bool topic_ungate(const RingView& ring, std::uint32_t index) noexcept {
+    const std::uint64_t bit = std::uint64_t{1} << index;
+    return (ring.consumer().gating.fetch_and(~bit, std::memory_order_release) & bit) != 0;
 }
 
 // How far behind `position` the slowest gating subscriber is, or nothing when none gates. Reads
@@ -113,13 +115,16 @@ inline std::optional<std::uint64_t> topic_slowest_lag(const RingView& ring, std:
     while (mask != 0) {
         const auto index = static_cast<std::uint32_t>(__builtin_ctzll(mask));
         mask &= mask - 1;
-        // A bit without an attached entry is garbage or a dead subscriber being reclaimed: a
-        // subscriber is attached before it sets its bit ([R3] in Endpoint::attach, then [J2]) and
-        // clears it before it detaches. Acquire, as [A3] there.
-        const auto state = ring.endpoint(index).state.load(std::memory_order_acquire);
-        if (layout::endpoint_status(state) != layout::EndpointStatus::attached) continue;
+        // A bit without an attached subscriber's entry is garbage or a dead subscriber being
+        // reclaimed: a subscriber is attached before it sets its bit ([R3] in Endpoint::attach,
+        // then [J2]) and clears it before it detaches. Acquire, as [A3] there.
+        const auto& entry = ring.endpoint(index);
+        const auto state = entry.state.load(std::memory_order_acquire);
+        // Relaxed: ordered by the acquire of the state, which [R3] published it with.
+        const auto role = static_cast<layout::EndpointRole>(entry.role.load(std::memory_order_relaxed));
+        if (layout::endpoint_status(state) != layout::EndpointStatus::attached || role != layout::EndpointRole::consumer) continue;
         // Acquire, pairs with [S6]: the subscriber finished reading every message below its cursor.
-        const std::uint64_t cursor = ring.endpoint(index).cursor.load(std::memory_order_acquire);
+        const std::uint64_t cursor = entry.cursor.load(std::memory_order_acquire);
         const std::uint64_t lag = topic_before(position, cursor) ? 0 : position - cursor;
         slowest = std::max(slowest.value_or(0), lag);
     }
@@ -151,6 +156,14 @@ public:
                                                    layout::topic_stamp_complete(next);
              ++i)
             ++next;
+        // Every message below the position is complete: the last one is still in its slot (or,
+        // with one slot, the message after it is being written there).
+        if (next != 0) {
+            // Relaxed: a check of a number only.
+            const std::uint64_t stamp = slot_at(ring_, next - 1).sequence.load(std::memory_order_relaxed);
+            if (stamp != layout::topic_stamp_complete(next - 1) && !(slots == 1 && stamp == layout::topic_stamp_writing(next)))
+                return fail_corrupt();
+        }
         // Acquire: the announcement, as a joiner would see it.
         announced_ = ring_.producer().limit.load(std::memory_order_acquire);
         if (topic_lossless(ring_)) {
@@ -303,7 +316,11 @@ public:
         const std::uint64_t kept_from = announced - topic_bound(ring_);
         // Acquire, as above.
         const std::uint64_t now = ring_.producer().position.load(std::memory_order_acquire);
-        if (announced != 0 && topic_before(now, kept_from)) {
+        // A publisher announces before it writes: the position never passes the announcement
+        // (read first, so a later position read is no earlier than the one it rested on), and
+        // the announcement is at most a capacity past the position.
+        const bool consistent = announced == 0 ? published == 0 : !topic_before(announced, published) && !topic_before(now, kept_from);
+        if (!consistent) {
             leave();
             return fail_corrupt();
         }
@@ -338,10 +355,7 @@ public:
     std::optional<Status> release() noexcept {
         if (!open_) return std::nullopt;
         open_ = false;
-        const bool intact = unchanged(open_stamp_);
-        if (!intact) count_lost(1);
-        advance();
-        return intact ? Status::ok : Status::overwritten;
+        return finish_read() ? Status::ok : Status::overwritten;
     }
 
     // try_peek, a copy into `buffer` and release in one step. too_large: the message is longer
@@ -354,19 +368,14 @@ public:
             if (const Status status = find(size); status != Status::ok) return status;
             if (size > buffer.size()) {
                 if (unchanged(open_stamp_)) return Status::too_large;
-                count_lost(1);
-                advance();
+                (void)finish_read();  // overwritten meanwhile: lost, and the next one is tried
                 continue;
             }
             copy_payload(buffer.data(), payload_at(ring_, next_), size);
-            if (!unchanged(open_stamp_)) {  // [S4], [S5]
-                count_lost(1);
-                advance();
-                continue;
-            }
+            const std::uint64_t number = next_ + 1;
+            if (!finish_read()) continue;
             length = size;
-            if (sequence != nullptr) *sequence = next_ + 1;
-            advance();
+            if (sequence != nullptr) *sequence = number;
             return Status::ok;
         }
         return Status::again;
@@ -393,6 +402,13 @@ private:
             // [S1] acquire, pairs with [T4]: the payload and length are complete.
             const std::uint64_t stamp = slot.sequence.load(std::memory_order_acquire);
             const std::int64_t lag = topic_stamp_lag(stamp, next_);
+            // A slot holds this message, the one a lap before, or one being written: nothing
+            // older. An older stamp puts our cursor ahead of the publisher.
+            if (lag < -2 * static_cast<std::int64_t>(ring_.geometry().capacity)) {
+                if (topic_lossless(ring_)) return fail_corrupt();
+                resume_at_publisher();
+                return Status::again;
+            }
             if (lag < 0) return Status::again;
             if (lag > 0) {
                 // Lossless slots are never overwritten before every gating subscriber is past them.
@@ -411,6 +427,15 @@ private:
         return Status::again;
     }
 
+    // Done reading the message found last, by copy or in place: [S4], [S5], then [S6]. False
+    // when the slot was overwritten meanwhile (lossy): what was read may be torn, and is lost.
+    bool finish_read() noexcept {
+        const bool intact = unchanged(open_stamp_);
+        if (!intact) count_lost(1);
+        advance();
+        return intact;
+    }
+
     // [S4], [S5]: whether the slot still holds the message read (lossless slots always do).
     bool unchanged(std::uint64_t stamp) const noexcept {
         if (topic_lossless(ring_)) return true;
@@ -423,15 +448,23 @@ private:
     // that is still there, counting the ones skipped as lost.
     void resume_after_lap() noexcept {
         const std::uint64_t slots = ring_.geometry().capacity;
-        // Acquire, pairs with [T1] via the stamp just read ([T5] comes before it): the publisher
-        // is at least a lap ahead of us.
-        const std::uint64_t published = ring_.producer().position.load(std::memory_order_acquire);
+        // Relaxed: [S1]'s acquire of the stamp, which [T1] or [T4] stored after [T5], makes the
+        // publisher's position at least a lap ahead of us visible.
+        const std::uint64_t published = ring_.producer().position.load(std::memory_order_relaxed);
         // The oldest message not about to be overwritten, and at least one step: a garbage stamp
         // with the position not ahead costs one message, never a loop.
         std::uint64_t resume = next_ + 1;
         if (topic_before(next_ + slots, published + 1) && topic_before(resume, published - slots + 1)) resume = published - slots + 1;
         count_lost(resume - next_);
         next_ = resume;
+        // Release, as [S6].
+        cursor_->store(next_, std::memory_order_release);
+    }
+
+    // Lossy, a cursor ahead of the publisher (a garbage position at the join): go back to it.
+    void resume_at_publisher() noexcept {
+        // Acquire, pairs with [T5].
+        next_ = ring_.producer().position.load(std::memory_order_acquire);
         // Release, as [S6].
         cursor_->store(next_, std::memory_order_release);
     }
