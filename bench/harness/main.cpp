@@ -7,6 +7,7 @@
 
 #include "harness/clock.hpp"
 #include "harness/dma_latency.hpp"
+#include "harness/fanout.hpp"
 #include "harness/options.hpp"
 #include "harness/plan.hpp"
 #include "harness/report.hpp"
@@ -124,15 +125,23 @@ int main(int argc, char** argv) {
             progress(++done, runnable.size() * static_cast<std::size_t>(info.reps), rep, info.reps, plan.jobs[j], results[j].back());
         }
     }
+    std::vector<FanoutRow> fanout;
+    if (plan.fanout) {
+        plan.fanout_settings.usable_cpus = placement.usable_cpus;
+        fanout = run_fanout(plan.fanout_settings);
+    }
     info.wall_seconds = static_cast<double>(now_ns() - start) * 1e-9;
     info.load_after = load_average();
 
     const std::vector<Row> rows = summarize(plan.jobs, results);
     print_tables(stdout, rows, info);
+    if (!fanout.empty()) print_fanout(stdout, fanout);
     int status = 0;
     for (const auto& row : rows)
         if (row.verdict == Verdict::failed) status = 1;
-    if (!options.json_path.empty() && !write_json(options.json_path, rows, info, error)) {
+    for (const auto& row : fanout)
+        if (!row.error.empty()) status = 1;
+    if (!options.json_path.empty() && !write_json(options.json_path, rows, fanout, info, error)) {
         std::fprintf(stderr, "shmring-bench: %s\n", error.c_str());
         status = status == 0 ? 2 : status;
     }

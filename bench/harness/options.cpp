@@ -44,7 +44,7 @@ const char* usage() noexcept {
            "  --quick               3 repetitions with small counts, under 90 s on two cores\n"
            "  --transport NAME,...  only these transports (--list shows them; corrupt-test runs only so)\n"
            "  --mode M,...          spin, adaptive, block\n"
-           "  --pattern P,...       latency, throughput, bulk, paced\n"
+           "  --pattern P,...       latency, throughput, bulk, paced, fanout (one publisher, 1, 2, 4 subscribers)\n"
            "  --size N,...          message sizes in bytes (of 8, 64, 512, 4096, 65536)\n"
            "  --reps N              repetitions (interleaved round-robin across jobs)\n"
            "  --json FILE           one object per (transport, mode, pattern, size)\n"

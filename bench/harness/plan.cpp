@@ -83,13 +83,22 @@ bool make_plan(const Registry& registry, const Options& options, bool spin_ok, P
             return false;
         }
     for (const auto& name : options.patterns)
-        if (name != "latency" && name != "throughput" && name != "bulk" && name != "paced") {
+        if (name != "latency" && name != "throughput" && name != "bulk" && name != "paced" && name != "fanout") {
             error = "unknown pattern " + name;
             return false;
         }
 
     plan.settings = settings_for(options.profile);
     if (options.reps > 0) plan.settings.reps = options.reps;
+    // Fan-out has runs of its own (fanout.hpp): with every pattern, or named, and with shmring-topic.
+    const auto named = [](const std::vector<std::string>& list, const char* name) {
+        return std::find(list.begin(), list.end(), name) != list.end();
+    };
+    plan.fanout = (options.patterns.empty() || named(options.patterns, "fanout")) &&
+                  (options.transports.empty() || named(options.transports, "shmring-topic"));
+    plan.fanout_settings.messages = plan.settings.stream_messages;
+    plan.fanout_settings.reps = plan.settings.reps;
+    plan.fanout_settings.timeout_ns = plan.settings.timeout_ns;
     const auto selected = [&](const TransportSpec& spec) {
         if (options.transports.empty()) return !spec.test_only;
         return std::find(options.transports.begin(), options.transports.end(), spec.name) != options.transports.end();
@@ -117,7 +126,7 @@ bool make_plan(const Registry& registry, const Options& options, bool spin_ok, P
             }
         }
     }
-    if (std::none_of(plan.jobs.begin(), plan.jobs.end(), [](const Job& job) { return job.skipped.empty(); })) {
+    if (!plan.fanout && std::none_of(plan.jobs.begin(), plan.jobs.end(), [](const Job& job) { return job.skipped.empty(); })) {
         error = "nothing to run with these filters";
         return false;
     }

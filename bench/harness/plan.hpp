@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/fanout.hpp"
 #include "harness/job.hpp"
 #include "harness/options.hpp"
 #include "harness/transport.hpp"
@@ -26,6 +27,8 @@ ProfileSettings settings_for(Profile profile) noexcept;
 struct Plan {
     ProfileSettings settings;
     std::vector<Job> jobs;  // in the order each repetition runs them; skipped ones included
+    bool fanout = false;    // whether to make the fan-out runs too
+    FanoutSettings fanout_settings;
 };
 
 // False with `error` set when an option names something unknown. `spin_ok` is false when the two

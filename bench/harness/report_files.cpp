@@ -106,7 +106,8 @@ bool open_for_writing(const std::string& path, std::ofstream& out, std::string& 
 
 }  // namespace
 
-bool write_json(const std::string& path, const std::vector<Row>& rows, const RunInfo& info, std::string& error) {
+bool write_json(const std::string& path, const std::vector<Row>& rows, const std::vector<FanoutRow>& fanout, const RunInfo& info,
+                std::string& error) {
     std::ofstream out;
     if (!open_for_writing(path, out, error)) return false;
     out << "{\n  \"run\": {"
@@ -125,6 +126,14 @@ bool write_json(const std::string& path, const std::vector<Row>& rows, const Run
             first = false;
         }
         out << "}";
+    }
+    out << "\n  ],\n  \"fanout\": [";
+    for (std::size_t i = 0; i < fanout.size(); ++i) {
+        const FanoutRow& f = fanout[i];
+        out << (i == 0 ? "\n    {" : ",\n    {") << "\"transport\": " << json_string(f.transport) << ", \"mode\": " << json_string(f.mode)
+            << ", \"receivers\": " << f.receivers << ", \"oversubscribed\": " << (f.oversubscribed ? "true" : "false")
+            << ", \"messages_per_s\": " << as_json(f.rate.median) << ", \"messages_per_s_min\": " << as_json(f.rate.min)
+            << ", \"messages_per_s_max\": " << as_json(f.rate.max) << ", \"error\": " << json_string(f.error) << "}";
     }
     out << "\n  ]\n}\n";
     if (!out) error = "cannot write " + path;

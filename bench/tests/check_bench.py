@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks of shmring-bench's own logic, run by CTest (label "bench").
 
-  check_bench.py smoke   BENCH  every transport passes verification in a --smoke run
+  check_bench.py smoke   BENCH  every transport (and every fan-out row) passes verification in a --smoke run
   check_bench.py corrupt BENCH  the deliberately corrupting transport is reported FAILED
   check_bench.py files   BENCH  --json parses and --csv matches it, every row carrying every field
 """
@@ -61,6 +61,14 @@ def check_smoke(bench, workdir):
         fail("transports without a verified run: %s" % sorted(missing))
     if any(r["reps"] < 1 for r in rows if r["status"] == "ok"):
         fail("a verified row without repetitions")
+    fanout = load_json(path)["fanout"]
+    failed = [f for f in fanout if f["error"] or not f["messages_per_s"]]
+    if failed:
+        fail("fan-out rows not verified: %s" % [(f["transport"], f["mode"], f["receivers"], f["error"]) for f in failed])
+    seen = {(f["transport"], f["receivers"]) for f in fanout}
+    wanted = {(t, n) for t in ("shmring-topic", "pipes") for n in (1, 2, 4)} | {("lossy-publisher", 0), ("lossy-publisher", 1)}
+    if not wanted <= seen:
+        fail("fan-out rows missing: %s" % sorted(wanted - seen))
 
 
 def check_corrupt(bench, workdir):
