@@ -46,6 +46,26 @@ struct Stamped {
 
 std::span<const std::byte> bytes(const Stamped& s) { return std::as_bytes(std::span(&s, 1)); }
 
+// Forks a process that subscribes to `name` and then exits with `then(subscriber)`; returns its pid
+// once it has subscribed, or -1.
+template <class Then>
+pid_t fork_subscriber(const std::string& name, Then then) {
+    int ready[2];
+    if (::pipe(ready) != 0) return -1;
+    const pid_t child = ::fork();
+    if (child == 0) {
+        auto subscriber = TopicSubscriber::attach(name);
+        const char byte = subscriber ? 'y' : 'n';
+        (void)!::write(ready[1], &byte, 1);
+        ::_exit(subscriber ? then(*subscriber) : 1);
+    }
+    char byte = 0;
+    const bool subscribed = child > 0 && ::read(ready[0], &byte, 1) == 1 && byte == 'y';
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return subscribed ? child : -1;
+}
+
 TEST(Topic, shouldRefuseASecondPublisherAndLetASuccessorContinueTheSequence) {
     testing::RingName name("topic.roles");
     ASSERT_TRUE(create_topic(name, 8, kMessageSize, TopicPolicy::lossless));
@@ -135,19 +155,11 @@ TEST(Topic, shouldFreeAPublisherBlockedOnASubscriberThatDiedWithinASecond) {
         options.wait = strategy;
         auto publisher = TopicPublisher::attach(name, options);
         ASSERT_TRUE(publisher);
-        int ready[2];
-        ASSERT_EQ(::pipe(ready), 0);
-        const pid_t child = ::fork();
-        if (child == 0) {
-            auto subscriber = TopicSubscriber::attach(name);
-            const char byte = subscriber ? 'y' : 'n';
-            (void)!::write(ready[1], &byte, 1);
+        const pid_t child = fork_subscriber(name.str(), [](TopicSubscriber&) {
             ::pause();  // killed here, never leaving
-            ::_exit(0);
-        }
-        char byte = 0;
-        ASSERT_EQ(::read(ready[0], &byte, 1), 1);
-        ASSERT_EQ(byte, 'y');
+            return 0;
+        });
+        ASSERT_GT(child, 0);
         for (std::uint64_t n = 1; n <= 2; ++n) ASSERT_EQ(publisher->try_send(bytes(Stamped::of(n))), Status::ok);
         EXPECT_EQ(publisher->try_send(bytes(Stamped::of(3))), Status::again) << "the live subscriber holds it back";
         ::kill(child, SIGKILL);
@@ -155,8 +167,6 @@ TEST(Topic, shouldFreeAPublisherBlockedOnASubscriberThatDiedWithinASecond) {
         const auto start = Clock::now();
         EXPECT_EQ(publisher->send(bytes(Stamped::of(3)), Clock::now() + 5s), Status::ok);
         EXPECT_LT(Clock::now() - start, 1s);
-        ::close(ready[0]);
-        ::close(ready[1]);
     }
 }
 
@@ -166,23 +176,14 @@ TEST(Topic, shouldKeepWaitingForAStoppedSubscriber) {
     ASSERT_TRUE(create_topic(name, 1, kMessageSize, TopicPolicy::lossless));
     auto publisher = TopicPublisher::attach(name);
     ASSERT_TRUE(publisher);
-    int ready[2];
-    ASSERT_EQ(::pipe(ready), 0);
-    const pid_t child = ::fork();
-    if (child == 0) {
-        auto subscriber = TopicSubscriber::attach(name);
-        const char byte = subscriber ? 'y' : 'n';
-        (void)!::write(ready[1], &byte, 1);
-        if (!subscriber) ::_exit(1);
+    const pid_t child = fork_subscriber(name.str(), [](TopicSubscriber& subscriber) {
         Stamped got{};
         std::size_t length = 0;
         for (int n = 0; n < 2; ++n)
-            if (subscriber->receive(std::as_writable_bytes(std::span(&got, 1)), length, Clock::now() + 10s) != Status::ok) ::_exit(2);
-        ::_exit(0);
-    }
-    char byte = 0;
-    ASSERT_EQ(::read(ready[0], &byte, 1), 1);
-    ASSERT_EQ(byte, 'y');
+            if (subscriber.receive(std::as_writable_bytes(std::span(&got, 1)), length, Clock::now() + 10s) != Status::ok) return 2;
+        return 0;
+    });
+    ASSERT_GT(child, 0);
     ASSERT_EQ(::kill(child, SIGSTOP), 0);
     ASSERT_EQ(publisher->try_send(bytes(Stamped::of(1))), Status::ok);
     // Several probe intervals: a stopped process keeps its lease, so it is never reaped.
@@ -192,8 +193,6 @@ TEST(Topic, shouldKeepWaitingForAStoppedSubscriber) {
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "it received both messages";
-    ::close(ready[0]);
-    ::close(ready[1]);
 }
 
 TEST(Topic, shouldLetATryPublisherFindADeadSubscriberOnItsOwn) {
