@@ -273,6 +273,38 @@ TEST(Topic, shouldDeliverEveryMessageToEverySubscriberInOrder) {
     for (const auto sum : sums) EXPECT_EQ(sum, kMessages * (kMessages + 1) / 2);
 }
 
+// Every endpoint entry but the publisher's may hold a subscriber: 63 at once, each gets everything.
+TEST(Topic, shouldServeSixtyThreeSubscribersAtOnce) {
+    testing::RingName name("topic.many");
+    ASSERT_TRUE(create_topic(name, 8, kMessageSize, TopicPolicy::lossless));
+    auto publisher = TopicPublisher::attach(name);
+    ASSERT_TRUE(publisher);
+    std::vector<TopicSubscriber> subscribers;
+    for (std::uint32_t i = 0; i + 1 < layout::kMaxEndpoints; ++i) {
+        auto s = TopicSubscriber::attach(name);
+        ASSERT_TRUE(s) << "subscriber " << i << ": " << s.error().message();
+        subscribers.push_back(std::move(*s));
+    }
+    auto one_more = TopicSubscriber::attach(name);
+    ASSERT_FALSE(one_more);
+    EXPECT_EQ(one_more.error().code(), Errc::no_endpoint_slot);
+    for (std::uint64_t n = 1; n <= 20; ++n) {
+        ASSERT_EQ(publisher->try_send(bytes(Stamped::of(n))), Status::ok) << "message " << n;
+        if (n % 8 != 0 && n != 20) continue;
+        for (auto& s : subscribers) {  // every 8 messages, everyone catches up
+            for (Stamped got{}; ; ) {
+                std::size_t length = 0;
+                std::uint64_t sequence = 0;
+                const Status status = s.try_receive(std::as_writable_bytes(std::span(&got, 1)), length, &sequence);
+                if (status == Status::again) break;
+                ASSERT_EQ(status, Status::ok);
+                EXPECT_EQ(sequence, got.words[0]);
+            }
+            EXPECT_EQ(s.next_sequence(), n + 1);
+        }
+    }
+}
+
 // A lossy publisher that laps its subscriber: the subscriber never sees a torn message, and what
 // it received plus what it lost is what was published.
 TEST(Topic, shouldNeverDeliverATornMessageWhenALossyPublisherLapsItsSubscriber) {
