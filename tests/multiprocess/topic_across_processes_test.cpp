@@ -31,6 +31,12 @@ TEST(TopicAcrossProcesses, shouldResumeWithinASecondWhenTheSubscribersItWaitsFor
     EXPECT_TRUE(fan_out_across_processes(fanout));
 }
 
+TEST(TopicAcrossProcesses, shouldGiveLateJoinersEveryMessageFromWhereTheyStart) {
+    TopicFanout fanout = lossless(2, 1'000'000);
+    fanout.late_joiners = true;
+    EXPECT_TRUE(fan_out_across_processes(fanout));
+}
+
 TEST(TopicAcrossProcesses, shouldCountEveryGapOfSlowLossySubscribers) {
     TopicFanout fanout;
     fanout.policy = layout::TopicPolicy::lossy;

@@ -1,6 +1,7 @@
 #include "workloads/topic_fanout.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -42,16 +43,29 @@ struct Settings {
 // A publish that took longer than this was blocked on a stalled subscriber.
 constexpr std::uint64_t kBlockedNs = 50'000'000;
 
+// Subscribers that hold a lossless publisher back: they have joined (the gating bit is set after
+// the join read the publisher's position). Acquire, as the publisher's own look at the mask.
+int gating_subscribers(const RingView& ring) { return std::popcount(ring.consumer().gating.load(std::memory_order_acquire)); }
+
 // Publishes 1..N, every other message through a loan; reports when each blocked publish ended
-// (steady clock, the same in every process): when the publisher resumed.
+// (steady clock, the same in every process): when the publisher resumed. With `pause_after`, it
+// stops after that many messages, says so, and goes on once `then_subscribers` have joined.
 int run_publisher(const RoleArgs& args, Report& report) {
     const Settings settings = Settings::from_args(args);
+    const std::uint64_t pause_after = args.number("pause_after");
+    const auto then_subscribers = static_cast<int>(args.number("then_subscribers"));
     auto publisher = TopicPublisher::attach(settings.topic, attach_options(settings.wait));
     if (!publisher) return report.fail(publisher.error().message());
     const MessageStream stream = settings.stream();
     std::byte buffer[kMessageSize];
     std::string resumed;  // the end times of blocked publishes, comma-separated
     for (std::uint64_t n = 1; n <= settings.messages; ++n) {
+        if (pause_after != 0 && n == pause_after + 1) {
+            report.put("paused", pause_after);
+            const Deadline give_up = Clock::now() + std::chrono::seconds(30);
+            while (gating_subscribers(publisher->ring()) < then_subscribers)
+                if (Clock::now() > give_up) return report.fail("the late subscribers never came");
+        }
         const std::size_t length = kNumberSize + stream.size_of(n);
         const auto write_message = [&](std::span<std::byte> out) {
             std::memcpy(out.data(), &n, kNumberSize);
@@ -76,14 +90,18 @@ int run_publisher(const RoleArgs& args, Report& report) {
     return 0;
 }
 
-// Reads until message N; every message checked. Lossless: exactly 1..N in order. Lossy: numbers
-// increase, and received + lost = N. A victim stops after `stall_after` messages and waits to be killed.
+// Reads until message N; every message checked. Lossless: exactly 1..N in order (a late joiner:
+// from its first message on). Lossy: numbers increase, and received + lost = N. A victim stops
+// after `stall_after` messages and waits to be killed.
 int run_subscriber(const RoleArgs& args, Report& report) {
     const Settings settings = Settings::from_args(args);
     const bool lossless = args.text("policy") == "lossless";
     const std::uint64_t stall_after = args.number("stall_after");
     const bool slow = args.number("slow") != 0;
-    auto subscriber = TopicSubscriber::attach(settings.topic, attach_options(settings.wait));
+    const std::string& start = args.text("start");  // "first", or a late joiner's "next" or "oldest"
+    const bool late = start != "first";
+    auto subscriber = TopicSubscriber::attach(settings.topic, attach_options(settings.wait),
+                                              start == "oldest" ? TopicStart::oldest : TopicStart::next);
     if (!subscriber) return report.fail(subscriber.error().message());
     report.put("ready", std::uint64_t{1});
     const MessageStream stream = settings.stream();
@@ -110,6 +128,10 @@ int run_subscriber(const RoleArgs& args, Report& report) {
         const bool intact = sized && number == message.sequence && stream.matches(number, message.data.subspan(kNumberSize));
         if (received % 2 == 1 && subscriber->release() != Status::ok) continue;  // overwritten while read: lost, counted
         if (!intact) return fail("message " + std::to_string(message.sequence) + " is corrupt (" + std::to_string(message.data.size()) + " bytes)");
+        if (late && received == 0) {
+            report.put("first", number);
+            last = number - 1;
+        }
         if (lossless ? number != last + 1 : number <= last) return fail("message " + std::to_string(number) + " out of order");
         last = number;
         checksum += number;
@@ -123,6 +145,7 @@ int run_subscriber(const RoleArgs& args, Report& report) {
 }
 
 const RoleRegistration publisher_role("topic-publisher", &run_publisher);
+
 const RoleRegistration subscriber_role("topic-subscriber", &run_subscriber);
 
 }  // namespace
@@ -135,25 +158,39 @@ const RoleRegistration subscriber_role("topic-subscriber", &run_subscriber);
     const std::vector<std::string> common{"topic=" + name.str(), "messages=" + std::to_string(fanout.messages),
                                           "seed=" + std::to_string(fanout.seed), std::string("wait=") + wait_strategy_name(fanout.wait),
                                           std::string("policy=") + (lossless ? "lossless" : "lossy")};
-    const auto subscriber_args = [&](std::uint64_t stall_after) {
+    const auto subscriber_args = [&](std::uint64_t stall_after, const char* start) {
         std::vector<std::string> args = common;
         args.push_back("stall_after=" + std::to_string(stall_after));
         args.push_back(std::string("slow=") + (fanout.slow_subscribers ? "1" : "0"));
+        args.push_back(std::string("start=") + start);
         return args;
     };
+    // With late joiners, the publisher stops halfway until they are attached: one starts with the
+    // next message, the other with the oldest one kept.
+    const std::uint64_t pause_after = fanout.late_joiners ? fanout.messages / 2 : 0;
+    std::vector<std::string> publisher_args = common;
+    publisher_args.push_back("pause_after=" + std::to_string(pause_after));
+    publisher_args.push_back("then_subscribers=" + std::to_string(fanout.subscribers + (fanout.late_joiners ? 2 : 0)));
 
     ProcessGroup group(deadline_after(fanout.time_limit));
     std::vector<ProcessGroup::Child> subscribers, victims;
-    for (std::uint32_t s = 0; s < fanout.subscribers; ++s) subscribers.push_back(group.start_role("topic-subscriber", subscriber_args(0)));
+    for (std::uint32_t s = 0; s < fanout.subscribers; ++s) subscribers.push_back(group.start_role("topic-subscriber", subscriber_args(0, "first")));
     for (std::uint32_t v = 0; v < fanout.victims; ++v) {
         // Each stalls at its own point, somewhere in the first half of the stream.
         const std::uint64_t stall_after = (v + 1) * fanout.messages / (2 * fanout.victims + 2) + mix(fanout.seed + v) % 1000;
-        victims.push_back(group.start_role("topic-subscriber", subscriber_args(stall_after)));
+        victims.push_back(group.start_role("topic-subscriber", subscriber_args(stall_after, "first")));
     }
     std::vector<ProcessGroup::Child> everyone = subscribers;
     everyone.insert(everyone.end(), victims.begin(), victims.end());
     if (!group.wait_for_reports(everyone, "ready")) return ::testing::AssertionFailure() << group.describe();
-    const auto publisher = group.start_role("topic-publisher", common);
+    const auto publisher = group.start_role("topic-publisher", publisher_args);
+    std::vector<ProcessGroup::Child> late;
+    if (fanout.late_joiners) {
+        const std::vector<ProcessGroup::Child> just_publisher{publisher};
+        if (!group.wait_for_reports(just_publisher, "paused")) return ::testing::AssertionFailure() << group.describe();
+        late.push_back(group.start_role("topic-subscriber", subscriber_args(0, "next")));
+        late.push_back(group.start_role("topic-subscriber", subscriber_args(0, "oldest")));
+    }
 
     // Victims stall one after the other (the publisher blocked on the first cannot bring the
     // others to their points): each is killed once it stalled and the publisher ran into it.
@@ -166,7 +203,7 @@ const RoleRegistration subscriber_role("topic-subscriber", &run_subscriber);
         group.kill(v);
     }
     const std::vector<ProcessGroup::Child> finishers{publisher};
-    if (!group.wait_for(finishers) || !group.wait_for(subscribers))
+    if (!group.wait_for(finishers) || !group.wait_for(subscribers) || !group.wait_for(late))
         return ::testing::AssertionFailure() << group.describe() << describe_ring(name);
 
     const std::uint64_t n = fanout.messages;
@@ -181,6 +218,21 @@ const RoleRegistration subscriber_role("topic-subscriber", &run_subscriber);
             return ::testing::AssertionFailure() << "a slow lossy subscriber lost nothing: the gaps went untested\n" << group.describe();
         if (lossless && (lost != 0 || child.number("checksum") != n * (n + 1) / 2))
             return ::testing::AssertionFailure() << "a lossless subscriber missed messages:\n" << group.describe();
+    }
+    // Late joiners: each got every message from its first to the last, once; the one that asked
+    // for the next message started exactly after the pause.
+    for (std::size_t j = 0; j < late.size(); ++j) {
+        const ChildRecord& child = group.child(late[j]);
+        const auto first = child.number("first").value_or(0);
+        const auto received = child.number("received").value_or(0);
+        const auto checksum = child.number("checksum").value_or(0);
+        const bool next = j == 0;
+        const bool from_right_place = next ? first == pause_after + 1 : first >= 1 && first <= pause_after + 1;
+        if (!from_right_place || received != n - first + 1 || checksum != (n - first + 1) * (first + n) / 2)
+            return ::testing::AssertionFailure() << "late joiner (" << (next ? "next" : "oldest") << ") started at " << first
+                                                 << " and received " << received << ":\n" << group.describe();
+        std::printf("late joiner from the %s message started at %llu of %llu\n", next ? "next" : "oldest",
+                    static_cast<unsigned long long>(first), static_cast<unsigned long long>(n));
     }
     // Each kill ended a blocked publish within a second.
     std::vector<std::uint64_t> resumed;
