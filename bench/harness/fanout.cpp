@@ -7,12 +7,12 @@
 #include <cstring>
 #include <fcntl.h>
 #include <functional>
-#include <sched.h>
 #include <memory>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness/clock.hpp"
+#include "harness/run.hpp"
 #include "harness/transport.hpp"
 #include "harness/watchdog.hpp"
 #include "shmring/segment.hpp"
@@ -70,8 +70,9 @@ struct Outcome {
 // Forks `receivers` processes running `receiver(i)`, waits until each said ready, runs `publish`
 // and collects the verdicts. Timed from the publish's start to the last receiver's last message,
 // or, when the receivers only stand by (`standing_by`), to the publish's end.
-Outcome run_processes(int receivers, bool standing_by, std::uint64_t delivered, std::int64_t timeout_ns,
+Outcome run_processes(const std::vector<int>& cpus, int receivers, bool standing_by, std::uint64_t delivered, std::int64_t timeout_ns,
                       const std::function<ReceiverBody(int)>& receiver, const std::function<std::string()>& publish) {
+    const auto cpu_of = [&](int process) { return cpus.empty() ? -1 : cpus[static_cast<std::size_t>(process) % cpus.size()]; };
     Outcome outcome;
     int ready[2], notes[2];
     if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(notes, O_CLOEXEC) != 0) return {std::string("pipe: ") + std::strerror(errno)};
@@ -81,6 +82,7 @@ Outcome run_processes(int receivers, bool standing_by, std::uint64_t delivered, 
         ReceiverBody body = receiver(i);
         const pid_t pid = ::fork();
         if (pid == 0) {
+            pin_to(cpu_of(i + 1));
             arm_watchdog(deadline);
             ReceiverNote note{};
             std::snprintf(note.error, sizeof note.error, "%s", body(ready[1]).c_str());
@@ -92,6 +94,7 @@ Outcome run_processes(int receivers, bool standing_by, std::uint64_t delivered, 
     }
     ::close(ready[1]);
     ::close(notes[1]);
+    pin_to(cpu_of(0));
     arm_watchdog(deadline);
     for (int i = 0; i < receivers; ++i) {
         char byte = 0;
@@ -167,7 +170,7 @@ Outcome topic_run(WaitStrategy mode, int subscribers, const FanoutSettings& s, l
     const int receivers = stalled ? 1 : subscribers;
     const std::uint64_t delivered = stalled || receivers == 0 ? s.messages : s.messages * static_cast<std::uint64_t>(receivers);
     Outcome outcome = run_processes(
-        receivers, stalled, delivered, s.timeout_ns, [&](int) { return subscriber(name, mode, s.messages, s.timeout_ns, stalled); },
+        s.cpus, receivers, stalled, delivered, s.timeout_ns, [&](int) { return subscriber(name, mode, s.messages, s.timeout_ns, stalled); },
         [&] { return publish_on(name, mode, s.messages, s.timeout_ns); });
     (void)Segment::unlink(name);
     return outcome;
@@ -197,7 +200,7 @@ Outcome pipes_run(int receivers, const FanoutSettings& s) {
         }
         return {};
     };
-    Outcome outcome = run_processes(receivers, false, s.messages * static_cast<std::uint64_t>(receivers), s.timeout_ns, reader, writer);
+    Outcome outcome = run_processes(s.cpus, receivers, false, s.messages * static_cast<std::uint64_t>(receivers), s.timeout_ns, reader, writer);
     for (auto& p : pipes) {
         ::close(p[0]);
         ::close(p[1]);
@@ -235,15 +238,8 @@ FanoutRow repeated(FanoutRow row, int reps, const std::function<Outcome()>& run)
 }  // namespace
 
 std::vector<FanoutRow> run_fanout(const FanoutSettings& settings) {
-    // The two-process runs pinned this process to one CPU: its receivers would inherit that. The
-    // fan-out runs leave placement to the scheduler (the kernel keeps the mask within the CPUs
-    // this process may use).
-    cpu_set_t every;
-    CPU_ZERO(&every);
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &every);
-    ::sched_setaffinity(0, sizeof every, &every);
     std::vector<FanoutRow> rows;
-    const auto oversubscribed = [&](int processes) { return processes > settings.usable_cpus; };
+    const auto oversubscribed = [&](int processes) { return processes > static_cast<int>(settings.cpus.size()); };
     for (const int n : settings.receivers) {
         for (const WaitStrategy mode : {WaitStrategy::spin, WaitStrategy::adaptive}) {
             const FanoutRow row = row_of("shmring-topic", to_string(mode), n, oversubscribed(n + 1));

@@ -8,8 +8,9 @@
 //                    its rate must not change (a lossy publisher never waits)
 //
 // Every receiver checks each message's sequence number and first word; the figure is messages
-// delivered per second summed over the receivers, the median of the repetitions. The machine may
-// have fewer cores than processes: those rows are oversubscribed, and say so.
+// delivered per second summed over the receivers, the median of the repetitions. Processes are
+// pinned round-robin over the usable cores; the machine may have fewer cores than processes: those
+// rows are oversubscribed, and say so.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +36,7 @@ struct FanoutRow {
 struct FanoutSettings {
     std::uint64_t messages = 0;     // per run
     int reps = 0;
-    int usable_cpus = 0;
+    std::vector<int> cpus;          // usable cores: the publisher takes the first, receiver i the (i+1)-th, round-robin
     std::int64_t timeout_ns = 0;    // per run
     std::vector<int> receivers{1, 2, 4};
 };

@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
     }
     std::vector<FanoutRow> fanout;
     if (plan.fanout) {
-        plan.fanout_settings.usable_cpus = placement.usable_cpus;
+        plan.fanout_settings.cpus = placement.cpus;
         fanout = run_fanout(plan.fanout_settings);
     }
     info.wall_seconds = static_cast<double>(now_ns() - start) * 1e-9;

@@ -31,14 +31,6 @@ struct ChildNote {
 };
 static_assert(sizeof(ChildNote) <= PIPE_BUF, "a note must be written atomically");
 
-void pin(int cpu) {
-    if (cpu < 0) return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    ::sched_setaffinity(0, sizeof set, &set);
-}
-
 void write_note(int fd, ChildNote::Kind kind, const RoleOutcome& outcome) {
     ChildNote note{};
     note.kind = kind;
@@ -62,7 +54,7 @@ bool read_note(int fd, ChildNote& note) {
 }
 
 [[noreturn]] void child_main(Channel& channel, const Job& job, const Placement& placement, std::int64_t deadline, int fd) {
-    pin(placement.child_cpu);
+    pin_to(placement.child_cpu);
     arm_watchdog(deadline);
     RoleOutcome outcome;
     {
@@ -111,6 +103,14 @@ constexpr std::int64_t kParentGraceNs = 2'000'000'000;
 
 }  // namespace
 
+void pin_to(int cpu) {
+    if (cpu < 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    ::sched_setaffinity(0, sizeof set, &set);
+}
+
 Placement choose_placement() {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -120,6 +120,7 @@ Placement choose_placement() {
     for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
         if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
     placement.usable_cpus = static_cast<int>(cpus.size());
+    placement.cpus = cpus;
     if (cpus.size() >= 2) {
         placement.parent_cpu = cpus[0];
         placement.child_cpu = cpus[1];
@@ -161,7 +162,7 @@ RunResult run_job(const Job& job, const Placement& placement) {
         child_main(**channel, job, placement, deadline, fds[1]);
     }
     ::close(fds[1]);
-    pin(placement.parent_cpu);
+    pin_to(placement.parent_cpu);
     // The parent gives up a little after the child, so that a child stuck on a lost message
     // reports its own timeout rather than being cut off mid-sentence.
     arm_watchdog(deadline + kParentGraceNs);

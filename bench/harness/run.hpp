@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "harness/job.hpp"
 #include "harness/stats.hpp"
@@ -15,9 +16,13 @@ struct Placement {
     int parent_cpu = -1;
     int child_cpu = -1;
     int usable_cpus = 0;
+    std::vector<int> cpus;  // every usable core, in order
 };
 
 Placement choose_placement();
+
+// Pins the calling process to `cpu`; -1 leaves it as it is.
+void pin_to(int cpu);
 
 struct RunResult {
     std::string error;            // empty: the run finished and verified every message
