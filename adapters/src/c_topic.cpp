@@ -101,10 +101,9 @@ ssize_t shmring_topic_receive(shmring_topic* t, void* buf, size_t cap, uint64_t*
     auto& s = *t->subscriber;
     const std::span buffer(static_cast<std::byte*>(buf), cap);
     std::size_t length = 0;
-    std::uint64_t* const number = sequence;
     const Status status = t->rearmed(tried_then_waited(
-        s.endpoint(), patience_of(timeout_ns), [&] { return s.try_receive(buffer, length, number); },
-        [&](shmring::Deadline deadline) { return s.receive(buffer, length, number, deadline); }));
+        s.endpoint(), patience_of(timeout_ns), [&] { return s.try_receive(buffer, length, sequence); },
+        [&](shmring::Deadline deadline) { return s.receive(buffer, length, sequence, deadline); }));
     return length_or_error(status, length);
 }
 

@@ -72,9 +72,7 @@ bool TopicPublisher::reap_due() noexcept {
 }
 
 Result<TopicSubscriber> TopicSubscriber::attach(std::string_view name, const EndpointOptions& options, TopicStart start) {
-    auto ring = RingSegment::open(name, Access::read_write, {layout::Engine::topic, std::nullopt}, options.segment);
-    if (!ring) return ring.error();
-    return attach(std::move(*ring), options, start);
+    return attach_by_name<TopicSubscriber>(name, layout::Engine::topic, options, start);
 }
 
 Result<TopicSubscriber> TopicSubscriber::attach(RingSegment ring, const EndpointOptions& options, TopicStart start) {

@@ -271,7 +271,7 @@ std::uint64_t subscriber_lag(const RingCopy& ring, const EndpointCopy& subscribe
     return lag < 0 ? 0 : std::min<std::uint64_t>(static_cast<std::uint64_t>(lag), ring.geometry.capacity);
 }
 
-std::uint64_t topic_slowest_lag(const RingCopy& ring) {
+std::uint64_t slowest_subscriber_lag(const RingCopy& ring) {
     std::uint64_t slowest = 0;
     for (const EndpointCopy& entry : ring.endpoints)
         if (entry.role == static_cast<std::uint32_t>(layout::EndpointRole::consumer) &&
@@ -391,7 +391,7 @@ Inspection inspect_ring(std::string_view name) {
     ring.space_sleepers = image.space_sleepers;
     for (const EndpointCopy& entry : image.entries)
         if (layout::endpoint_status(entry.state) != layout::EndpointStatus::free) ring.endpoints.push_back(entry);
-    if (geometry->engine == layout::Engine::topic) ring.used = topic_slowest_lag(ring);
+    if (geometry->engine == layout::Engine::topic) ring.used = slowest_subscriber_lag(ring);
     return result;
 }
 

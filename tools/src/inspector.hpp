@@ -104,7 +104,7 @@ Inspection inspect_ring(std::string_view name);
 // Topics: how many messages `subscriber` is behind the publisher (0 for a cursor ahead of it, at
 // most the slot count), and the largest lag of the attached subscribers.
 std::uint64_t subscriber_lag(const RingCopy& ring, const EndpointCopy& subscriber);
-std::uint64_t topic_slowest_lag(const RingCopy& ring);
+std::uint64_t slowest_subscriber_lag(const RingCopy& ring);
 
 // The creator's identity as the header records it. The header has no pid namespace: the
 // creator's pid is judged in ours.

@@ -168,12 +168,12 @@ private:
 };
 
 // The by-name form of every handle's attach: opens ring `name`, which must be of `engine`, and
-// attaches a Handle to it.
-template <class Handle>
-Result<Handle> attach_by_name(std::string_view name, layout::Engine engine, const EndpointOptions& options) {
+// attaches a Handle to it (with the handle's own further arguments, if any).
+template <class Handle, class... More>
+Result<Handle> attach_by_name(std::string_view name, layout::Engine engine, const EndpointOptions& options, More... more) {
     auto ring = RingSegment::open(name, Access::read_write, {engine, std::nullopt}, options.segment);
     if (!ring) return ring.error();
-    return Handle::attach(std::move(*ring), options);
+    return Handle::attach(std::move(*ring), options, more...);
 }
 
 // Wakes every sleeper of both events so that they look at the ring (and their peer) again.

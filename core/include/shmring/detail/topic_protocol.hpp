@@ -179,18 +179,14 @@ public:
         return Status::ok;
     }
 
-    const RingView& ring() const noexcept { return ring_; }
     std::size_t max_message() const noexcept { return ring_.geometry().slot_size; }
-    bool claim_open() const noexcept { return open_; }
     // The position of the next message: its sequence number is this plus one.
     std::uint64_t position() const noexcept { return next_; }
 
     // Lends the slot of the next message. again: a lossless topic's slowest subscriber is a
     // capacity behind; busy: a loan is open already.
     Loan try_claim() noexcept {
-        if (open_) return {Status::busy, {}};
-        if (!has_room()) return {Status::again, {}};
-        begin(next_);
+        if (const Status status = begin(); status != Status::ok) return {status, {}};
         open_ = true;
         return {Status::ok, {payload_at(ring_, next_), max_message()}};
     }
@@ -215,9 +211,7 @@ public:
 
     // try_claim, a copy of `message` (at most max_message() bytes) and commit in one step.
     Status try_send(std::span<const std::byte> message) noexcept {
-        if (open_) return Status::busy;
-        if (!has_room()) return Status::again;
-        begin(next_);
+        if (const Status status = begin(); status != Status::ok) return status;
         if (!message.empty()) std::memcpy(payload_at(ring_, next_), message.data(), message.size());
         finish(static_cast<std::uint32_t>(message.size()));
         return Status::ok;
@@ -243,12 +237,16 @@ private:
         return topic_before(next_, used_);
     }
 
-    void begin(std::uint64_t position) noexcept {
+    // Starts writing the next message, if no loan is open (busy) and it may be written now (again).
+    Status begin() noexcept {
+        if (open_) return Status::busy;
+        if (!has_room()) return Status::again;
         // [T1] release: a subscriber that sees this stamp also sees the position stored by the
         // previous [T5] (it resumes from there when lapped).
-        slot_at(ring_, position).sequence.store(layout::topic_stamp_writing(position), std::memory_order_release);
+        slot_at(ring_, next_).sequence.store(layout::topic_stamp_writing(next_), std::memory_order_release);
         // [T2], pairs with [S4]: a subscriber that read any byte written after this sees [T1] at [S5].
         std::atomic_thread_fence(std::memory_order_release);
+        return Status::ok;
     }
 
     void finish(std::uint32_t length) noexcept {
@@ -284,9 +282,7 @@ public:
     TopicReader(const RingView& ring, SharedAtomic<std::uint64_t>& cursor, SharedAtomic<std::uint64_t>& lost, std::uint64_t bit) noexcept
         : ring_(ring), cursor_(&cursor), lost_(&lost), bit_(bit) {}
 
-    const RingView& ring() const noexcept { return ring_; }
     std::size_t max_message() const noexcept { return ring_.geometry().slot_size; }
-    bool peek_open() const noexcept { return open_; }
     std::uint64_t position() const noexcept { return next_; }
     std::uint64_t lost() const noexcept { return lost_count_; }
 
