@@ -266,6 +266,8 @@ const char* shmring_strerror(int err) {
         case EBADF: return "operation of the other side";
         case ENOSPC: return "not enough shared memory for the ring";
         case EOVERFLOW: return "message overwritten while it was read";
+        case ECONNREFUSED: return "no server attached to the service";
+        case ECONNRESET: return "the server died or closed before answering";
         default: return std::strerror(err < 0 ? -err : err);
     }
 }

@@ -8,6 +8,7 @@
 #include "shmring/detail/mpmc_repair.hpp"
 #include "shmring/detail/publish_fence.hpp"
 #include "shmring/detail/reassign.hpp"
+#include "shmring/detail/service_protocol.hpp"
 #include "shmring/detail/topic_protocol.hpp"
 
 namespace shmring {
@@ -97,6 +98,13 @@ std::optional<std::uint64_t> take_entry(const RingSegment& ring, std::uint32_t i
     // lease, and not after: the entry's next owner may set its own gating bit. A publisher waiting
     // for it is woken to scan again.
     if (ring.geometry().engine == layout::Engine::topic && detail::topic_ungate(ring, index)) detail::wake_sleepers(ring.space_event());
+    // A gone server answers no more, and a gone client collects no more: its calls are settled
+    // (reset for their clients, or given up) and everyone waiting looks again.
+    if (ring.geometry().engine == layout::Engine::service) {
+        // Relaxed: a hint to clients; the calls are settled by CAS.
+        ring.consumer().attached.fetch_and(~(std::uint64_t{1} << index), std::memory_order_relaxed);
+        if (detail::settle_calls_of(ring, index)) wake_all_sleepers(ring);
+    }
     return generation;
 }
 

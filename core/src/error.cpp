@@ -84,6 +84,9 @@ const char* describe(Status status) noexcept {
         case Status::wrong_role: return "operation of the other side";
         case Status::busy: return "a loan or taken message is still open";
         case Status::overwritten: return "message overwritten while it was read";
+        case Status::refused: return "no server attached";
+        case Status::reset: return "the server died or closed before answering";
+        case Status::unknown_request: return "no pending call with that request id";
     }
     return "unknown status";
 }

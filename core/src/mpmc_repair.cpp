@@ -134,7 +134,8 @@ bool repair_unreleased(const RingSegment& ring, const Endpoint& self, std::uint6
 bool claim_settled(const RingSegment& ring, const layout::EndpointEntry& entry) noexcept {
     const std::uint64_t claim = entry.claim.load(std::memory_order_relaxed);
     if (claim == 0) return true;
-    if (ring.geometry().engine != layout::Engine::mpmc) return true;
+    // Services' request queues are MPMC rings too.
+    if (ring.geometry().engine != layout::Engine::mpmc && ring.geometry().engine != layout::Engine::service) return true;
     const std::uint64_t ticket = claim - 1;
     const std::uint64_t sequence = slot_at(ring, ticket).sequence.load(std::memory_order_acquire);
     if (entry.role.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(EndpointRole::producer))

@@ -47,6 +47,18 @@ Result<std::uint64_t> ring_total_size(const RingConfig& config, std::string_view
             if (config.capacity > layout::kMaxMpmcSlots) return refuse("at most 16777216 slots");
             if (config.slot_size > layout::kMaxSlotSize) return refuse("slot size above 1 MiB");
             return layout::kDataOffset + config.capacity * layout::slot_stride_for(config.slot_size);
+        case Engine::service:
+            // The request queue's slots carry ids; requests and responses live in the call slots.
+            if (config.slot_size != layout::kServiceQueueSlotSize) return refuse("a service's queue slots hold 8-byte request ids");
+            if (config.max_messages == 0 || config.max_messages > layout::kMaxServiceCalls)
+                return refuse("pending calls must be 1 to " + std::to_string(layout::kMaxServiceCalls));
+            if (config.capacity != std::bit_ceil(2 * config.max_messages))
+                return refuse("the request queue must have twice as many slots as calls, rounded up to a power of two");
+            if (config.max_message == 0 || config.max_message > layout::kMaxSlotSize || config.max_response == 0 ||
+                config.max_response > layout::kMaxSlotSize)
+                return refuse("request and response sizes must be 1 byte to 1 MiB");
+            return layout::kDataOffset + config.capacity * layout::slot_stride_for(layout::kServiceQueueSlotSize) +
+                   config.max_messages * layout::call_stride_for(config.max_message, config.max_response);
     }
     return refuse("unknown engine");
 }
@@ -64,8 +76,17 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
     config.engine = static_cast<Engine>(h.engine);
     config.capacity = h.capacity;
     config.slot_size = h.slot_size;
-    if (config.engine != Engine::spsc && config.engine != Engine::mpmc && config.engine != Engine::topic)
+    config.max_message = h.max_message;
+    config.max_messages = h.max_messages;
+    config.max_response = h.max_response;
+    const bool service = config.engine == Engine::service;
+    if (config.engine != Engine::spsc && config.engine != Engine::mpmc && config.engine != Engine::topic && !service)
         return fail(Errc::corrupt, "engine " + std::to_string(h.engine));
+    if (service && (h.kind != static_cast<std::uint32_t>(layout::ChannelKind::raw) || h.topic_policy != 0 ||
+                    h.slot_stride != layout::slot_stride_for(layout::kServiceQueueSlotSize) ||
+                    h.call_stride != layout::call_stride_for(h.max_message, h.max_response)))
+        return fail(Errc::corrupt, "service limits do not match its geometry");
+    if (!service && (h.max_response != 0 || h.call_stride != 0)) return fail(Errc::corrupt, "call geometry in a ring that is no service");
     const auto size = ring_total_size(config, context);
     if (!size) return fail(Errc::corrupt, "geometry out of range (capacity " + std::to_string(h.capacity) + ", slot size " + std::to_string(h.slot_size) + ")");
     if (h.total_size != *size) return fail(Errc::corrupt, "total size " + std::to_string(h.total_size) + " does not match the geometry");
@@ -84,6 +105,16 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
             return fail(Errc::corrupt, "SPSC limits do not match the capacity");
         g.max_message = h.max_message;
         g.record_stride = queue ? layout::record_size(h.max_message) : 0;
+    } else if (service) {
+        g.slot_size = h.slot_size;
+        g.slot_stride = h.slot_stride;
+        g.max_message = h.max_message;
+        g.max_request = h.max_message;
+        g.max_response = h.max_response;
+        g.call_stride = h.call_stride;
+        g.calls_offset = h.capacity * h.slot_stride;
+        g.max_messages = h.max_messages;
+        return g;  // checked by ring_total_size above
     } else {
         if (h.slot_stride != layout::slot_stride_for(h.slot_size) || h.max_message != h.slot_size)
             return fail(Errc::corrupt, "slot stride or message limit does not match the slot size");
@@ -132,6 +163,12 @@ Result<RingGeometry> format_ring(std::byte* base, const RingConfig& config, std:
     if (config.engine == Engine::spsc) {
         h.max_message = config.max_message != 0 ? config.max_message
                                                 : static_cast<std::uint32_t>(layout::spsc_max_message(config.capacity));
+    } else if (config.engine == Engine::service) {
+        h.slot_size = config.slot_size;
+        h.slot_stride = static_cast<std::uint32_t>(layout::slot_stride_for(config.slot_size));
+        h.max_message = config.max_message;
+        h.max_response = config.max_response;
+        h.call_stride = static_cast<std::uint32_t>(layout::call_stride_for(config.max_message, config.max_response));
     } else {
         h.slot_size = config.slot_size;
         h.slot_stride = static_cast<std::uint32_t>(layout::slot_stride_for(config.slot_size));
@@ -139,7 +176,7 @@ Result<RingGeometry> format_ring(std::byte* base, const RingConfig& config, std:
     }
     auto geometry = validate_header(h, *total, name);
     if (!geometry) return geometry.error();
-    if (config.engine == Engine::mpmc) detail::format_slots(RingView(base, *geometry));
+    if (config.engine == Engine::mpmc || config.engine == Engine::service) detail::format_slots(RingView(base, *geometry));
     return geometry;
 }
 

@@ -1,13 +1,14 @@
 /* shmring C API: pipes (byte streams with FIFO semantics), queues (messages with POSIX
- * message-queue semantics) and topics (publish-subscribe: every subscriber receives every
- * message) between processes, through shared memory.
+ * message-queue semantics), topics (publish-subscribe: every subscriber receives every
+ * message) and services (request/response) between processes, through shared memory.
  *
  * Every call returns 0 or a non-negative count on success and a negative errno value on failure.
  * Errors: EEXIST, ENOENT, EACCES, EINVAL (bad name or parameters), EBUSY (role taken, or every
  * endpoint entry in use), EAGAIN, ETIMEDOUT, EPIPE, EMSGSIZE, EBADF (the other side's operation),
  * EPROTO (not a shmring segment, another layout version or kind, or corrupt), ENOSPC (the
  * shared-memory file system cannot hold the ring: creation reserves all of its memory),
- * EOVERFLOW (a lossy topic's message overwritten while it was read in place).
+ * EOVERFLOW (a lossy topic's message overwritten while it was read in place), ECONNREFUSED (no
+ * server attached to a service), ECONNRESET (a service's server died or closed before answering).
  *
  * Names are 1 to 200 of A-Z a-z 0-9 . _ - ; the object is /dev/shm/shmring.<name>.
  * A handle may be used by one thread at a time. Handles do not survive fork(): the child opens
@@ -170,7 +171,58 @@ int      shmring_topic_set_wait(shmring_topic *t, int strategy);
 int      shmring_topic_fd(shmring_topic *t);
 void     shmring_topic_close(shmring_topic *t);
 
-/* Removes a pipe, queue or topic by name; endpoints still open keep working until they close. */
+typedef struct shmring_service shmring_service;
+enum { SHMRING_SERVER = 4, SHMRING_CLIENT = 8 };                 /* roles */
+
+/* Creates a service: up to max_pending calls pending at once (1 to 8388608), requests of up to
+ * max_request bytes and responses of up to max_response bytes (1 byte to 1 MiB each). Mode as for pipes. */
+int     shmring_service_create(const char *name, size_t max_pending, size_t max_request, size_t max_response, unsigned mode);
+
+/* Opens a service as SHMRING_CLIENT or SHMRING_SERVER (any number of each, up to 64 endpoints in
+ * all). Each request is served by exactly one server. -EPROTO for a segment that is not a service. */
+int     shmring_service_open(const char *name, int role, shmring_service **out);
+
+/* Client. Timeouts as for queues (< 0: for ever; 0: try once; > 0: at most that long).
+ * call: sends a request and waits for its response; returns the response's length. -EMSGSIZE: the
+ * response is larger than resp_cap (it is discarded), or the request larger than the maximum.
+ * -ECONNREFUSED: no live server is attached. -ECONNRESET: the server serving the request died or
+ * closed before answering (noticed within 50 ms); the request is never served twice. -EAGAIN /
+ * -ETIMEDOUT: max_pending calls are pending (nothing was sent), or the response did not come in
+ * time (-ETIMEDOUT; the call is given up, and its response, should it come, is dropped). */
+ssize_t shmring_service_call(shmring_service *c, const void *req, size_t req_len, void *resp, size_t resp_cap, int64_t timeout_ns);
+/* send: sends a request without waiting for its response; *request_id receives its id. Waits
+ * only while max_pending calls are pending. Errors as for call. */
+int     shmring_service_send(shmring_service *c, const void *req, size_t req_len, uint64_t *request_id, int64_t timeout_ns);
+/* wait: the response of a request this client sent, in any order; returns its length. Timeout 0
+ * only looks (-EAGAIN, the call stays pending); a timeout that passes gives the call up (-ETIMEDOUT).
+ * -EINVAL: an id this client never sent, or whose response it has collected or given up. */
+ssize_t shmring_service_wait(shmring_service *c, uint64_t request_id, void *resp, size_t resp_cap, int64_t timeout_ns);
+/* Gives a pending call up: its response is dropped. -EINVAL if it is not a pending call of this client. */
+int     shmring_service_cancel(shmring_service *c, uint64_t request_id);
+
+/* Server. receive: copies the next request; returns its length and *request_id its id; reply
+ * answers it, once. -EMSGSIZE if cap is smaller than the request, which this server keeps and
+ * returns first at its next receive or peek. reply: -EINVAL for an id this server does not serve
+ * (replied already, or never received); a reply to a client that gave up is dropped (0). */
+ssize_t shmring_service_receive(shmring_service *s, void *req, size_t cap, uint64_t *request_id, int64_t timeout_ns);
+int     shmring_service_reply(shmring_service *s, uint64_t request_id, const void *resp, size_t len);
+/* Zero copy, server: peek lends the next request in place (valid until it is answered); loan
+ * lends the request's response buffer, commit answers with its first len bytes (as reply). */
+ssize_t shmring_service_peek(shmring_service *s, const void **req, uint64_t *request_id, int64_t timeout_ns);
+int     shmring_service_loan(shmring_service *s, uint64_t request_id, void **buf, size_t *cap);
+int     shmring_service_commit(shmring_service *s, uint64_t request_id, size_t len);
+
+/* Largest request and response the service carries, in bytes. */
+ssize_t shmring_service_max_request_size(shmring_service *s);
+ssize_t shmring_service_max_response_size(shmring_service *s);
+int     shmring_service_set_wait(shmring_service *s, int strategy);
+/* As shmring_pipe_fd: client: a response (or a reset) is ready; server: a request is there. */
+int     shmring_service_fd(shmring_service *s);
+/* Closes the handle. A client's pending calls are given up; a server's unanswered requests are
+ * reset (their clients get -ECONNRESET). */
+void    shmring_service_close(shmring_service *s);
+
+/* Removes a pipe, queue, topic or service by name; endpoints still open keep working until they close. */
 int shmring_unlink(const char *name);
 
 /* A static description of a negative (or positive) errno value returned by this API. */

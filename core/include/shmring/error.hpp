@@ -91,6 +91,9 @@ enum class Status : int {
     wrong_role = EBADF,     // the operation belongs to the other side (a read on a writer)
     busy = EBUSY,           // a loan or a taken message is still open on this handle
     overwritten = EOVERFLOW,  // lossy topics: the message was overwritten while it was read in place
+    refused = ECONNREFUSED,   // services: no live server is attached to answer
+    reset = ECONNRESET,       // services: the server serving the call died or closed before answering
+    unknown_request = EINVAL,  // services: no pending call of this handle has that request id
 };
 
 const char* describe(Status status) noexcept;

@@ -9,7 +9,8 @@
 //   offset 640   WaitEvent        "data ready": consumers park on it, producers wake them
 //   offset 768   WaitEvent        "space ready": producers park on it, consumers wake them
 //   offset 896   EndpointEntry[kMaxEndpoints]  one 128-byte line per attached process
-//   header_size  data area        SPSC: `capacity` bytes of records; MPMC and topics: `capacity` slots
+//   header_size  data area        SPSC: `capacity` bytes of records; MPMC and topics: `capacity` slots;
+//                                 services: `capacity` request-queue slots, then `max_messages` calls
 //
 // Every block that one role writes starts on its own 128-byte boundary (kFalseSharingRange): 128,
 // not 64, because the adjacent-line prefetcher pulls cache lines in pairs on x86.
@@ -40,15 +41,19 @@ namespace shmring::layout {
 
 inline constexpr std::size_t kFalseSharingRange = 128;
 inline constexpr std::uint64_t kMagic = 0x31474e49524d4853ULL;  // "SHMRING1" read as little-endian bytes
-inline constexpr std::uint32_t kLayoutVersion = 5;
+inline constexpr std::uint32_t kLayoutVersion = 6;
 inline constexpr std::uint32_t kStateReady = 0x59444552U;  // "REDY": zero-filled memory is never ready
 inline constexpr std::uint32_t kMaxEndpoints = 64;  // one bit each in WaitEvent::sleepers
 inline constexpr const char kObjectPrefix[] = "/shmring.";  // shm_open name = prefix + ring name
 inline constexpr std::size_t kMaxNameLength = 200;
 
-enum class Engine : std::uint32_t { spsc = 1, mpmc = 2, topic = 3 };
+enum class Engine : std::uint32_t { spsc = 1, mpmc = 2, topic = 3, service = 4 };
 constexpr const char* engine_name(Engine engine) {
-    return engine == Engine::spsc ? "spsc" : engine == Engine::mpmc ? "mpmc" : engine == Engine::topic ? "topic" : "unknown";
+    return engine == Engine::spsc      ? "spsc"
+           : engine == Engine::mpmc    ? "mpmc"
+           : engine == Engine::topic   ? "topic"
+           : engine == Engine::service ? "service"
+                                       : "unknown";
 }
 // Topics: whether the publisher waits for its slowest subscriber (lossless) or overwrites (lossy).
 enum class TopicPolicy : std::uint32_t { lossless = 0, lossy = 1 };
@@ -80,10 +85,13 @@ struct SegmentHeader {
     // Queues: the most messages the ring holds at once, with either engine (at most capacity
     // slots; SPSC: at most capacity / record_size(max_message)). Topics: the capacity asked for,
     // in messages (at most capacity slots): how far a subscriber may fall behind before a lossless
-    // publisher waits. Other kinds: 0.
+    // publisher waits. Services: the calls that may be pending at once (the call slots; at most
+    // capacity / 2 queue slots). Other kinds: 0.
     std::uint64_t max_messages;
     std::uint32_t topic_policy;         // topics: TopicPolicy; other engines: 0
-    std::uint8_t reserved[20];
+    std::uint32_t max_response;         // services: the largest response (max_message: request); others: 0
+    std::uint32_t call_stride;          // services: bytes per call slot (call_stride_for); others: 0
+    std::uint8_t reserved[12];
     SharedAtomic<std::uint32_t> state;  // 0 while initialising, kStateReady once every byte is set
     std::uint32_t reserved_tail;
 };
@@ -134,13 +142,16 @@ struct ProducerBlock {
 // `read_position` the position of the next unread payload byte when a byte-stream reader stopped
 // in the middle of a record (0 otherwise): one word, so that a reader killed between storing it
 // and `position` leaves either a value inside the record at `position` or one that a successor
-// recognises as stale. MPMC: the next dequeue ticket. Topics: `gating` has bit i set while the
-// subscriber of endpoint entry i holds a lossless publisher back (its cursor is in the entry).
+// recognises as stale. MPMC and services' request queues: the next dequeue ticket. Topics: `gating`
+// has bit i set while the subscriber of endpoint entry i holds a lossless publisher back (its
+// cursor is in the entry). Services: `attached` has bit i set while endpoint entry i is a server,
+// so that a client learns without a system call whether anybody could answer.
 struct ConsumerBlock {
     SharedAtomic<std::uint64_t> position;
     SharedAtomic<std::uint64_t> read_position;
     SharedAtomic<std::uint64_t> gating;
-    std::uint8_t pad[kFalseSharingRange - 24];
+    SharedAtomic<std::uint64_t> attached;
+    std::uint8_t pad[kFalseSharingRange - 32];
 };
 
 // A process-shared futex and who sleeps on it. `sequence` is the futex word: a waker bumps it
@@ -255,6 +266,55 @@ constexpr std::uint64_t slot_stride_for(std::uint64_t slot_size) {
     return (sizeof(SlotHeader) + slot_size + kSlotAlignment - 1) & ~std::uint64_t{kSlotAlignment - 1};
 }
 
+// Services. A call is one request and its response, in a call slot of the data area (after the
+// request queue's slots): this header, then the request area (max_message bytes), then the
+// response area (max_response bytes), each starting on a 64-byte boundary. The request queue's
+// slots carry request ids (8 bytes each): whoever takes a ticket there serves that call.
+struct CallHeader {
+    SharedAtomic<std::uint64_t> state;             // call_state(generation, phase, client, server)
+    SharedAtomic<std::uint64_t> ticket;            // the request queue ticket it went out with (its client's record)
+    SharedAtomic<std::uint64_t> sent_realtime_ns;  // CLOCK_REALTIME when it was sent, for the tool
+    SharedAtomic<std::uint32_t> request_length;    // written by the client before it queues the call
+    SharedAtomic<std::uint32_t> response_length;   // written by the server before it answers
+    std::uint8_t pad[32];
+};
+
+// A call's state word packs its generation (40 bits: one per use of the slot), its phase, and the
+// endpoint entries (index + 1, 0 for none) of the client that owns it and of the server serving it.
+// One word, so that every step is one CAS that also proves the call is still the one meant.
+//
+//   free       no call; `generation` is that of the last one
+//   writing    claimed by `client`, which writes the request
+//   queued     its id is in the request queue, not yet taken by a server
+//   serving    taken by `server`, which owes the response
+//   answered   the response is in place, for `client`
+//   abandoned  `client` gave up (timed out, closed, died) while `server` serves: the server frees it
+//   reset      `server` died or closed while serving: `client` learns that (ECONNRESET) and frees it
+enum class CallPhase : std::uint32_t { free = 0, writing = 1, queued = 2, serving = 3, answered = 4, abandoned = 5, reset = 6 };
+inline constexpr std::uint64_t kCallGenerationMask = (std::uint64_t{1} << 40) - 1;
+
+constexpr std::uint64_t call_state(std::uint64_t generation, CallPhase phase, std::uint32_t client, std::uint32_t server) {
+    return ((generation & kCallGenerationMask) << 24) | (std::uint64_t{server & 0xFFU} << 16) | (std::uint64_t{client & 0xFFU} << 8) |
+           static_cast<std::uint64_t>(phase);
+}
+constexpr std::uint64_t call_generation(std::uint64_t state) { return state >> 24; }
+constexpr CallPhase call_phase(std::uint64_t state) { return CallPhase(state & 0xFFU); }
+constexpr std::uint32_t call_client(std::uint64_t state) { return static_cast<std::uint32_t>(state >> 8) & 0xFFU; }
+constexpr std::uint32_t call_server(std::uint64_t state) { return static_cast<std::uint32_t>(state >> 16) & 0xFFU; }
+
+// A request id names one call: the slot index in the low 24 bits, the generation above them.
+// Generation 0 is never used, so no id is 0.
+constexpr std::uint64_t request_id(std::uint64_t generation, std::uint64_t index) { return (generation << 24) | index; }
+constexpr std::uint64_t request_generation(std::uint64_t id) { return id >> 24; }
+constexpr std::uint64_t request_index(std::uint64_t id) { return id & 0xFFFFFFU; }
+
+constexpr std::uint64_t call_area_size(std::uint64_t bytes) { return (bytes + kSlotAlignment - 1) & ~std::uint64_t{kSlotAlignment - 1}; }
+constexpr std::uint64_t call_stride_for(std::uint64_t max_request, std::uint64_t max_response) {
+    return sizeof(CallHeader) + call_area_size(max_request) + call_area_size(max_response);
+}
+// The request queue's slots carry a request id.
+inline constexpr std::uint32_t kServiceQueueSlotSize = 8;
+
 inline constexpr std::size_t kHeaderOffset = 0;
 inline constexpr std::size_t kControlOffset = 128;
 inline constexpr std::size_t kProducerOffset = 384;
@@ -264,11 +324,14 @@ inline constexpr std::size_t kSpaceEventOffset = 768;
 inline constexpr std::size_t kRegistryOffset = 896;
 inline constexpr std::size_t kDataOffset = kRegistryOffset + kMaxEndpoints * sizeof(EndpointEntry);
 
-// Limits of layout version 5.
+// Limits of layout version 6.
 inline constexpr std::uint64_t kMinSpscCapacity = 64;
 inline constexpr std::uint64_t kMaxSpscCapacity = std::uint64_t{1} << 30;
 inline constexpr std::uint64_t kMaxMpmcSlots = std::uint64_t{1} << 24;
 inline constexpr std::uint64_t kMaxSlotSize = std::uint64_t{1} << 20;
+// A service's request queue has twice as many slots as it has calls (rounded up to a power of
+// two): ids of calls given up while queued stay there until a server skips them.
+inline constexpr std::uint64_t kMaxServiceCalls = kMaxMpmcSlots / 2;
 
 // The largest SPSC payload: a record of this size always fits once the ring is empty, wherever the
 // consumer stands, because the padding in front of it is then at most the record size.
@@ -290,6 +353,8 @@ static_assert(offsetof(SegmentHeader, created_realtime_ns) == 72, "creation time
 static_assert(offsetof(SegmentHeader, mode) == 80 && offsetof(SegmentHeader, options) == 84, "mode, options");
 static_assert(offsetof(SegmentHeader, max_messages) == 88, "the queue's message bound is at 88");
 static_assert(offsetof(SegmentHeader, topic_policy) == 96, "the topic policy is at 96");
+static_assert(offsetof(SegmentHeader, max_response) == 100 && offsetof(SegmentHeader, call_stride) == 104,
+              "a service's response limit and call stride follow it");
 static_assert(offsetof(SegmentHeader, state) == 120, "the ready state is the header's last word");
 
 static_assert(sizeof(Counters) == 48, "six 64-bit counters");
@@ -302,6 +367,7 @@ static_assert(offsetof(ControlBlock, corrupt) == 16 && offsetof(ControlBlock, lo
 static_assert(offsetof(ControlBlock, retired_producers) == 32 && offsetof(ControlBlock, retired_consumers) == 80,
               "retired counters");
 static_assert(offsetof(ProducerBlock, limit) == 8 && offsetof(ConsumerBlock, gating) == 16, "topic gating words");
+static_assert(offsetof(ConsumerBlock, attached) == 24, "a service's server mask");
 static_assert(sizeof(ProducerBlock) == kFalseSharingRange && sizeof(ConsumerBlock) == kFalseSharingRange,
               "producer and consumer positions must be 128 bytes apart to prevent false sharing");
 static_assert(sizeof(WaitEvent) == kFalseSharingRange, "each wait event owns its 128-byte block");
@@ -328,6 +394,16 @@ static_assert(kDataOffset == 9088, "the data area starts at 9088");
 static_assert(sizeof(RecordHeader) == 8 && alignof(RecordHeader) <= kRecordAlignment, "8-byte record header");
 static_assert(record_size(0) == 8 && record_size(1) == 16 && record_size(8) == 16, "records are 8-byte aligned");
 static_assert(sizeof(SlotHeader) == 16, "16-byte slot header");
+static_assert(sizeof(CallHeader) == kSlotAlignment, "a call header fills one 64-byte line");
+static_assert(offsetof(CallHeader, ticket) == 8 && offsetof(CallHeader, sent_realtime_ns) == 16 &&
+                  offsetof(CallHeader, request_length) == 24 && offsetof(CallHeader, response_length) == 28,
+              "call header fields");
+static_assert(call_stride_for(1, 1) == 192 && call_stride_for(64, 64) == 192 && call_stride_for(65, 0) == 192,
+              "call areas are cache-line multiples");
+static_assert(call_phase(call_state(kCallGenerationMask, CallPhase::reset, 64, 63)) == CallPhase::reset &&
+                  call_client(call_state(7, CallPhase::queued, 64, 63)) == 64 && call_server(call_state(7, CallPhase::queued, 64, 63)) == 63 &&
+                  call_generation(call_state(kCallGenerationMask, CallPhase::free, 0, 0)) == kCallGenerationMask,
+              "the call state's fields do not overlap");
 static_assert(slot_stride_for(0) == 64 && slot_stride_for(48) == 64 && slot_stride_for(49) == 128,
               "slots are cache-line multiples");
 static_assert(spsc_max_message(kMinSpscCapacity) == 24, "the smallest ring still carries a 24-byte message");

@@ -3,6 +3,7 @@
 //   try_claim / claim  -> commit(length) | abort     write a message in place (a Loan)
 //   try_peek  / peek   -> release                    read a message in place (a View)
 //   try_send  / send,  try_receive / receive         copy a message in or out
+//   services: call = send + wait (client); try_receive / receive -> reply (server, in place)
 //   flush                                            make visible what commit or release held back
 //
 // try_* never waits; the plain form waits as the endpoint's WaitStrategy says, until a deadline.
@@ -33,6 +34,13 @@ struct View {
     std::uint64_t sequence = 0;  // topics: the message's sequence number (1, 2, 3, ... per topic)
 };
 
+// One request taken by a service's server, in place until it is answered (service.hpp).
+struct Request {
+    Status status;  // ok: the fields below describe the request
+    std::span<const std::byte> data;
+    std::uint64_t id = 0;  // what the answer names
+};
+
 // Whether commit or release makes its change visible now, or leaves it for a later flush(): many
 // messages then cost one store of the position and at most one wake-up.
 enum class Flush { now, later };
@@ -41,6 +49,7 @@ enum class Flush { now, later };
 constexpr Status status_of(Status status) noexcept { return status; }
 constexpr Status status_of(const Loan& loan) noexcept { return loan.status; }
 constexpr Status status_of(const View& view) noexcept { return view.status; }
+constexpr Status status_of(const Request& request) noexcept { return request.status; }
 
 // What a call that moves many things at once moved: bytes (pipes) or messages (queue batches).
 // `status` is ok when anything moved; otherwise it says why nothing did.

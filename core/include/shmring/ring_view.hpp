@@ -25,8 +25,9 @@ struct RingConfig {
     std::uint64_t capacity = 0;   // SPSC: data bytes; MPMC and topics: slots. A power of two.
     std::uint32_t slot_size = 0;  // MPMC and topics: largest message in bytes
     std::uint32_t max_message = 0;  // SPSC: largest message, 0 for the most the capacity allows
-    std::uint64_t max_messages = 0;  // queues: the most messages held at once; topics: the capacity asked for
+    std::uint64_t max_messages = 0;  // queues: the most messages held at once; topics: the capacity asked for; services: calls
     layout::TopicPolicy topic_policy = layout::TopicPolicy::lossless;
+    std::uint32_t max_response = 0;  // services: largest response (max_message: largest request; slot_size: 8)
     unsigned mode = 0600;
     SegmentOptions options;
 };
@@ -40,8 +41,12 @@ struct RingGeometry {
     std::uint32_t slot_size;
     std::uint32_t slot_stride;
     std::uint32_t max_message;
-    std::uint64_t max_messages;   // queues: the most messages held at once; 0: as many as fit. Topics: as asked
+    std::uint64_t max_messages;   // queues: the most messages held at once; 0: as many as fit. Topics: as asked. Services: calls
     layout::TopicPolicy topic_policy;
+    std::uint32_t max_request;    // services: the request area of a call
+    std::uint32_t max_response;   // services: the response area of a call
+    std::uint32_t call_stride;    // services: bytes per call slot
+    std::uint64_t calls_offset;   // services: where the call slots start in the data area
     std::uint64_t record_stride;  // SPSC queues: the bytes every record spans; 0: its own size
     std::uint64_t header_size;
     std::uint64_t total_size;

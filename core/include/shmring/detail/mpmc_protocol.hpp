@@ -119,13 +119,15 @@ public:
     }
 
     // try_claim, a copy of `message` (at most max_message bytes) and commit in one step, with no
-    // loan in between: the copy path's shortest form.
-    Status try_send(std::span<const std::byte> message) noexcept {
+    // loan in between: the copy path's shortest form. `sent_ticket`, if not null, receives the
+    // message's ticket.
+    Status try_send(std::span<const std::byte> message, std::uint64_t* sent_ticket = nullptr) noexcept {
         if (open_) return Status::busy;
         std::uint64_t ticket = 0;
         if (const Status status = take_free_ticket(ticket); status != Status::ok) return status;
         if (!message.empty()) std::memcpy(payload_at(ring_, ticket), message.data(), message.size());
         publish(ticket, static_cast<std::uint32_t>(message.size()));
+        if (sent_ticket != nullptr) *sent_ticket = ticket;
         return Status::ok;
     }
 

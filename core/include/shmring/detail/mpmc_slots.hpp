@@ -36,10 +36,10 @@ constexpr bool ticket_taken(std::uint64_t position, std::uint64_t ticket) noexce
 // Queues: whether a producer's `ticket` is within the message bound while the consumers' counter
 // is at `consumers`: fewer than geometry.max_messages tickets ahead, modulo 2^64 (a counter seen
 // ahead of a stale ticket counts as room: the ticket's CAS then fails). A bound of 0 or of the
-// slot count adds nothing to the slots' own turns.
+// slot count adds nothing to the slots' own turns; nor does a service's (it bounds its calls).
 constexpr bool ticket_within_bound(const RingGeometry& geometry, std::uint64_t ticket, std::uint64_t consumers) noexcept {
     const std::uint64_t bound = geometry.max_messages;
-    return bound == 0 || bound == geometry.capacity || static_cast<std::int64_t>(ticket - consumers) < static_cast<std::int64_t>(bound);
+    return bound == 0 || bound == geometry.capacity || geometry.engine == layout::Engine::service || static_cast<std::int64_t>(ticket - consumers) < static_cast<std::int64_t>(bound);
 }
 
 // Byte offset of ticket's slot in the data area. validate_header proved capacity * slot_stride

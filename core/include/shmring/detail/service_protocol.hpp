@@ -1,0 +1,438 @@
+// Internal. The call protocol of services over a RingView: what clients and servers do to the call
+// slots and the request queue (no counters or wake-ups: service.hpp adds those).
+//
+// A call lives in a call slot (layout.hpp, CallHeader) whose state word says, in one CAS-able
+// value, which use of the slot it is (generation), its phase, its client and its server:
+//
+//   client   free -> writing      [S0] claims a free slot (CAS; it acquires the last user's release)
+//   client   writing -> queued    [S1] publishes the request, then puts the id in the request queue
+//   server   queued -> serving    [S2] takes the call (CAS), while it holds the queue ticket
+//   server   serving -> answered  [S3] publishes the response (CAS: the client may give up meanwhile)
+//   client   answered -> free     [S4] after copying the response out
+//
+// Giving up (a timeout, a close, a death) is a CAS too: queued -> free (the id left in the queue is
+// stale, and a server skips it: its CAS [S2] expects the old generation), serving -> abandoned
+// (the server frees it when it answers), answered or reset -> free. A server that dies or closes
+// while serving leaves the call to be reset: serving -> reset, which its client turns into
+// ECONNRESET; the call is never queued again (at most once). A dead endpoint's calls are settled
+// by whoever takes its registry entry (settle_calls_of, under the entry's lease).
+//
+// Why a server takes the call while it holds the queue ticket: the ticket is recorded in its
+// registry entry (mpmc_protocol.hpp, [C20]), so a server that dies after taking the ticket and
+// before [S2] can be traced. A client whose call stays queued although its ticket was taken asks
+// who holds the ticket; when every holder is dead, it repairs the queue slot and resets the call
+// (CallerProtocol::check). A live server always does [S2] before handing the queue slot back, so
+// a queue slot handed back with the call still queued can only be a dead server's.
+//
+// Every value read from the segment is checked before use: an id names a slot in range, a length
+// fits its area, a phase is one of those above. Anything else is corruption (EPROTO).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <ctime>
+#include <span>
+
+#include "shmring/detail/mpmc_protocol.hpp"
+#include "shmring/detail/mpmc_slots.hpp"
+#include "shmring/layout.hpp"
+#include "shmring/loan.hpp"
+#include "shmring/ring_view.hpp"
+
+namespace shmring::detail {
+
+using layout::CallPhase;
+
+inline layout::CallHeader& call_at(const RingView& ring, std::uint64_t index) noexcept {
+    const auto& g = ring.geometry();
+    return *reinterpret_cast<layout::CallHeader*>(ring.data() + g.calls_offset + index * g.call_stride);
+}
+inline std::byte* request_area(const RingView& ring, std::uint64_t index) noexcept {
+    return reinterpret_cast<std::byte*>(&call_at(ring, index)) + sizeof(layout::CallHeader);
+}
+inline std::byte* response_area(const RingView& ring, std::uint64_t index) noexcept {
+    return request_area(ring, index) + layout::call_area_size(ring.geometry().max_request);
+}
+inline std::uint64_t call_count(const RingView& ring) noexcept { return ring.geometry().max_messages; }
+
+// The tag of endpoint entry `index` in a call's state word.
+constexpr std::uint32_t endpoint_tag(std::uint32_t index) noexcept { return index + 1; }
+
+inline bool known_phase(std::uint64_t state) noexcept { return layout::call_phase(state) <= CallPhase::reset; }
+
+// Who gives a call up: its client (a timeout or a close; a dead client's reaper likewise), or the
+// server serving it (a close; a dead server's reaper likewise). The state the call's phase then
+// goes to, or `state` itself when that side has nothing to give up.
+constexpr std::uint64_t given_up(std::uint64_t state, bool as_client) noexcept {
+    const std::uint64_t generation = layout::call_generation(state);
+    const std::uint64_t freed = layout::call_state(generation, CallPhase::free, 0, 0);
+    switch (layout::call_phase(state)) {
+        case CallPhase::writing:
+        case CallPhase::queued:
+        case CallPhase::answered:
+        case CallPhase::reset:
+            return as_client ? freed : state;
+        case CallPhase::serving:
+            return layout::call_state(generation, as_client ? CallPhase::abandoned : CallPhase::reset, layout::call_client(state),
+                                      layout::call_server(state));
+        case CallPhase::abandoned:
+            return as_client ? state : freed;
+        case CallPhase::free:
+            break;
+    }
+    return state;
+}
+
+// The CAS of given_up. False when the call is no longer `state` (the caller reads it again).
+inline bool give_up_call(layout::CallHeader& call, std::uint64_t state, bool as_client) noexcept {
+    const std::uint64_t next = given_up(state, as_client);
+    if (next == state) return true;
+    // [S4] release, as every step that frees a call: the next claimer's [S0] sees us done with it.
+    return call.state.compare_exchange_strong(state, next, std::memory_order_release, std::memory_order_relaxed);
+}
+
+// How often a give-up retries a CAS that another process keeps failing: each failure is a step of
+// the call's other side, which makes at most two (take, answer), so this bound is never reached
+// but by garbage written into the segment.
+inline constexpr int kGiveUpAttempts = 64;
+
+// Settles every call of endpoint entry `index`, whose owner is gone (closed or dead): its calls
+// as a client are given up, its calls as a server reset or freed. Returns whether any changed.
+inline bool settle_calls_of(const RingView& ring, std::uint32_t index) noexcept {
+    const std::uint32_t tag = endpoint_tag(index);
+    bool changed = false;
+    for (std::uint64_t i = 0; i < call_count(ring); ++i) {
+        auto& call = call_at(ring, i);
+        // Bounded: a segment written by someone else must not keep us here.
+        for (int attempt = 0; attempt < kGiveUpAttempts; ++attempt) {
+            // Relaxed: the CAS decides; a stale value only makes it fail, and we look again.
+            std::uint64_t state = call.state.load(std::memory_order_relaxed);
+            if (!known_phase(state)) break;
+            const bool as_client = layout::call_client(state) == tag;
+            const bool as_server = layout::call_server(state) == tag;
+            // A process that called itself is both: given up as the client, then as the server.
+            std::uint64_t next = as_client ? given_up(state, true) : state;
+            if (next == state && as_server) next = given_up(state, false);
+            if (next == state) break;
+            // [S4] release, as in give_up_call.
+            if (call.state.compare_exchange_strong(state, next, std::memory_order_release, std::memory_order_relaxed)) changed = true;
+        }
+    }
+    return changed;
+}
+
+inline std::uint64_t realtime_now_ns() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// A client's side: sends requests, collects responses.
+class CallerProtocol {
+public:
+    CallerProtocol(const RingView& ring, SharedAtomic<std::uint64_t>& claim, std::uint32_t index) noexcept
+        : ring_(ring), queue_(ring, claim), tag_(endpoint_tag(index)) {}
+
+    const RingView& ring() const noexcept { return ring_; }
+    std::size_t max_request() const noexcept { return ring_.geometry().max_request; }
+    std::size_t max_response() const noexcept { return ring_.geometry().max_response; }
+
+    // Whether any server is attached (a look at the mask: no system call).
+    bool server_attached() const noexcept {
+        // Relaxed: a hint. A server that attaches at the same time may be refused, as one that
+        // attached a moment later would have been.
+        return ring_.consumer().attached.load(std::memory_order_relaxed) != 0;
+    }
+
+    // Sends `request` (at most max_request bytes) as a new call; `id` receives its request id.
+    // again: every call slot is in use, or the queue is full of ids given up; refused: no server.
+    Status try_send(std::span<const std::byte> request, std::uint64_t& id) noexcept {
+        if (!server_attached()) return Status::refused;
+        std::uint64_t index = 0;
+        std::uint64_t generation = 0;
+        if (!claim_free_call(index, generation)) return Status::again;
+        auto& call = call_at(ring_, index);
+        if (!request.empty()) std::memcpy(request_area(ring_, index), request.data(), request.size());
+        // Relaxed, these three: published by [S1].
+        call.request_length.store(static_cast<std::uint32_t>(request.size()), std::memory_order_relaxed);
+        call.sent_realtime_ns.store(realtime_now_ns(), std::memory_order_relaxed);
+        const std::uint64_t queued = layout::call_state(generation, CallPhase::queued, tag_, 0);
+        // [S1] release, pairs with [S2]'s acquire: a server that takes the call sees its request.
+        call.state.store(queued, std::memory_order_release);
+        const std::uint64_t sent_id = layout::request_id(generation, index);
+        std::uint64_t ticket = 0;
+        std::byte bytes[sizeof sent_id];
+        std::memcpy(bytes, &sent_id, sizeof sent_id);
+        if (const Status status = queue_.try_send(bytes, &ticket); status != Status::ok) {
+            // Not queued, so no server can know the id: the slot is still ours alone. [S4] release.
+            call.state.store(layout::call_state(generation, CallPhase::free, 0, 0), std::memory_order_release);
+            return status;
+        }
+        // Relaxed: only this client (and the tool) reads it.
+        call.ticket.store(ticket, std::memory_order_relaxed);
+        id = sent_id;
+        return Status::ok;
+    }
+
+    // The response of call `id`, copied into `buffer`; `length` receives its size. again: not
+    // answered yet; reset: its server died or closed first; too_large: longer than `buffer` (the
+    // response is dropped); unknown_request: not a pending call of this client.
+    Status try_collect(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept {
+        std::uint64_t state = 0;
+        if (!mine(id, state)) return Status::unknown_request;
+        auto& call = call_at(ring_, layout::request_index(id));
+        switch (layout::call_phase(state)) {
+            case CallPhase::queued:
+            case CallPhase::serving:
+                return Status::again;
+            case CallPhase::reset:
+                (void)give_up_call(call, state, true);  // only we change a reset call of ours
+                return Status::reset;
+            case CallPhase::answered: {
+                // Relaxed: ordered by mine()'s acquire of [S3].
+                const std::uint32_t size = call.response_length.load(std::memory_order_relaxed);
+                Status status = Status::ok;
+                if (size > max_response()) {
+                    ring_.mark_corrupt();
+                    status = Status::corrupt;
+                } else if (size > buffer.size()) {
+                    status = Status::too_large;
+                } else {
+                    if (size != 0) std::memcpy(buffer.data(), response_area(ring_, layout::request_index(id)), size);
+                    length = size;
+                }
+                (void)give_up_call(call, state, true);  // [S4]: only we change an answered call of ours
+                return status;
+            }
+            default:
+                return Status::unknown_request;
+        }
+    }
+
+    // Gives call `id` up: its response, if any comes, is dropped. False if it is not ours.
+    bool abandon(std::uint64_t id) noexcept {
+        std::uint64_t state = 0;
+        for (int attempt = 0; attempt < kGiveUpAttempts && mine(id, state); ++attempt) {
+            if (give_up_call(call_at(ring_, layout::request_index(id)), state, true)) return true;
+        }
+        return false;
+    }
+
+    // Whether a response (or a reset) of this client's is waiting to be collected: a racy scan,
+    // for poll helpers. Acquire, as mine().
+    bool has_response() const noexcept {
+        for (std::uint64_t i = 0; i < call_count(ring_); ++i) {
+            const std::uint64_t state = call_at(ring_, i).state.load(std::memory_order_acquire);
+            const CallPhase phase = layout::call_phase(state);
+            if (layout::call_client(state) == tag_ && (phase == CallPhase::answered || phase == CallPhase::reset)) return true;
+        }
+        return false;
+    }
+
+    // Resets this client's calls served by a server that `server_alive` says is gone; true if any.
+    // Only CAS steps: any thread may call it.
+    template <class ServerAlive>
+    bool reset_calls_of_dead_servers(ServerAlive server_alive) const noexcept {
+        bool reset = false;
+        for (std::uint64_t i = 0; i < call_count(ring_); ++i) {
+            auto& call = call_at(ring_, i);
+            // Relaxed: the CAS decides.
+            const std::uint64_t state = call.state.load(std::memory_order_relaxed);
+            const std::uint32_t server = layout::call_server(state);
+            if (layout::call_client(state) != tag_ || layout::call_phase(state) != CallPhase::serving || server == 0 ||
+                server > layout::kMaxEndpoints || server_alive(server - 1))
+                continue;
+            reset |= give_up_call(call, state, false);
+        }
+        return reset;
+    }
+
+    // What the call `id` waits for, if that is a server that is gone. The probe of a waiting client
+    // (it makes system calls): reset when the server that took the call died (the call is freed),
+    // refused when it is still queued and no live server is attached (likewise), ok otherwise.
+    // `server_alive(index)` judges an entry by its lease; `repair_ticket(t)` repairs queue ticket
+    // t's slot if everyone who took it died (mpmc_repair.hpp).
+    template <class ServerAlive, class AnyServerAlive, class RepairTicket>
+    Status check(std::uint64_t id, ServerAlive server_alive, AnyServerAlive any_server_alive, RepairTicket repair_ticket) noexcept {
+        std::uint64_t state = 0;
+        if (!mine(id, state)) return Status::ok;  // collected or given up: the next attempt says so
+        auto& call = call_at(ring_, layout::request_index(id));
+        if (layout::call_phase(state) == CallPhase::serving) {
+            const std::uint32_t server = layout::call_server(state);
+            if (server == 0 || server > layout::kMaxEndpoints || !server_alive(server - 1)) return gave_up(call, state, Status::reset);
+            return Status::ok;
+        }
+        if (layout::call_phase(state) != CallPhase::queued) return Status::ok;
+        // Relaxed: our own record.
+        const std::uint64_t ticket = call.ticket.load(std::memory_order_relaxed);
+        // Acquire, pairs with the servers' [C21]: a taken ticket's claims are visible to the repair.
+        if (!ticket_taken(ring_.consumer().position.load(std::memory_order_acquire), ticket)) {
+            if (any_server_alive()) return Status::ok;
+            return gave_up(call, state, Status::refused);
+        }
+        // Taken. Held by a live server, or handed back after [S2], or left by a dead one.
+        auto& slot = slot_at(ring_, ticket);
+        // Acquire, pairs with [R21] in the server's hand_back: a slot handed back comes with [S2]
+        // visible (a live server takes the call before handing the slot back).
+        if (slot.sequence.load(std::memory_order_acquire) == slot_full_for(ticket) && !repair_ticket(ticket)) return Status::ok;
+        // The slot moved on, by its server or by a repair. Acquire, as mine(): still queued now
+        // means that nobody took the call, and nobody will: its server died.
+        if (call.state.load(std::memory_order_acquire) != state) return Status::ok;
+        return gave_up(call, state, Status::reset);
+    }
+
+private:
+    // Looks for a free call slot from where the last search ended, and claims it (writing).
+    bool claim_free_call(std::uint64_t& index, std::uint64_t& generation) noexcept {
+        const std::uint64_t count = call_count(ring_);
+        for (std::uint64_t k = 0; k < count; ++k) {
+            const std::uint64_t i = hint_ + k < count ? hint_ + k : hint_ + k - count;
+            auto& call = call_at(ring_, i);
+            // Relaxed: the CAS below decides.
+            std::uint64_t state = call.state.load(std::memory_order_relaxed);
+            if (layout::call_phase(state) != CallPhase::free) continue;
+            std::uint64_t next_generation = (layout::call_generation(state) + 1) & layout::kCallGenerationMask;
+            if (next_generation == 0) next_generation = 1;  // no id is 0
+            // [S0] acquire, pairs with [S4]: whoever freed the slot is done with its areas.
+            if (!call.state.compare_exchange_strong(state, layout::call_state(next_generation, CallPhase::writing, tag_, 0),
+                                                    std::memory_order_acquire, std::memory_order_relaxed))
+                continue;
+            index = i;
+            generation = next_generation;
+            hint_ = i;  // a client with one call at a time keeps using one slot
+            return true;
+        }
+        return false;
+    }
+
+    // Whether `id` names a call of this client in its current use; `state` receives its state.
+    bool mine(std::uint64_t id, std::uint64_t& state) const noexcept {
+        const std::uint64_t index = layout::request_index(id);
+        if (index >= call_count(ring_)) return false;
+        // [A3'] acquire, pairs with [S3]: an answered call's response is visible.
+        state = call_at(ring_, index).state.load(std::memory_order_acquire);
+        return layout::call_generation(state) == layout::request_generation(id) && layout::call_client(state) == tag_ &&
+               layout::call_phase(state) != CallPhase::free && known_phase(state);
+    }
+
+    static Status gave_up(layout::CallHeader& call, std::uint64_t state, Status verdict) noexcept {
+        // The CAS fails only if a server moved the call meanwhile: then the next attempt looks again.
+        return give_up_call(call, state, true) ? verdict : Status::ok;
+    }
+
+    RingView ring_;
+    MpmcWriter queue_;
+    std::uint32_t tag_;
+    std::uint64_t hint_ = 0;
+};
+
+// A server's side: takes requests, answers them.
+class ResponderProtocol {
+public:
+    ResponderProtocol(const RingView& ring, SharedAtomic<std::uint64_t>& claim, std::uint32_t index) noexcept
+        : ring_(ring), queue_(ring, claim), tag_(endpoint_tag(index)) {}
+
+    const RingView& ring() const noexcept { return ring_; }
+    std::size_t max_request() const noexcept { return ring_.geometry().max_request; }
+    std::size_t max_response() const noexcept { return ring_.geometry().max_response; }
+
+    // Takes the next pending call. Ids given up while queued are skipped (`skipped` set).
+    Request try_take(bool& skipped) noexcept {
+        for (;;) {
+            bool handed_back = false;
+            const View view = queue_.try_peek(layout::kServiceQueueSlotSize, handed_back);
+            skipped |= handed_back;
+            if (view.status != Status::ok) return {view.status, {}};
+            std::uint64_t id = 0;
+            if (view.data.size() == sizeof id) std::memcpy(&id, view.data.data(), sizeof id);
+            const std::uint64_t index = layout::request_index(id);
+            if (view.data.size() != sizeof id || index >= call_count(ring_)) {
+                (void)queue_.release();
+                return corrupt();
+            }
+            auto& call = call_at(ring_, index);
+            // Relaxed: the CAS below decides, and acquires.
+            std::uint64_t state = call.state.load(std::memory_order_relaxed);
+            const bool queued = layout::call_phase(state) == CallPhase::queued &&
+                                layout::call_generation(state) == layout::request_generation(id) && layout::call_server(state) == 0;
+            // [S2] acquire, pairs with [S1]: the request is visible. Release: with the queue slot's
+            // hand-back after it ([R21]), a client that sees the slot handed back sees this.
+            const bool taken = queued && call.state.compare_exchange_strong(
+                                             state, layout::call_state(layout::call_generation(state), CallPhase::serving, layout::call_client(state), tag_),
+                                             std::memory_order_acq_rel, std::memory_order_relaxed);
+            (void)queue_.release();
+            if (!taken) {
+                skipped = true;  // given up by its client: look at the next
+                continue;
+            }
+            // Relaxed: ordered by [S2].
+            const std::uint32_t length = call.request_length.load(std::memory_order_relaxed);
+            if (length > max_request()) {
+                (void)give_up_call(call, layout::call_state(layout::call_generation(state), CallPhase::serving, layout::call_client(state), tag_), false);
+                return corrupt();
+            }
+            return {Status::ok, {request_area(ring_, index), length}, id};
+        }
+    }
+
+    // The response area of call `id`, served by us: max_response bytes to write the response into
+    // before answer(). Empty when the call is not one we serve.
+    std::span<std::byte> response_area_of(std::uint64_t id) const noexcept {
+        std::uint64_t state = 0;
+        if (!serving(id, state)) return {};
+        return {response_area(ring_, layout::request_index(id)), max_response()};
+    }
+
+    // Answers call `id` with the first `length` bytes of its response area. ok also when its
+    // client gave up (the response is dropped and the call freed); unknown_request when it is not
+    // a call we serve (answered already, or never ours); too_large above max_response.
+    Status answer(std::uint64_t id, std::size_t length) noexcept {
+        if (length > max_response()) return Status::too_large;
+        std::uint64_t state = 0;
+        if (!serving(id, state)) return Status::unknown_request;
+        auto& call = call_at(ring_, layout::request_index(id));
+        // Relaxed: published by [S3].
+        call.response_length.store(static_cast<std::uint32_t>(length), std::memory_order_relaxed);
+        for (;;) {
+            if (layout::call_phase(state) == CallPhase::abandoned) {
+                if (give_up_call(call, state, false)) return Status::ok;
+            } else {
+                const std::uint64_t answered =
+                    layout::call_state(layout::call_generation(state), CallPhase::answered, layout::call_client(state), tag_);
+                // [S3] release, pairs with the client's acquire in mine(): the response is visible.
+                if (call.state.compare_exchange_strong(state, answered, std::memory_order_release, std::memory_order_relaxed))
+                    return Status::ok;
+            }
+            if (!serving(id, state)) return Status::unknown_request;  // cannot happen: only we end a call we serve
+        }
+    }
+
+    // A racy look, from any thread, at whether a request id is queued (poll helpers).
+    bool has_request() const noexcept { return mpmc_has_data(ring_); }
+
+    bool claim_open() const noexcept { return queue_.claim_open(); }
+
+private:
+    // Whether `id` is a call we serve, in its current use (serving, or abandoned by its client).
+    bool serving(std::uint64_t id, std::uint64_t& state) const noexcept {
+        const std::uint64_t index = layout::request_index(id);
+        if (index >= call_count(ring_)) return false;
+        // Relaxed: only this server changes a call it serves, but for its client's give-up, which
+        // the CAS in answer() sees.
+        state = call_at(ring_, index).state.load(std::memory_order_relaxed);
+        const CallPhase phase = layout::call_phase(state);
+        return layout::call_generation(state) == layout::request_generation(id) && layout::call_server(state) == tag_ &&
+               (phase == CallPhase::serving || phase == CallPhase::abandoned);
+    }
+
+    Request corrupt() noexcept {
+        ring_.mark_corrupt();
+        return {Status::corrupt, {}};
+    }
+
+    RingView ring_;
+    MpmcReader queue_;
+    std::uint32_t tag_;
+};
+
+}  // namespace shmring::detail

@@ -1,0 +1,195 @@
+#include "shmring/service.hpp"
+
+#include <bit>
+#include <cstring>
+
+#include "shmring/detail/mpmc_repair.hpp"
+
+namespace shmring {
+
+namespace {
+
+std::string quoted(std::string_view name) { return "service '" + std::string(name) + "'"; }
+
+bool entry_alive(const RingSegment& ring, std::uint32_t index) noexcept {
+    // [A3] acquire, pairs with [R3] in Endpoint::attach.
+    return entry_presence(ring, index, ring.endpoint(index).state.load(std::memory_order_acquire)) == Presence::alive;
+}
+
+// The servers' mask: who may answer. Acquire, pairs with the release in ServiceServer::attach.
+std::uint64_t attached_servers(const RingSegment& ring) noexcept { return ring.consumer().attached.load(std::memory_order_acquire); }
+
+}  // namespace
+
+Outcome create_service(std::string_view name, std::uint64_t max_pending, std::uint32_t max_request, std::uint32_t max_response,
+                       unsigned mode, const SegmentOptions& options) {
+    if (max_pending == 0 || max_pending > layout::kMaxServiceCalls)
+        return Error(Errc::invalid_argument, quoted(name) + ": pending calls must be 1 to " + std::to_string(layout::kMaxServiceCalls));
+    if (max_request == 0 || max_request > layout::kMaxSlotSize || max_response == 0 || max_response > layout::kMaxSlotSize)
+        return Error(Errc::invalid_argument, quoted(name) + ": request and response sizes must be 1 byte to 1 MiB");
+    RingConfig config;
+    config.engine = layout::Engine::service;
+    config.capacity = std::bit_ceil(2 * max_pending);
+    config.slot_size = layout::kServiceQueueSlotSize;
+    config.max_message = max_request;
+    config.max_response = max_response;
+    config.max_messages = max_pending;
+    config.mode = mode;
+    config.options = options;
+    auto ring = RingSegment::create(name, config);
+    if (!ring) return ring.error();
+    return Ok{};
+}
+
+// --- client ------------------------------------------------------------------------------------
+
+Result<ServiceClient> ServiceClient::attach(std::string_view name, const EndpointOptions& options) {
+    return attach_by_name<ServiceClient>(name, layout::Engine::service, options);
+}
+
+Result<ServiceClient> ServiceClient::attach(RingSegment ring, const EndpointOptions& options) {
+    auto endpoint = Endpoint::attach(std::move(ring), layout::EndpointRole::producer, layout::Engine::service, options);
+    if (!endpoint) return endpoint.error();
+    ServiceClient client(std::move(*endpoint));
+    // Servers that died are forgotten now, so that a first call finds out at once that none is left.
+    if (attached_servers(client.ring()) != 0) (void)client.free_stalled();
+    return client;
+}
+
+ServiceClient::~ServiceClient() {
+    if (!attached_ || !endpoint_.owned_by_this_process()) return;
+    // Every call still pending is given up; servers serving one drop the response.
+    if (detail::settle_calls_of(endpoint_.ring(), endpoint_.index())) endpoint_.notify(ring().space_event());
+}
+
+Status ServiceClient::try_send(std::span<const std::byte> request, std::uint64_t& id) noexcept {
+    if (request.size() > max_request()) return Status::too_large;
+    const Status status = caller_.try_send(request, id);
+    if (status == Status::ok) {
+        endpoint_.count_message(request.size());
+        endpoint_.notify(ring().data_event());
+    }
+    endpoint_.count_miss(status, &layout::Counters::full);
+    return status;
+}
+
+Status ServiceClient::send(std::span<const std::byte> request, std::uint64_t& id, Deadline deadline) noexcept {
+    if (request.size() > max_request()) return Status::too_large;
+    return endpoint_.wait(ring().space_event(), deadline, [&] { return try_send(request, id); }, [this] { return free_stalled(); });
+}
+
+Status ServiceClient::try_wait(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept {
+    const Status status = caller_.try_collect(id, buffer, length);
+    // A call slot came free: a client waiting for one may go on.
+    if (status != Status::again && status != Status::unknown_request) endpoint_.notify(ring().space_event());
+    return status;
+}
+
+Status ServiceClient::wait(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length, Deadline deadline) noexcept {
+    const Status status =
+        endpoint_.wait(ring().space_event(), deadline, [&] { return try_wait(id, buffer, length); }, [&] { return check_call(id); });
+    // A wait that timed out gives the call up, so that its response is never taken for another's.
+    if (status == Status::timed_out && caller_.abandon(id)) endpoint_.notify(ring().space_event());
+    return status;
+}
+
+Status ServiceClient::call(std::span<const std::byte> request, std::span<std::byte> response, std::size_t& length,
+                           Deadline deadline) noexcept {
+    std::uint64_t id = 0;
+    if (const Status sent = send(request, id, deadline); sent != Status::ok) return sent;
+    return wait(id, response, length, deadline);
+}
+
+Status ServiceClient::check_call(std::uint64_t id) noexcept {
+    const auto& ring = this->ring();
+    const Status verdict = caller_.check(
+        id, [&](std::uint32_t index) { return entry_alive(ring, index); },
+        [&] {
+            for (std::uint64_t mask = attached_servers(ring); mask != 0; mask &= mask - 1)
+                if (entry_alive(ring, static_cast<std::uint32_t>(std::countr_zero(mask)))) return true;
+            return false;
+        },
+        // The producer's ticket whose slot is that of `ticket` one lap on: repair_unreleased's terms.
+        [&](std::uint64_t ticket) { return detail::repair_unreleased(ring, endpoint_, ticket + ring.geometry().capacity); });
+    if (verdict != Status::ok) {
+        endpoint_.notify(ring.space_event());  // the call slot came free
+        (void)free_stalled();
+    }
+    return verdict;
+}
+
+bool ServiceClient::reset_calls_of_dead_servers() const noexcept {
+    return caller_.reset_calls_of_dead_servers([&](std::uint32_t index) { return entry_alive(ring(), index); });
+}
+
+Status ServiceClient::free_stalled() noexcept {
+    const auto& ring = this->ring();
+    // A dead server that held a queue ticket keeps its entry until the ticket's slot is repaired.
+    for (std::uint64_t mask = attached_servers(ring); mask != 0; mask &= mask - 1) {
+        const auto index = static_cast<std::uint32_t>(std::countr_zero(mask));
+        if (entry_alive(ring, index)) continue;
+        // Relaxed: repair_unreleased re-reads what it acts on with acquire.
+        const std::uint64_t claim = ring.endpoint(index).claim.load(std::memory_order_relaxed);
+        if (claim != 0) (void)detail::repair_unreleased(ring, endpoint_, claim - 1 + ring.geometry().capacity);
+    }
+    // The queue's next slot, if a server died holding it; then every dead endpoint, whose calls
+    // are settled by the reaper (Endpoint's take_entry).
+    // Relaxed: as in MpmcProducer::repair_stalled.
+    (void)detail::repair_unreleased(ring, endpoint_, ring.producer().position.load(std::memory_order_relaxed));
+    (void)reap_dead_endpoints(ring);
+    return Status::ok;
+}
+
+// --- server ------------------------------------------------------------------------------------
+
+Result<ServiceServer> ServiceServer::attach(std::string_view name, const EndpointOptions& options) {
+    return attach_by_name<ServiceServer>(name, layout::Engine::service, options);
+}
+
+Result<ServiceServer> ServiceServer::attach(RingSegment ring, const EndpointOptions& options) {
+    auto endpoint = Endpoint::attach(std::move(ring), layout::EndpointRole::consumer, layout::Engine::service, options);
+    if (!endpoint) return endpoint.error();
+    // Release, pairs with attached_servers(): a client that sees the bit sees the entry attached.
+    endpoint->ring().consumer().attached.fetch_or(std::uint64_t{1} << endpoint->index(), std::memory_order_release);
+    return ServiceServer(std::move(*endpoint));
+}
+
+ServiceServer::~ServiceServer() {
+    if (!attached_ || !endpoint_.owned_by_this_process()) return;
+    // Relaxed: the bit is a hint; the calls below are settled by CAS.
+    ring().consumer().attached.fetch_and(~(std::uint64_t{1} << endpoint_.index()), std::memory_order_relaxed);
+    // Requests taken and not answered: their clients get reset. (Endpoint's detach wakes them.)
+    (void)detail::settle_calls_of(ring(), endpoint_.index());
+}
+
+Request ServiceServer::try_receive() noexcept {
+    bool skipped = false;
+    const Request request = responder_.try_take(skipped);
+    // Ids skipped were taking queue room that a client may wait for. (A request taken is answered
+    // later, and that wakes its client.)
+    if (skipped) endpoint_.notify(ring().space_event());
+    if (request.status == Status::ok) endpoint_.count_message(request.data.size());
+    endpoint_.count_miss(request.status, &layout::Counters::empty);
+    return request;
+}
+
+Status ServiceServer::reply(std::uint64_t id, std::size_t length) noexcept {
+    const Status status = responder_.answer(id, length);
+    if (status == Status::ok) endpoint_.notify(ring().space_event());
+    return status;
+}
+
+Status ServiceServer::reply(std::uint64_t id, std::span<const std::byte> response) noexcept {
+    if (response.size() > max_response()) return Status::too_large;
+    const auto area = response_buffer(id);
+    if (area.empty()) return Status::unknown_request;
+    if (!response.empty()) std::memcpy(area.data(), response.data(), response.size());
+    return reply(id, response.size());
+}
+
+bool ServiceServer::repair_stalled() const noexcept {
+    // Relaxed: repair_unpublished re-reads everything it acts on with acquire.
+    return detail::repair_unpublished(ring(), endpoint_, ring().consumer().position.load(std::memory_order_relaxed));
+}
+
+}  // namespace shmring
