@@ -7,12 +7,14 @@ namespace shmring::layout {
 namespace {
 
 TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
-    EXPECT_EQ(kLayoutVersion, 5U);
+    EXPECT_EQ(kLayoutVersion, 6U);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0U);
     EXPECT_EQ(offsetof(SegmentHeader, layout_version), 8U);
     EXPECT_EQ(offsetof(SegmentHeader, capacity), 32U);
     EXPECT_EQ(offsetof(SegmentHeader, max_messages), 88U);
     EXPECT_EQ(offsetof(SegmentHeader, topic_policy), 96U);
+    EXPECT_EQ(offsetof(SegmentHeader, max_response), 100U);
+    EXPECT_EQ(offsetof(SegmentHeader, call_stride), 104U);
     EXPECT_EQ(offsetof(SegmentHeader, state), 120U);
     EXPECT_EQ(kControlOffset, 128U);
     EXPECT_EQ(kProducerOffset, 384U);
@@ -27,6 +29,11 @@ TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
     EXPECT_EQ(offsetof(EndpointEntry, lost), 104U);
     EXPECT_EQ(offsetof(ProducerBlock, limit), 8U);
     EXPECT_EQ(offsetof(ConsumerBlock, gating), 16U);
+    EXPECT_EQ(offsetof(ConsumerBlock, attached), 24U);
+    EXPECT_EQ(sizeof(CallHeader), 64U);
+    EXPECT_EQ(offsetof(CallHeader, ticket), 8U);
+    EXPECT_EQ(offsetof(CallHeader, request_length), 24U);
+    EXPECT_EQ(offsetof(CallHeader, response_length), 28U);
     EXPECT_EQ(offsetof(ControlBlock, retired_consumers), 80U);
     EXPECT_EQ(offsetof(WaitEvent, sleepers), 8U);
     EXPECT_EQ(offsetof(WaitEvent, helper_sleepers), 16U);
@@ -58,6 +65,21 @@ TEST(Layout, shouldSizeRecordsAndSlots) {
     EXPECT_EQ(record_size(9), 24U);
     EXPECT_EQ(slot_stride_for(64), 128U);
     EXPECT_EQ(spsc_max_message(4096), 2040U);
+    EXPECT_EQ(call_stride_for(64, 64), 192U);
+    EXPECT_EQ(call_stride_for(100, 1), 64U + 128U + 64U);
+}
+
+TEST(Layout, shouldPackCallStatesAndRequestIds) {
+    const std::uint64_t generation = kCallGenerationMask;  // the widest
+    const auto state = call_state(generation, CallPhase::abandoned, 64, 1);
+    EXPECT_EQ(call_generation(state), generation);
+    EXPECT_EQ(call_phase(state), CallPhase::abandoned);
+    EXPECT_EQ(call_client(state), 64U);
+    EXPECT_EQ(call_server(state), 1U);
+    const auto id = request_id(generation, (1U << 24) - 1);
+    EXPECT_EQ(request_generation(id), generation);
+    EXPECT_EQ(request_index(id), (1U << 24) - 1);
+    EXPECT_NE(request_id(1, 0), 0U) << "no id is 0";
 }
 
 }  // namespace
