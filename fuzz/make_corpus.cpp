@@ -25,6 +25,7 @@
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
 #include "shmring/spsc_ring.hpp"
+#include "shmring/service.hpp"
 #include "shmring/topic.hpp"
 
 namespace shmring::fuzz {
@@ -244,6 +245,23 @@ Image topic_wrapped(Generator& g, layout::TopicPolicy policy) {
     return g.take(name);
 }
 
+// A service of four calls with one in each phase a live exchange leaves: answered (not collected),
+// served (taken, not answered), queued, and given up while queued (its id stale in the queue).
+// Taken while the client and server are attached: dead ones, once scrubbed.
+Image service_in_flight(Generator& g) {
+    const std::string name = g.name();
+    must(create_service(name, 4, 48, 48), "create_service");
+    auto server = must(ServiceServer::attach(name), "attach server");
+    auto client = must(ServiceClient::attach(name), "attach client");
+    std::uint64_t ids[4];
+    for (std::uint64_t& id : ids) must(client.try_send(bytes(24, 0x5A), id), "send");
+    must(server.try_receive().status, "receive");
+    must(server.reply(ids[0], bytes(40, 0xA5)), "reply");
+    must(server.try_receive().status, "receive");
+    if (!client.cancel(ids[3])) Generator::fail("cancel");
+    return g.take(name);
+}
+
 // Script steps (fuzz_input.hpp): one operation of a role's handle, or a write into the live segment.
 // `flip`: variant bits (the first four) that this operation uses the other form of.
 std::uint8_t operation(Role role, std::uint8_t flip = 0) { return static_cast<std::uint8_t>(static_cast<unsigned>(role) | (flip << 3)); }
@@ -408,6 +426,42 @@ void generate(Generator& g) {
     g.write("topic-lossy-script-stamps-move", {kSlotRoles, kVariantScript | kVariantInPlace, 0}, lossy,
             script({topic_steps, mutation(next_slot(lossy) + offsetof(layout::SlotHeader, sequence), 0xFFFFFFF1U), topic_steps,
                     mutation(producer_position, 3), topic_steps, topic_steps}));
+
+    const Image service = service_in_flight(g);
+    g.write("service-in-flight", {kSlotRoles, 0, 0}, service);
+    g.write("service-in-flight-in-place", {kSlotRoles, kVariantInPlace, 0}, service);
+    g.write("service-in-flight-give-up", {kSlotRoles, kVariantAbort | kVariantSmallBuffer, 0}, service);
+    const auto service_slots = get<std::uint64_t>(service, offsetof(SegmentHeader, capacity));
+    const auto service_stride = get<std::uint32_t>(service, offsetof(SegmentHeader, slot_stride));
+    const auto call_stride = get<std::uint32_t>(service, offsetof(SegmentHeader, call_stride));
+    const auto call = [=](std::uint64_t index) { return slot_offset(service_slots, service_stride) + index * call_stride; };
+    const auto queued_id = [=](const Image& i) {
+        return slot_offset(get<std::uint64_t>(i, consumer_position) & (service_slots - 1), service_stride) + sizeof(layout::SlotHeader);
+    };
+    const std::size_t attached = layout::kConsumerOffset + offsetof(layout::ConsumerBlock, attached);
+    damaged(g, "service", service, kSlotRoles,
+            {{"call-stride-wrong", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, call_stride), 64); }},
+             {"calls-above-queue", 0, [](Image& i, Plan&) { put<std::uint64_t>(i, offsetof(SegmentHeader, max_messages), 5); }},
+             {"response-size-zero", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, max_response), 0); }},
+             {"queued-id-out-of-range", role_bit(Role::slot_consumer),
+              [=](Image& i, Plan&) { put<std::uint64_t>(i, queued_id(i), layout::request_id(1, 1000)); }},
+             {"queued-id-of-answered-call", role_bit(Role::slot_consumer),
+              [=](Image& i, Plan&) { put<std::uint64_t>(i, queued_id(i), layout::request_id(1, 0)); }},
+             {"request-length-too-long", role_bit(Role::slot_consumer),
+              [=](Image& i, Plan&) { put<std::uint32_t>(i, call(2) + offsetof(layout::CallHeader, request_length), 49); }},
+             {"response-length-too-long", 0,
+              [=](Image& i, Plan&) { put<std::uint32_t>(i, call(0) + offsetof(layout::CallHeader, response_length), 49); }},
+             {"phases-garbage", 0, [=](Image& i, Plan&) {
+                  for (std::uint64_t c = 0; c < 4; ++c) put<std::uint64_t>(i, call(c), ~std::uint64_t{0} - c);
+              }},
+             {"servers-of-other-entries", 0, [=](Image& i, Plan&) {
+                  put<std::uint64_t>(i, call(1), layout::call_state(1, layout::CallPhase::serving, 1, 200));
+                  put<std::uint64_t>(i, attached, ~std::uint64_t{0});
+              }}});
+    const auto service_steps = std::vector<std::uint8_t>{operation(Role::slot_producer), operation(Role::slot_consumer)};
+    g.write("service-script-calls-move", {kSlotRoles, kVariantScript | kVariantInPlace, 0}, service,
+            script({service_steps, mutation(call(0), 0xFFFFFF03U), service_steps, mutation(queued_id(service), 3), service_steps,
+                    mutation(call(2) + offsetof(layout::CallHeader, request_length), 1000), service_steps, service_steps}));
 
     const auto mpmc_steps = std::vector<std::uint8_t>{operation(Role::slot_consumer), operation(Role::slot_producer)};
     const auto head_slot = slot_offset(head & 3, stride);

@@ -3,7 +3,8 @@
 // The harness writes the image into a real POSIX shared-memory object and runs the library's
 // read paths against it, exactly as a process would that opens a ring another process wrote:
 // RingSegment::open and validate_header, attaching each role, and a bounded number of
-// non-blocking operations per handle (records, slots, repairs, pipe reads, queue receives, topics).
+// non-blocking operations per handle (records, slots, repairs, pipe reads, queue receives, topics,
+// service calls).
 // With a script (fuzz_input.hpp) the handles live side by side while the input rewrites the
 // segment between their operations: the class of bug where a value is validated once and then
 // read again after another process changed it.
@@ -32,6 +33,7 @@
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
 #include "shmring/ring_segment.hpp"
+#include "shmring/service.hpp"
 #include "shmring/spsc_ring.hpp"
 #include "shmring/topic.hpp"
 
@@ -293,17 +295,67 @@ private:
     TopicPublisher publisher_;
 };
 
+// A client: sends, then looks for the response of its last call, or gives it up.
+class ServiceClientActor final : public Actor {
+public:
+    explicit ServiceClientActor(ServiceClient client) : client_(std::move(client)) {}
+    bool step(int step, std::uint8_t variants) override {
+        if (last_ != 0) {
+            std::size_t length = 0;
+            const Status status = (variants & kVariantAbort) != 0 ? (client_.cancel(last_), Status::ok)
+                                                                  : client_.try_wait(last_, receive_buffer(variants), length);
+            if (status != Status::again) last_ = 0;
+        }
+        return client_.try_send(payload(step, client_.max_request()), last_) == Status::ok;
+    }
+    // A call served by a dead server gets reset here.
+    void finish() override { (void)client_.reset_calls_of_dead_servers(); }
+
+private:
+    ServiceClient client_;
+    std::uint64_t last_ = 0;
+};
+
+// A server: takes a request and answers it, in place or by copy.
+class ServiceServerActor final : public Actor {
+public:
+    explicit ServiceServerActor(ServiceServer server) : server_(std::move(server)) {}
+    bool step(int step, std::uint8_t variants) override {
+        const Request request = server_.try_receive();
+        if (request.status != Status::ok) return false;
+        touch(request.data);
+        if ((variants & kVariantInPlace) != 0) {
+            const auto room = server_.response_buffer(request.id);
+            (void)server_.reply(request.id, std::min(room.size(), request.data.size()));
+        } else {
+            (void)server_.reply(request.id, payload(step, server_.max_response()));
+        }
+        return true;
+    }
+    // A client that died sending gets its queue slot repaired here.
+    void finish() override { (void)server_.repair_stalled(); }
+
+private:
+    ServiceServer server_;
+};
+
 template <class A, class Handle>
 std::unique_ptr<Actor> actor_of(Result<Handle> handle) {
     if (!handle) return nullptr;
     return std::make_unique<A>(std::move(*handle));
 }
 
-// The slot roles attach to whichever slot engine the segment says: MPMC, or else a topic.
+// The slot roles attach to whichever slot engine the segment says: MPMC, a service (producers
+// as clients, consumers as servers), or else a topic.
 template <class MpmcActor, class TopicActor, class MpmcHandle, class TopicHandle>
 std::unique_ptr<Actor> slot_actor(std::uint8_t variants) {
     auto mpmc = MpmcHandle::attach(ring_name());
     if (mpmc || mpmc.error().code() != Errc::wrong_kind) return actor_of<MpmcActor>(std::move(mpmc));
+    constexpr bool consumer = std::is_same_v<TopicHandle, TopicSubscriber>;
+    using ServiceHandle = std::conditional_t<consumer, ServiceServer, ServiceClient>;
+    using ServiceActor = std::conditional_t<consumer, ServiceServerActor, ServiceClientActor>;
+    auto service = ServiceHandle::attach(ring_name());
+    if (service || service.error().code() != Errc::wrong_kind) return actor_of<ServiceActor>(std::move(service));
     if constexpr (std::is_same_v<TopicHandle, TopicSubscriber>) {
         // kVariantPublishLater, which topics have no use for, starts a subscriber at the oldest message.
         const auto start = (variants & kVariantPublishLater) != 0 ? TopicStart::oldest : TopicStart::next;

@@ -3,4 +3,6 @@
 #include <shmring/mpmc_ring.hpp>
 #include <shmring/pipe.hpp>
 #include <shmring/queue.hpp>
+#include <shmring/service.hpp>
 #include <shmring/spsc_ring.hpp>
+#include <shmring/topic.hpp>

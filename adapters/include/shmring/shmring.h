@@ -28,7 +28,7 @@ extern "C" {
 /* Version of this header. The library's build takes its version from these lines (one source),
  * and shmring_version() returns the library's at run time: "MAJOR.MINOR.PATCH". */
 #define SHMRING_VERSION_MAJOR 0
-#define SHMRING_VERSION_MINOR 4
+#define SHMRING_VERSION_MINOR 5
 #define SHMRING_VERSION_PATCH 0
 const char *shmring_version(void);
 
