@@ -308,8 +308,8 @@ public:
         }
         return client_.try_send(payload(step, client_.max_request()), last_) == Status::ok;
     }
-    // A call served by a dead server gets reset here.
-    void finish() override { (void)client_.reset_calls_of_dead_servers(); }
+    // Calls that wait for dead servers get settled here.
+    void finish() override { (void)client_.settle_calls_if_gone(); }
 
 private:
     ServiceClient client_;

@@ -222,10 +222,12 @@ int shmring_service_fd(shmring_service* s) {
     if (s == nullptr) return -EINVAL;
     return guarded([&] {
         shmring::Result<int> fd =
+            // The probes settle what waits for the dead (the client's calls, the server's queue
+            // slot of a client that died sending), so that the descriptor fires for the verdict.
             s->client ? s->poll.get(s->client->endpoint(), s->client->ring().space_event(), [c = &*s->client] { return c->has_response(); },
-                                    [c = &*s->client] { return c->reset_calls_of_dead_servers(); })
+                                    [c = &*s->client] { return c->settle_calls_if_gone(); })
                       : s->poll.get(s->server->endpoint(), s->server->ring().data_event(), [v = &*s->server] { return v->has_request(); },
-                                    [] { return false; });
+                                    [v = &*s->server] { return v->repair_stalled(); });
         return fd ? *fd : fail(fd.error());
     });
 }

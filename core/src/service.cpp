@@ -64,7 +64,11 @@ ServiceClient::~ServiceClient() {
 
 Status ServiceClient::try_send(std::span<const std::byte> request, std::uint64_t& id) noexcept {
     if (request.size() > max_request()) return Status::too_large;
-    const Status status = caller_.try_send(request, id);
+    Status status = caller_.try_send(request, id);
+    if (status == Status::again && endpoint_.try_probe_due()) {
+        (void)free_stalled();
+        status = caller_.try_send(request, id);
+    }
     if (status == Status::ok) {
         endpoint_.count_message(request.size());
         endpoint_.notify(ring().data_event());
@@ -79,17 +83,22 @@ Status ServiceClient::send(std::span<const std::byte> request, std::uint64_t& id
 }
 
 Status ServiceClient::try_wait(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept {
-    const Status status = caller_.try_collect(id, buffer, length);
+    Status status = caller_.try_collect(id, buffer, length);
+    if (status == Status::again && endpoint_.try_probe_due() && settle_if_gone(id)) status = caller_.try_collect(id, buffer, length);
     // A call slot came free: a client waiting for one may go on.
     if (status != Status::again && status != Status::unknown_request) endpoint_.notify(ring().space_event());
     return status;
 }
 
 Status ServiceClient::wait(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length, Deadline deadline) noexcept {
-    const Status status =
-        endpoint_.wait(ring().space_event(), deadline, [&] { return try_wait(id, buffer, length); }, [&] { return check_call(id); });
+    // The probe settles the call if what it waits for is gone; the wait's next attempt collects
+    // the verdict.
+    const Status status = endpoint_.wait(ring().space_event(), deadline, [&] { return try_wait(id, buffer, length); }, [&] {
+        (void)settle_if_gone(id);
+        return Status::ok;
+    });
     // A wait that timed out gives the call up, so that its response is never taken for another's.
-    if (status == Status::timed_out && caller_.abandon(id)) endpoint_.notify(ring().space_event());
+    if (status == Status::timed_out) (void)cancel(id);
     return status;
 }
 
@@ -97,45 +106,51 @@ Status ServiceClient::call(std::span<const std::byte> request, std::span<std::by
                            Deadline deadline) noexcept {
     std::uint64_t id = 0;
     if (const Status sent = send(request, id, deadline); sent != Status::ok) return sent;
-    return wait(id, response, length, deadline);
+    const Status status = wait(id, response, length, deadline);
+    // A call that only tried leaves nothing pending: its caller has no id to collect it with.
+    if (status == Status::again) (void)cancel(id);
+    return status;
 }
 
-Status ServiceClient::check_call(std::uint64_t id) noexcept {
-    const auto& ring = this->ring();
-    const Status verdict = caller_.check(
-        id, [&](std::uint32_t index) { return entry_alive(ring, index); },
-        [&] {
-            for (std::uint64_t mask = attached_servers(ring); mask != 0; mask &= mask - 1)
-                if (entry_alive(ring, static_cast<std::uint32_t>(std::countr_zero(mask)))) return true;
-            return false;
-        },
-        // The producer's ticket whose slot is that of `ticket` one lap on: repair_unreleased's terms.
-        [&](std::uint64_t ticket) { return detail::repair_unreleased(ring, endpoint_, ticket + ring.geometry().capacity); });
-    if (verdict != Status::ok) {
-        endpoint_.notify(ring.space_event());  // the call slot came free
-        (void)free_stalled();
-    }
-    return verdict;
+bool ServiceClient::cancel(std::uint64_t id) noexcept {
+    const auto freed = caller_.abandon(id);
+    if (freed && *freed) endpoint_.notify(ring().space_event());  // a client may wait for the slot
+    return freed.has_value();
 }
 
-bool ServiceClient::reset_calls_of_dead_servers() const noexcept {
-    return caller_.reset_calls_of_dead_servers([&](std::uint32_t index) { return entry_alive(ring(), index); });
+bool ServiceClient::settle_if_gone(std::uint64_t id) noexcept {
+    if (!caller_.settle_if_gone(id, Servers{*this})) return false;
+    (void)free_stalled();  // the dead server too, so that the next call is refused at once if it was the last
+    return true;
+}
+
+bool ServiceClient::settle_calls_if_gone() noexcept { return caller_.settle_calls_if_gone(Servers{*this}); }
+
+bool ServiceClient::Servers::alive(std::uint32_t index) const noexcept { return entry_alive(client.ring(), index); }
+
+bool ServiceClient::Servers::any_alive() const noexcept {
+    for (std::uint64_t mask = attached_servers(client.ring()); mask != 0; mask &= mask - 1)
+        if (alive(static_cast<std::uint32_t>(std::countr_zero(mask)))) return true;
+    return false;
+}
+
+bool ServiceClient::Servers::repair(std::uint64_t ticket) const noexcept {
+    // The producers' ticket a lap later uses the same slot: repair_unreleased's terms.
+    return detail::repair_unreleased(client.ring(), client.endpoint_, ticket + client.ring().geometry().capacity);
 }
 
 Status ServiceClient::free_stalled() noexcept {
     const auto& ring = this->ring();
+    const Servers servers{*this};
     // A dead server that held a queue ticket keeps its entry until the ticket's slot is repaired.
     for (std::uint64_t mask = attached_servers(ring); mask != 0; mask &= mask - 1) {
         const auto index = static_cast<std::uint32_t>(std::countr_zero(mask));
-        if (entry_alive(ring, index)) continue;
+        if (servers.alive(index)) continue;
         // Relaxed: repair_unreleased re-reads what it acts on with acquire.
         const std::uint64_t claim = ring.endpoint(index).claim.load(std::memory_order_relaxed);
-        if (claim != 0) (void)detail::repair_unreleased(ring, endpoint_, claim - 1 + ring.geometry().capacity);
+        if (claim != 0) (void)servers.repair(claim - 1);
     }
-    // The queue's next slot, if a server died holding it; then every dead endpoint, whose calls
-    // are settled by the reaper (Endpoint's take_entry).
-    // Relaxed: as in MpmcProducer::repair_stalled.
-    (void)detail::repair_unreleased(ring, endpoint_, ring.producer().position.load(std::memory_order_relaxed));
+    // Then every dead endpoint, whose calls are settled as its entry is reaped (Endpoint's take_entry).
     (void)reap_dead_endpoints(ring);
     return Status::ok;
 }
@@ -164,10 +179,11 @@ ServiceServer::~ServiceServer() {
 
 Request ServiceServer::try_receive() noexcept {
     bool skipped = false;
-    const Request request = responder_.try_take(skipped);
-    // Ids skipped were taking queue room that a client may wait for. (A request taken is answered
-    // later, and that wakes its client.)
-    if (skipped) endpoint_.notify(ring().space_event());
+    Request request = responder_.try_take(skipped);
+    if (request.status == Status::again && endpoint_.try_probe_due() && repair_stalled()) request = responder_.try_take(skipped);
+    // Ids skipped were taking queue room that a client may wait for; a corrupt request's call was
+    // reset for its client. (A request taken is answered later, and that wakes its client.)
+    if (skipped || request.status == Status::corrupt) endpoint_.notify(ring().space_event());
     if (request.status == Status::ok) endpoint_.count_message(request.data.size());
     endpoint_.count_miss(request.status, &layout::Counters::empty);
     return request;

@@ -64,13 +64,6 @@ bool TopicPublisher::reap_dead_subscribers() const noexcept {
     return has_dead_subscriber() && reap_dead_endpoints(ring()) != 0;
 }
 
-bool TopicPublisher::reap_due() noexcept {
-    const Deadline now = Clock::now();
-    if (now < next_reap_) return false;
-    next_reap_ = now + endpoint_.tuning().probe_interval;
-    return true;
-}
-
 Result<TopicSubscriber> TopicSubscriber::attach(std::string_view name, const EndpointOptions& options, TopicStart start) {
     return attach_by_name<TopicSubscriber>(name, layout::Engine::topic, options, start);
 }

@@ -14,6 +14,7 @@
 
 #include "shmring/detail/service_protocol.hpp"
 #include "shmring/service.hpp"
+#include "support/dying_server.hpp"
 #include "support/test_ring.hpp"
 
 namespace shmring {
@@ -379,6 +380,80 @@ TEST(Service, shouldServeManyClientsWithAPoolOfServersExactlyOnce) {
     EXPECT_EQ(served.load(), std::uint64_t{kClients} * kCalls);
 }
 
+TEST(Service, shouldResetACallWhoseServerDiedTakingItAndFreeTheQueueForClientsThatOnlyTry) {
+    testing::RingName name("service.taking");
+    ASSERT_TRUE(create_service(name, 2, kSize, kSize));
+    auto server = ServiceServer::attach(name);  // alive throughout, but never sees the call
+    auto client = ServiceClient::attach(name);
+    ASSERT_TRUE(server && client);
+    std::uint64_t id = 0;
+    ASSERT_EQ(client->try_send(bytes_of("taken by the dead"), id), Status::ok);
+    ASSERT_TRUE(testing::kill_a_server_taking_a_ticket(name.str()));
+    Buffer response;
+    std::size_t length = 0;
+    // A client that only tries learns it within a probe interval, as a waiting one would.
+    Status status = Status::again;
+    const auto start = Clock::now();
+    while (status == Status::again && Clock::now() - start < 1s) status = client->try_wait(id, response.span(), length);
+    EXPECT_EQ(status, Status::reset);
+    EXPECT_LT(Clock::now() - start, 250ms);
+    // The queue slot the dead server held was repaired: sends go on past its lap.
+    for (int i = 0; i < 20; ++i) {
+        Status sent = Status::again;
+        const auto begin = Clock::now();
+        while (sent == Status::again && Clock::now() - begin < 1s) sent = client->try_send(bytes_of("q"), id);
+        ASSERT_EQ(sent, Status::ok) << "send " << i;
+        const Request request = server->try_receive();
+        ASSERT_EQ(request.status, Status::ok);
+        ASSERT_EQ(server->reply(request.id, bytes_of("a")), Status::ok);
+        ASSERT_EQ(client->try_wait(id, response.span(), length), Status::ok);
+    }
+}
+
+TEST(Service, shouldRefuseAQueuedCallWhenTheLastServerDiesBeforeTakingIt) {
+    testing::RingName name("service.last");
+    ASSERT_TRUE(create_service(name, 2, kSize, kSize));
+    auto client = ServiceClient::attach(name);
+    ASSERT_TRUE(client);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        auto server = ServiceServer::attach(name);
+        ::raise(SIGKILL);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    std::uint64_t id = 0;
+    ASSERT_EQ(client->try_send(bytes_of("q"), id), Status::ok);  // the dead server's bit still says attached
+    Buffer response;
+    std::size_t length = 0;
+    EXPECT_EQ(client->wait(id, response.span(), length, Clock::now() + 2s), Status::refused);
+    EXPECT_EQ(client->try_send(bytes_of("q"), id), Status::refused);  // and now at once
+}
+
+TEST(Service, shouldLeaveNothingPendingAfterACallThatOnlyTriedAndACancel) {
+    testing::RingName name("service.try");
+    ASSERT_TRUE(create_service(name, 1, kSize, kSize));
+    auto server = ServiceServer::attach(name);
+    auto client = ServiceClient::attach(name);
+    ASSERT_TRUE(server && client);
+    Buffer response;
+    std::size_t length = 0;
+    EXPECT_EQ(client->call(bytes_of("q"), response.span(), length, kTryOnce), Status::again);
+    // The one call slot is free again; the server skips the id given up.
+    std::uint64_t id = 0;
+    ASSERT_EQ(client->try_send(bytes_of("next"), id), Status::ok);
+    const Request request = server->try_receive();
+    ASSERT_EQ(request.status, Status::ok);
+    EXPECT_EQ(text(request.data), "next");
+    // Cancelled while served: true once, and the server's answer frees the slot.
+    EXPECT_TRUE(client->cancel(id));
+    EXPECT_FALSE(client->cancel(id));
+    std::uint64_t blocked = 0;
+    EXPECT_EQ(client->try_send(bytes_of("q"), blocked), Status::again);
+    ASSERT_EQ(server->reply(request.id, bytes_of("late")), Status::ok);
+    EXPECT_EQ(client->try_send(bytes_of("q"), blocked), Status::ok);
+}
+
 TEST(Service, shouldReportGarbageInTheQueueOrTheCallsAsCorrupt) {
     testing::RingName name("service.garbage");
     ASSERT_TRUE(create_service(name, 2, kSize, kSize));
@@ -409,7 +484,7 @@ TEST(Service, shouldReportGarbageInTheQueueOrTheCallsAsCorrupt) {
     ASSERT_EQ(client->try_send(bytes_of("q"), id), Status::ok);
     auto& state = detail::call_at(client->ring(), layout::request_index(id)).state;
     state.store(state.load(std::memory_order_relaxed) | 0x7F, std::memory_order_relaxed);
-    EXPECT_EQ(client->try_wait(id, response.span(), length), Status::unknown_request);
+    EXPECT_EQ(client->try_wait(id, response.span(), length), Status::corrupt);
     EXPECT_EQ(server->try_receive().status, Status::again);  // skipped, not served
     EXPECT_EQ(client->ring().control().corrupt.load(std::memory_order_relaxed), 1U);
 }

@@ -96,6 +96,17 @@ public:
     }
     bool waiting() const noexcept { return waiting_; }
 
+    // Whether a try that found nothing should probe for dead peers itself, as a wait's probe would:
+    // at most once per probe interval, and never inside a wait (whose probe does it). A handle that
+    // only tries, or polls, is then freed from the dead as one that waits. Reads the clock.
+    bool try_probe_due() noexcept {
+        if (waiting_) return false;
+        const Deadline now = Clock::now();
+        if (now < next_try_probe_) return false;
+        next_try_probe_ = now + tuning_.probe_interval;
+        return true;
+    }
+
     // For a caller that tried once already and only then waits, with a call whose own first
     // attempt would count the same miss again (an adapter that learns its deadline after a miss).
     class MissCounted {
@@ -162,6 +173,7 @@ private:
         return &event == &ring_.data_event() ? data_fence_ : space_fence_;
     }
     bool waiting_ = false;
+    Deadline next_try_probe_ = Deadline::min();
     static constexpr std::uint32_t kFutileWakesBeforeReap = 64;
     std::uint32_t futile_wakes_ = 0;
     std::uint32_t owner_pid_ = 0;

@@ -289,8 +289,19 @@ struct CallHeader {
 //   serving    taken by `server`, which owes the response
 //   answered   the response is in place, for `client`
 //   abandoned  `client` gave up (timed out, closed, died) while `server` serves: the server frees it
-//   reset      `server` died or closed while serving: `client` learns that (ECONNRESET) and frees it
-enum class CallPhase : std::uint32_t { free = 0, writing = 1, queued = 2, serving = 3, answered = 4, abandoned = 5, reset = 6 };
+//   reset      `server` died or closed while serving, or died taking it: `client` learns that
+//              (ECONNRESET) and frees it
+//   refused    still queued when no live server was left: `client` learns that (ECONNREFUSED) and frees it
+enum class CallPhase : std::uint32_t {
+    free = 0,
+    writing = 1,
+    queued = 2,
+    serving = 3,
+    answered = 4,
+    abandoned = 5,
+    reset = 6,
+    refused = 7,
+};
 inline constexpr std::uint64_t kCallGenerationMask = (std::uint64_t{1} << 40) - 1;
 
 constexpr std::uint64_t call_state(std::uint64_t generation, CallPhase phase, std::uint32_t client, std::uint32_t server) {

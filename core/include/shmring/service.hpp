@@ -70,13 +70,14 @@ public:
                 Deadline deadline = kNoDeadline) noexcept;
 
     // Gives call `id` up: its response is dropped. False if it is not a pending call of this client.
-    bool cancel(std::uint64_t id) noexcept { return caller_.abandon(id); }
+    bool cancel(std::uint64_t id) noexcept;
 
     // A racy look, from any thread, at whether a response of this client's is ready (poll helpers).
     bool has_response() const noexcept { return caller_.has_response(); }
-    // Resets the calls of this client whose server died, so that their wait says reset; true if
-    // any was. Reads leases (slow); changes calls only by CAS: a poll helper thread may call it.
-    bool reset_calls_of_dead_servers() const noexcept;
+    // Settles the calls of this client that wait for a server that is gone (its server died: the
+    // wait says reset; no server is left: refused); true if any was. Reads leases (slow); changes
+    // calls only by CAS: a poll helper thread may call it.
+    bool settle_calls_if_gone() noexcept;
     // Whether any server is attached (a look at a word, no system call).
     bool server_attached() const noexcept { return caller_.server_attached(); }
 
@@ -89,8 +90,20 @@ private:
     explicit ServiceClient(Endpoint endpoint)
         : endpoint_(std::move(endpoint)), caller_(endpoint_.ring(), endpoint_.entry().claim, endpoint_.index()) {}
 
-    // The probes of a waiting client. Both make system calls.
-    Status check_call(std::uint64_t id) noexcept;
+    // What a client asks of the registry when a call or a send waits long: whether servers live,
+    // and the repair of queue slots that dead servers hold (mpmc_repair.hpp).
+    struct Servers {
+        const ServiceClient& client;
+        bool alive(std::uint32_t index) const noexcept;
+        bool any_alive() const noexcept;
+        bool repair(std::uint64_t ticket) const noexcept;
+    };
+
+    // Settles call `id` if what it waits for is gone (CallerProtocol::settle_if_gone), and then
+    // frees what the dead hold. Slow: system calls.
+    bool settle_if_gone(std::uint64_t id) noexcept;
+    // Frees what dead endpoints hold: queue slots of dead servers, then their entries and those of
+    // dead clients, whose calls are settled as the entries are reaped. Slow: system calls.
     Status free_stalled() noexcept;
 
     Endpoint endpoint_;

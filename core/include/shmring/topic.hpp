@@ -125,14 +125,12 @@ private:
         auto result = try_once();
         if (status_of(result) != Status::again) return result;
         endpoint_.count_miss(Status::again, &layout::Counters::full);
-        if (!endpoint_.waiting() && reap_due() && reap_dead_subscribers()) result = try_once();
+        if (endpoint_.try_probe_due() && reap_dead_subscribers()) result = try_once();
         return result;
     }
-    bool reap_due() noexcept;
 
     Endpoint endpoint_;
     detail::TopicWriter writer_;
-    Deadline next_reap_ = Deadline::min();
 };
 
 class TopicSubscriber {

@@ -15,7 +15,10 @@
 // (the server frees it when it answers), answered or reset -> free. A server that dies or closes
 // while serving leaves the call to be reset: serving -> reset, which its client turns into
 // ECONNRESET; the call is never queued again (at most once). A dead endpoint's calls are settled
-// by whoever takes its registry entry (settle_calls_of, under the entry's lease).
+// by whoever takes its registry entry (settle_calls_of, under the entry's lease). A client whose
+// call waits for a server that died, or for one when none is left, does not wait for that reaper:
+// it settles the call itself (settle_call_if_gone: serving or queued -> reset or refused, a CAS
+// like the server's answer), and its next collect reports the verdict and frees the call.
 //
 // Why a server takes the call while it holds the queue ticket: the ticket is recorded in its
 // registry entry (mpmc_protocol.hpp, [C20]), so a server that dies after taking the ticket and
@@ -31,6 +34,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <span>
 
 #include "shmring/detail/mpmc_protocol.hpp"
@@ -58,7 +62,7 @@ inline std::uint64_t call_count(const RingView& ring) noexcept { return ring.geo
 // The tag of endpoint entry `index` in a call's state word.
 constexpr std::uint32_t endpoint_tag(std::uint32_t index) noexcept { return index + 1; }
 
-inline bool known_phase(std::uint64_t state) noexcept { return layout::call_phase(state) <= CallPhase::reset; }
+inline bool known_phase(std::uint64_t state) noexcept { return layout::call_phase(state) <= CallPhase::refused; }
 
 // Who gives a call up: its client (a timeout or a close; a dead client's reaper likewise), or the
 // server serving it (a close; a dead server's reaper likewise). The state the call's phase then
@@ -71,6 +75,7 @@ constexpr std::uint64_t given_up(std::uint64_t state, bool as_client) noexcept {
         case CallPhase::queued:
         case CallPhase::answered:
         case CallPhase::reset:
+        case CallPhase::refused:
             return as_client ? freed : state;
         case CallPhase::serving:
             return layout::call_state(generation, as_client ? CallPhase::abandoned : CallPhase::reset, layout::call_client(state),
@@ -153,9 +158,10 @@ public:
         if (!claim_free_call(index, generation)) return Status::again;
         auto& call = call_at(ring_, index);
         if (!request.empty()) std::memcpy(request_area(ring_, index), request.data(), request.size());
-        // Relaxed, these three: published by [S1].
+        // Relaxed, these four: published by [S1]. The ticket is unknown until the id is queued.
         call.request_length.store(static_cast<std::uint32_t>(request.size()), std::memory_order_relaxed);
         call.sent_realtime_ns.store(realtime_now_ns(), std::memory_order_relaxed);
+        call.ticket.store(kUnknownTicket, std::memory_order_relaxed);
         const std::uint64_t queued = layout::call_state(generation, CallPhase::queued, tag_, 0);
         // [S1] release, pairs with [S2]'s acquire: a server that takes the call sees its request.
         call.state.store(queued, std::memory_order_release);
@@ -175,19 +181,24 @@ public:
     }
 
     // The response of call `id`, copied into `buffer`; `length` receives its size. again: not
-    // answered yet; reset: its server died or closed first; too_large: longer than `buffer` (the
-    // response is dropped); unknown_request: not a pending call of this client.
+    // answered yet; reset: its server died or closed first; refused: no server was left to take
+    // it; too_large: longer than `buffer` (the response is dropped); unknown_request: not a
+    // pending call of this client; corrupt: its state or length is garbage.
     Status try_collect(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept {
         std::uint64_t state = 0;
         if (!mine(id, state)) return Status::unknown_request;
         auto& call = call_at(ring_, layout::request_index(id));
+        // Only we change a call of ours once it is answered, reset or refused: the give-ups below
+        // ([S4]) are CASes that cannot fail but for garbage written meanwhile.
         switch (layout::call_phase(state)) {
+            case CallPhase::writing:
             case CallPhase::queued:
             case CallPhase::serving:
                 return Status::again;
             case CallPhase::reset:
-                (void)give_up_call(call, state, true);  // only we change a reset call of ours
-                return Status::reset;
+            case CallPhase::refused:
+                (void)give_up_call(call, state, true);
+                return layout::call_phase(state) == CallPhase::reset ? Status::reset : Status::refused;
             case CallPhase::answered: {
                 // Relaxed: ordered by mine()'s acquire of [S3].
                 const std::uint32_t size = call.response_length.load(std::memory_order_relaxed);
@@ -201,84 +212,102 @@ public:
                     if (size != 0) std::memcpy(buffer.data(), response_area(ring_, layout::request_index(id)), size);
                     length = size;
                 }
-                (void)give_up_call(call, state, true);  // [S4]: only we change an answered call of ours
+                (void)give_up_call(call, state, true);
                 return status;
             }
-            default:
+            case CallPhase::abandoned:  // given up already
                 return Status::unknown_request;
+            default:
+                ring_.mark_corrupt();
+                return Status::corrupt;
         }
     }
 
-    // Gives call `id` up: its response, if any comes, is dropped. False if it is not ours.
-    bool abandon(std::uint64_t id) noexcept {
+    // Gives call `id` up: its response, if any comes, is dropped. Returns whether that freed its
+    // slot (a call being served stays with its server until it answers), or nothing if `id` is
+    // not a pending call of this client.
+    std::optional<bool> abandon(std::uint64_t id) noexcept {
         std::uint64_t state = 0;
         for (int attempt = 0; attempt < kGiveUpAttempts && mine(id, state); ++attempt) {
-            if (give_up_call(call_at(ring_, layout::request_index(id)), state, true)) return true;
+            if (!known_phase(state) || layout::call_phase(state) == CallPhase::abandoned) return std::nullopt;
+            if (give_up_call(call_at(ring_, layout::request_index(id)), state, true))
+                return layout::call_phase(state) != CallPhase::serving;
         }
-        return false;
+        return std::nullopt;
     }
 
-    // Whether a response (or a reset) of this client's is waiting to be collected: a racy scan,
+    // Whether a response (or a verdict) of this client's is waiting to be collected: a racy scan,
     // for poll helpers. Acquire, as mine().
     bool has_response() const noexcept {
         for (std::uint64_t i = 0; i < call_count(ring_); ++i) {
             const std::uint64_t state = call_at(ring_, i).state.load(std::memory_order_acquire);
             const CallPhase phase = layout::call_phase(state);
-            if (layout::call_client(state) == tag_ && (phase == CallPhase::answered || phase == CallPhase::reset)) return true;
+            if (layout::call_client(state) == tag_ &&
+                (phase == CallPhase::answered || phase == CallPhase::reset || phase == CallPhase::refused))
+                return true;
         }
         return false;
     }
 
-    // Resets this client's calls served by a server that `server_alive` says is gone; true if any.
-    // Only CAS steps: any thread may call it.
-    template <class ServerAlive>
-    bool reset_calls_of_dead_servers(ServerAlive server_alive) const noexcept {
-        bool reset = false;
-        for (std::uint64_t i = 0; i < call_count(ring_); ++i) {
-            auto& call = call_at(ring_, i);
-            // Relaxed: the CAS decides.
-            const std::uint64_t state = call.state.load(std::memory_order_relaxed);
-            const std::uint32_t server = layout::call_server(state);
-            if (layout::call_client(state) != tag_ || layout::call_phase(state) != CallPhase::serving || server == 0 ||
-                server > layout::kMaxEndpoints || server_alive(server - 1))
-                continue;
-            reset |= give_up_call(call, state, false);
-        }
-        return reset;
+    // Whether call `id` waits for a server that is gone; if so it is settled (reset or refused),
+    // and the next try_collect says which. The probe of a waiting client (it makes system calls).
+    template <class Servers>
+    bool settle_if_gone(std::uint64_t id, const Servers& servers) noexcept {
+        std::uint64_t state = 0;
+        return mine(id, state) && settle_call_if_gone(layout::request_index(id), state, servers);
     }
 
-    // What the call `id` waits for, if that is a server that is gone. The probe of a waiting client
-    // (it makes system calls): reset when the server that took the call died (the call is freed),
-    // refused when it is still queued and no live server is attached (likewise), ok otherwise.
-    // `server_alive(index)` judges an entry by its lease; `repair_ticket(t)` repairs queue ticket
-    // t's slot if everyone who took it died (mpmc_repair.hpp).
-    template <class ServerAlive, class AnyServerAlive, class RepairTicket>
-    Status check(std::uint64_t id, ServerAlive server_alive, AnyServerAlive any_server_alive, RepairTicket repair_ticket) noexcept {
-        std::uint64_t state = 0;
-        if (!mine(id, state)) return Status::ok;  // collected or given up: the next attempt says so
-        auto& call = call_at(ring_, layout::request_index(id));
+    // settle_if_gone for every pending call of this client; true if any was settled. Only CAS
+    // steps and repairs: a poll helper thread may call it.
+    template <class Servers>
+    bool settle_calls_if_gone(const Servers& servers) noexcept {
+        bool settled = false;
+        for (std::uint64_t i = 0; i < call_count(ring_); ++i) {
+            // Acquire, as mine().
+            const std::uint64_t state = call_at(ring_, i).state.load(std::memory_order_acquire);
+            if (layout::call_client(state) == tag_) settled |= settle_call_if_gone(i, state, servers);
+        }
+        return settled;
+    }
+
+private:
+    // The verdict on call `index` of ours, in `state`, when what it waits for is gone:
+    //   serving, and its server is dead (by its lease):                        reset
+    //   queued, its ticket not taken, and no live server left:                 refused
+    //   queued, its ticket taken, and the queue slot handed back or repaired
+    //   (every holder dead) with the call still queued: its server died taking it: reset
+    // `servers` judges leases (alive(index), any_alive()) and repairs a queue ticket whose
+    // holders all died (repair(ticket), mpmc_repair.hpp).
+    template <class Servers>
+    bool settle_call_if_gone(std::uint64_t index, std::uint64_t state, const Servers& servers) noexcept {
+        auto& call = call_at(ring_, index);
+        const auto settle = [&](CallPhase verdict) {
+            const std::uint64_t settled = layout::call_state(layout::call_generation(state), verdict, tag_, layout::call_server(state));
+            // Release, as [S3]: a verdict is a server's answer given for it. A failed CAS means
+            // the call moved meanwhile: the next look decides again.
+            return call.state.compare_exchange_strong(state, settled, std::memory_order_release, std::memory_order_relaxed);
+        };
         if (layout::call_phase(state) == CallPhase::serving) {
             const std::uint32_t server = layout::call_server(state);
-            if (server == 0 || server > layout::kMaxEndpoints || !server_alive(server - 1)) return gave_up(call, state, Status::reset);
-            return Status::ok;
+            const bool gone = server == 0 || server > layout::kMaxEndpoints || !servers.alive(server - 1);
+            return gone && settle(CallPhase::reset);
         }
-        if (layout::call_phase(state) != CallPhase::queued) return Status::ok;
-        // Relaxed: our own record.
+        if (layout::call_phase(state) != CallPhase::queued) return false;
+        // Relaxed: ordered by the acquire of `state` after [S1], before which it was kUnknownTicket.
         const std::uint64_t ticket = call.ticket.load(std::memory_order_relaxed);
+        if (ticket == kUnknownTicket) return false;  // being queued right now, by our own thread
         // Acquire, pairs with the servers' [C21]: a taken ticket's claims are visible to the repair.
-        if (!ticket_taken(ring_.consumer().position.load(std::memory_order_acquire), ticket)) {
-            if (any_server_alive()) return Status::ok;
-            return gave_up(call, state, Status::refused);
-        }
+        if (!ticket_taken(ring_.consumer().position.load(std::memory_order_acquire), ticket))
+            return !servers.any_alive() && settle(CallPhase::refused);
         // Taken. Held by a live server, or handed back after [S2], or left by a dead one.
-        auto& slot = slot_at(ring_, ticket);
         // Acquire, pairs with [R21] in the server's hand_back: a slot handed back comes with [S2]
         // visible (a live server takes the call before handing the slot back).
-        if (slot.sequence.load(std::memory_order_acquire) == slot_full_for(ticket) && !repair_ticket(ticket)) return Status::ok;
-        // The slot moved on, by its server or by a repair. Acquire, as mine(): still queued now
-        // means that nobody took the call, and nobody will: its server died.
-        if (call.state.load(std::memory_order_acquire) != state) return Status::ok;
-        return gave_up(call, state, Status::reset);
+        if (slot_at(ring_, ticket).sequence.load(std::memory_order_acquire) == slot_full_for(ticket) && !servers.repair(ticket))
+            return false;
+        // The slot moved on, by its server or by a repair: still queued, the call was taken by a
+        // server that died before [S2], and nobody will serve it. (A CAS: if [S2] came after
+        // all, it fails.)
+        return settle(CallPhase::reset);
     }
 
 private:
@@ -309,16 +338,14 @@ private:
     bool mine(std::uint64_t id, std::uint64_t& state) const noexcept {
         const std::uint64_t index = layout::request_index(id);
         if (index >= call_count(ring_)) return false;
-        // [A3'] acquire, pairs with [S3]: an answered call's response is visible.
+        // Acquire, pairs with [S3] and the verdicts' release: an answered call's response is visible.
         state = call_at(ring_, index).state.load(std::memory_order_acquire);
         return layout::call_generation(state) == layout::request_generation(id) && layout::call_client(state) == tag_ &&
-               layout::call_phase(state) != CallPhase::free && known_phase(state);
+               layout::call_phase(state) != CallPhase::free;
     }
 
-    static Status gave_up(layout::CallHeader& call, std::uint64_t state, Status verdict) noexcept {
-        // The CAS fails only if a server moved the call meanwhile: then the next attempt looks again.
-        return give_up_call(call, state, true) ? verdict : Status::ok;
-    }
+    // CallHeader::ticket while the call's id is not queued yet.
+    static constexpr std::uint64_t kUnknownTicket = ~std::uint64_t{0};
 
     RingView ring_;
     MpmcWriter queue_;
