@@ -438,7 +438,7 @@ void generate(Generator& g) {
     const auto queued_id = [=](const Image& i) {
         return slot_offset(get<std::uint64_t>(i, consumer_position) & (service_slots - 1), service_stride) + sizeof(layout::SlotHeader);
     };
-    const std::size_t attached = layout::kConsumerOffset + offsetof(layout::ConsumerBlock, attached);
+    const std::size_t attached = layout::kControlOffset + offsetof(layout::ControlBlock, servers);
     damaged(g, "service", service, kSlotRoles,
             {{"call-stride-wrong", 0, [](Image& i, Plan&) { put<std::uint32_t>(i, offsetof(SegmentHeader, call_stride), 64); }},
              {"calls-above-queue", 0, [](Image& i, Plan&) { put<std::uint64_t>(i, offsetof(SegmentHeader, max_messages), 5); }},

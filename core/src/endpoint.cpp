@@ -102,7 +102,7 @@ std::optional<std::uint64_t> take_entry(const RingSegment& ring, std::uint32_t i
     // (reset for their clients, or given up) and everyone waiting looks again.
     if (ring.geometry().engine == layout::Engine::service) {
         // Relaxed: a hint to clients; the calls are settled by CAS.
-        ring.consumer().attached.fetch_and(~(std::uint64_t{1} << index), std::memory_order_relaxed);
+        ring.control().servers.fetch_and(~(std::uint64_t{1} << index), std::memory_order_relaxed);
         if (detail::settle_calls_of(ring, index)) wake_all_sleepers(ring);
     }
     return generation;

@@ -17,7 +17,7 @@ bool entry_alive(const RingSegment& ring, std::uint32_t index) noexcept {
 }
 
 // The servers' mask: who may answer. Acquire, pairs with the release in ServiceServer::attach.
-std::uint64_t attached_servers(const RingSegment& ring) noexcept { return ring.consumer().attached.load(std::memory_order_acquire); }
+std::uint64_t attached_servers(const RingSegment& ring) noexcept { return ring.control().servers.load(std::memory_order_acquire); }
 
 }  // namespace
 
@@ -165,14 +165,14 @@ Result<ServiceServer> ServiceServer::attach(RingSegment ring, const EndpointOpti
     auto endpoint = Endpoint::attach(std::move(ring), layout::EndpointRole::consumer, layout::Engine::service, options);
     if (!endpoint) return endpoint.error();
     // Release, pairs with attached_servers(): a client that sees the bit sees the entry attached.
-    endpoint->ring().consumer().attached.fetch_or(std::uint64_t{1} << endpoint->index(), std::memory_order_release);
+    endpoint->ring().control().servers.fetch_or(std::uint64_t{1} << endpoint->index(), std::memory_order_release);
     return ServiceServer(std::move(*endpoint));
 }
 
 ServiceServer::~ServiceServer() {
     if (!attached_ || !endpoint_.owned_by_this_process()) return;
     // Relaxed: the bit is a hint; the calls below are settled by CAS.
-    ring().consumer().attached.fetch_and(~(std::uint64_t{1} << endpoint_.index()), std::memory_order_relaxed);
+    ring().control().servers.fetch_and(~(std::uint64_t{1} << endpoint_.index()), std::memory_order_relaxed);
     // Requests taken and not answered: their clients get reset. (Endpoint's detach wakes them.)
     (void)detail::settle_calls_of(ring(), endpoint_.index());
 }

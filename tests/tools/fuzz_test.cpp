@@ -9,7 +9,10 @@
 
 #include "damaged_ring.hpp"
 #include "shmring/layout.hpp"
+#include "shmring/service.hpp"
 #include <span>  // before support/test_ring.hpp, which uses std::span without including it
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "support/test_ring.hpp"
 #include "tool_process.hpp"
@@ -84,6 +87,30 @@ TEST(ToolFuzz, shouldSurviveRandomDamageToAnMpmcQueueWithMessages) {
     ASSERT_EQ(run_tool({"create", "queue", ring.str(), "--messages", "8", "--message-size", "48", "--engine", "mpmc"}).code, 0);
     ASSERT_EQ(run_tool({"send", ring.str(), "one", "two", "three"}).code, 0);
     ASSERT_EQ(run_tool({"recv", ring.str(), "--count", "1"}).code, 0);  // positions away from zero
+    fuzz(ring.str(), std::random_device{}());
+}
+
+TEST(ToolFuzz, shouldSurviveRandomDamageToAServiceWithPendingCalls) {
+    RingName ring("fuzz.service");
+    ASSERT_EQ(run_tool({"create", "service", ring.str(), "--pending", "4", "--request-size", "32", "--response-size", "32"}).code, 0);
+    // A child leaves a call queued, one served and one answered, and dies attached: the image holds
+    // every phase a pending call has, and no live process touches it while it is damaged.
+    const pid_t child = ::fork();
+    if (child == 0) {
+        auto server = ServiceServer::attach(ring.str());
+        auto client = ServiceClient::attach(ring.str());
+        std::uint64_t ids[3];
+        const std::byte request[4]{};
+        for (std::uint64_t& id : ids)
+            if (!server || !client || client->try_send(request, id) != Status::ok) ::_exit(1);
+        const Request answered = server->try_receive();
+        const bool ok = answered.status == Status::ok && server->reply(answered.id, request) == Status::ok &&
+                        server->try_receive().status == Status::ok;
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_EQ(WEXITSTATUS(status), 0);
     fuzz(ring.str(), std::random_device{}());
 }
 

@@ -29,7 +29,7 @@ TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
     EXPECT_EQ(offsetof(EndpointEntry, lost), 104U);
     EXPECT_EQ(offsetof(ProducerBlock, limit), 8U);
     EXPECT_EQ(offsetof(ConsumerBlock, gating), 16U);
-    EXPECT_EQ(offsetof(ConsumerBlock, attached), 24U);
+    EXPECT_EQ(offsetof(ControlBlock, servers), 152U);
     EXPECT_EQ(sizeof(CallHeader), 64U);
     EXPECT_EQ(offsetof(CallHeader, ticket), 8U);
     EXPECT_EQ(offsetof(CallHeader, request_length), 24U);

@@ -356,7 +356,7 @@ TEST(Service, shouldServeManyClientsWithAPoolOfServersExactlyOnce) {
             auto client = ServiceClient::attach(name);
             ASSERT_TRUE(client);
             while (!client->server_attached()) std::this_thread::yield();
-            while (__builtin_popcountll(client->ring().consumer().attached.load(std::memory_order_relaxed)) < kServers) std::this_thread::yield();
+            while (__builtin_popcountll(client->ring().control().servers.load(std::memory_order_relaxed)) < kServers) std::this_thread::yield();
             for (std::uint64_t i = 0; i < kCalls; i += 2) {
                 // Two in flight, collected in reverse order.
                 const std::uint64_t a = (std::uint64_t(c) << 32) | i;

@@ -76,9 +76,11 @@ bool draw_screen(const RingReport& v, const std::optional<Rates>& r, double inte
         if (!r) return std::string("-");
         return bytes ? human_bytes(value) + "/s" : human_count(value);
     };
-    // SPSC rings count bytes and messages; in MPMC rings a slot is a message.
+    // SPSC rings count bytes and messages; in MPMC rings a slot is a message; services count calls.
     const bool spsc = v.ring.geometry.engine == layout::Engine::spsc;
-    const std::string held = (spsc ? used_text(v) + ", " : std::string()) + std::to_string(v.used_messages) + " messages";
+    const bool service = v.ring.geometry.engine == layout::Engine::service;
+    const std::string held = service ? used_text(v) + " pending"
+                                     : (spsc ? used_text(v) + ", " : std::string()) + std::to_string(v.used_messages) + " messages";
     Table rates({"", "MSG/S", "BYTES/S"});
     rates.add({"in", rate_cell(r ? r->in_messages : 0, false), rate_cell(r ? r->in_bytes : 0, true)});
     rates.add({"out", rate_cell(r ? r->out_messages : 0, false), rate_cell(r ? r->out_bytes : 0, true)});
@@ -87,7 +89,8 @@ bool draw_screen(const RingReport& v, const std::optional<Rates>& r, double inte
                          std::string(v.state) + "\n\n" + rates.render() + "\nfill " + fill_bar(v.fill_percent) + " " +
                          percent(v.fill_percent) + "  " + held + "\n\n" +
                          "endpoints: " + std::to_string(v.alive) + " alive, " + std::to_string(v.dead) + " dead\n" +
-                         (v.endpoints.empty() ? std::string() : endpoints_text(v, "  "));
+                         (v.endpoints.empty() ? std::string() : endpoints_text(v, "  ")) +
+                         (service ? "\n" + calls_text(v, "  ") : std::string());
     // Home, then each line cleared to its end and the rest of the screen below: no flicker.
     std::string frame = "\x1b[H";
     for (std::size_t start = 0; start < screen.size();) {

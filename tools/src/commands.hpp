@@ -50,6 +50,15 @@ struct CreateTopicOptions {
 };
 int run_create_topic(const CreateTopicOptions& options);
 
+struct CreateServiceOptions {
+    std::string name;
+    std::uint64_t pending = 0;
+    std::uint64_t request_size = 0;
+    std::uint64_t response_size = 0;
+    unsigned mode = 0600;
+};
+int run_create_service(const CreateServiceOptions& options);
+
 struct RmOptions {
     std::vector<std::string> names;
 };
@@ -93,5 +102,20 @@ struct SubscribeOptions {
     double timeout_seconds = -1;   // below 0: wait for ever
 };
 int run_subscribe(const SubscribeOptions& options);
+
+struct CallOptions {
+    std::string name;
+    std::string request;
+    bool from_stdin = false;      // no REQUEST argument: all of stdin is the request
+    double timeout_seconds = -1;  // below 0: wait for ever
+};
+int run_call(const CallOptions& options);
+
+struct ServeOptions {
+    std::string name;
+    std::uint64_t count = 0;            // 0: until stopped
+    std::vector<std::string> command;  // the program and its arguments
+};
+int run_serve(const ServeOptions& options);
 
 }  // namespace shmring::cli

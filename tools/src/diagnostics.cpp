@@ -22,7 +22,7 @@ std::string reason_of(const Error& error, std::string_view ring) {
         default: break;
     }
     std::string message = error.message();
-    for (const char* noun : {"ring '", "pipe '", "queue '"}) {
+    for (const char* noun : {"ring '", "pipe '", "queue '", "service '"}) {
         const std::string prefix = noun + std::string(ring) + "': ";
         if (message.starts_with(prefix)) return message.substr(prefix.size());
     }

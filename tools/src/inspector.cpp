@@ -1,5 +1,6 @@
 #include "inspector.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "diagnostics.hpp"
 #include "guarded_read.hpp"
 #include "shmring/detail/mpmc_slots.hpp"
+#include "shmring/detail/service_protocol.hpp"
 #include "shmring/detail/spsc_records.hpp"
 #include "shmring/endpoint.hpp"
 #include "shmring/segment.hpp"
@@ -22,12 +24,15 @@ namespace shmring::cli {
 
 namespace {
 
+using layout::CallPhase;
 using layout::SegmentHeader;
 
 // A creator formats a ring in microseconds: one still not ready after this is stuck or dead.
 constexpr auto kReadyWait = std::chrono::milliseconds(100);
 // Tries at reading both positions while the consumer stands still (see read_positions).
 constexpr int kPositionAttempts = 64;
+// Tries at reading a call's fields while its state stands still (see read_call).
+constexpr int kCallAttempts = 4;
 
 constexpr auto kRelaxed = std::memory_order_relaxed;
 constexpr auto kAcquire = std::memory_order_acquire;
@@ -90,6 +95,10 @@ struct NextRecord {
     std::uint32_t slot_length = 0;
 };
 
+// What is wrong with a call slot: the rules the library checks before it uses a call
+// (detail/service_protocol.hpp).
+enum class CallFault { none, unknown_phase, client_out_of_range, server_out_of_range, request_too_long, response_too_long };
+
 // The fields after the header, copied in one guarded pass: plain values only (see run_guarded).
 struct SharedImage {
     std::uint64_t producer_role;
@@ -110,7 +119,81 @@ struct SharedImage {
     std::uint64_t topic_gating;
     bool stable;  // the consumer did not move while the positions and the next record were read
     NextRecord next;
+    std::uint64_t server_mask;     // services
+    std::uint64_t pending_calls;   // services: call slots that are not free
+    std::uint32_t calls_listed;    // ... of which the first ones are here
+    CallCopy calls[kMaxCallsListed];
+    CallFault call_fault;          // services: the first call slot that breaks a rule, if any
+    CallCopy faulty_call;
 };
+
+// Copies call slot `index`. The fields other than the state are read between two reads of the
+// state: unchanged, they belong to it (a generation makes every use of a slot a new state).
+CallCopy read_call(const layout::CallHeader& call, std::uint64_t index) {
+    CallCopy copy;
+    copy.index = index;
+    for (int attempt = 0; attempt < kCallAttempts && !copy.settled; ++attempt) {
+        // Acquire, pairs with [S1] and [S3] (as the server's [S2] and the client's [A3']): the
+        // lengths and the sending time a phase publishes are visible with it.
+        copy.state = call.state.load(kAcquire);
+        if (layout::call_phase(copy.state) == CallPhase::free) return copy;  // nothing to read
+        copy.sent_realtime_ns = call.sent_realtime_ns.load(kRelaxed);
+        copy.request_length = call.request_length.load(kRelaxed);
+        copy.response_length = call.response_length.load(kRelaxed);
+        // The loads above complete before the state is read again.
+        std::atomic_thread_fence(kAcquire);
+        copy.settled = call.state.load(kRelaxed) == copy.state;
+    }
+    return copy;
+}
+
+CallFault call_fault(const RingGeometry& g, const CallCopy& call) noexcept {
+    if (!detail::known_phase(call.state)) return CallFault::unknown_phase;
+    if (layout::call_client(call.state) > layout::kMaxEndpoints) return CallFault::client_out_of_range;
+    if (layout::call_server(call.state) > layout::kMaxEndpoints) return CallFault::server_out_of_range;
+    const CallPhase phase = layout::call_phase(call.state);
+    // A request is complete once queued; a response once answered. Before, the fields are stale.
+    if (!call.settled || phase == CallPhase::free || phase == CallPhase::writing) return CallFault::none;
+    if (call.request_length > g.max_request) return CallFault::request_too_long;
+    if (phase == CallPhase::answered && call.response_length > g.max_response) return CallFault::response_too_long;
+    return CallFault::none;
+}
+
+std::string call_fault_text(CallFault fault, const CallCopy& call, const RingGeometry& g) {
+    const std::string where = "call slot " + std::to_string(call.index) + ": ";
+    switch (fault) {
+        case CallFault::unknown_phase:
+            return where + "unknown phase " + std::to_string(static_cast<std::uint32_t>(layout::call_phase(call.state)));
+        case CallFault::client_out_of_range:
+            return where + "client tag " + std::to_string(layout::call_client(call.state)) + " out of range";
+        case CallFault::server_out_of_range:
+            return where + "server tag " + std::to_string(layout::call_server(call.state)) + " out of range";
+        case CallFault::request_too_long:
+            return where + "request length " + std::to_string(call.request_length) + " above the limit " + std::to_string(g.max_request);
+        case CallFault::response_too_long:
+            return where + "response length " + std::to_string(call.response_length) + " above the limit " +
+                   std::to_string(g.max_response);
+        case CallFault::none: break;
+    }
+    return where + "broken";
+}
+
+// Services: every call slot is checked and counted; the first kMaxCallsListed pending ones copied.
+void copy_calls(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage& image) {
+    // In range: validate_header checked that the call slots end within total_size, which the mapping holds.
+    const std::byte* calls = map.base() + g.header_size + g.calls_offset;
+    for (std::uint64_t i = 0; i < g.max_messages; ++i) {
+        const CallCopy call = read_call(*reinterpret_cast<const layout::CallHeader*>(calls + i * g.call_stride), i);
+        if (const CallFault fault = call_fault(g, call); fault != CallFault::none) {
+            image.call_fault = fault;
+            image.faulty_call = call;
+            return;
+        }
+        if (layout::call_phase(call.state) == CallPhase::free) continue;
+        ++image.pending_calls;
+        if (image.calls_listed < kMaxCallsListed) image.calls[image.calls_listed++] = call;
+    }
+}
 
 NextRecord look_at_next(const ReadOnlyMapping& map, const RingGeometry& g, std::uint64_t producer, std::uint64_t consumer) {
     NextRecord next;
@@ -185,6 +268,11 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
         image.stable = true;  // a topic has no consumers' position: each subscriber has its own
         return;
     }
+    if (g.engine == layout::Engine::service) {
+        image.server_mask = map.at<layout::ControlBlock>(layout::kControlOffset).servers.load(kRelaxed);
+        copy_calls(map, g, image);
+    }
+    // The request queue of a service is an MPMC ring of ids.
     image.stable = false;
     for (int attempt = 0; attempt < kPositionAttempts && !image.stable; ++attempt) {
         image.consumer = consumer.position.load(kAcquire);
@@ -364,6 +452,8 @@ Inspection inspect_ring(std::string_view name) {
     auto copy_rest = [&] { copy_shared(map, *geometry, image); };
     if (!run_guarded(copy_rest)) return verdict(std::move(result), Verdict::corrupt, "truncated while being read");
     if (auto bad = check_positions(*geometry, image)) return verdict(std::move(result), Verdict::corrupt, *bad);
+    if (image.call_fault != CallFault::none)
+        return verdict(std::move(result), Verdict::corrupt, call_fault_text(image.call_fault, image.faulty_call, *geometry));
 
     RingCopy& ring = result.ring;
     ring.header = header;
@@ -392,6 +482,13 @@ Inspection inspect_ring(std::string_view name) {
     for (const EndpointCopy& entry : image.entries)
         if (layout::endpoint_status(entry.state) != layout::EndpointStatus::free) ring.endpoints.push_back(entry);
     if (geometry->engine == layout::Engine::topic) ring.used = slowest_subscriber_lag(ring);
+    if (geometry->engine == layout::Engine::service) {
+        ring.server_mask = image.server_mask;
+        ring.pending_calls = image.pending_calls;
+        ring.calls.assign(image.calls, image.calls + image.calls_listed);
+        ring.read_realtime_ns = detail::realtime_now_ns();
+        ring.used = image.pending_calls;
+    }
     return result;
 }
 

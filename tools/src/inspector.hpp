@@ -8,6 +8,7 @@
 // mapping happen under run_guarded, so a file truncated mid-read is a verdict, not a crash.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -51,6 +52,23 @@ struct EndpointCopy {
     std::uint64_t lost = 0;    // topic subscribers: messages missed (lossy)
 };
 
+// One call slot of a service that is not free, as it was read. `state` (layout::call_state) is
+// checked: a known phase, client and server tags naming registry entries or none. The other fields
+// belong to that state when `settled` (it did not change while they were read); the request's length
+// and sending time are meaningful once the call is queued, the response's once it is answered.
+struct CallCopy {
+    std::uint64_t index = 0;
+    std::uint64_t state = 0;
+    bool settled = false;
+    std::uint64_t sent_realtime_ns = 0;
+    std::uint32_t request_length = 0;
+    std::uint32_t response_length = 0;
+};
+
+// Every call slot is counted, but only this many pending calls are copied one by one: a service
+// may have millions of slots, and the copy is made without allocating (run_guarded).
+inline constexpr std::size_t kMaxCallsListed = 256;
+
 // A validated copy of a ring. Values were read racily while the ring may be in use: each one is
 // untorn and in range, but they are not one atomic picture.
 struct RingCopy {
@@ -72,10 +90,18 @@ struct RingCopy {
     std::uint64_t consumer_position = 0;
     std::uint64_t read_position = 0;  // SPSC byte-stream reader stopped mid-record, else 0 (may be stale)
     // producer - consumer, within 0..capacity (SPSC bytes, MPMC tickets); topics: how far the
-    // slowest attached subscriber is behind the publisher, in messages, within 0..capacity.
+    // slowest attached subscriber is behind the publisher, in messages, within 0..capacity;
+    // services: the pending calls, within 0..max_messages.
     std::uint64_t used = 0;
     std::uint64_t topic_limit = 0;   // lossless topics: the publisher's announced limit
     std::uint64_t topic_gating = 0;  // lossless topics: the gating mask (bit i: entry i holds the publisher back)
+
+    // Services: the servers' mask (bit i: entry i is a server clients count on), how many call
+    // slots are not free, the first kMaxCallsListed of them, and when they were read (CLOCK_REALTIME).
+    std::uint64_t server_mask = 0;
+    std::uint64_t pending_calls = 0;
+    std::vector<CallCopy> calls;
+    std::uint64_t read_realtime_ns = 0;
 
     std::uint64_t repair_lock = 0;     // MPMC: role word of the endpoint repairing a slot, or 0
     std::uint32_t data_sleepers = 0;   // endpoints and poll helpers asleep waiting for data

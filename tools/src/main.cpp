@@ -48,7 +48,10 @@ constexpr const char* kStatFields =
     "endpoints[]{index,role,pid,alive,status,attached_since,attached_realtime_ns,wait_strategy,claim,counters},\n"
     "owner_uid, mode, created, created_realtime_ns, creator{pid,uid,alive}, creation_mode, options;\n"
     "topics: topic{policy,published,next_sequence,announced_limit,slowest_lag,\n"
-    "subscribers[]{index,pid,alive,next_sequence,lag,lost,gating,counters}}.\n"
+    "subscribers[]{index,pid,alive,next_sequence,lag,lost,gating,counters}};\n"
+    "services: service{max_pending,max_request,max_response,call_stride,clients,servers,attached_servers,pending,\n"
+    "calls_listed,calls[]{index,id,phase,client,client_pid,server,server_pid,sent,sent_realtime_ns,age_seconds,\n"
+    "request_bytes,response_bytes}}.\n"
     "A damaged or half-initialised ring gives 'shmring: NAME: corrupt: REASON' and status 1.";
 
 // "shmring create pipe": the words of the deepest subcommand the parser reached.
@@ -98,7 +101,7 @@ int main(int argc, char** argv) {
                           "Ctrl-C, or the reader of its output closing, ends it with status 0.");
     watch_command->callback([&] { run = [&] { return run_watch(watch); }; });
 
-    auto* create_command = app.add_subcommand("create", "Create a pipe, a queue or a topic");
+    auto* create_command = app.add_subcommand("create", "Create a pipe, a queue, a topic or a service");
     create_command->require_subcommand(1);
 
     CreatePipeOptions pipe;
@@ -139,6 +142,24 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     topic_command->add_option("--mode", topic.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
     topic_command->callback([&] { run = [&] { return run_create_topic(topic); }; });
+
+    CreateServiceOptions service;
+    auto* service_command =
+        create_command->add_subcommand("service", "Create a service: clients call, servers answer, each request is served once");
+    service_command->add_option("NAME", service.name, "Ring name: 1 to 200 of A-Z a-z 0-9 . _ -")->required();
+    service_command->add_option("--pending", service.pending, "Calls that may be pending at once, 1 to 8388608")
+        ->check(CLI::PositiveNumber)
+        ->required();
+    service_command->add_option("--request-size", service.request_size, "Largest request, 1 byte to 1M (K, M suffixes)")
+        ->transform(size_value())
+        ->check(CLI::PositiveNumber)
+        ->required();
+    service_command->add_option("--response-size", service.response_size, "Largest response, 1 byte to 1M (K, M suffixes)")
+        ->transform(size_value())
+        ->check(CLI::PositiveNumber)
+        ->required();
+    service_command->add_option("--mode", service.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
+    service_command->callback([&] { run = [&] { return run_create_service(service); }; });
 
     RmOptions rm;
     auto* rm_command = app.add_subcommand("rm", "Remove rings (processes that have one mapped keep it until they let go)");
@@ -198,6 +219,33 @@ int main(int argc, char** argv) {
     subscribe_command->footer("Without --from-oldest it starts with the next message published. When --timeout passes, it ends\n"
                               "with status 0, or 1 if --count asked for more messages.");
     subscribe_command->callback([&] { run = [&] { return run_subscribe(subscribe); }; });
+
+    CallOptions call;
+    auto* call_command = app.add_subcommand("call", "Call a service: send one request, print its response");
+    call_command->add_option("NAME", call.name, "Service name")->required();
+    auto* request_option = call_command->add_option("REQUEST", call.request, "The request; without it, all of stdin is");
+    call_command->add_option("--timeout", call.timeout_seconds, "Seconds to wait for a free call slot and the response, in all")
+        ->check(CLI::NonNegativeNumber);
+    call_command->footer("Prints the response as the server wrote it, with no newline added. Status 1, with the reason on stderr,\n"
+                         "when no server is attached (ECONNREFUSED), when the server serving the call died or left before\n"
+                         "answering (ECONNRESET), when --timeout passes (ETIMEDOUT; the call is given up: a late response is\n"
+                         "dropped), or when the request is above the service's limit (EMSGSIZE).");
+    call_command->callback([&] {
+        call.from_stdin = request_option->count() == 0;
+        run = [&] { return run_call(call); };
+    });
+
+    ServeOptions serve;
+    auto* serve_command = app.add_subcommand("serve", "Serve a service: answer each request with what a command prints, as inetd does");
+    serve_command->add_option("NAME", serve.name, "Service name")->required();
+    serve_command->add_option("--count", serve.count, "Stop after answering this many requests")->check(CLI::PositiveNumber);
+    serve_command->add_option("COMMAND", serve.command, "After --: the program and its arguments (run without a shell)")->required();
+    serve_command->footer("Runs COMMAND once per request, one request at a time, with the request on its stdin; what it writes to\n"
+                          "stdout, up to the service's response size, is the response. A command that fails or writes too much\n"
+                          "still answers (with its output, cut at the limit), and a line on stderr says what went wrong. One\n"
+                          "that cannot be started ends serve with status 1. Ctrl-C or SIGTERM ends serve with status 0; a\n"
+                          "command still running is killed, and its caller gets ECONNRESET.");
+    serve_command->callback([&] { run = [&] { return run_serve(serve); }; });
 
     try {
         app.parse(argc, argv);

@@ -12,13 +12,17 @@ Json counters_json(const CounterValues& c) {
                 {"empty", c.empty},       {"sleeps", c.sleeps}, {"wakes", c.wakes}};
 }
 
-// In the ring's capacity unit: bytes, slots, or for topics the messages asked for (not the slots).
+// In the ring's capacity unit: bytes, slots, for topics the messages asked for (not the slots), for
+// services the calls that may be pending.
 std::uint64_t capacity_value(const RingReport& v) {
     const RingGeometry& g = v.ring.geometry;
-    return g.engine == layout::Engine::topic ? g.max_messages : g.capacity;
+    return g.engine == layout::Engine::topic || g.engine == layout::Engine::service ? g.max_messages : g.capacity;
 }
 
-Json optional_index(const std::optional<std::uint32_t>& index) { return index ? Json(*index) : Json(nullptr); }
+template <class T>
+Json optional_value(const std::optional<T>& value) {
+    return value ? Json(*value) : Json(nullptr);
+}
 
 Json endpoint_json(const EndpointReport& e) {
     return Json{{"index", e.copy.index},
@@ -54,6 +58,36 @@ Json topic_json(const RingReport& v) {
                 {"announced_limit", r.topic_limit},
                 {"slowest_lag", v.used_messages},
                 {"subscribers", std::move(subscribers)}};
+}
+
+// Services: limits, who is there, and every pending call with its phase, its parties and its age.
+Json service_json(const RingReport& v) {
+    const RingGeometry& g = v.ring.geometry;
+    Json calls = Json::array();
+    for (const CallReport& c : v.calls) {
+        calls.push_back(Json{{"index", c.copy.index},
+                             {"id", c.id},
+                             {"phase", c.phase},
+                             {"client", optional_value(c.client)},
+                             {"client_pid", optional_value(c.client_pid)},
+                             {"server", optional_value(c.server)},
+                             {"server_pid", optional_value(c.server_pid)},
+                             {"sent", c.age_ns ? Json(iso_time(c.copy.sent_realtime_ns)) : Json(nullptr)},
+                             {"sent_realtime_ns", c.age_ns ? Json(c.copy.sent_realtime_ns) : Json(nullptr)},
+                             {"age_seconds", c.age_ns ? Json(static_cast<double>(*c.age_ns) / 1e9) : Json(nullptr)},
+                             {"request_bytes", optional_value(c.request_bytes)},
+                             {"response_bytes", optional_value(c.response_bytes)}});
+    }
+    return Json{{"max_pending", g.max_messages},
+                {"max_request", g.max_request},
+                {"max_response", g.max_response},
+                {"call_stride", g.call_stride},
+                {"clients", v.clients},
+                {"servers", v.servers},
+                {"attached_servers", v.attached_servers},
+                {"pending", v.ring.pending_calls},
+                {"calls_listed", v.calls.size()},
+                {"calls", std::move(calls)}};
 }
 
 Json options_json(std::uint32_t options) {
@@ -92,9 +126,9 @@ Json stat_json(const RingReport& v) {
         {"fill_percent", v.fill_percent},
         {"positions", {{"producer", r.producer_position}, {"consumer", r.consumer_position}, {"read_position", r.read_position}}},
         {"roles",
-         {{"producer", {{"endpoint", optional_index(v.producer_endpoint)}, {"ever_taken", (r.roles_seen & kSeenProducer) != 0}}},
-          {"consumer", {{"endpoint", optional_index(v.consumer_endpoint)}, {"ever_taken", (r.roles_seen & kSeenConsumer) != 0}}}}},
-        {"repair_lock", optional_index(v.repair_endpoint)},
+         {{"producer", {{"endpoint", optional_value(v.producer_endpoint)}, {"ever_taken", (r.roles_seen & kSeenProducer) != 0}}},
+          {"consumer", {{"endpoint", optional_value(v.consumer_endpoint)}, {"ever_taken", (r.roles_seen & kSeenConsumer) != 0}}}}},
+        {"repair_lock", optional_value(v.repair_endpoint)},
         {"sleepers", {{"data", r.data_sleepers}, {"space", r.space_sleepers}}},
         {"counters",
          {{"producers", counters_json(v.producers)},
@@ -115,6 +149,7 @@ Json stat_json(const RingReport& v) {
         {"options", options_json(r.header.options)},
     };
     if (g.engine == layout::Engine::topic) stat["topic"] = topic_json(v);
+    if (g.engine == layout::Engine::service) stat["service"] = service_json(v);
     return stat;
 }
 

@@ -25,15 +25,33 @@ struct EndpointReport {
     std::uint64_t lag = 0;
 };
 
+// One pending call of a service, as `stat` and `watch` list it.
+struct CallReport {
+    CallCopy copy;
+    std::uint64_t id = 0;                  // its request id
+    std::string_view phase;                // writing, queued, serving, answered, abandoned, reset or refused
+    std::optional<std::uint32_t> client;   // the registry entries of its client and of the server serving it
+    std::optional<std::uint32_t> server;
+    std::optional<std::uint32_t> client_pid;  // their owners' pids, while the entries are in use
+    std::optional<std::uint32_t> server_pid;
+    // Known once the request is queued, and while the call stood still as it was read: how long
+    // ago it was sent, and the sizes of its request and (answered) response.
+    std::optional<std::uint64_t> age_ns;
+    std::optional<std::uint32_t> request_bytes;
+    std::optional<std::uint32_t> response_bytes;
+};
+
 struct RingReport {
     std::string name;
     std::string path;
     RingCopy ring;
-    std::string_view kind;           // pipe, queue, topic or raw
-    std::string_view engine;         // spsc, mpmc or topic
+    std::string_view kind;           // pipe, queue, topic, service or raw
+    std::string_view engine;         // spsc, mpmc, topic or service
     std::string_view policy;         // topics: lossless or lossy; empty otherwise
-    std::string_view capacity_unit;  // bytes (SPSC), slots (MPMC) or messages (topics)
-    std::uint64_t used_messages;     // SPSC: from the counters; MPMC: tickets in flight; topics: the slowest subscriber's lag
+    std::string_view capacity_unit;  // bytes (SPSC), slots (MPMC), messages (topics) or calls (services)
+    // SPSC: from the counters; MPMC: tickets in flight; topics: the slowest subscriber's lag;
+    // services: the pending calls.
+    std::uint64_t used_messages;
     double fill_percent;
     // Every producer and every consumer there ever was: attached entries plus retired totals.
     CounterValues producers;
@@ -47,6 +65,12 @@ struct RingReport {
     std::optional<std::uint32_t> consumer_endpoint;
     // MPMC: the entry repairing a slot abandoned by a dead endpoint, if any.
     std::optional<std::uint32_t> repair_endpoint;
+    // Services: the live clients and servers, the servers clients count on (the attached mask),
+    // and the pending calls (the first kMaxCallsListed of ring.pending_calls).
+    unsigned clients = 0;
+    unsigned servers = 0;
+    std::vector<std::uint32_t> attached_servers;
+    std::vector<CallReport> calls;
     // ok; stale: it had endpoints, all are dead and so is its creator; corrupt: an endpoint
     // found a broken invariant and flagged it.
     std::string_view state;

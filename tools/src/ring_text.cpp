@@ -27,9 +27,12 @@ std::string options_text(std::uint32_t options) {
 
 }  // namespace
 
-// Queues show their bound and message size, whichever engine; other rings their data area.
+// Queues show their bound and message size, whichever engine; services their pending calls and
+// both sizes; other rings their data area.
 std::string capacity_text(const RingReport& v) {
     const RingGeometry& g = v.ring.geometry;
+    if (g.engine == layout::Engine::service)
+        return std::to_string(g.max_messages) + " x " + human_bytes(g.max_request) + "/" + human_bytes(g.max_response);
     if (g.kind == layout::ChannelKind::queue || g.engine == layout::Engine::topic)
         return std::to_string(g.max_messages) + " x " + human_bytes(g.max_message);
     if (g.engine == layout::Engine::spsc) return human_bytes(static_cast<double>(g.capacity));
@@ -37,6 +40,7 @@ std::string capacity_text(const RingReport& v) {
 }
 
 std::string used_text(const RingReport& v) {
+    if (v.ring.geometry.engine == layout::Engine::service) return std::to_string(v.used_messages) + " calls";
     if (v.ring.geometry.kind == layout::ChannelKind::queue || v.ring.geometry.engine != layout::Engine::spsc)
         return std::to_string(v.used_messages) + " msgs";
     return human_bytes(static_cast<double>(v.ring.used));
@@ -68,6 +72,21 @@ std::string endpoints_text(const RingReport& v, const std::string& indent) {
     return table.render(indent);
 }
 
+std::string calls_text(const RingReport& v, const std::string& indent) {
+    const std::uint64_t pending = v.ring.pending_calls;
+    std::string text = "calls: " + std::to_string(pending) + " pending";
+    if (v.calls.size() < pending) text += ", the first " + std::to_string(v.calls.size()) + " listed";
+    text += "\n";
+    if (v.calls.empty()) return text;
+    const auto cell = [](const auto& value) { return value ? std::to_string(*value) : std::string("-"); };
+    Table table({"SLOT", "ID", "PHASE", "CLIENT", "CLIENT PID", "SERVER", "SERVER PID", "AGE", "REQUEST", "RESPONSE"});
+    for (const CallReport& c : v.calls)
+        table.add({std::to_string(c.copy.index), std::to_string(c.id), std::string(c.phase), cell(c.client), cell(c.client_pid),
+                   cell(c.server), cell(c.server_pid), c.age_ns ? human_seconds(static_cast<double>(*c.age_ns) / 1e9) : "-",
+                   cell(c.request_bytes), cell(c.response_bytes)});
+    return text + table.render(indent);
+}
+
 std::string stat_text(const RingReport& v) {
     const RingCopy& r = v.ring;
     const RingGeometry& g = r.geometry;
@@ -77,8 +96,13 @@ std::string stat_text(const RingReport& v) {
     facts.add({"state", std::string(v.state)});
     facts.add({"kind", std::string(v.kind) + " (" + std::string(v.engine) + " engine, layout version " + std::to_string(r.header.layout_version) + ")"});
     const bool topic = g.engine == layout::Engine::topic;
+    const bool service = g.engine == layout::Engine::service;
     if (spsc) {
         facts.add({"capacity", capacity_text(v) + " (" + std::to_string(g.capacity) + " bytes)"});
+    } else if (service) {
+        facts.add({"capacity", std::to_string(g.max_messages) + " pending calls, requests up to " + std::to_string(g.max_request) +
+                                   " bytes, responses up to " + std::to_string(g.max_response) + " bytes (call stride " +
+                                   std::to_string(g.call_stride) + ", request queue of " + std::to_string(g.capacity) + " slots)"});
     } else if (topic) {
         facts.add({"capacity", std::to_string(g.max_messages) + " messages of up to " + std::to_string(g.slot_size) + " bytes (" +
                                    std::to_string(g.capacity) + " slots, stride " + std::to_string(g.slot_stride) + ")"});
@@ -88,12 +112,22 @@ std::string stat_text(const RingReport& v) {
                                    std::to_string(g.slot_stride) + ")"});
     }
     if (g.kind == layout::ChannelKind::queue) facts.add({"max messages", std::to_string(g.max_messages)});
-    facts.add({"max message", std::to_string(g.max_message) + " bytes"});
+    if (!service) facts.add({"max message", std::to_string(g.max_message) + " bytes"});
     facts.add({"object size", std::to_string(r.object_size) + " bytes (data area at " + std::to_string(g.header_size) + ")"});
     if (topic) {
         facts.add({"lag", "slowest subscriber " + std::to_string(v.used_messages) + " messages behind, " + percent(v.fill_percent) + " of capacity"});
         facts.add({"published", std::to_string(r.producer_position) + " messages (next sequence " + std::to_string(r.producer_position + 1) + ")" +
                                     (v.policy == "lossless" ? ", announced limit " + std::to_string(r.topic_limit) : std::string())});
+    } else if (service) {
+        facts.add({"pending", std::to_string(v.used_messages) + " calls, " + percent(v.fill_percent) + " of capacity"});
+        facts.add({"positions", "request queue: producer " + std::to_string(r.producer_position) + ", consumer " +
+                                    std::to_string(r.consumer_position)});
+        // Attached: the servers' mask, which clients read to know whether anybody could answer.
+        std::string attached;
+        for (const std::uint32_t index : v.attached_servers) attached += (attached.empty() ? "" : ", ") + std::to_string(index);
+        facts.add({"clients", std::to_string(v.clients) + " alive"});
+        facts.add({"servers", std::to_string(v.servers) + " alive, " +
+                                  (attached.empty() ? std::string("none attached") : "attached: endpoint " + attached)});
     } else {
         facts.add({"used", (spsc ? std::to_string(r.used) + " bytes, " : std::string()) + std::to_string(v.used_messages) +
                                (spsc ? " messages, " : " messages in flight, ") + percent(v.fill_percent) + " full"});
@@ -116,8 +150,8 @@ std::string stat_text(const RingReport& v) {
                               octal_mode(r.header.mode) + ", options " + options_text(r.header.options)});
 
     Table counters({"counters", "MESSAGES", "BYTES", "FULL", "EMPTY", "SLEEPS", "WAKES"});
-    const std::string producers = topic ? "publishers" : "producers";
-    const std::string consumers = topic ? "subscribers" : "consumers";
+    const std::string producers = topic ? "publishers" : service ? "clients" : "producers";
+    const std::string consumers = topic ? "subscribers" : service ? "servers" : "consumers";
     counters.add(with_counters({producers}, v.producers));
     counters.add(with_counters({consumers}, v.consumers));
     counters.add(with_counters({"retired " + producers}, r.retired_producers));
@@ -126,6 +160,7 @@ std::string stat_text(const RingReport& v) {
     std::string text = facts.render() + "\n" + counters.render();
     text += "\nendpoints: " + std::to_string(v.alive) + " alive, " + std::to_string(v.dead) + " dead\n";
     if (!v.endpoints.empty()) text += endpoints_text(v, "  ");
+    if (service) text += "\n" + calls_text(v, "  ");
     return text;
 }
 

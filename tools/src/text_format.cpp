@@ -35,6 +35,8 @@ std::string human_count(double count) {
     return fixed(count / 1e6, 2) + " M";
 }
 
+std::string human_seconds(double seconds) { return fixed(seconds, seconds < 10.0 ? 3 : 1) + " s"; }
+
 std::string iso_time(std::uint64_t realtime_ns) {
     if (realtime_ns == 0) return "-";
     const auto seconds = static_cast<std::time_t>(realtime_ns / 1'000'000'000U);

@@ -11,6 +11,8 @@ namespace shmring::cli {
 std::string human_bytes(double bytes);
 // 1234.5 -> "1235", 2.5e6 -> "2.50 M": per-second figures for the live view.
 std::string human_count(double count);
+// 0.0123 -> "0.012 s", 75.25 -> "75.2 s": how long ago something happened.
+std::string human_seconds(double seconds);
 // CLOCK_REALTIME nanoseconds as UTC ISO 8601 with milliseconds; "-" for 0 (never written).
 std::string iso_time(std::uint64_t realtime_ns);
 // 0600 -> "0600".

@@ -124,7 +124,12 @@ struct ControlBlock {
     // and went while it was not looking (a session, pipe.hpp); the tool, that a role was ever held.
     SharedAtomic<std::uint32_t> producer_takes;
     SharedAtomic<std::uint32_t> consumer_takes;
-    std::uint8_t pad[108];
+    std::uint32_t reserved_pair;
+    // Services: bit i set while endpoint entry i is a server, so that a client learns without a
+    // system call whether anybody could answer. Here, where words change rarely, and not beside
+    // the queue's positions: every call reads it.
+    SharedAtomic<std::uint64_t> servers;
+    std::uint8_t pad[96];
 };
 
 // Producers' side. SPSC: `position` is the byte position one past the last published record,
@@ -144,14 +149,12 @@ struct ProducerBlock {
 // and `position` leaves either a value inside the record at `position` or one that a successor
 // recognises as stale. MPMC and services' request queues: the next dequeue ticket. Topics: `gating`
 // has bit i set while the subscriber of endpoint entry i holds a lossless publisher back (its
-// cursor is in the entry). Services: `attached` has bit i set while endpoint entry i is a server,
-// so that a client learns without a system call whether anybody could answer.
+// cursor is in the entry).
 struct ConsumerBlock {
     SharedAtomic<std::uint64_t> position;
     SharedAtomic<std::uint64_t> read_position;
     SharedAtomic<std::uint64_t> gating;
-    SharedAtomic<std::uint64_t> attached;
-    std::uint8_t pad[kFalseSharingRange - 32];
+    std::uint8_t pad[kFalseSharingRange - 24];
 };
 
 // A process-shared futex and who sleeps on it. `sequence` is the futex word: a waker bumps it
@@ -378,7 +381,7 @@ static_assert(offsetof(ControlBlock, corrupt) == 16 && offsetof(ControlBlock, lo
 static_assert(offsetof(ControlBlock, retired_producers) == 32 && offsetof(ControlBlock, retired_consumers) == 80,
               "retired counters");
 static_assert(offsetof(ProducerBlock, limit) == 8 && offsetof(ConsumerBlock, gating) == 16, "topic gating words");
-static_assert(offsetof(ConsumerBlock, attached) == 24, "a service's server mask");
+static_assert(offsetof(ControlBlock, servers) == kFalseSharingRange + 24, "a service's server mask");
 static_assert(sizeof(ProducerBlock) == kFalseSharingRange && sizeof(ConsumerBlock) == kFalseSharingRange,
               "producer and consumer positions must be 128 bytes apart to prevent false sharing");
 static_assert(sizeof(WaitEvent) == kFalseSharingRange, "each wait event owns its 128-byte block");

@@ -146,7 +146,7 @@ public:
     bool server_attached() const noexcept {
         // Relaxed: a hint. A server that attaches at the same time may be refused, as one that
         // attached a moment later would have been.
-        return ring_.consumer().attached.load(std::memory_order_relaxed) != 0;
+        return ring_.control().servers.load(std::memory_order_relaxed) != 0;
     }
 
     // Sends `request` (at most max_request bytes) as a new call; `id` receives its request id.
