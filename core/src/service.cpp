@@ -64,11 +64,21 @@ ServiceClient::~ServiceClient() {
 
 Status ServiceClient::try_send(std::span<const std::byte> request, std::uint64_t& id) noexcept {
     if (request.size() > max_request()) return Status::too_large;
-    Status status = caller_.try_send(request, id);
+    Status status = sent(request, id);
     if (status == Status::again && endpoint_.try_probe_due()) {
         (void)free_stalled();
-        status = caller_.try_send(request, id);
+        status = sent(request, id);
     }
+    return status;
+}
+
+Status ServiceClient::send(std::span<const std::byte> request, std::uint64_t& id, Deadline deadline) noexcept {
+    if (request.size() > max_request()) return Status::too_large;
+    return endpoint_.wait(ring().space_event(), deadline, [&] { return sent(request, id); }, [this] { return free_stalled(); });
+}
+
+Status ServiceClient::sent(std::span<const std::byte> request, std::uint64_t& id) noexcept {
+    const Status status = caller_.try_send(request, id);
     if (status == Status::ok) {
         endpoint_.count_message(request.size());
         endpoint_.notify(ring().data_event());
@@ -77,28 +87,28 @@ Status ServiceClient::try_send(std::span<const std::byte> request, std::uint64_t
     return status;
 }
 
-Status ServiceClient::send(std::span<const std::byte> request, std::uint64_t& id, Deadline deadline) noexcept {
-    if (request.size() > max_request()) return Status::too_large;
-    return endpoint_.wait(ring().space_event(), deadline, [&] { return try_send(request, id); }, [this] { return free_stalled(); });
-}
-
 Status ServiceClient::try_wait(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept {
-    Status status = caller_.try_collect(id, buffer, length);
-    if (status == Status::again && endpoint_.try_probe_due() && settle_if_gone(id)) status = caller_.try_collect(id, buffer, length);
-    // A call slot came free: a client waiting for one may go on.
-    if (status != Status::again && status != Status::unknown_request) endpoint_.notify(ring().space_event());
+    Status status = collected(id, buffer, length);
+    if (status == Status::again && endpoint_.try_probe_due() && settle_if_gone(id)) status = collected(id, buffer, length);
     return status;
 }
 
 Status ServiceClient::wait(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length, Deadline deadline) noexcept {
     // The probe settles the call if what it waits for is gone; the wait's next attempt collects
     // the verdict.
-    const Status status = endpoint_.wait(ring().space_event(), deadline, [&] { return try_wait(id, buffer, length); }, [&] {
+    const Status status = endpoint_.wait(ring().space_event(), deadline, [&] { return collected(id, buffer, length); }, [&] {
         (void)settle_if_gone(id);
         return Status::ok;
     });
     // A wait that timed out gives the call up, so that its response is never taken for another's.
     if (status == Status::timed_out) (void)cancel(id);
+    return status;
+}
+
+Status ServiceClient::collected(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept {
+    const Status status = caller_.try_collect(id, buffer, length);
+    // A call slot came free: a client waiting for one may go on.
+    if (status != Status::again && status != Status::unknown_request) endpoint_.notify(ring().space_event());
     return status;
 }
 

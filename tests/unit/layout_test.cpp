@@ -31,9 +31,9 @@ TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
     EXPECT_EQ(offsetof(ConsumerBlock, gating), 16U);
     EXPECT_EQ(offsetof(ControlBlock, servers), 152U);
     EXPECT_EQ(sizeof(CallHeader), 64U);
-    EXPECT_EQ(offsetof(CallHeader, ticket), 8U);
-    EXPECT_EQ(offsetof(CallHeader, request_length), 24U);
-    EXPECT_EQ(offsetof(CallHeader, response_length), 28U);
+    EXPECT_EQ(offsetof(CallHeader, sent_realtime_ns), 8U);
+    EXPECT_EQ(offsetof(CallHeader, request_length), 16U);
+    EXPECT_EQ(offsetof(CallHeader, response_length), 20U);
     EXPECT_EQ(offsetof(ControlBlock, retired_consumers), 80U);
     EXPECT_EQ(offsetof(WaitEvent, sleepers), 8U);
     EXPECT_EQ(offsetof(WaitEvent, helper_sleepers), 16U);

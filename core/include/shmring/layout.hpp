@@ -275,11 +275,10 @@ constexpr std::uint64_t slot_stride_for(std::uint64_t slot_size) {
 // slots carry request ids (8 bytes each): whoever takes a ticket there serves that call.
 struct CallHeader {
     SharedAtomic<std::uint64_t> state;             // call_state(generation, phase, client, server)
-    SharedAtomic<std::uint64_t> ticket;            // the request queue ticket it went out with (its client's record)
-    SharedAtomic<std::uint64_t> sent_realtime_ns;  // CLOCK_REALTIME when it was sent, for the tool
+    SharedAtomic<std::uint64_t> sent_realtime_ns;  // CLOCK_REALTIME_COARSE when it was sent, for the tool
     SharedAtomic<std::uint32_t> request_length;    // written by the client before it queues the call
     SharedAtomic<std::uint32_t> response_length;   // written by the server before it answers
-    std::uint8_t pad[32];
+    std::uint8_t pad[40];
 };
 
 // A call's state word packs its generation (40 bits: one per use of the slot), its phase, and the
@@ -409,8 +408,8 @@ static_assert(sizeof(RecordHeader) == 8 && alignof(RecordHeader) <= kRecordAlign
 static_assert(record_size(0) == 8 && record_size(1) == 16 && record_size(8) == 16, "records are 8-byte aligned");
 static_assert(sizeof(SlotHeader) == 16, "16-byte slot header");
 static_assert(sizeof(CallHeader) == kSlotAlignment, "a call header fills one 64-byte line");
-static_assert(offsetof(CallHeader, ticket) == 8 && offsetof(CallHeader, sent_realtime_ns) == 16 &&
-                  offsetof(CallHeader, request_length) == 24 && offsetof(CallHeader, response_length) == 28,
+static_assert(offsetof(CallHeader, sent_realtime_ns) == 8 && offsetof(CallHeader, request_length) == 16 &&
+                  offsetof(CallHeader, response_length) == 20,
               "call header fields");
 static_assert(call_stride_for(1, 1) == 192 && call_stride_for(64, 64) == 192 && call_stride_for(65, 0) == 192,
               "call areas are cache-line multiples");

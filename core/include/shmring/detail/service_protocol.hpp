@@ -1,5 +1,6 @@
 // Internal. The call protocol of services over a RingView: what clients and servers do to the call
-// slots and the request queue (no counters or wake-ups: service.hpp adds those).
+// slots and the request queue (no counters or wake-ups: service.hpp adds those). Model-checked by
+// verify/service_call.pml (verify/run.sh): keep the two in step.
 //
 // A call lives in a call slot (layout.hpp, CallHeader) whose state word says, in one CAS-able
 // value, which use of the slot it is (generation), its phase, its client and its server:
@@ -12,7 +13,7 @@
 //
 // Giving up (a timeout, a close, a death) is a CAS too: queued -> free (the id left in the queue is
 // stale, and a server skips it: its CAS [S2] expects the old generation), serving -> abandoned
-// (the server frees it when it answers), answered or reset -> free. A server that dies or closes
+// (the server frees it when it answers), answered, reset or refused -> free. A server that dies or closes
 // while serving leaves the call to be reset: serving -> reset, which its client turns into
 // ECONNRESET; the call is never queued again (at most once). A dead endpoint's calls are settled
 // by whoever takes its registry entry (settle_calls_of, under the entry's lease). A client whose
@@ -24,8 +25,8 @@
 // registry entry (mpmc_protocol.hpp, [C20]), so a server that dies after taking the ticket and
 // before [S2] can be traced. A client whose call stays queued although its ticket was taken asks
 // who holds the ticket; when every holder is dead, it repairs the queue slot and resets the call
-// (CallerProtocol::check). A live server always does [S2] before handing the queue slot back, so
-// a queue slot handed back with the call still queued can only be a dead server's.
+// (CallerProtocol::settle_call_if_gone). A live server always does [S2] before handing the queue
+// slot back, so a queue slot handed back with the call still queued can only be a dead server's.
 //
 // Every value read from the segment is checked before use: an id names a slot in range, a length
 // fits its area, a phase is one of those above. Anything else is corruption (EPROTO).
@@ -33,7 +34,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <atomic>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <span>
 
@@ -126,17 +129,19 @@ inline bool settle_calls_of(const RingView& ring, std::uint32_t index) noexcept 
     return changed;
 }
 
+// When a call was sent, for people: the coarse clock (a tick's precision, a fraction of the cost).
 inline std::uint64_t realtime_now_ns() noexcept {
     timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
     return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 // A client's side: sends requests, collects responses.
 class CallerProtocol {
 public:
-    CallerProtocol(const RingView& ring, SharedAtomic<std::uint64_t>& claim, std::uint32_t index) noexcept
-        : ring_(ring), queue_(ring, claim), tag_(endpoint_tag(index)) {}
+    // Allocates the table of this client's queue tickets (one word per call slot).
+    CallerProtocol(const RingView& ring, SharedAtomic<std::uint64_t>& claim, std::uint32_t index)
+        : ring_(ring), queue_(ring, claim), tag_(endpoint_tag(index)), tickets_(new std::atomic<std::uint64_t>[call_count(ring)]) {}
 
     const RingView& ring() const noexcept { return ring_; }
     std::size_t max_request() const noexcept { return ring_.geometry().max_request; }
@@ -158,10 +163,11 @@ public:
         if (!claim_free_call(index, generation)) return Status::again;
         auto& call = call_at(ring_, index);
         if (!request.empty()) std::memcpy(request_area(ring_, index), request.data(), request.size());
-        // Relaxed, these four: published by [S1]. The ticket is unknown until the id is queued.
+        // Relaxed, these two: published by [S1].
         call.request_length.store(static_cast<std::uint32_t>(request.size()), std::memory_order_relaxed);
         call.sent_realtime_ns.store(realtime_now_ns(), std::memory_order_relaxed);
-        call.ticket.store(kUnknownTicket, std::memory_order_relaxed);
+        // Relaxed: our poll helper reads it only after it acquired [S1]. Unknown until the id is queued.
+        tickets_[index].store(kUnknownTicket, std::memory_order_relaxed);
         const std::uint64_t queued = layout::call_state(generation, CallPhase::queued, tag_, 0);
         // [S1] release, pairs with [S2]'s acquire: a server that takes the call sees its request.
         call.state.store(queued, std::memory_order_release);
@@ -174,8 +180,9 @@ public:
             call.state.store(layout::call_state(generation, CallPhase::free, 0, 0), std::memory_order_release);
             return status;
         }
-        // Relaxed: only this client (and the tool) reads it.
-        call.ticket.store(ticket, std::memory_order_relaxed);
+        // Relaxed: only this client reads it (a word of its own, not the call's line, which a
+        // server may be reading by now). Its poll helper may still read the unknown value.
+        tickets_[index].store(ticket, std::memory_order_relaxed);
         id = sent_id;
         return Status::ok;
     }
@@ -293,8 +300,8 @@ private:
             return gone && settle(CallPhase::reset);
         }
         if (layout::call_phase(state) != CallPhase::queued) return false;
-        // Relaxed: ordered by the acquire of `state` after [S1], before which it was kUnknownTicket.
-        const std::uint64_t ticket = call.ticket.load(std::memory_order_relaxed);
+        // Relaxed: the caller acquired `state` after [S1], before which it was kUnknownTicket.
+        const std::uint64_t ticket = tickets_[index].load(std::memory_order_relaxed);
         if (ticket == kUnknownTicket) return false;  // being queued right now, by our own thread
         // Acquire, pairs with the servers' [C21]: a taken ticket's claims are visible to the repair.
         if (!ticket_taken(ring_.consumer().position.load(std::memory_order_acquire), ticket))
@@ -344,13 +351,16 @@ private:
                layout::call_phase(state) != CallPhase::free;
     }
 
-    // CallHeader::ticket while the call's id is not queued yet.
+    // A ticket while the call's id is not queued yet.
     static constexpr std::uint64_t kUnknownTicket = ~std::uint64_t{0};
 
     RingView ring_;
     MpmcWriter queue_;
     std::uint32_t tag_;
     std::uint64_t hint_ = 0;
+    // The request queue ticket each queued call of ours went out with, by call slot: process-local
+    // (the segment is no place for what only we read), atomic for our poll helper's reads.
+    std::unique_ptr<std::atomic<std::uint64_t>[]> tickets_;
 };
 
 // A server's side: takes requests, answers them.
