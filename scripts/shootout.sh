@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the optimised tree and runs the shoot-out (shmring against kernel IPC) in its quick form:
-# the table goes to stdout; JSON, CSV and PNG plots go to results/. Extra arguments are passed on
+# Builds the optimised tree and runs the shoot-out (shmring's rings, topics and services against
+# kernel IPC: every transport and pattern, the fan-out and the RPC pool included) in its quick form:
+# the tables go to stdout; JSON, CSV and PNG plots go to results/. Extra arguments are passed on
 # to shmring-bench (for example --cpu-dma-latency, or --full for the long run).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -53,8 +53,9 @@ check() {
 
 safety="-DSAFETY"
 liveness="-DNP -DNFAIR=3"
-# For mutants that fail within a few hundred thousand states: compiled without optimisation, in a
-# third of the time.
+# For mutants that fail within a few hundred thousand states, and models whose verifier takes
+# longer to compile with optimisation than to run: compiled without optimisation, in a third of
+# the time.
 quick="-DSAFETY -O0"
 
 echo "=== verify: futex wait/wake handshake (detail/wait_loop.hpp)" >&2
@@ -134,6 +135,36 @@ check topic-mutant-6 fail topic_gate.pml "-DMUTANT=6" "$quick" "-m1000000 -w20" 
     "mutant waiting on what G4 saw: loses a wake-up"
 check topic-mutant-7 fail topic_gate.pml "-DMUTANT=7" "$quick" "-m1000000 -w20" \
     "mutant joining without a wake-up: the raise at J4 wakes nobody"
+
+echo "=== verify: service calls (detail/service_protocol.hpp, service.cpp, mpmc_repair.cpp)" >&2
+check service-1 pass service_call.pml "" "$quick" "-m20000 -w22" \
+    "1 call slot, 3 calls, a server that may die: safety"
+check service-2-calls pass service_call.pml "-DCALLS=2" "$quick" "-m20000 -w22" \
+    "2 call slots, 3 calls, a server that may die: safety"
+check service-2-servers pass service_call.pml "-DSERVERS=2 -DSENDS=2 -DREAPER=0" "$quick" "-m20000 -w22" \
+    "2 servers, one may die, 2 calls: safety"
+check service-helper pass service_call.pml "-DHELPER=1 -DSENDS=2 -DREAPER=0" "$quick" "-m20000 -w22" \
+    "a poll helper settling calls meanwhile, 2 calls: safety"
+check service-1-cycles pass service_call.pml "-DSENDS=2" "-DNP -O0" "-m20000 -w22 -l" \
+    "1 call slot, 2 calls: no cycle, every run reaches the checks"
+check service-mutant-1 fail service_call.pml "-DMUTANT=1" "$quick" "-m20000 -w20" \
+    "mutant handing the queue slot back before [S2]: false reset"
+check service-mutant-2 fail service_call.pml "-DMUTANT=2" "$quick" "-m20000 -w20" \
+    "mutant settling without a look at the queue slot: false reset"
+check service-mutant-3 fail service_call.pml "-DMUTANT=3" "$quick" "-m20000 -w20" \
+    "mutant settling by a store: resets a live server's call"
+check service-mutant-4 fail service_call.pml "-DMUTANT=4" "$quick" "-m20000 -w20" \
+    "mutant answering by a store: a give-up is lost, a slot leaks"
+check service-mutant-5 fail service_call.pml "-DSERVERS=2 -DSENDS=2 -DREAPER=0 -DMUTANT=5" "$quick" "-m20000 -w20" \
+    "mutant freeing a served call on give-up: it is reused under it"
+check service-mutant-6 fail service_call.pml "-DMUTANT=6" "$quick" "-m20000 -w20" \
+    "mutant taking a ticket without a claim: the client hangs"
+check service-mutant-7 fail service_call.pml "-DMUTANT=7" "$quick" "-m20000 -w20" \
+    "mutant not asking whether the server lives: resets a live one"
+check service-mutant-8 fail service_call.pml "-DMUTANT=8" "$quick" "-m20000 -w20" \
+    "mutant reaping a server whose claim is open: the client hangs"
+check service-mutant-9 fail service_call.pml "-DHELPER=1 -DSENDS=2 -DREAPER=0 -DMUTANT=9" "$quick" "-m20000 -w20" \
+    "mutant keeping the last ticket while queueing: a false reset"
 
 echo "=== verify: finished in $(($(date +%s) - start)) s" >&2
 if [ "$failed" -ne 0 ]; then

@@ -11,6 +11,7 @@
 #include "harness/options.hpp"
 #include "harness/plan.hpp"
 #include "harness/report.hpp"
+#include "harness/rpc_pool.hpp"
 #include "harness/run.hpp"
 #include "harness/summary.hpp"
 #include "harness/watchdog.hpp"
@@ -130,18 +131,26 @@ int main(int argc, char** argv) {
         plan.fanout_settings.cpus = placement.cpus;
         fanout = run_fanout(plan.fanout_settings);
     }
+    std::vector<RpcPoolRow> rpc_pool;
+    if (plan.rpc_pool) {
+        plan.rpc_pool_settings.cpus = placement.cpus;
+        rpc_pool = run_rpc_pool(plan.rpc_pool_settings);
+    }
     info.wall_seconds = static_cast<double>(now_ns() - start) * 1e-9;
     info.load_after = load_average();
 
     const std::vector<Row> rows = summarize(plan.jobs, results);
     print_tables(stdout, rows, info);
     if (!fanout.empty()) print_fanout(stdout, fanout);
+    if (!rpc_pool.empty()) print_rpc_pool(stdout, rpc_pool);
     int status = 0;
     for (const auto& row : rows)
         if (row.verdict == Verdict::failed) status = 1;
     for (const auto& row : fanout)
         if (!row.error.empty()) status = 1;
-    if (!options.json_path.empty() && !write_json(options.json_path, rows, fanout, info, error)) {
+    for (const auto& row : rpc_pool)
+        if (!row.error.empty()) status = 1;
+    if (!options.json_path.empty() && !write_json(options.json_path, rows, fanout, rpc_pool, info, error)) {
         std::fprintf(stderr, "shmring-bench: %s\n", error.c_str());
         status = status == 0 ? 2 : status;
     }

@@ -83,7 +83,7 @@ bool make_plan(const Registry& registry, const Options& options, bool spin_ok, P
             return false;
         }
     for (const auto& name : options.patterns)
-        if (name != "latency" && name != "throughput" && name != "bulk" && name != "paced" && name != "fanout") {
+        if (name != "latency" && name != "throughput" && name != "bulk" && name != "paced" && name != "fanout" && name != "rpc-pool") {
             error = "unknown pattern " + name;
             return false;
         }
@@ -99,6 +99,12 @@ bool make_plan(const Registry& registry, const Options& options, bool spin_ok, P
     plan.fanout_settings.messages = plan.settings.stream_messages;
     plan.fanout_settings.reps = plan.settings.reps;
     plan.fanout_settings.timeout_ns = plan.settings.timeout_ns;
+    // The RPC pool likewise (rpc_pool.hpp), with shmring-service: as many calls as a stream has messages.
+    plan.rpc_pool = (options.patterns.empty() || named(options.patterns, "rpc-pool")) &&
+                    (options.transports.empty() || named(options.transports, "shmring-service"));
+    plan.rpc_pool_settings.calls = plan.settings.stream_messages;
+    plan.rpc_pool_settings.reps = plan.settings.reps;
+    plan.rpc_pool_settings.timeout_ns = plan.settings.timeout_ns;
     const auto selected = [&](const TransportSpec& spec) {
         if (options.transports.empty()) return !spec.test_only;
         return std::find(options.transports.begin(), options.transports.end(), spec.name) != options.transports.end();
@@ -126,7 +132,8 @@ bool make_plan(const Registry& registry, const Options& options, bool spin_ok, P
             }
         }
     }
-    if (!plan.fanout && std::none_of(plan.jobs.begin(), plan.jobs.end(), [](const Job& job) { return job.skipped.empty(); })) {
+    const bool any_job = std::any_of(plan.jobs.begin(), plan.jobs.end(), [](const Job& job) { return job.skipped.empty(); });
+    if (!plan.fanout && !plan.rpc_pool && !any_job) {
         error = "nothing to run with these filters";
         return false;
     }

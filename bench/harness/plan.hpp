@@ -8,6 +8,7 @@
 #include "harness/fanout.hpp"
 #include "harness/job.hpp"
 #include "harness/options.hpp"
+#include "harness/rpc_pool.hpp"
 #include "harness/transport.hpp"
 
 namespace shmring::bench {
@@ -29,6 +30,8 @@ struct Plan {
     std::vector<Job> jobs;  // in the order each repetition runs them; skipped ones included
     bool fanout = false;    // whether to make the fan-out runs too
     FanoutSettings fanout_settings;
+    bool rpc_pool = false;  // whether to make the RPC pool runs too
+    RpcPoolSettings rpc_pool_settings;
 };
 
 // False with `error` set when an option names something unknown. `spin_ok` is false when the two

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "harness/fanout.hpp"
+#include "harness/rpc_pool.hpp"
 #include "harness/summary.hpp"
 
 namespace shmring::bench {
@@ -30,9 +31,9 @@ struct RunInfo {
 void print_tables(std::FILE* out, const std::vector<Row>& rows, const RunInfo& info);
 
 // False with `error` set when the file cannot be written.
-// The JSON file has the fan-out rows too, under "fanout".
-bool write_json(const std::string& path, const std::vector<Row>& rows, const std::vector<FanoutRow>& fanout, const RunInfo& info,
-                std::string& error);
+// The JSON file has the fan-out and RPC pool rows too, under "fanout" and "rpc_pool".
+bool write_json(const std::string& path, const std::vector<Row>& rows, const std::vector<FanoutRow>& fanout,
+                const std::vector<RpcPoolRow>& rpc_pool, const RunInfo& info, std::string& error);
 bool write_csv(const std::string& path, const std::vector<Row>& rows, const RunInfo& info, std::string& error);
 
 // Draws latency.png, throughput.png and cpu.png into `dir` with gnuplot. Returns what happened,

@@ -106,8 +106,8 @@ bool open_for_writing(const std::string& path, std::ofstream& out, std::string& 
 
 }  // namespace
 
-bool write_json(const std::string& path, const std::vector<Row>& rows, const std::vector<FanoutRow>& fanout, const RunInfo& info,
-                std::string& error) {
+bool write_json(const std::string& path, const std::vector<Row>& rows, const std::vector<FanoutRow>& fanout,
+                const std::vector<RpcPoolRow>& rpc_pool, const RunInfo& info, std::string& error) {
     std::ofstream out;
     if (!open_for_writing(path, out, error)) return false;
     out << "{\n  \"run\": {"
@@ -134,6 +134,15 @@ bool write_json(const std::string& path, const std::vector<Row>& rows, const std
             << ", \"receivers\": " << f.receivers << ", \"oversubscribed\": " << (f.oversubscribed ? "true" : "false")
             << ", \"messages_per_s\": " << as_json(f.rate.median) << ", \"messages_per_s_min\": " << as_json(f.rate.min)
             << ", \"messages_per_s_max\": " << as_json(f.rate.max) << ", \"error\": " << json_string(f.error) << "}";
+    }
+    out << "\n  ],\n  \"rpc_pool\": [";
+    for (std::size_t i = 0; i < rpc_pool.size(); ++i) {
+        const RpcPoolRow& r = rpc_pool[i];
+        out << (i == 0 ? "\n    {" : ",\n    {") << "\"transport\": " << json_string(r.transport) << ", \"mode\": " << json_string(r.mode)
+            << ", \"servers\": " << kRpcServers << ", \"clients\": " << kRpcClients << ", \"in_flight_per_client\": " << kRpcInFlight
+            << ", \"oversubscribed\": " << (r.oversubscribed ? "true" : "false") << ", \"calls_per_s\": " << as_json(r.rate.median)
+            << ", \"calls_per_s_min\": " << as_json(r.rate.min) << ", \"calls_per_s_max\": " << as_json(r.rate.max)
+            << ", \"error\": " << json_string(r.error) << "}";
     }
     out << "\n  ]\n}\n";
     if (!out) error = "cannot write " + path;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -79,6 +80,41 @@ void paced_table(std::FILE* out, const std::vector<Row>& rows) {
     }
 }
 
+// The p50 of the verified latency row of `transport` in `mode` at `size`; NaN if there is none.
+double p50_of(const std::vector<Row>& rows, const char* transport, WaitStrategy mode, std::size_t size) {
+    for (const auto& row : rows)
+        if (row.verdict == Verdict::ok && row.job->pattern == Pattern::latency && row.job->transport->name == transport &&
+            row.job->mode == mode && row.job->size == size)
+            return row.p50.median;
+    return kNone;
+}
+
+bool is_service_call(const Row& row) {
+    return row.verdict == Verdict::ok && row.job->pattern == Pattern::latency && row.job->transport->name == "shmring-service";
+}
+
+// A service call against what it replaces: a message each way through the MPMC rings with the
+// same wait strategy, the raw floor, and request/response over kernel sockets (ratios of p50s).
+void service_table(std::FILE* out, const std::vector<Row>& rows) {
+    std::fprintf(out, "\nService calls (shmring-service): p50 round trip as a multiple of the same run's references (<1: faster;\n"
+                      "floor: line-floor for spin/adaptive, futex-floor for block); unix-stream, tcp: their round trip as a\n"
+                      "multiple of the spin call's\n");
+    std::fprintf(out, "%-8s %6s %8s %14s %20s %9s %12s %12s\n", "mode", "size", "p50", "/ shmring-mpmc", "/ shmring-queue-mpmc", "/ floor",
+                 "unix-stream", "tcp");
+    for (const auto& row : rows) {
+        if (!is_service_call(row)) continue;
+        const WaitStrategy mode = row.job->mode;
+        const std::size_t size = row.job->size;
+        const double p50 = row.p50.median;
+        const bool spin = mode == WaitStrategy::spin;
+        std::fprintf(out, "%-8s %6zu %8s %14s %20s %9s %12s %12s\n", to_string(mode), size, duration(p50).c_str(),
+                     ratio(p50 / p50_of(rows, "shmring-mpmc", mode, size)).c_str(),
+                     ratio(p50 / p50_of(rows, "shmring-queue-mpmc", mode, size)).c_str(), ratio(1 / row.x_floor).c_str(),
+                     spin ? ratio(p50_of(rows, "unix-stream", WaitStrategy::block, size) / p50).c_str() : "",
+                     spin ? ratio(p50_of(rows, "tcp", WaitStrategy::block, size) / p50).c_str() : "");
+    }
+}
+
 }  // namespace
 
 void print_tables(std::FILE* out, const std::vector<Row>& rows, const RunInfo& info) {
@@ -98,6 +134,7 @@ void print_tables(std::FILE* out, const std::vector<Row>& rows, const RunInfo& i
         return false;
     };
     if (any(Pattern::latency)) latency_table(out, rows);
+    if (std::any_of(rows.begin(), rows.end(), is_service_call)) service_table(out, rows);
     if (any(Pattern::throughput)) stream_table(out, rows, Pattern::throughput);
     if (any(Pattern::bulk)) stream_table(out, rows, Pattern::bulk);
     if (any(Pattern::paced)) paced_table(out, rows);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks of shmring-bench's own logic, run by CTest (label "bench").
 
-  check_bench.py smoke   BENCH  every transport (and every fan-out row) passes verification in a --smoke run
+  check_bench.py smoke   BENCH  every transport (and every fan-out and RPC pool row) passes verification in a --smoke run
   check_bench.py corrupt BENCH  the deliberately corrupting transport is reported FAILED
   check_bench.py files   BENCH  --json parses and --csv matches it, every row carrying every field
 """
@@ -69,6 +69,16 @@ def check_smoke(bench, workdir):
     wanted = {(t, n) for t in ("shmring-topic", "pipes") for n in (1, 2, 4)} | {("lossy-publisher", 0), ("lossy-publisher", 1)}
     if not wanted <= seen:
         fail("fan-out rows missing: %s" % sorted(wanted - seen))
+    rpc_pool = load_json(path)["rpc_pool"]
+    failed = [r for r in rpc_pool if r["error"] or not r["calls_per_s"]]
+    if failed:
+        fail("RPC pool rows not verified: %s" % [(r["transport"], r["mode"], r["error"]) for r in failed])
+    if any((r["servers"], r["clients"], r["in_flight_per_client"]) != (2, 4, 8) for r in rpc_pool):
+        fail("RPC pool rows of another shape than 2 servers, 4 clients, 8 calls in flight each")
+    seen = {(r["transport"], r["mode"]) for r in rpc_pool}
+    wanted = {("shmring-service", m) for m in ("spin", "adaptive", "block")} | {("unix-stream", "block")}
+    if seen != wanted:
+        fail("RPC pool rows: %s, expected %s" % (sorted(seen), sorted(wanted)))
 
 
 def check_corrupt(bench, workdir):
