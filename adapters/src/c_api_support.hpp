@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cstdint>
 #include <new>
+#include <sys/types.h>
 #include <system_error>
 
+#include "patience.hpp"
 #include "shmring/error.hpp"
 #include "shmring/shmring.h"
 #include "shmring/wait.hpp"
@@ -31,6 +33,17 @@ template <class Call>
 auto with_timeout(int64_t timeout_ns, Call call) noexcept {
     if (timeout_ns < 0) return call(shmring::kNoDeadline);
     return call(std::chrono::nanoseconds(timeout_ns));
+}
+
+// A C timeout as a Patience: below zero none, else counted from the first miss.
+inline detail::Patience patience_of(int64_t timeout_ns) {
+    if (timeout_ns < 0) return detail::Patience(shmring::kNoDeadline);
+    return detail::Patience(std::chrono::nanoseconds(timeout_ns));
+}
+
+// A call's length when it succeeded, else its negative errno.
+inline ssize_t length_or_error(Status status, std::size_t length) {
+    return status == Status::ok ? static_cast<ssize_t>(length) : negated(status);
 }
 
 // No exception may cross into C: setup allocates (names, errors, handles) and may start a thread.

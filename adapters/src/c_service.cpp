@@ -36,14 +36,6 @@ using namespace shmring::c_api;
 using shmring::detail::Patience;
 using shmring::detail::tried_then_waited;
 
-Patience patience_of(int64_t timeout_ns) {
-    if (timeout_ns < 0) return Patience(shmring::kNoDeadline);
-    return Patience(std::chrono::nanoseconds(timeout_ns));
-}
-
-ssize_t length_or_error(Status status, std::size_t length) {
-    return status == Status::ok ? static_cast<ssize_t>(length) : negated(status);
-}
 
 // The client's wait for the response of `id`: tries, then (if it may) waits until `deadline`.
 Status collected(shmring_service& c, std::uint64_t id, std::span<std::byte> buffer, std::size_t& length, const Patience& patience) {

@@ -33,18 +33,8 @@ namespace {
 
 using shmring::Status;
 using namespace shmring::c_api;
-using shmring::detail::Patience;
 using shmring::detail::tried_then_waited;
 
-// A C timeout as a Patience: below zero none, else counted from the first miss.
-Patience patience_of(int64_t timeout_ns) {
-    if (timeout_ns < 0) return Patience(shmring::kNoDeadline);
-    return Patience(std::chrono::nanoseconds(timeout_ns));
-}
-
-ssize_t length_or_error(Status status, std::size_t length) {
-    return status == Status::ok ? static_cast<ssize_t>(length) : negated(status);
-}
 
 }  // namespace
 
