@@ -181,9 +181,9 @@ std::string call_fault_text(CallFault fault, const CallCopy& call, const RingGeo
 // Services: every call slot is checked and counted; the first kMaxCallsListed pending ones copied.
 void copy_calls(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage& image) {
     // In range: validate_header checked that the call slots end within total_size, which the mapping holds.
-    const std::byte* calls = map.base() + g.header_size + g.calls_offset;
+    const std::byte* data = map.base() + g.header_size;
     for (std::uint64_t i = 0; i < g.max_messages; ++i) {
-        const CallCopy call = read_call(*reinterpret_cast<const layout::CallHeader*>(calls + i * g.call_stride), i);
+        const CallCopy call = read_call(*reinterpret_cast<const layout::CallHeader*>(data + detail::call_offset(g, i)), i);
         if (const CallFault fault = call_fault(g, call); fault != CallFault::none) {
             image.call_fault = fault;
             image.faulty_call = call;

@@ -50,9 +50,14 @@ namespace shmring::detail {
 
 using layout::CallPhase;
 
+// Byte offset of call slot `index` in the data area. validate_header proved every call slot of
+// the geometry inside the object, so any index below max_messages is in bounds.
+constexpr std::uint64_t call_offset(const RingGeometry& geometry, std::uint64_t index) noexcept {
+    return geometry.calls_offset + index * geometry.call_stride;
+}
+
 inline layout::CallHeader& call_at(const RingView& ring, std::uint64_t index) noexcept {
-    const auto& g = ring.geometry();
-    return *reinterpret_cast<layout::CallHeader*>(ring.data() + g.calls_offset + index * g.call_stride);
+    return *reinterpret_cast<layout::CallHeader*>(ring.data() + call_offset(ring.geometry(), index));
 }
 inline std::byte* request_area(const RingView& ring, std::uint64_t index) noexcept {
     return reinterpret_cast<std::byte*>(&call_at(ring, index)) + sizeof(layout::CallHeader);
