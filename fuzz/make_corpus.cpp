@@ -435,6 +435,8 @@ void generate(Generator& g) {
     const auto service_stride = get<std::uint32_t>(service, offsetof(SegmentHeader, slot_stride));
     const auto call_stride = get<std::uint32_t>(service, offsetof(SegmentHeader, call_stride));
     const auto call = [=](std::uint64_t index) { return slot_offset(service_slots, service_stride) + index * call_stride; };
+    const std::size_t response_length = layout::response_header_offset(get<std::uint32_t>(service, offsetof(SegmentHeader, max_message))) +
+                                        offsetof(layout::ResponseHeader, length);
     const auto queued_id = [=](const Image& i) {
         return slot_offset(get<std::uint64_t>(i, consumer_position) & (service_slots - 1), service_stride) + sizeof(layout::SlotHeader);
     };
@@ -450,7 +452,7 @@ void generate(Generator& g) {
              {"request-length-too-long", role_bit(Role::slot_consumer),
               [=](Image& i, Plan&) { put<std::uint32_t>(i, call(2) + offsetof(layout::CallHeader, request_length), 49); }},
              {"response-length-too-long", 0,
-              [=](Image& i, Plan&) { put<std::uint32_t>(i, call(0) + offsetof(layout::CallHeader, response_length), 49); }},
+              [=](Image& i, Plan&) { put<std::uint32_t>(i, call(0) + response_length, 49); }},
              {"phases-garbage", 0, [=](Image& i, Plan&) {
                   for (std::uint64_t c = 0; c < 4; ++c) put<std::uint64_t>(i, call(c), ~std::uint64_t{0} - c);
               }},

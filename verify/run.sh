@@ -165,6 +165,8 @@ check service-mutant-8 fail service_call.pml "-DMUTANT=8" "$quick" "-m20000 -w20
     "mutant reaping a server whose claim is open: the client hangs"
 check service-mutant-9 fail service_call.pml "-DHELPER=1 -DSENDS=2 -DREAPER=0 -DMUTANT=9" "$quick" "-m20000 -w20" \
     "mutant keeping the last ticket while queueing: a false reset"
+check service-mutant-10 fail service_call.pml "-DMUTANT=10" "$quick" "-m20000 -w20" \
+    "mutant whose probe leaves an outcome unposted: the client hangs"
 
 echo "=== verify: finished in $(($(date +%s) - start)) s" >&2
 if [ "$failed" -ne 0 ]; then

@@ -15,7 +15,10 @@
  *               free call slot or no room: the send waits, with free_stalled as its probe; no
  *               server attached at all: refused.
  *            wait: try_collect (answered: the response, then [S4] answered -> free; reset or
- *               refused: -> free, and the client is told), then the probe settle_if_gone; a
+ *               refused: -> free, and the client is told): its first attempt reads the state
+ *               word, the later ones only the outcome posted on the response line (and then the
+ *               CAS expects the state posted); then the probe settle_if_gone (which posts the
+ *               outcome of an ended call again, in case its poster stalled or died first); a
  *               deadline may end the wait, and abandon() gives the call up (queued, answered,
  *               reset, refused -> free; serving -> abandoned).
  *            settle_if_gone (settle_call_if_gone): mine(); serving and its server dead: CAS ->
@@ -27,8 +30,9 @@
  *               then the ticket [C21]; read the call's state and [S2] CAS queued -> serving (the
  *               id's generation, no server yet); hand the queue slot back [R21], clear the claim.
  *               Then run the request, write the response (response_area_of: only while it serves
- *               the call) and answer: [S3] CAS serving -> answered, or, the client having given
- *               up, abandoned -> free.
+ *               the call) and answer: [S3] CAS serving -> answered, then post the outcome, or,
+ *               the client having given up, abandoned -> free. Every step that ends a call for
+ *               its client (answered, reset, refused) is followed by such a post, a step apart.
  *            Server 0 may die at any point: a ghost Killer picks the moment, or is not started.
  *   reaper   take_entry of dead server 0 once its claim is settled (claim_settled), then
  *               settle_calls_of as a server: its serving calls -> reset, abandoned ones -> free.
@@ -104,7 +108,9 @@
  * CAS, so that a give-up meanwhile is lost; 5 has the client give a serving call up by freeing
  * it, not abandoning it; 6 takes a queue ticket without recording the claim; 7 settles a serving
  * call without asking whether its server lives; 8 takes a dead server's entry with its claim not
- * settled; 9 leaves the last call's ticket in the slot while a new call is queued (HELPER).
+ * settled; 9 leaves the last call's ticket in the slot while a new call is queued (HELPER); 10
+ * has the probe leave an ended call's outcome unposted (a server that dies between [S3] and its
+ * post then hangs its client).
  */
 
 #ifndef CALLS
@@ -176,6 +182,8 @@ byte server[CALLS];              /* and server (entry + 1, 0 for none) */
 byte ticket[CALLS] = UNKNOWN;    /* the client's record of each call's queue ticket */
 byte request[CALLS] = EMPTY;     /* the request area: the number of the request written there */
 byte response[CALLS] = EMPTY;    /* the response area: likewise */
+byte post_gen[CALLS];            /* ResponseHeader::outcome: the generation and the phase (answered, */
+byte post_ph[CALLS];             /* reset, refused) of the call whose outcome was posted last */
 
 /* The request queue (MPMC slots) and the registry. */
 byte tail;                       /* ProducerBlock::position */
@@ -202,19 +210,27 @@ bool client_done;
  * again before it waits, as its wait's attempt [W3] after each probe does. */
 #define NOTIFY news = (news || !own); moved = (moved || own)
 
-/* settle_calls_of(x) as a server: serving -> reset, abandoned -> free. */
+/* post_outcome: the outcome of call slot x, of generation gn, is phase to; a step of its own
+ * after the one that ended the call (its poster may stall or die in between). */
+#define POST(x, gn, to) atomic { post_gen[x] = gn; post_ph[x] = to; NOTIFY }
+
+/* settle_calls_of(x) as a server: serving -> reset (posted), abandoned -> free. */
 inline settle_calls_of(x) {
     i = 0;
     do
     :: i < CALLS ->
         atomic {
             if
-            :: server[i] == x + 1 && phase[i] == SERVING -> phase[i] = RESET; NOTIFY
+            :: server[i] == x + 1 && phase[i] == SERVING -> phase[i] = RESET; posting = true; NOTIFY
             :: server[i] == x + 1 && phase[i] == ABANDONED -> phase[i] = FREE; server[i] = 0; NOTIFY
             :: else -> skip
-            fi;
-            i++
-        }
+            fi
+        };
+        if
+        :: posting -> POST(i, gen[i], RESET); posting = false
+        :: else -> skip
+        fi;
+        i++
     :: else -> i = 0; break
     od
 }
@@ -327,10 +343,15 @@ inline settle(to) {
             phase[idx] = to;
             verdict[number[idx]] = (to == RESET -> V_RESET : V_REFUSED);
             settled = true;
+            posting = true;
             NOTIFY
         :: else -> skip                                 /* moved meanwhile: the next look decides */
         fi
-    }
+    };
+    if
+    :: posting -> POST(idx, g, to); posting = false
+    :: else -> skip
+    fi
 }
 
 /* settle_call_if_gone for call slot idx, whose state is ph, g, sv (read by mine(), with the
@@ -368,7 +389,8 @@ inline settle_queued() {
                     verdict[number[idx]] = V_RESET;
                     settled = true;
                     NOTIFY
-                }
+                };
+                POST(idx, g, RESET)
 #endif
             :: else -> skip
             fi
@@ -397,10 +419,15 @@ inline look_and_settle_serving(ours) {
             phase[idx] = RESET;
             verdict[number[idx]] = V_RESET;
             settled = true;
+            posting = true;
             NOTIFY
         :: else -> skip
         fi
-    }
+    };
+    if
+    :: posting -> POST(idx, g, RESET); posting = false
+    :: else -> skip
+    fi
 }
 
 /* ServiceClient::settle_if_gone for request n: settled tells; then free_stalled. */
@@ -408,6 +435,10 @@ inline settle_if_gone() {
     look_and_settle_serving(g == gen_of[n]);
     if
     :: g != gen_of[n] -> skip                           /* not ours: the next attempt says so */
+#if MUTANT != 10
+    :: g == gen_of[n] && (ph == ANSWERED || ph == RESET || ph == REFUSED) ->
+        POST(idx, g, ph)                                /* ended, its outcome perhaps not posted */
+#endif
     :: else -> settle_queued()
     fi;
     atomic { ph = 0; g = 0; sv = 0 };
@@ -418,12 +449,17 @@ inline settle_if_gone() {
 }
 
 /* try_collect for request n: v becomes V_NONE (again), V_OK, V_RESET or V_REFUSED. Only the
- * client changes a call of its own once it is answered, reset or refused: one step. */
-inline try_collect() {
+ * client changes a call of its own once it is answered, reset or refused: one step. `watch`
+ * (Look::outcome): only an outcome posted for this call counts, and the step is the CAS from the
+ * posted state; the state word is not looked at otherwise. */
+inline try_collect(watch) {
     atomic {
         news = false;
         ph = phase[idx];                                /* mine(): acquire */
         assert(gen[idx] == gen_of[n] && ph != FREE && ph != ABANDONED);   /* still ours */
+        if
+        :: watch && !(post_gen[idx] == gen_of[n] && post_ph[idx] == ph) -> v = V_NONE
+        :: else ->
         if
         :: ph == WRITING || ph == QUEUED || ph == SERVING -> v = V_NONE
         :: ph == RESET || ph == REFUSED ->
@@ -439,6 +475,7 @@ inline try_collect() {
             v = V_OK;
             phase[idx] = FREE;                          /* [S4] */
             server[idx] = 0
+        fi
         fi;
         ph = 0
     }
@@ -492,6 +529,8 @@ proctype Client() {
     bool repaired;
     bool own = true;             /* the client's own thread */
     bool moved;
+    bool posting;                /* a step of ours ended a call: its outcome is posted next */
+    bool watching;               /* the wait's attempts after its first watch the posted outcome */
     do
     :: n == SENDS -> break
     :: n < SENDS ->
@@ -561,7 +600,8 @@ send_attempt:
         :: !patient -> verdict[n] = V_TIMED_OUT; goto next_call
         od;
 collect_attempt:
-        try_collect();
+        try_collect(watching);                          /* the wait's first attempt reads the state */
+        watching = true;
         if
         :: v != V_NONE -> goto next_call
         :: else -> skip
@@ -576,7 +616,7 @@ collect_attempt:
         :: !patient -> abandon(); goto next_call
         od;
 next_call:
-        atomic { n++; idx = 0; v = 0; patient = false }
+        atomic { n++; idx = 0; v = 0; patient = false; watching = false }
     od;
     client_done = true
 }
@@ -603,6 +643,7 @@ proctype Helper() {
     bool repaired;
     bool own;                    /* another thread of the client */
     bool moved;
+    bool posting;                /* a step of ours ended a call: its outcome is posted next */
     do
     :: rounds < HELPER ->
         idx = 0;
@@ -704,14 +745,19 @@ end_wait:       (head != t || seq[SLOT(t)] != sq)       /* the data event */
                             response[idx] = m;
                             if
                             :: gen[idx] == g && server[idx] == me + 1 && phase[idx] == SERVING ->
-                                phase[idx] = ANSWERED
+                                phase[idx] = ANSWERED;
+                                ph = ANSWERED
                             :: gen[idx] == g && server[idx] == me + 1 && phase[idx] == ABANDONED ->
                                 phase[idx] = FREE;      /* given up: the response is dropped */
-                                server[idx] = 0
+                                server[idx] = 0;
+                                news = true
                             :: else -> assert(false)    /* only we end a call we serve */
-                            fi;
-                            news = true
-                        }
+                            fi
+                        };
+                        if
+                        :: ph == ANSWERED -> atomic { post_gen[idx] = g; post_ph[idx] = ANSWERED; news = true }
+                        :: else -> skip
+                        fi
 #else
                         atomic { response[idx] = m; ph = phase[idx] };   /* serving(id) */
                         atomic {
@@ -720,7 +766,8 @@ end_wait:       (head != t || seq[SLOT(t)] != sq)       /* the data event */
                             :: else -> phase[idx] = ANSWERED            /* a store */
                             fi;
                             news = true
-                        }
+                        };
+                        atomic { post_gen[idx] = g; post_ph[idx] = ANSWERED; news = true }
 #endif
                     :: else -> skip
                     fi
@@ -744,6 +791,7 @@ proctype Reaper() {
     byte i;
     bool own;
     bool moved;
+    bool posting;                /* a step of ours ended a call: its outcome is posted next */
 end_absent:
     atomic { dead[0] && !reaped[0] && SETTLED(0) -> reaped[0] = true; news = true };
     settle_calls_of(0)
@@ -796,6 +844,7 @@ active proctype Settled() {
     bool ok;
     bool own = true;
     bool moved;
+    bool posting;                /* a step of ours ended a call: its outcome is posted next */
     timeout ->
     assert(client_done);
     free_stalled();

@@ -88,25 +88,34 @@ Status ServiceClient::sent(std::span<const std::byte> request, std::uint64_t& id
 }
 
 Status ServiceClient::try_wait(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept {
-    Status status = collected(id, buffer, length);
-    if (status == Status::again && endpoint_.try_probe_due() && settle_if_gone(id)) status = collected(id, buffer, length);
+    Status status = collected(id, buffer, length, detail::CallerProtocol::Look::state);
+    if (status == Status::again && endpoint_.try_probe_due() && settle_if_gone(id)) status = collected(id, buffer, length, detail::CallerProtocol::Look::state);
     return status;
 }
 
 Status ServiceClient::wait(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length, Deadline deadline) noexcept {
-    // The probe settles the call if what it waits for is gone; the wait's next attempt collects
-    // the verdict.
-    const Status status = endpoint_.wait(ring().space_event(), deadline, [&] { return collected(id, buffer, length); }, [&] {
-        (void)settle_if_gone(id);
-        return Status::ok;
-    });
+    // The first attempt reads the call's state (an id not ours is refused at once); the spin after
+    // it watches only the posted outcome, off the line the server is changing. The probe settles
+    // the call if what it waits for is gone, and posts any outcome left unposted.
+    auto look = detail::CallerProtocol::Look::state;
+    const Status status = endpoint_.wait(
+        ring().space_event(), deadline,
+        [&] {
+            const Status collected_now = collected(id, buffer, length, look);
+            look = detail::CallerProtocol::Look::outcome;
+            return collected_now;
+        },
+        [&] {
+            (void)settle_if_gone(id);
+            return Status::ok;
+        });
     // A wait that timed out gives the call up, so that its response is never taken for another's.
     if (status == Status::timed_out) (void)cancel(id);
     return status;
 }
 
-Status ServiceClient::collected(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept {
-    const Status status = caller_.try_collect(id, buffer, length);
+Status ServiceClient::collected(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length, detail::CallerProtocol::Look look) noexcept {
+    const Status status = caller_.try_collect(id, buffer, length, look);
     // A call slot came free: a client waiting for one may go on.
     if (status != Status::again && status != Status::unknown_request) endpoint_.notify(ring().space_event());
     return status;

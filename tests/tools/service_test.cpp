@@ -57,7 +57,7 @@ TEST(ToolService, shouldCreateAServiceAndShowItsLimitsInLsStatAndWatch) {
     EXPECT_EQ(service["max_pending"], 3);
     EXPECT_EQ(service["max_request"], 1024);
     EXPECT_EQ(service["max_response"], 64);
-    EXPECT_EQ(service["call_stride"], 64 + 1024 + 64);
+    EXPECT_EQ(service["call_stride"], 64 + 1024 + 64 + 64);  // header, request, response header, response
     EXPECT_EQ(service["clients"], 0);
     EXPECT_EQ(service["servers"], 0);
     EXPECT_EQ(service["pending"], 0);
@@ -300,7 +300,7 @@ TEST(ToolService, shouldCallABrokenCallSlotCorrupt) {
     EXPECT_EQ(stat_error(), "") << "a request being written has no length yet";
     file.put<std::uint32_t>(second_call + offsetof(layout::CallHeader, request_length), 1);
     file.put<std::uint64_t>(second_call, layout::call_state(3, layout::CallPhase::answered, 1, 2));
-    file.put<std::uint32_t>(second_call + offsetof(layout::CallHeader, response_length), 65);
+    file.put<std::uint32_t>(second_call + layout::response_header_offset(64) + offsetof(layout::ResponseHeader, length), 65);
     EXPECT_EQ(stat_error(), error_line(ring, "corrupt: call slot 1: response length 65 above the limit 64"));
     // A call slot of random bytes, its state mostly near the valid ones: status 0 or 1, one line.
     std::mt19937_64 random(std::random_device{}());

@@ -7,7 +7,7 @@ namespace shmring::layout {
 namespace {
 
 TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
-    EXPECT_EQ(kLayoutVersion, 6U);
+    EXPECT_EQ(kLayoutVersion, 7U);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0U);
     EXPECT_EQ(offsetof(SegmentHeader, layout_version), 8U);
     EXPECT_EQ(offsetof(SegmentHeader, capacity), 32U);
@@ -33,7 +33,9 @@ TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
     EXPECT_EQ(sizeof(CallHeader), 64U);
     EXPECT_EQ(offsetof(CallHeader, sent_realtime_ns), 8U);
     EXPECT_EQ(offsetof(CallHeader, request_length), 16U);
-    EXPECT_EQ(offsetof(CallHeader, response_length), 20U);
+    EXPECT_EQ(sizeof(ResponseHeader), 64U);
+    EXPECT_EQ(offsetof(ResponseHeader, length), 8U);
+    EXPECT_EQ(response_header_offset(100), 64U + 128U);
     EXPECT_EQ(offsetof(ControlBlock, retired_consumers), 80U);
     EXPECT_EQ(offsetof(WaitEvent, sleepers), 8U);
     EXPECT_EQ(offsetof(WaitEvent, helper_sleepers), 16U);
@@ -65,8 +67,8 @@ TEST(Layout, shouldSizeRecordsAndSlots) {
     EXPECT_EQ(record_size(9), 24U);
     EXPECT_EQ(slot_stride_for(64), 128U);
     EXPECT_EQ(spsc_max_message(4096), 2040U);
-    EXPECT_EQ(call_stride_for(64, 64), 192U);
-    EXPECT_EQ(call_stride_for(100, 1), 64U + 128U + 64U);
+    EXPECT_EQ(call_stride_for(64, 64), 256U);
+    EXPECT_EQ(call_stride_for(100, 1), 64U + 128U + 64U + 64U);
 }
 
 TEST(Layout, shouldPackCallStatesAndRequestIds) {

@@ -454,6 +454,81 @@ TEST(Service, shouldLeaveNothingPendingAfterACallThatOnlyTriedAndACancel) {
     EXPECT_EQ(client->try_send(bytes_of("q"), blocked), Status::ok);
 }
 
+// A waiting client watches the outcome posted on the response line. A server that dies between
+// answering and posting leaves the call answered with nothing posted: the wait's probe posts it.
+TEST(Service, shouldCollectAnAnswerWhoseOutcomeWasNeverPostedWithinAProbeInterval) {
+    testing::RingName name("service.unposted");
+    ASSERT_TRUE(create_service(name, 2, kSize, kSize));
+    auto server = ServiceServer::attach(name);
+    auto client = ServiceClient::attach(name);
+    ASSERT_TRUE(server && client);
+    std::uint64_t id = 0;
+    ASSERT_EQ(client->try_send(bytes_of("q"), id), Status::ok);
+    const Request request = server->try_receive();
+    ASSERT_EQ(request.status, Status::ok);
+    std::atomic<bool> waiting{false};
+    Status status = Status::again;
+    Buffer response;
+    std::size_t length = 0;
+    std::thread caller([&] {
+        waiting = true;
+        status = client->wait(id, response.span(), length, Clock::now() + 5s);
+    });
+    while (!waiting) std::this_thread::yield();
+    std::this_thread::sleep_for(5ms);  // the wait is past its first attempt, watching the outcome
+    // The server's [S3], without the post after it.
+    const std::uint64_t index = layout::request_index(id);
+    std::memcpy(server->response_buffer(request.id).data(), "late", 4);
+    detail::response_header(server->ring(), index).length.store(4, std::memory_order_relaxed);
+    auto& state = detail::call_at(server->ring(), index).state;
+    const std::uint64_t serving = state.load(std::memory_order_relaxed);
+    ASSERT_EQ(layout::call_phase(serving), layout::CallPhase::serving);
+    const auto answered_at = Clock::now();
+    state.store(layout::call_state(layout::call_generation(serving), layout::CallPhase::answered, layout::call_client(serving),
+                                   layout::call_server(serving)),
+                std::memory_order_release);
+    caller.join();
+    EXPECT_EQ(status, Status::ok);
+    EXPECT_EQ(response.str(length), "late");
+    EXPECT_LT(Clock::now() - answered_at, 1s) << "the probe (every 50 ms) posts it";
+}
+
+// An outcome posted for a call that has not ended (garbage, or a forgery) hands nothing out: the
+// client frees a call only by a CAS from the state posted.
+TEST(Service, shouldNotTakeAnOutcomePostedForACallStillServed) {
+    testing::RingName name("service.forged");
+    ASSERT_TRUE(create_service(name, 2, kSize, kSize));
+    auto server = ServiceServer::attach(name);
+    auto client = ServiceClient::attach(name);
+    ASSERT_TRUE(server && client);
+    std::uint64_t id = 0;
+    ASSERT_EQ(client->try_send(bytes_of("q"), id), Status::ok);
+    const Request request = server->try_receive();
+    ASSERT_EQ(request.status, Status::ok);
+    const std::uint64_t index = layout::request_index(id);
+    const std::uint64_t serving = detail::call_at(client->ring(), index).state.load(std::memory_order_relaxed);
+    auto& header = detail::response_header(client->ring(), index);
+    header.length.store(1, std::memory_order_relaxed);
+    header.outcome.store(layout::call_state(layout::call_generation(serving), layout::CallPhase::answered, layout::call_client(serving),
+                                            layout::call_server(serving)),
+                         std::memory_order_release);
+    Buffer response;
+    std::size_t length = 0;
+    EXPECT_EQ(client->try_wait(id, response.span(), length), Status::again);
+    EXPECT_EQ(client->wait(id, response.span(), length, Clock::now() + 20ms), Status::timed_out);
+    // The wait gave the call up: the server's answer frees it and reaches nobody.
+    EXPECT_EQ(server->reply(request.id, bytes_of("real")), Status::ok);
+    EXPECT_EQ(client->try_wait(id, response.span(), length), Status::unknown_request);
+    // The slot serves the next call.
+    ASSERT_EQ(client->try_send(bytes_of("r"), id), Status::ok);
+    const Request next = server->try_receive();
+    ASSERT_EQ(next.status, Status::ok);
+    ASSERT_EQ(server->reply(next.id, bytes_of("R")), Status::ok);
+    ASSERT_EQ(client->wait(id, response.span(), length, Clock::now() + 1s), Status::ok);
+    EXPECT_EQ(response.str(length), "R");
+    EXPECT_EQ(client->ring().control().corrupt.load(std::memory_order_relaxed), 0U);
+}
+
 TEST(Service, shouldReportGarbageInTheQueueOrTheCallsAsCorrupt) {
     testing::RingName name("service.garbage");
     ASSERT_TRUE(create_service(name, 2, kSize, kSize));
@@ -478,7 +553,7 @@ TEST(Service, shouldReportGarbageInTheQueueOrTheCallsAsCorrupt) {
     const Request request = server->try_receive();
     ASSERT_EQ(request.status, Status::ok);
     ASSERT_EQ(server->reply(request.id, bytes_of("a")), Status::ok);
-    detail::call_at(client->ring(), layout::request_index(id)).response_length.store(kSize + 1, std::memory_order_relaxed);
+    detail::response_header(client->ring(), layout::request_index(id)).length.store(kSize + 1, std::memory_order_relaxed);
     EXPECT_EQ(client->try_wait(id, response.span(), length), Status::corrupt);
     // A phase no step makes.
     ASSERT_EQ(client->try_send(bytes_of("q"), id), Status::ok);

@@ -129,7 +129,7 @@ struct SharedImage {
 
 // Copies call slot `index`. The fields other than the state are read between two reads of the
 // state: unchanged, they belong to it (a generation makes every use of a slot a new state).
-CallCopy read_call(const layout::CallHeader& call, std::uint64_t index) {
+CallCopy read_call(const layout::CallHeader& call, const layout::ResponseHeader& response, std::uint64_t index) {
     CallCopy copy;
     copy.index = index;
     for (int attempt = 0; attempt < kCallAttempts && !copy.settled; ++attempt) {
@@ -139,7 +139,7 @@ CallCopy read_call(const layout::CallHeader& call, std::uint64_t index) {
         if (layout::call_phase(copy.state) == CallPhase::free) return copy;  // nothing to read
         copy.sent_realtime_ns = call.sent_realtime_ns.load(kRelaxed);
         copy.request_length = call.request_length.load(kRelaxed);
-        copy.response_length = call.response_length.load(kRelaxed);
+        copy.response_length = response.length.load(kRelaxed);
         // The loads above complete before the state is read again.
         std::atomic_thread_fence(kAcquire);
         copy.settled = call.state.load(kRelaxed) == copy.state;
@@ -183,7 +183,9 @@ void copy_calls(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage& 
     // In range: validate_header checked that the call slots end within total_size, which the mapping holds.
     const std::byte* data = map.base() + g.header_size;
     for (std::uint64_t i = 0; i < g.max_messages; ++i) {
-        const CallCopy call = read_call(*reinterpret_cast<const layout::CallHeader*>(data + detail::call_offset(g, i)), i);
+        const std::byte* slot = data + detail::call_offset(g, i);
+        const CallCopy call = read_call(*reinterpret_cast<const layout::CallHeader*>(slot),
+                                        *reinterpret_cast<const layout::ResponseHeader*>(slot + layout::response_header_offset(g.max_request)), i);
         if (const CallFault fault = call_fault(g, call); fault != CallFault::none) {
             image.call_fault = fault;
             image.faulty_call = call;

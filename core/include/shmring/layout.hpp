@@ -41,7 +41,7 @@ namespace shmring::layout {
 
 inline constexpr std::size_t kFalseSharingRange = 128;
 inline constexpr std::uint64_t kMagic = 0x31474e49524d4853ULL;  // "SHMRING1" read as little-endian bytes
-inline constexpr std::uint32_t kLayoutVersion = 6;
+inline constexpr std::uint32_t kLayoutVersion = 7;
 inline constexpr std::uint32_t kStateReady = 0x59444552U;  // "REDY": zero-filled memory is never ready
 inline constexpr std::uint32_t kMaxEndpoints = 64;  // one bit each in WaitEvent::sleepers
 inline constexpr const char kObjectPrefix[] = "/shmring.";  // shm_open name = prefix + ring name
@@ -271,14 +271,25 @@ constexpr std::uint64_t slot_stride_for(std::uint64_t slot_size) {
 
 // Services. A call is one request and its response, in a call slot of the data area (after the
 // request queue's slots): this header, then the request area (max_message bytes), then the
-// response area (max_response bytes), each starting on a 64-byte boundary. The request queue's
-// slots carry request ids (8 bytes each): whoever takes a ticket there serves that call.
+// response area (max_response bytes) after its ResponseHeader, each starting on a 64-byte boundary.
+// The request queue's slots carry request ids (8 bytes each): whoever takes a ticket there serves
+// that call.
 struct CallHeader {
     SharedAtomic<std::uint64_t> state;             // call_state(generation, phase, client, server)
     SharedAtomic<std::uint64_t> sent_realtime_ns;  // CLOCK_REALTIME_COARSE when it was sent, for the tool
     SharedAtomic<std::uint32_t> request_length;    // written by the client before it queues the call
-    SharedAtomic<std::uint32_t> response_length;   // written by the server before it answers
-    std::uint8_t pad[40];
+    std::uint8_t pad[44];
+};
+
+// The line before a response area: a waiting client watches it, and the server writes it once per
+// call, right after answering. Not the state word, which the server changes twice (taking the call,
+// answering it) and would have to fetch back from the client's spin; not the response's own line,
+// which the server's user may fill at leisure.
+struct ResponseHeader {
+    SharedAtomic<std::uint64_t> outcome;  // the state a call of this slot ended in for its client
+                                          // (answered, reset or refused), posted after that step
+    SharedAtomic<std::uint32_t> length;   // written by the server before it answers
+    std::uint8_t pad[52];
 };
 
 // A call's state word packs its generation (40 bits: one per use of the slot), its phase, and the
@@ -322,8 +333,10 @@ constexpr std::uint64_t request_generation(std::uint64_t id) { return id >> 24; 
 constexpr std::uint64_t request_index(std::uint64_t id) { return id & 0xFFFFFFU; }
 
 constexpr std::uint64_t call_area_size(std::uint64_t bytes) { return (bytes + kSlotAlignment - 1) & ~std::uint64_t{kSlotAlignment - 1}; }
+// Where a call slot's ResponseHeader is, from the slot's start; its response follows it.
+constexpr std::uint64_t response_header_offset(std::uint64_t max_request) { return sizeof(CallHeader) + call_area_size(max_request); }
 constexpr std::uint64_t call_stride_for(std::uint64_t max_request, std::uint64_t max_response) {
-    return sizeof(CallHeader) + call_area_size(max_request) + call_area_size(max_response);
+    return response_header_offset(max_request) + sizeof(ResponseHeader) + call_area_size(max_response);
 }
 // The request queue's slots carry a request id.
 inline constexpr std::uint32_t kServiceQueueSlotSize = 8;
@@ -408,10 +421,10 @@ static_assert(sizeof(RecordHeader) == 8 && alignof(RecordHeader) <= kRecordAlign
 static_assert(record_size(0) == 8 && record_size(1) == 16 && record_size(8) == 16, "records are 8-byte aligned");
 static_assert(sizeof(SlotHeader) == 16, "16-byte slot header");
 static_assert(sizeof(CallHeader) == kSlotAlignment, "a call header fills one 64-byte line");
-static_assert(offsetof(CallHeader, sent_realtime_ns) == 8 && offsetof(CallHeader, request_length) == 16 &&
-                  offsetof(CallHeader, response_length) == 20,
-              "call header fields");
-static_assert(call_stride_for(1, 1) == 192 && call_stride_for(64, 64) == 192 && call_stride_for(65, 0) == 192,
+static_assert(offsetof(CallHeader, sent_realtime_ns) == 8 && offsetof(CallHeader, request_length) == 16, "call header fields");
+static_assert(sizeof(ResponseHeader) == kSlotAlignment && offsetof(ResponseHeader, length) == 8, "a response header fills one line");
+static_assert(call_stride_for(1, 1) == 256 && call_stride_for(64, 64) == 256 && call_stride_for(65, 0) == 256 &&
+                  call_stride_for(64, 65) == 320,
               "call areas are cache-line multiples");
 static_assert(call_phase(call_state(kCallGenerationMask, CallPhase::reset, 64, 63)) == CallPhase::reset &&
                   call_client(call_state(7, CallPhase::queued, 64, 63)) == 64 && call_server(call_state(7, CallPhase::queued, 64, 63)) == 63 &&

@@ -102,7 +102,7 @@ private:
     // One try at sending, or at collecting, with its counting and waking: the attempts of the
     // waits. The public tries add a look for the dead now and then (Endpoint::try_probe_due).
     Status sent(std::span<const std::byte> request, std::uint64_t& id) noexcept;
-    Status collected(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept;
+    Status collected(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length, detail::CallerProtocol::Look look) noexcept;
     // Settles call `id` if what it waits for is gone (CallerProtocol::settle_if_gone), and then
     // frees what the dead hold. Slow: system calls.
     bool settle_if_gone(std::uint64_t id) noexcept;

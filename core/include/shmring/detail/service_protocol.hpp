@@ -42,6 +42,7 @@
 
 #include "shmring/detail/mpmc_protocol.hpp"
 #include "shmring/detail/mpmc_slots.hpp"
+#include "shmring/detail/prefetch.hpp"
 #include "shmring/layout.hpp"
 #include "shmring/loan.hpp"
 #include "shmring/ring_view.hpp"
@@ -62,8 +63,12 @@ inline layout::CallHeader& call_at(const RingView& ring, std::uint64_t index) no
 inline std::byte* request_area(const RingView& ring, std::uint64_t index) noexcept {
     return reinterpret_cast<std::byte*>(&call_at(ring, index)) + sizeof(layout::CallHeader);
 }
+inline layout::ResponseHeader& response_header(const RingView& ring, std::uint64_t index) noexcept {
+    return *reinterpret_cast<layout::ResponseHeader*>(reinterpret_cast<std::byte*>(&call_at(ring, index)) +
+                                                      layout::response_header_offset(ring.geometry().max_request));
+}
 inline std::byte* response_area(const RingView& ring, std::uint64_t index) noexcept {
-    return request_area(ring, index) + layout::call_area_size(ring.geometry().max_request);
+    return reinterpret_cast<std::byte*>(&response_header(ring, index)) + sizeof(layout::ResponseHeader);
 }
 inline std::uint64_t call_count(const RingView& ring) noexcept { return ring.geometry().max_messages; }
 
@@ -71,6 +76,20 @@ inline std::uint64_t call_count(const RingView& ring) noexcept { return ring.geo
 constexpr std::uint32_t endpoint_tag(std::uint32_t index) noexcept { return index + 1; }
 
 inline bool known_phase(std::uint64_t state) noexcept { return layout::call_phase(state) <= CallPhase::refused; }
+
+// Whether a call in `state` has ended for its client: what it waits for is there to collect.
+inline bool is_outcome(std::uint64_t state) noexcept {
+    const CallPhase phase = layout::call_phase(state);
+    return phase == CallPhase::answered || phase == CallPhase::reset || phase == CallPhase::refused;
+}
+
+// Tells the waiting client of call `index` that its call ended in `state`, after the step that
+// put it there. Release, pairs with the acquire in CallerProtocol::try_collect: the response (and
+// that step) is visible to a client that sees the outcome. A late post (its poster stalled) can
+// hide the next call's outcome; the client's probe (settle_if_gone) then posts it again.
+inline void post_outcome(const RingView& ring, std::uint64_t index, std::uint64_t state) noexcept {
+    response_header(ring, index).outcome.store(state, std::memory_order_release);
+}
 
 // Who gives a call up: its client (a timeout or a close; a dead client's reaper likewise), or the
 // server serving it (a close; a dead server's reaper likewise). The state the call's phase then
@@ -128,7 +147,9 @@ inline bool settle_calls_of(const RingView& ring, std::uint32_t index) noexcept 
             if (next == state && as_server) next = given_up(state, false);
             if (next == state) break;
             // [S4] release, as in give_up_call.
-            if (call.state.compare_exchange_strong(state, next, std::memory_order_release, std::memory_order_relaxed)) changed = true;
+            if (!call.state.compare_exchange_strong(state, next, std::memory_order_release, std::memory_order_relaxed)) continue;
+            if (is_outcome(next)) post_outcome(ring, i, next);  // a reset, for a live client
+            changed = true;
         }
     }
     return changed;
@@ -167,6 +188,9 @@ public:
         std::uint64_t generation = 0;
         if (!claim_free_call(index, generation)) return Status::again;
         auto& call = call_at(ring_, index);
+        // The queue slot our id will likely take, fetched while the request is copied. Relaxed: a
+        // hint (the queue's own steps decide which slot it gets).
+        prefetch_for_write(&slot_at(ring_, ring_.producer().position.load(std::memory_order_relaxed)));
         if (!request.empty()) std::memcpy(request_area(ring_, index), request.data(), request.size());
         // Relaxed, these two: published by [S1].
         call.request_length.store(static_cast<std::uint32_t>(request.size()), std::memory_order_relaxed);
@@ -192,41 +216,35 @@ public:
         return Status::ok;
     }
 
+    // Where try_collect looks: the call's state word (every verdict there, however it came), or
+    // only the outcome posted on its response line (a waiting client's spin: no reads of the line
+    // its server is changing; a verdict not posted waits for its probe, settle_if_gone).
+    enum class Look { state, outcome };
+
     // The response of call `id`, copied into `buffer`; `length` receives its size. again: not
     // answered yet; reset: its server died or closed first; refused: no server was left to take
     // it; too_large: longer than `buffer` (the response is dropped); unknown_request: not a
     // pending call of this client; corrupt: its state or length is garbage.
-    Status try_collect(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length) noexcept {
+    Status try_collect(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length, Look look = Look::state) noexcept {
+        const std::uint64_t index = layout::request_index(id);
+        if (index >= call_count(ring_)) return Status::unknown_request;
+        // Acquire, pairs with post_outcome's release: the step it names and the response are visible.
+        const std::uint64_t outcome = response_header(ring_, index).outcome.load(std::memory_order_acquire);
+        bool freed = false;
+        if (is_outcome(outcome) && names(outcome, id)) {
+            // Freed only if the state word says the same: a stale or forged post frees nothing.
+            const Status status = take_outcome(index, outcome, buffer, length, freed);
+            if (freed) return status;
+        }
+        if (look == Look::outcome) return Status::again;
         std::uint64_t state = 0;
         if (!mine(id, state)) return Status::unknown_request;
-        auto& call = call_at(ring_, layout::request_index(id));
-        // Only we change a call of ours once it is answered, reset or refused: the give-ups below
-        // ([S4]) are CASes that cannot fail but for garbage written meanwhile.
+        if (is_outcome(state)) return take_outcome(index, state, buffer, length, freed);
         switch (layout::call_phase(state)) {
             case CallPhase::writing:
             case CallPhase::queued:
             case CallPhase::serving:
                 return Status::again;
-            case CallPhase::reset:
-            case CallPhase::refused:
-                (void)give_up_call(call, state, true);
-                return layout::call_phase(state) == CallPhase::reset ? Status::reset : Status::refused;
-            case CallPhase::answered: {
-                // Relaxed: ordered by mine()'s acquire of [S3].
-                const std::uint32_t size = call.response_length.load(std::memory_order_relaxed);
-                Status status = Status::ok;
-                if (size > max_response()) {
-                    ring_.mark_corrupt();
-                    status = Status::corrupt;
-                } else if (size > buffer.size()) {
-                    status = Status::too_large;
-                } else {
-                    if (size != 0) std::memcpy(buffer.data(), response_area(ring_, layout::request_index(id)), size);
-                    length = size;
-                }
-                (void)give_up_call(call, state, true);
-                return status;
-            }
             case CallPhase::abandoned:  // given up already
                 return Status::unknown_request;
             default:
@@ -263,10 +281,15 @@ public:
 
     // Whether call `id` waits for a server that is gone; if so it is settled (reset or refused),
     // and the next try_collect says which. The probe of a waiting client (it makes system calls).
+    // A call that ended without its outcome posted (its poster died between the step and the
+    // post, or a late post hid it) has it posted again here.
     template <class Servers>
     bool settle_if_gone(std::uint64_t id, const Servers& servers) noexcept {
         std::uint64_t state = 0;
-        return mine(id, state) && settle_call_if_gone(layout::request_index(id), state, servers);
+        if (!mine(id, state)) return false;
+        if (!is_outcome(state)) return settle_call_if_gone(layout::request_index(id), state, servers);
+        post_outcome(ring_, layout::request_index(id), state);
+        return true;
     }
 
     // settle_if_gone for every pending call of this client; true if any was settled. Only CAS
@@ -297,7 +320,9 @@ private:
             const std::uint64_t settled = layout::call_state(layout::call_generation(state), verdict, tag_, layout::call_server(state));
             // Release, as [S3]: a verdict is a server's answer given for it. A failed CAS means
             // the call moved meanwhile: the next look decides again.
-            return call.state.compare_exchange_strong(state, settled, std::memory_order_release, std::memory_order_relaxed);
+            if (!call.state.compare_exchange_strong(state, settled, std::memory_order_release, std::memory_order_relaxed)) return false;
+            post_outcome(ring_, index, settled);
+            return true;
         };
         if (layout::call_phase(state) == CallPhase::serving) {
             const std::uint32_t server = layout::call_server(state);
@@ -323,6 +348,32 @@ private:
     }
 
 private:
+    // Whether `state` is of call `id` (its use of the slot) and of this client.
+    bool names(std::uint64_t state, std::uint64_t id) const noexcept {
+        return layout::call_generation(state) == layout::request_generation(id) && layout::call_client(state) == tag_;
+    }
+
+    // [S4] for call `index`, which ended in `state` (answered, reset or refused): the response
+    // copied out, then the slot freed by CAS; `freed` says whether the state word was `state`.
+    // Only we change a call of ours once it has ended, so the CAS fails only for garbage.
+    Status take_outcome(std::uint64_t index, std::uint64_t state, std::span<std::byte> buffer, std::size_t& length, bool& freed) noexcept {
+        Status status = layout::call_phase(state) == CallPhase::reset ? Status::reset : Status::refused;
+        std::size_t size = 0;
+        if (layout::call_phase(state) == CallPhase::answered) {
+            // Relaxed: ordered by the acquire of `state` (or of its posted outcome) after [S3].
+            size = response_header(ring_, index).length.load(std::memory_order_relaxed);
+            status = size > max_response()   ? Status::corrupt
+                     : size > buffer.size() ? Status::too_large
+                                             : Status::ok;
+            if (status == Status::corrupt) ring_.mark_corrupt();
+            // Copied before the slot is freed: until then nobody else may write it.
+            if (status == Status::ok && size != 0) std::memcpy(buffer.data(), response_area(ring_, index), size);
+        }
+        freed = give_up_call(call_at(ring_, index), state, true);
+        if (status == Status::ok) length = size;
+        return status;
+    }
+
     // Looks for a free call slot from where the last search ended, and claims it (writing).
     bool claim_free_call(std::uint64_t& index, std::uint64_t& generation) noexcept {
         const std::uint64_t count = call_count(ring_);
@@ -393,15 +444,10 @@ public:
                 return corrupt();
             }
             auto& call = call_at(ring_, index);
-            // Relaxed: the CAS below decides, and acquires.
-            std::uint64_t state = call.state.load(std::memory_order_relaxed);
-            const bool queued = layout::call_phase(state) == CallPhase::queued &&
-                                layout::call_generation(state) == layout::request_generation(id) && layout::call_server(state) == 0;
-            // [S2] acquire, pairs with [S1]: the request is visible. Release: with the queue slot's
-            // hand-back after it ([R21]), a client that sees the slot handed back sees this.
-            const bool taken = queued && call.state.compare_exchange_strong(
-                                             state, layout::call_state(layout::call_generation(state), CallPhase::serving, layout::call_client(state), tag_),
-                                             std::memory_order_acq_rel, std::memory_order_relaxed);
+            // The request, fetched while [S2] fetches the state word (it is read only after [S2]).
+            prefetch_for_read(request_area(ring_, index));
+            std::uint64_t state = 0;
+            const bool taken = take_call(call, id, state);
             (void)queue_.release();
             if (!taken) {
                 skipped = true;  // given up by its client: look at the next
@@ -410,7 +456,7 @@ public:
             // Relaxed: ordered by [S2].
             const std::uint32_t length = call.request_length.load(std::memory_order_relaxed);
             if (length > max_request()) {
-                (void)give_up_call(call, layout::call_state(layout::call_generation(state), CallPhase::serving, layout::call_client(state), tag_), false);
+                (void)give_up_call(call, state, false);
                 return corrupt();
             }
             return {Status::ok, {request_area(ring_, index), length}, id};
@@ -434,7 +480,7 @@ public:
         if (!serving(id, state)) return Status::unknown_request;
         auto& call = call_at(ring_, layout::request_index(id));
         // Relaxed: published by [S3].
-        call.response_length.store(static_cast<std::uint32_t>(length), std::memory_order_relaxed);
+        response_header(ring_, layout::request_index(id)).length.store(static_cast<std::uint32_t>(length), std::memory_order_relaxed);
         for (;;) {
             if (layout::call_phase(state) == CallPhase::abandoned) {
                 if (give_up_call(call, state, false)) return Status::ok;
@@ -442,8 +488,10 @@ public:
                 const std::uint64_t answered =
                     layout::call_state(layout::call_generation(state), CallPhase::answered, layout::call_client(state), tag_);
                 // [S3] release, pairs with the client's acquire in mine(): the response is visible.
-                if (call.state.compare_exchange_strong(state, answered, std::memory_order_release, std::memory_order_relaxed))
+                if (call.state.compare_exchange_strong(state, answered, std::memory_order_release, std::memory_order_relaxed)) {
+                    post_outcome(ring_, layout::request_index(id), answered);
                     return Status::ok;
+                }
             }
             if (!serving(id, state)) return Status::unknown_request;  // cannot happen: only we end a call we serve
         }
@@ -455,6 +503,28 @@ public:
     bool claim_open() const noexcept { return queue_.claim_open(); }
 
 private:
+    // [S2] for call `id`, whose queue ticket we hold: queued -> serving, by us. `state` receives
+    // the state taken (or the one that stopped us). The first CAS expects the last client served:
+    // a CAS fetches the call's line once where a load and then a CAS fetch it twice, and when the
+    // guess is wrong it returns the state it found, which the second CAS expects.
+    bool take_call(layout::CallHeader& call, std::uint64_t id, std::uint64_t& state) noexcept {
+        state = layout::call_state(layout::request_generation(id), CallPhase::queued, last_client_, 0);
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            const bool queued = layout::call_phase(state) == CallPhase::queued &&
+                                layout::call_generation(state) == layout::request_generation(id) && layout::call_server(state) == 0;
+            if (!queued) return false;  // given up by its client (or garbage)
+            const std::uint64_t serving = layout::call_state(layout::call_generation(state), CallPhase::serving, layout::call_client(state), tag_);
+            // [S2] acquire, pairs with [S1]: the request is visible. Release: with the queue slot's
+            // hand-back after it ([R21]), a client that sees the slot handed back sees this.
+            if (call.state.compare_exchange_strong(state, serving, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+                last_client_ = layout::call_client(state);
+                state = serving;
+                return true;
+            }
+        }
+        return false;
+    }
+
     // Whether `id` is a call we serve, in its current use (serving, or abandoned by its client).
     bool serving(std::uint64_t id, std::uint64_t& state) const noexcept {
         const std::uint64_t index = layout::request_index(id);
@@ -475,6 +545,7 @@ private:
     RingView ring_;
     MpmcReader queue_;
     std::uint32_t tag_;
+    std::uint32_t last_client_ = 0;  // the client tag of the last call taken: take_call's guess
 };
 
 }  // namespace shmring::detail
