@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <optional>
 #include <cstring>
 #include <sys/wait.h>
 #include <thread>
@@ -36,6 +37,13 @@ void serve_upper(ServiceServer& server, const std::atomic<bool>& stop) {
         for (auto& c : answer) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         ASSERT_EQ(server.reply(request.id, bytes_of(answer)), Status::ok);
     }
+}
+
+// Sends "q" from `client` and has `server` take it: `id` and `request` name the call it serves.
+void send_and_take(ServiceClient& client, ServiceServer& server, std::uint64_t& id, Request& request) {
+    ASSERT_EQ(client.try_send(bytes_of("q"), id), Status::ok);
+    request = server.try_receive();
+    ASSERT_EQ(request.status, Status::ok);
 }
 
 struct Buffer {
@@ -454,18 +462,29 @@ TEST(Service, shouldLeaveNothingPendingAfterACallThatOnlyTriedAndACancel) {
     EXPECT_EQ(client->try_send(bytes_of("q"), blocked), Status::ok);
 }
 
+// A service of 2 calls, with a server and a client attached.
+class ServicePair : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(create_service(name_, 2, kSize, kSize));
+        auto attached_server = ServiceServer::attach(name_);
+        auto attached_client = ServiceClient::attach(name_);
+        ASSERT_TRUE(attached_server && attached_client);
+        server.emplace(std::move(*attached_server));
+        client.emplace(std::move(*attached_client));
+    }
+
+    testing::RingName name_{"service.pair"};
+    std::optional<ServiceServer> server;
+    std::optional<ServiceClient> client;
+};
+
 // A waiting client watches the outcome posted on the response line. A server that dies between
 // answering and posting leaves the call answered with nothing posted: the wait's probe posts it.
-TEST(Service, shouldCollectAnAnswerWhoseOutcomeWasNeverPostedWithinAProbeInterval) {
-    testing::RingName name("service.unposted");
-    ASSERT_TRUE(create_service(name, 2, kSize, kSize));
-    auto server = ServiceServer::attach(name);
-    auto client = ServiceClient::attach(name);
-    ASSERT_TRUE(server && client);
+TEST_F(ServicePair, shouldCollectAnAnswerWhoseOutcomeWasNeverPostedWithinAProbeInterval) {
     std::uint64_t id = 0;
-    ASSERT_EQ(client->try_send(bytes_of("q"), id), Status::ok);
-    const Request request = server->try_receive();
-    ASSERT_EQ(request.status, Status::ok);
+    Request request{Status::again, {}};
+    send_and_take(*client, *server, id, request);
     std::atomic<bool> waiting{false};
     Status status = Status::again;
     Buffer response;
@@ -495,16 +514,10 @@ TEST(Service, shouldCollectAnAnswerWhoseOutcomeWasNeverPostedWithinAProbeInterva
 
 // An outcome posted for a call that has not ended (garbage, or a forgery) hands nothing out: the
 // client frees a call only by a CAS from the state posted.
-TEST(Service, shouldNotTakeAnOutcomePostedForACallStillServed) {
-    testing::RingName name("service.forged");
-    ASSERT_TRUE(create_service(name, 2, kSize, kSize));
-    auto server = ServiceServer::attach(name);
-    auto client = ServiceClient::attach(name);
-    ASSERT_TRUE(server && client);
+TEST_F(ServicePair, shouldNotTakeAnOutcomePostedForACallStillServed) {
     std::uint64_t id = 0;
-    ASSERT_EQ(client->try_send(bytes_of("q"), id), Status::ok);
-    const Request request = server->try_receive();
-    ASSERT_EQ(request.status, Status::ok);
+    Request request{Status::again, {}};
+    send_and_take(*client, *server, id, request);
     const std::uint64_t index = layout::request_index(id);
     const std::uint64_t serving = detail::call_at(client->ring(), index).state.load(std::memory_order_relaxed);
     auto& header = detail::response_header(client->ring(), index);
@@ -529,12 +542,7 @@ TEST(Service, shouldNotTakeAnOutcomePostedForACallStillServed) {
     EXPECT_EQ(client->ring().control().corrupt.load(std::memory_order_relaxed), 0U);
 }
 
-TEST(Service, shouldReportGarbageInTheQueueOrTheCallsAsCorrupt) {
-    testing::RingName name("service.garbage");
-    ASSERT_TRUE(create_service(name, 2, kSize, kSize));
-    auto server = ServiceServer::attach(name);
-    auto client = ServiceClient::attach(name);
-    ASSERT_TRUE(server && client);
+TEST_F(ServicePair, shouldReportGarbageInTheQueueOrTheCallsAsCorrupt) {
     std::uint64_t id = 0;
     ASSERT_EQ(client->try_send(bytes_of("q"), id), Status::ok);
     // A request id out of range in the queue.
@@ -549,9 +557,8 @@ TEST(Service, shouldReportGarbageInTheQueueOrTheCallsAsCorrupt) {
     std::size_t length = 0;
     EXPECT_EQ(client->try_wait(id, response.span(), length), Status::reset);  // the server gave it up
     // A response length past the response area.
-    ASSERT_EQ(client->try_send(bytes_of("q"), id), Status::ok);
-    const Request request = server->try_receive();
-    ASSERT_EQ(request.status, Status::ok);
+    Request request{Status::again, {}};
+    send_and_take(*client, *server, id, request);
     ASSERT_EQ(server->reply(request.id, bytes_of("a")), Status::ok);
     detail::response_header(client->ring(), layout::request_index(id)).length.store(kSize + 1, std::memory_order_relaxed);
     EXPECT_EQ(client->try_wait(id, response.span(), length), Status::corrupt);
