@@ -95,8 +95,9 @@ Status ServiceClient::try_wait(std::uint64_t id, std::span<std::byte> buffer, st
 
 Status ServiceClient::wait(std::uint64_t id, std::span<std::byte> buffer, std::size_t& length, Deadline deadline) noexcept {
     // The first attempt reads the call's state (an id not ours is refused at once); the spin after
-    // it watches only the posted outcome, off the line the server is changing. The probe settles
-    // the call if what it waits for is gone, and posts any outcome left unposted.
+    // it watches only the posted outcome, off the line the server is changing, but for the first
+    // attempt after each probe. The probe settles the call if what it waits for is gone, and posts
+    // any outcome left unposted.
     auto look = detail::CallerProtocol::Look::state;
     const Status status = endpoint_.wait(
         ring().space_event(), deadline,
@@ -107,6 +108,9 @@ Status ServiceClient::wait(std::uint64_t id, std::span<std::byte> buffer, std::s
         },
         [&] {
             (void)settle_if_gone(id);
+            // The next attempt reads the state word again: garbage there, or a call no longer
+            // ours, ends the wait (corrupt, unknown_request) within a probe interval.
+            look = detail::CallerProtocol::Look::state;
             return Status::ok;
         });
     // A wait that timed out gives the call up, so that its response is never taken for another's.

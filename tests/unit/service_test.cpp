@@ -479,22 +479,45 @@ protected:
     std::optional<ServiceClient> client;
 };
 
+// A thread waiting for call `id` (up to 5 s), given the time to get past the wait's first attempt:
+// it then watches the outcome line.
+class WaitingCaller {
+public:
+    WaitingCaller(ServiceClient& client, std::uint64_t id)
+        : thread_([this, &client, id] {
+              started_ = true;
+              status_ = client.wait(id, response_.span(), length_, Clock::now() + 5s);
+          }) {
+        while (!started_) std::this_thread::yield();
+        std::this_thread::sleep_for(5ms);
+    }
+    WaitingCaller(const WaitingCaller&) = delete;
+    WaitingCaller& operator=(const WaitingCaller&) = delete;
+    ~WaitingCaller() {
+        if (thread_.joinable()) thread_.join();
+    }
+
+    Status join() {
+        thread_.join();
+        return status_;
+    }
+    std::string response() const { return response_.str(length_); }
+
+private:
+    std::atomic<bool> started_{false};
+    Status status_ = Status::again;
+    Buffer response_;
+    std::size_t length_ = 0;
+    std::thread thread_;  // last: it starts once the rest is built
+};
+
 // A waiting client watches the outcome posted on the response line. A server that dies between
 // answering and posting leaves the call answered with nothing posted: the wait's probe posts it.
 TEST_F(ServicePair, shouldCollectAnAnswerWhoseOutcomeWasNeverPostedWithinAProbeInterval) {
     std::uint64_t id = 0;
     Request request{Status::again, {}};
     send_and_take(*client, *server, id, request);
-    std::atomic<bool> waiting{false};
-    Status status = Status::again;
-    Buffer response;
-    std::size_t length = 0;
-    std::thread caller([&] {
-        waiting = true;
-        status = client->wait(id, response.span(), length, Clock::now() + 5s);
-    });
-    while (!waiting) std::this_thread::yield();
-    std::this_thread::sleep_for(5ms);  // the wait is past its first attempt, watching the outcome
+    WaitingCaller caller(*client, id);
     // The server's [S3], without the post after it.
     const std::uint64_t index = layout::request_index(id);
     std::memcpy(server->response_buffer(request.id).data(), "late", 4);
@@ -506,10 +529,23 @@ TEST_F(ServicePair, shouldCollectAnAnswerWhoseOutcomeWasNeverPostedWithinAProbeI
     state.store(layout::call_state(layout::call_generation(serving), layout::CallPhase::answered, layout::call_client(serving),
                                    layout::call_server(serving)),
                 std::memory_order_release);
-    caller.join();
-    EXPECT_EQ(status, Status::ok);
-    EXPECT_EQ(response.str(length), "late");
+    EXPECT_EQ(caller.join(), Status::ok);
+    EXPECT_EQ(caller.response(), "late");
     EXPECT_LT(Clock::now() - answered_at, 1s) << "the probe (every 50 ms) posts it";
+}
+
+// A waiting client that watches the outcome line still reads the state word after each probe:
+// garbage written there meanwhile ends the wait as corrupt, not never.
+TEST_F(ServicePair, shouldEndAWaitAsCorruptWhenItsCallsStateTurnsToGarbage) {
+    std::uint64_t id = 0;
+    Request request{Status::again, {}};
+    send_and_take(*client, *server, id, request);
+    WaitingCaller caller(*client, id);
+    auto& state = detail::call_at(server->ring(), layout::request_index(id)).state;
+    const auto garbage_at = Clock::now();
+    state.store(state.load(std::memory_order_relaxed) | 0x7F, std::memory_order_relaxed);
+    EXPECT_EQ(caller.join(), Status::corrupt);
+    EXPECT_LT(Clock::now() - garbage_at, 1s) << "found at the first look after a probe (every 50 ms)";
 }
 
 // An outcome posted for a call that has not ended (garbage, or a forgery) hands nothing out: the

@@ -281,10 +281,10 @@ struct CallHeader {
     std::uint8_t pad[44];
 };
 
-// The line before a response area: a waiting client watches it, and the server writes it once per
-// call, right after answering. Not the state word, which the server changes twice (taking the call,
-// answering it) and would have to fetch back from the client's spin; not the response's own line,
-// which the server's user may fill at leisure.
+// The line before a response area: a waiting client watches it, and the server writes it only as it
+// answers (the length, then the outcome). Not the state word, which the server changes twice
+// (taking the call, answering it) and would have to fetch back from the client's spin; not the
+// response's own line, which the server's user may fill at leisure.
 struct ResponseHeader {
     SharedAtomic<std::uint64_t> outcome;  // the state a call of this slot ended in for its client
                                           // (answered, reset or refused), posted after that step

@@ -8,7 +8,8 @@
 //   client   free -> writing      [S0] claims a free slot (CAS; it acquires the last user's release)
 //   client   writing -> queued    [S1] publishes the request, then puts the id in the request queue
 //   server   queued -> serving    [S2] takes the call (CAS), while it holds the queue ticket
-//   server   serving -> answered  [S3] publishes the response (CAS: the client may give up meanwhile)
+//   server   serving -> answered  [S3] publishes the response (CAS: the client may give up meanwhile),
+//                                      then posts the outcome on the line its waiting client watches
 //   client   answered -> free     [S4] after copying the response out
 //
 // Giving up (a timeout, a close, a death) is a CAS too: queued -> free (the id left in the queue is
@@ -27,6 +28,11 @@
 // who holds the ticket; when every holder is dead, it repairs the queue slot and resets the call
 // (CallerProtocol::settle_call_if_gone). A live server always does [S2] before handing the queue
 // slot back, so a queue slot handed back with the call still queued can only be a dead server's.
+//
+// Every step that ends a call for its client (answered, reset, refused) is followed by a post of
+// that state on the call's ResponseHeader line (post_outcome), which a waiting client watches
+// instead of the state word; it frees the call by a CAS from the state posted, so a stale or
+// forged post frees nothing. A post that never came is made good by the wait's probe.
 //
 // Every value read from the segment is checked before use: an id names a slot in range, a length
 // fits its area, a phase is one of those above. Anything else is corruption (EPROTO).
@@ -271,10 +277,7 @@ public:
     bool has_response() const noexcept {
         for (std::uint64_t i = 0; i < call_count(ring_); ++i) {
             const std::uint64_t state = call_at(ring_, i).state.load(std::memory_order_acquire);
-            const CallPhase phase = layout::call_phase(state);
-            if (layout::call_client(state) == tag_ &&
-                (phase == CallPhase::answered || phase == CallPhase::reset || phase == CallPhase::refused))
-                return true;
+            if (layout::call_client(state) == tag_ && is_outcome(state)) return true;
         }
         return false;
     }
@@ -282,14 +285,14 @@ public:
     // Whether call `id` waits for a server that is gone; if so it is settled (reset or refused),
     // and the next try_collect says which. The probe of a waiting client (it makes system calls).
     // A call that ended without its outcome posted (its poster died between the step and the
-    // post, or a late post hid it) has it posted again here.
+    // post, or a late post hid it) has it posted again here; that settles nothing (false).
     template <class Servers>
     bool settle_if_gone(std::uint64_t id, const Servers& servers) noexcept {
         std::uint64_t state = 0;
         if (!mine(id, state)) return false;
         if (!is_outcome(state)) return settle_call_if_gone(layout::request_index(id), state, servers);
         post_outcome(ring_, layout::request_index(id), state);
-        return true;
+        return false;
     }
 
     // settle_if_gone for every pending call of this client; true if any was settled. Only CAS
@@ -365,11 +368,12 @@ private:
             status = size > max_response()   ? Status::corrupt
                      : size > buffer.size() ? Status::too_large
                                              : Status::ok;
-            if (status == Status::corrupt) ring_.mark_corrupt();
             // Copied before the slot is freed: until then nobody else may write it.
             if (status == Status::ok && size != 0) std::memcpy(buffer.data(), response_area(ring_, index), size);
         }
         freed = give_up_call(call_at(ring_, index), state, true);
+        if (!freed) return status;  // the caller looks again: nothing of this counts
+        if (status == Status::corrupt) ring_.mark_corrupt();
         if (status == Status::ok) length = size;
         return status;
     }
@@ -456,7 +460,8 @@ public:
             // Relaxed: ordered by [S2].
             const std::uint32_t length = call.request_length.load(std::memory_order_relaxed);
             if (length > max_request()) {
-                (void)give_up_call(call, state, false);
+                // Reset for its client, which learns it from the outcome posted (as from a verdict).
+                if (give_up_call(call, state, false)) post_outcome(ring_, index, given_up(state, false));
                 return corrupt();
             }
             return {Status::ok, {request_area(ring_, index), length}, id};
@@ -479,7 +484,7 @@ public:
         std::uint64_t state = 0;
         if (!serving(id, state)) return Status::unknown_request;
         auto& call = call_at(ring_, layout::request_index(id));
-        // Relaxed: published by [S3].
+        // Relaxed: published by [S3] and the post after it.
         response_header(ring_, layout::request_index(id)).length.store(static_cast<std::uint32_t>(length), std::memory_order_relaxed);
         for (;;) {
             if (layout::call_phase(state) == CallPhase::abandoned) {
@@ -487,7 +492,8 @@ public:
             } else {
                 const std::uint64_t answered =
                     layout::call_state(layout::call_generation(state), CallPhase::answered, layout::call_client(state), tag_);
-                // [S3] release, pairs with the client's acquire in mine(): the response is visible.
+                // [S3] release, pairs with the client's acquire in mine() (and the post's release with
+                // try_collect's acquire of the outcome): the response is visible.
                 if (call.state.compare_exchange_strong(state, answered, std::memory_order_release, std::memory_order_relaxed)) {
                     post_outcome(ring_, layout::request_index(id), answered);
                     return Status::ok;
