@@ -121,12 +121,22 @@ constexpr std::uint64_t given_up(std::uint64_t state, bool as_client) noexcept {
     return state;
 }
 
-// The CAS of given_up. False when the call is no longer `state` (the caller reads it again).
-inline bool give_up_call(layout::CallHeader& call, std::uint64_t state, bool as_client) noexcept {
+// A step of call `index` from `state` to `next` by CAS, other than [S0] and [S2]: [S3], a verdict,
+// a give-up, [S4]. False when the call is no longer `state` (the caller reads it again). A step
+// that ends the call for its client (answered, reset, refused) is posted after it.
+inline bool step_call(const RingView& ring, std::uint64_t index, std::uint64_t state, std::uint64_t next) noexcept {
+    // Release, pairs with the acquire of whoever reads the state next: [S3] and the verdicts with
+    // the client's mine(), [S4] with the next claimer's [S0] (we are done with the areas).
+    if (!call_at(ring, index).state.compare_exchange_strong(state, next, std::memory_order_release, std::memory_order_relaxed))
+        return false;
+    if (is_outcome(next)) post_outcome(ring, index, next);
+    return true;
+}
+
+// The step of given_up. False when the call is no longer `state` (the caller reads it again).
+inline bool give_up_call(const RingView& ring, std::uint64_t index, std::uint64_t state, bool as_client) noexcept {
     const std::uint64_t next = given_up(state, as_client);
-    if (next == state) return true;
-    // [S4] release, as every step that frees a call: the next claimer's [S0] sees us done with it.
-    return call.state.compare_exchange_strong(state, next, std::memory_order_release, std::memory_order_relaxed);
+    return next == state || step_call(ring, index, state, next);
 }
 
 // How often a give-up retries a CAS that another process keeps failing: each failure is a step of
@@ -152,10 +162,7 @@ inline bool settle_calls_of(const RingView& ring, std::uint32_t index) noexcept 
             std::uint64_t next = as_client ? given_up(state, true) : state;
             if (next == state && as_server) next = given_up(state, false);
             if (next == state) break;
-            // [S4] release, as in give_up_call.
-            if (!call.state.compare_exchange_strong(state, next, std::memory_order_release, std::memory_order_relaxed)) continue;
-            if (is_outcome(next)) post_outcome(ring, i, next);  // a reset, for a live client
-            changed = true;
+            if (step_call(ring, i, state, next)) changed = true;
         }
     }
     return changed;
@@ -266,7 +273,7 @@ public:
         std::uint64_t state = 0;
         for (int attempt = 0; attempt < kGiveUpAttempts && mine(id, state); ++attempt) {
             if (!known_phase(state) || layout::call_phase(state) == CallPhase::abandoned) return std::nullopt;
-            if (give_up_call(call_at(ring_, layout::request_index(id)), state, true))
+            if (give_up_call(ring_, layout::request_index(id), state, true))
                 return layout::call_phase(state) != CallPhase::serving;
         }
         return std::nullopt;
@@ -318,14 +325,10 @@ private:
     // holders all died (repair(ticket), mpmc_repair.hpp).
     template <class Servers>
     bool settle_call_if_gone(std::uint64_t index, std::uint64_t state, const Servers& servers) noexcept {
-        auto& call = call_at(ring_, index);
         const auto settle = [&](CallPhase verdict) {
-            const std::uint64_t settled = layout::call_state(layout::call_generation(state), verdict, tag_, layout::call_server(state));
-            // Release, as [S3]: a verdict is a server's answer given for it. A failed CAS means
-            // the call moved meanwhile: the next look decides again.
-            if (!call.state.compare_exchange_strong(state, settled, std::memory_order_release, std::memory_order_relaxed)) return false;
-            post_outcome(ring_, index, settled);
-            return true;
+            // A verdict is a server's answer given for it (step_call). A failed CAS means the call
+            // moved meanwhile: the next look decides again.
+            return step_call(ring_, index, state, layout::call_state(layout::call_generation(state), verdict, tag_, layout::call_server(state)));
         };
         if (layout::call_phase(state) == CallPhase::serving) {
             const std::uint32_t server = layout::call_server(state);
@@ -371,7 +374,7 @@ private:
             // Copied before the slot is freed: until then nobody else may write it.
             if (status == Status::ok && size != 0) std::memcpy(buffer.data(), response_area(ring_, index), size);
         }
-        freed = give_up_call(call_at(ring_, index), state, true);
+        freed = give_up_call(ring_, index, state, true);
         if (!freed) return status;  // the caller looks again: nothing of this counts
         if (status == Status::corrupt) ring_.mark_corrupt();
         if (status == Status::ok) length = size;
@@ -461,7 +464,7 @@ public:
             const std::uint32_t length = call.request_length.load(std::memory_order_relaxed);
             if (length > max_request()) {
                 // Reset for its client, which learns it from the outcome posted (as from a verdict).
-                if (give_up_call(call, state, false)) post_outcome(ring_, index, given_up(state, false));
+                (void)give_up_call(ring_, index, state, false);
                 return corrupt();
             }
             return {Status::ok, {request_area(ring_, index), length}, id};
@@ -483,21 +486,17 @@ public:
         if (length > max_response()) return Status::too_large;
         std::uint64_t state = 0;
         if (!serving(id, state)) return Status::unknown_request;
-        auto& call = call_at(ring_, layout::request_index(id));
+        const std::uint64_t index = layout::request_index(id);
         // Relaxed: published by [S3] and the post after it.
-        response_header(ring_, layout::request_index(id)).length.store(static_cast<std::uint32_t>(length), std::memory_order_relaxed);
+        response_header(ring_, index).length.store(static_cast<std::uint32_t>(length), std::memory_order_relaxed);
         for (;;) {
             if (layout::call_phase(state) == CallPhase::abandoned) {
-                if (give_up_call(call, state, false)) return Status::ok;
+                if (give_up_call(ring_, index, state, false)) return Status::ok;
             } else {
+                // [S3], then its post (step_call): the response is visible to a client that sees either.
                 const std::uint64_t answered =
                     layout::call_state(layout::call_generation(state), CallPhase::answered, layout::call_client(state), tag_);
-                // [S3] release, pairs with the client's acquire in mine() (and the post's release with
-                // try_collect's acquire of the outcome): the response is visible.
-                if (call.state.compare_exchange_strong(state, answered, std::memory_order_release, std::memory_order_relaxed)) {
-                    post_outcome(ring_, layout::request_index(id), answered);
-                    return Status::ok;
-                }
+                if (step_call(ring_, index, state, answered)) return Status::ok;
             }
             if (!serving(id, state)) return Status::unknown_request;  // cannot happen: only we end a call we serve
         }
