@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev \
-    libbenchmark-dev libtbb-dev nlohmann-json3-dev libcli11-dev gnuplot-nox
+    libbenchmark-dev libtbb-dev nlohmann-json3-dev libcli11-dev libzmq3-dev cppzmq-dev gnuplot-nox
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target shmring_bench >&2
 mkdir -p results

@@ -118,4 +118,29 @@ struct ServeOptions {
 };
 int run_serve(const ServeOptions& options);
 
+struct BridgeOptions {
+    std::string name;
+    std::string endpoint;           // send: --to; recv: --listen
+    bool plain = false;             // plain TCP, asked for
+    std::string key_file;           // CURVE: this side's key pair
+    std::string server_key_file;    // send: the receiver's public key
+    std::vector<std::string> allow;  // recv: the senders' public keys
+    std::uint64_t window = 8U << 20;
+    std::uint64_t heartbeat_ms = 250;
+    unsigned mode = 0600;
+};
+int run_bridge_send(const BridgeOptions& options);
+int run_bridge_recv(const BridgeOptions& options);
+
+struct KeygenOptions {
+    std::string path;
+};
+int run_bridge_keygen(const KeygenOptions& options);
+
+struct BridgeStatusOptions {
+    std::string name;
+    bool json = false;
+};
+int run_bridge_status(const BridgeStatusOptions& options);
+
 }  // namespace shmring::cli

@@ -247,6 +247,48 @@ int main(int argc, char** argv) {
                           "command still running is killed, and its caller gets ECONNRESET.");
     serve_command->callback([&] { run = [&] { return run_serve(serve); }; });
 
+    BridgeOptions bridge_send;
+    BridgeOptions bridge_recv;
+    KeygenOptions keygen;
+    BridgeStatusOptions bridge_status;
+    auto* bridge_command = app.add_subcommand("bridge", "Continue a ring on another host over ZeroMQ: exactly once, in order");
+    bridge_command->require_subcommand(1);
+    const auto add_security = [](CLI::App* command, BridgeOptions& options) {
+        command->add_flag("--plain", options.plain, "Unencrypted, unauthenticated TCP (only on a network you trust)");
+        command->add_option("--curve-key", options.key_file, "CURVE: this side's key pair file (shmring bridge keygen)");
+        command->add_option("--heartbeat", options.heartbeat_ms, "Milliseconds of silence before a heartbeat; 4 of them lose the link")
+            ->check(CLI::Range(10, 60000))
+            ->default_str("250");
+    };
+    auto* send_side = bridge_command->add_subcommand("send", "Forward a local pipe or queue to a receiving bridge");
+    send_side->add_option("NAME", bridge_send.name, "The local ring (a pipe, or a queue on the SPSC engine)")->required();
+    send_side->add_option("--to", bridge_send.endpoint, "The receiver: tcp://HOST:PORT")->required();
+    add_security(send_side, bridge_send);
+    send_side->add_option("--server-key", bridge_send.server_key_file, "CURVE: the receiver's public key file (its .pub)");
+    send_side->add_option("--window", bridge_send.window, "Most bytes sent and not yet confirmed (K, M, G suffixes)")
+        ->transform(size_value())
+        ->default_str("8M");
+    send_side->footer("Reads the ring as its consumer. A record leaves the ring only once the receiver confirms its ring holds it,\n"
+                      "so a sender killed and started again, or a link cut and restored, loses and repeats nothing.\n"
+                      "Runs until Ctrl-C or SIGTERM; status 1 on an error that retrying cannot mend.");
+    send_side->callback([&] { run = [&] { return run_bridge_send(bridge_send); }; });
+    auto* recv_side = bridge_command->add_subcommand("recv", "Receive a sending bridge's records into a local ring");
+    recv_side->add_option("NAME", bridge_recv.name, "The local ring: created like the sender's when missing")->required();
+    recv_side->add_option("--listen", bridge_recv.endpoint, "Where to listen: tcp://ADDR:PORT")->required();
+    add_security(recv_side, bridge_recv);
+    recv_side->add_option("--allow", bridge_recv.allow, "CURVE: a sender's public key file it lets in (repeat; none: any sender that knows our key)");
+    recv_side->add_option("--mode", bridge_recv.mode, "Permission bits of a ring it creates, octal")->transform(mode_value())->default_str("0600");
+    recv_side->footer("Must be its ring's only writer. Its delivery journal (/dev/shm/shmring-bridge-recv.NAME) lets a receiver\n"
+                      "killed and started again know exactly what the ring already holds.");
+    recv_side->callback([&] { run = [&] { return run_bridge_recv(bridge_recv); }; });
+    auto* keygen_command = bridge_command->add_subcommand("keygen", "Write a CURVE key pair: PATH (secret, 0600) and PATH.pub");
+    keygen_command->add_option("PATH", keygen.path, "The key pair file to write")->required();
+    keygen_command->callback([&] { run = [&] { return run_bridge_keygen(keygen); }; });
+    auto* status_command = bridge_command->add_subcommand("status", "Show the bridges of a ring on this host: messages, bytes, in flight");
+    status_command->add_option("NAME", bridge_status.name, "Ring name")->required();
+    status_command->add_flag("--json", bridge_status.json, "Print JSON");
+    status_command->callback([&] { run = [&] { return run_bridge_status(bridge_status); }; });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {

@@ -125,8 +125,10 @@ public:
     // A racy look, from any thread, at whether try_claim(length) could succeed now (poll helpers).
     bool has_room(std::size_t length) const noexcept { return length <= max_message() && detail::spsc_has_room(ring(), length); }
 
-    // Unflushed bytes are those committed with Flush::later and not yet flushed.
+    // Unflushed bytes are those committed with Flush::later and not yet flushed: they lie between
+    // position() and committed_through().
     std::uint64_t position() const noexcept { return writer_.position(); }
+    std::uint64_t committed_through() const noexcept { return writer_.committed_through(); }
     Endpoint& endpoint() noexcept { return endpoint_; }
     const Endpoint& endpoint() const noexcept { return endpoint_; }
     const RingSegment& ring() const noexcept { return endpoint_.ring(); }
@@ -205,6 +207,20 @@ public:
 
     // A racy look, from any thread, at whether a record is there (poll helpers).
     bool has_data() const noexcept { return detail::spsc_has_data(ring()); }
+
+    // Custody, for a forwarder (the bridge) that must not give a record up before its far side
+    // holds it: it releases records with Flush::later, then gives back only the room of those the
+    // far side confirmed (flush_through), or takes every unconfirmed one back to read again
+    // (rewind). Such a consumer never waits through wait_for_data (which flushes first) and
+    // rewinds before it closes (which flushes too). See SpscReader.
+    std::uint64_t released_through() const noexcept { return reader_.released_through(); }
+    bool flush_through(std::uint64_t position) noexcept {
+        if (position == reader_.position()) return true;
+        if (!reader_.flush_through(position)) return false;
+        endpoint_.notify(ring().space_event());
+        return true;
+    }
+    void rewind() noexcept { reader_.rewind(); }
 
     std::uint64_t position() const noexcept { return reader_.position(); }
     Endpoint& endpoint() noexcept { return endpoint_; }

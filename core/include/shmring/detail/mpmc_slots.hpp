@@ -55,6 +55,19 @@ inline std::byte* payload_at(const RingView& ring, std::uint64_t ticket) noexcep
     return ring.data() + slot_offset(ring.geometry(), ticket) + sizeof(layout::SlotHeader);
 }
 
+// What became of `ticket`, claimed by a producer that may have died since: unpublished (its slot
+// still waits for the message; a repair will void it), void (aborted or repaired) or published.
+// Only the producer of ticket + capacity rewrites the slot, so the answer holds for as long as
+// the asker is the ring's only producer and has not claimed since (a restarted bridge, which
+// must know whether its predecessor's last message went out).
+enum class ClaimFate { unpublished, void_slot, published };
+inline ClaimFate claim_fate(const RingView& ring, std::uint64_t ticket) noexcept {
+    auto& slot = slot_at(ring, ticket);
+    // Acquire, pairs with [R20] (a commit or a repair): the length of a published slot is its own.
+    if (slot.sequence.load(std::memory_order_acquire) == slot_free_for(ticket)) return ClaimFate::unpublished;
+    return slot.length.load(std::memory_order_relaxed) == layout::kSlotLengthVoid ? ClaimFate::void_slot : ClaimFate::published;
+}
+
 // A fresh ring: slot i is free for ticket i. Relaxed: nobody looks before the ring is published.
 inline void format_slots(const RingView& ring) noexcept {
     for (std::uint64_t ticket = 0; ticket < ring.geometry().capacity; ++ticket)

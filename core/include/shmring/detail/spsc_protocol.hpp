@@ -75,6 +75,8 @@ public:
     }
 
     std::uint64_t position() const noexcept { return published_; }
+    // The end of the committed records, flushed or not.
+    std::uint64_t committed_through() const noexcept { return pending_; }
     const RingView& ring() const noexcept { return ring_; }
 
 private:
@@ -180,6 +182,25 @@ public:
     bool flush() noexcept {
         // [R11] release, pairs with [A11] in SpscWriter::reserve: we are done reading the bytes.
         return store_moved_position(ring_.consumer().position, pending_, published_);
+    }
+
+    // Custody: a reader that must keep records until somebody else confirms them releases them
+    // without flushing, then gives back only the confirmed ones (flush_through) or takes every
+    // unconfirmed one back to read again (rewind). Records between position() and
+    // released_through() are still the reader's: the writer cannot overwrite them.
+    std::uint64_t released_through() const noexcept { return pending_; }
+
+    // Gives back the room of the released records before `position`, a released_through() seen
+    // since the last rewind. False, storing nothing, when `position` is outside that range.
+    bool flush_through(std::uint64_t position) noexcept {
+        if (position - published_ > pending_ - published_) return false;
+        // [R11] as in flush().
+        return store_moved_position(ring_.consumer().position, position, published_);
+    }
+
+    void rewind() noexcept {
+        pending_ = published_;
+        peeked_size_ = 0;
     }
 
     std::uint64_t position() const noexcept { return published_; }

@@ -1,0 +1,83 @@
+// Internal. A bridge's state object: a small POSIX shared-memory object per ring and side
+// (/shmring-bridge-send.NAME, /shmring-bridge-recv.NAME, outside the rings' namespace), which
+// outlives the bridge process. It holds the receiver's delivery journal, which a restarted
+// receiver needs, and the statistics `shmring bridge status` shows.
+//
+// A live bridge holds an OFD write lock on the object (the kernel drops it when the process dies):
+// a second bridge of the same ring and side is refused, and a reader tells a running bridge from
+// one that died. The object is untrusted input like any shared memory: its header is checked on
+// open, and the journal's words only ever select between positions the ring itself confirms.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "shmring/bridge.hpp"
+#include "shmring/shared_atomic.hpp"
+
+namespace shmring::bridge::detail {
+
+inline constexpr std::uint64_t kStateMagic = 0x65676469726273ULL;  // "sbridge"
+inline constexpr std::uint32_t kStateVersion = 1;
+
+// The receiver's record of what the far ring holds (delivery.hpp has the protocol).
+struct DeliveryJournal {
+    SharedAtomic<std::uint64_t> ring;          // the far ring's creation time: the ring the words speak of
+    SharedAtomic<std::uint64_t> stream;        // the sender's stream this journal follows
+    SharedAtomic<std::uint64_t> delivered;     // stream position through which the ring holds it
+    SharedAtomic<std::uint64_t> pending_end;   // stream position after the batch being published
+    SharedAtomic<std::uint64_t> pending_mark;  // the ring's producer position once it is published
+};
+
+struct StateCounters {
+    SharedAtomic<std::uint64_t> connected;
+    SharedAtomic<std::uint64_t> messages;
+    SharedAtomic<std::uint64_t> bytes;
+    SharedAtomic<std::uint64_t> reconnects;
+    SharedAtomic<std::uint64_t> in_flight;
+    SharedAtomic<std::uint64_t> in_flight_bytes;
+    SharedAtomic<std::uint64_t> acknowledged;
+    SharedAtomic<std::uint64_t> refused;
+    SharedAtomic<std::uint64_t> updated_realtime_ns;
+};
+
+struct StateLayout {
+    std::uint64_t magic;
+    std::uint32_t version;
+    std::uint32_t side;  // Side
+    SharedAtomic<std::uint32_t> pid;
+    std::uint32_t reserved;
+    DeliveryJournal journal;
+    StateCounters counters;
+};
+static_assert(sizeof(StateLayout) == 24 + 40 + 72, "the state object's header, journal and counters");
+static_assert(offsetof(StateLayout, journal) == 24 && offsetof(StateLayout, counters) == 64, "state object offsets");
+
+std::string state_object_name(std::string_view ring, Side side);
+
+// The state object of a running bridge: created or reopened, locked, mapped.
+class BridgeState {
+public:
+    // busy: another live bridge holds it; corrupt: the object is not a bridge's state of `side`.
+    static Result<BridgeState> acquire(std::string_view ring, Side side);
+
+    DeliveryJournal& journal() noexcept { return layout_->journal; }
+    StateCounters& counters() noexcept { return layout_->counters; }
+    // Stamps the update time: a reader can tell a bridge that publishes from one that stalled.
+    void touch() noexcept;
+
+    BridgeState(BridgeState&& other) noexcept;
+    BridgeState& operator=(BridgeState&&) = delete;
+    ~BridgeState();
+
+private:
+    BridgeState(int fd, StateLayout* layout) noexcept : fd_(fd), layout_(layout) {}
+    int fd_;
+    StateLayout* layout_;
+};
+
+Result<std::optional<Statistics>> read_state(std::string_view ring, Side side);
+
+}  // namespace shmring::bridge::detail

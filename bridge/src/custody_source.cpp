@@ -1,0 +1,64 @@
+#include "custody_source.hpp"
+
+#include "shmring/layout.hpp"
+
+namespace shmring::bridge::detail {
+
+Result<std::unique_ptr<CustodySource>> CustodySource::attach(const std::string& ring) {
+    auto consumer = SpscConsumer::attach(ring);
+    if (!consumer) {
+        if (consumer.error().code() == Errc::wrong_kind)
+            return Error(Errc::wrong_kind, "ring '" + ring + "': a bridge sends from pipes and queues on the SPSC engine only");
+        return consumer.error();
+    }
+    std::unique_ptr<CustodySource> source(new CustodySource(std::move(*consumer)));
+    source->ahead_.store(source->read_through(), std::memory_order_relaxed);
+    return source;
+}
+
+Hello CustodySource::hello(std::uint64_t epoch) const {
+    const RingGeometry& g = consumer_.ring().geometry();
+    Hello hello{};
+    hello.head = frame_head(FrameType::hello);
+    hello.engine = static_cast<std::uint32_t>(g.engine);
+    hello.kind = static_cast<std::uint32_t>(g.kind);
+    // The creation time names the stream: a ring removed and created again starts a new one.
+    hello.stream = consumer_.ring().header().created_realtime_ns;
+    hello.start = confirmed();
+    hello.epoch = epoch;
+    hello.capacity = g.capacity;
+    hello.max_messages = g.max_messages;
+    hello.slot_size = g.slot_size;
+    hello.max_message = g.max_message;
+    return hello;
+}
+
+void CustodySource::take() noexcept {
+    consumer_.release(Flush::later);
+    ahead_.store(read_through(), std::memory_order_relaxed);
+}
+
+Status CustodySource::resume_at(std::uint64_t position) noexcept {
+    consumer_.rewind();
+    if (static_cast<std::int64_t>(position - confirmed()) < 0) {
+        ahead_.store(read_through(), std::memory_order_relaxed);
+        return Status::too_large;
+    }
+    while (read_through() != position) {
+        if (static_cast<std::int64_t>(position - read_through()) < 0) return Status::corrupt;
+        const View view = peek();
+        if (view.status != Status::ok) return view.status == Status::again ? Status::corrupt : view.status;
+        take();
+    }
+    ahead_.store(read_through(), std::memory_order_relaxed);
+    return confirm(position) ? Status::ok : Status::corrupt;
+}
+
+Result<int> CustodySource::poll_fd() {
+    const RingView& ring = consumer_.ring();
+    // Acquire, pairs with the producer's [R10]: a ready answer comes with the record it announces.
+    auto ready = [this, ring] { return ring.producer().position.load(std::memory_order_acquire) != ahead_.load(std::memory_order_relaxed); };
+    return poll_.get(consumer_.endpoint(), ring.data_event(), ready, [] { return false; });
+}
+
+}  // namespace shmring::bridge::detail

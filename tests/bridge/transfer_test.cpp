@@ -1,0 +1,123 @@
+// Volume through two bridges on loopback: a million queue messages and a gibibyte of pipe data,
+// every record checked.
+#include <gtest/gtest.h>
+
+#include <span>
+
+#include "bridge_fixture.hpp"
+#include "shmring/pipe.hpp"
+#include "shmring/queue.hpp"
+#include "support/test_ring.hpp"
+
+namespace shmring::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(BridgeTransfer, shouldCarryAMillionQueueMessagesInOrderExactlyOnce) {
+    RingName source("bridge.queue.src");
+    RingName destination("bridge.queue.dst");
+    BridgeStateGuard states({source.str(), destination.str()});
+    ASSERT_EQ(run_tool({"create", "queue", source.str(), "--messages", "4096", "--message-size", "64"}).code, 0);
+    const int port = free_port();
+    auto receiver = start_receiver(destination.str(), port);
+    auto sender = start_sender(source.str(), port);
+
+    QueueTraffic traffic(source.str(), destination.str(), 64, 1'000'000);
+    EXPECT_TRUE(traffic.wait_delivered(120s)) << traffic.failure() << " (sent " << traffic.sent() << ", received " << traffic.received() << ")";
+    EXPECT_EQ(traffic.received(), 1'000'000U);
+
+    const Finished status = run_tool({"bridge", "status", source.str(), "--json"});
+    EXPECT_EQ(status.code, 0) << status.err;
+    EXPECT_NE(status.out.find("\"messages\": 1000000"), std::string::npos) << status.out;
+}
+
+TEST(BridgeTransfer, shouldCarryAGibibyteOfPipeData) {
+    RingName source("bridge.pipe.src");
+    RingName destination("bridge.pipe.dst");
+    BridgeStateGuard states({source.str(), destination.str()});
+    ASSERT_EQ(run_tool({"create", "pipe", source.str(), "--capacity", "1M"}).code, 0);
+    const int port = free_port();
+    auto receiver = start_receiver(destination.str(), port);
+    auto sender = start_sender(source.str(), port);
+
+    constexpr std::uint64_t kTotal = 1ULL << 30;
+    std::atomic<bool> stop{false};
+    std::string write_error;
+    std::thread writer([&] {
+        auto pipe = PipeWriter::open(source.str());
+        if (!pipe) {
+            write_error = pipe.error().message();
+            return;
+        }
+        std::vector<std::byte> chunk(64 * 1024);
+        for (std::uint64_t offset = 0; offset < kTotal && !stop;) {  // a partial write: the next chunk starts where it stopped
+            for (std::size_t i = 0; i < chunk.size(); ++i) chunk[i] = stream_byte(offset + i);
+            const IoResult written = pipe->write(chunk, Blocking::yes, deadline_after(500ms));
+            offset += written.count;
+            if (written.status != Status::ok && written.status != Status::timed_out) {
+                write_error = describe(written.status);
+                return;
+            }
+        }
+    });
+
+    std::optional<PipeReader> reader;
+    ASSERT_TRUE(eventually([&] {
+        auto opened = PipeReader::open(destination.str());
+        if (opened) reader.emplace(std::move(*opened));
+        return reader.has_value();
+    }));
+    std::vector<std::byte> buffer(256 * 1024);
+    std::uint64_t offset = 0;
+    std::uint64_t mismatch = kTotal;
+    const auto deadline = std::chrono::steady_clock::now() + 150s;
+    while (offset < kTotal && mismatch == kTotal && std::chrono::steady_clock::now() < deadline) {
+        const IoResult got = reader->read(buffer, Blocking::yes, deadline_after(500ms));
+        for (std::size_t i = 0; i < got.count; ++i)
+            if (buffer[i] != stream_byte(offset + i)) {
+                mismatch = offset + i;
+                break;
+            }
+        offset += got.count;
+    }
+    stop = true;
+    writer.join();
+    EXPECT_EQ(write_error, "");
+    EXPECT_EQ(mismatch, kTotal) << "first wrong byte";
+    EXPECT_EQ(offset, kTotal);
+}
+
+// A queue on the SPSC engine here continues as an MPMC queue there (one producer, many workers).
+TEST(BridgeTransfer, shouldCarryAQueueIntoAnMpmcQueue) {
+    RingName source("bridge.mpmc.src");
+    RingName destination("bridge.mpmc.dst");
+    BridgeStateGuard states({source.str(), destination.str()});
+    ASSERT_EQ(run_tool({"create", "queue", source.str(), "--messages", "1024", "--message-size", "64"}).code, 0);
+    ASSERT_EQ(run_tool({"create", "queue", destination.str(), "--messages", "1024", "--message-size", "64", "--engine", "mpmc"}).code, 0);
+    const int port = free_port();
+    auto receiver = start_receiver(destination.str(), port);
+    auto sender = start_sender(source.str(), port);
+
+    QueueTraffic traffic(source.str(), destination.str(), 64, 100'000);
+    EXPECT_TRUE(traffic.wait_delivered(60s)) << traffic.failure() << " (sent " << traffic.sent() << ", received " << traffic.received() << ")";
+    EXPECT_EQ(traffic.received(), 100'000U);
+}
+
+TEST(BridgeTransfer, shouldRefuseAFarRingOfAnotherKind) {
+    RingName source("bridge.kind.src");
+    RingName destination("bridge.kind.dst");
+    BridgeStateGuard states({source.str(), destination.str()});
+    ASSERT_EQ(run_tool({"create", "queue", source.str(), "--messages", "16", "--message-size", "64"}).code, 0);
+    ASSERT_EQ(run_tool({"create", "pipe", destination.str(), "--capacity", "4K"}).code, 0);
+    const int port = free_port();
+    auto receiver = start_receiver(destination.str(), port);
+    auto sender = start_sender(source.str(), port);
+    const Finished ended = sender->wait(10s);
+    EXPECT_TRUE(ended.exited);
+    EXPECT_EQ(ended.code, 1);
+    EXPECT_NE(ended.err.find("the receiver refused: the far ring is of another kind"), std::string::npos) << ended.err;
+}
+
+}  // namespace
+}  // namespace shmring::testing
