@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev \
     libbenchmark-dev libtbb-dev nlohmann-json3-dev libcli11-dev libzmq3-dev cppzmq-dev gnuplot-nox
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target shmring_bench >&2
+cmake --build --preset release -j "$(nproc)" --target shmring_bench shmring_bridge_bench >&2
 mkdir -p results
 mode=--quick
 for argument in "$@"; do
@@ -18,5 +18,11 @@ arguments=()
 for argument in "$@"; do
     if [ "$argument" != --full ]; then arguments+=("$argument"); fi
 done
+# The ZeroMQ bridge beside raw ZeroMQ, on loopback and on a veth pair between two network namespaces
+# (loopback only where the machine cannot make them).
+bridge_mode=--quick
+if [ -z "$mode" ]; then bridge_mode=; fi
+build/release/bench/shmring-bridge-bench $bridge_mode --veth --json results/bridge.json
+echo
 exec build/release/bench/shmring-bench $mode --json results/shootout.json --csv results/shootout.csv \
     --plot results "${arguments[@]+"${arguments[@]}"}"

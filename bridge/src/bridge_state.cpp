@@ -1,5 +1,6 @@
 #include "bridge_state.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -73,17 +74,17 @@ Result<BridgeState> BridgeState::acquire(std::string_view ring, Side side) {
     struct stat status {};
     if (::fstat(fd, &status) != 0) return fail(system_error("fstat(" + object + ")", errno));
     if (!S_ISREG(status.st_mode) || status.st_uid != ::geteuid()) return fail(Error(Errc::permission_denied, "bridge state " + object + " belongs to another user"));
-    const bool fresh = status.st_size == 0;
-    if (fresh && ::ftruncate(fd, kObjectSize) != 0) return fail(system_error("ftruncate(" + object + ")", errno));
-    if (!fresh && status.st_size != static_cast<off_t>(kObjectSize)) return fail(corrupt_object(object, "wrong size"));
+    if (status.st_size == 0 && ::ftruncate(fd, kObjectSize) != 0) return fail(system_error("ftruncate(" + object + ")", errno));
+    if (status.st_size != 0 && status.st_size != static_cast<off_t>(kObjectSize)) return fail(corrupt_object(object, "wrong size"));
     void* mapped = ::mmap(nullptr, kObjectSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (mapped == MAP_FAILED) return fail(system_error("mmap(" + object + ")", errno));
     auto* layout = static_cast<StateLayout*>(mapped);
-    if (fresh) {
-        // Zeroed by ftruncate; only the lock holder writes the header.
-        layout->magic = kStateMagic;
+    // Zeroed by ftruncate: new, or its creator died before the magic, which it writes last. Only
+    // the lock holder writes the header.
+    if (layout->magic == 0) {
         layout->version = kStateVersion;
         layout->side = static_cast<std::uint32_t>(side);
+        std::atomic_ref<std::uint64_t>(layout->magic).store(kStateMagic, std::memory_order_release);
     } else if (auto checked = check_header(*layout, side, object); !checked) {
         ::munmap(mapped, kObjectSize);
         return fail(checked.error());

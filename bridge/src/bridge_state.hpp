@@ -5,8 +5,9 @@
 //
 // A live bridge holds an OFD write lock on the object (the kernel drops it when the process dies):
 // a second bridge of the same ring and side is refused, and a reader tells a running bridge from
-// one that died. The object is untrusted input like any shared memory: its header is checked on
-// open, and the journal's words only ever select between positions the ring itself confirms.
+// one that died. Its header is checked on open; the journal's words are trusted as the positions
+// this user's bridge wrote (a process that may write the object can make a receiver skip or repeat
+// records, as one that may write the ring can make it hold anything).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 #include "curve.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -105,7 +106,8 @@ bool Gatekeeper::answer_one() {
         if (!more) break;
     }
     if (request.empty()) return false;
-    if (request.size() < 6) return true;  // not a ZAP request: nothing to answer
+    // A REP socket must answer before it reads again: a request too short to judge is refused.
+    request.resize(std::max<std::size_t>(request.size(), 6));
     const std::string address = request[3].to_string();
     const std::string mechanism = request[5].to_string();
     std::string client;

@@ -13,6 +13,7 @@ Result<std::unique_ptr<CustodySource>> CustodySource::attach(const std::string& 
     }
     std::unique_ptr<CustodySource> source(new CustodySource(std::move(*consumer)));
     source->ahead_.store(source->read_through(), std::memory_order_relaxed);
+    source->last_record_end_ = source->read_through();
     return source;
 }
 
@@ -33,13 +34,23 @@ Hello CustodySource::hello(std::uint64_t epoch) const {
     return hello;
 }
 
+View CustodySource::peek() noexcept {
+    const View view = consumer_.try_peek();
+    // A padding record skipped on the way moved read_through(): without this the poll helper
+    // would see it as a record to read, for ever.
+    if (view.status == Status::again) ahead_.store(read_through(), std::memory_order_relaxed);
+    return view;
+}
+
 void CustodySource::take() noexcept {
     consumer_.release(Flush::later);
-    ahead_.store(read_through(), std::memory_order_relaxed);
+    last_record_end_ = read_through();
+    ahead_.store(last_record_end_, std::memory_order_relaxed);
 }
 
 Status CustodySource::resume_at(std::uint64_t position) noexcept {
     consumer_.rewind();
+    last_record_end_ = read_through();
     if (static_cast<std::int64_t>(position - confirmed()) < 0) {
         ahead_.store(read_through(), std::memory_order_relaxed);
         return Status::too_large;

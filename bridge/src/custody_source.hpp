@@ -27,7 +27,10 @@ public:
     std::uint64_t read_through() const noexcept { return consumer_.released_through(); }
 
     // The next record after read_through(), in place. again: none yet; corrupt.
-    View peek() noexcept { return consumer_.try_peek(); }
+    View peek() noexcept;
+    // The position after the last record taken (read_through() may be past it by a padding record
+    // skipped since): where the next record sent follows on.
+    std::uint64_t last_record_end() const noexcept { return last_record_end_; }
     // Counts the peeked record as read (read_through() moves past it); it stays in the ring.
     void take() noexcept;
 
@@ -58,6 +61,7 @@ private:
     // read_through(), for the poll helper's thread. Relaxed: it only decides when to signal, and
     // the signalled thread looks at the ring itself.
     std::atomic<std::uint64_t> ahead_{0};
+    std::uint64_t last_record_end_ = 0;
     shmring::detail::PollDescriptor poll_;  // after the consumer: stops before it goes
 };
 

@@ -157,7 +157,7 @@ Status Delivery::write_spsc(SpscProducer& producer, const Record& record) noexce
     if (!record.payload.empty()) std::memcpy(loan.data.data(), record.payload.data(), record.payload.size());
     producer.commit(record.payload.size(), record.type, Flush::later);
     written_end_ = record.end;
-    ++unpublished_;
+    unpublished_ = unpublished_ + 1;
     unpublished_bytes_ += record.payload.size();
     return Status::ok;
 }

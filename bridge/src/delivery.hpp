@@ -24,6 +24,7 @@
 #include <variant>
 
 #include "bridge_state.hpp"
+#include "shmring/detail/reset_on_move.hpp"
 #include "shmring/mpmc_ring.hpp"
 #include "shmring/spsc_ring.hpp"
 #include "shmring/wait.hpp"
@@ -59,6 +60,12 @@ public:
     // Waits until a record of `length` bytes fits, or `deadline`. Call publish() first.
     Status wait_for_room(std::size_t length, Deadline deadline) noexcept;
 
+    // Publishes through the journal what was written: left to the producer's own close, it would
+    // be published without a mark, and a successor would write it again.
+    ~Delivery() { publish(); }
+    Delivery(Delivery&&) noexcept = default;
+    Delivery& operator=(Delivery&&) = delete;
+
     std::uint64_t messages() const noexcept { return messages_; }
     std::uint64_t bytes() const noexcept { return bytes_; }
     std::uint32_t max_message() const noexcept;
@@ -76,7 +83,7 @@ private:
     DeliveryJournal* journal_;
     std::uint64_t delivered_ = 0;
     std::uint64_t written_end_ = 0;    // SPSC: stream position after the last record written
-    std::uint64_t unpublished_ = 0;    // SPSC: records written and not yet published
+    shmring::detail::ResetOnMove<std::uint64_t> unpublished_;  // SPSC: records written and not yet published
     std::uint64_t unpublished_bytes_ = 0;
     std::uint64_t messages_ = 0;
     std::uint64_t bytes_ = 0;

@@ -33,6 +33,10 @@ public:
         }
         socket_.emplace(context_, zmq::socket_type::router);
         configure_socket(*socket_);
+        // What a sender may make this receiver hold: a bounded queue of bounded messages (a
+        // receiver waiting for room reads nothing, and TCP holds the sender back).
+        socket_->set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(kMaxDataMessage));
+        socket_->set(zmq::sockopt::rcvhwm, 64);
         if (keys_) {
             socket_->set(zmq::sockopt::curve_server, 1);
             socket_->set(zmq::sockopt::curve_secretkey, keys_->secret_key);
@@ -40,6 +44,7 @@ public:
         monitor_handshakes();
         socket_->bind(settings_.endpoint);
         log_("listening on " + settings_.endpoint + (keys_ ? " (CURVE)" : " (plain TCP)"));
+        if (keys_ && allowed_.empty()) log_("no --allow: any sender that knows this receiver's public key is let in");
         while (!stop_requested(settings_)) {
             if (pending_) {
                 auto delivered = deliver_pending();
@@ -137,13 +142,21 @@ private:
     Outcome on_hello(const std::string& peer, std::span<const std::byte> bytes) {
         const auto hello = decode<Hello>(bytes);
         if (!hello) return Ok{};
+        if (const std::string why = out_of_bounds(*hello); !why.empty()) {
+            refuse(peer, why);
+            return Ok{};
+        }
         if (!delivery_) {
             auto opened = Delivery::open(settings_.ring, *hello, settings_.mode, state_.journal());
             if (!opened) {
-                refuse(peer, opened.error().message());
-                // A ring of another kind, or one we may not open, stays so: nothing to retry.
-                if (opened.error().code() == Errc::wrong_kind || opened.error().code() == Errc::invalid_argument) return Ok{};
-                return opened.error();
+                const Errc code = opened.error().code();
+                // A ring of another kind or version stays so: the sender is told. Anything else
+                // (busy, not ready yet, out of descriptors) may pass: the sender's next hello retries.
+                if (code == Errc::wrong_kind || code == Errc::invalid_argument || code == Errc::version_mismatch)
+                    refuse(peer, opened.error().message());
+                else
+                    log_("cannot open the ring yet: " + opened.error().message());
+                return Ok{};
             }
             delivery_.emplace(std::move(*opened));
         }
@@ -162,6 +175,7 @@ private:
         if (!peer_.empty() && peer != peer_) counters().reconnects.fetch_add(1, std::memory_order_relaxed);
         if (peer != peer_) log_("a sender connected; it resumes at position " + std::to_string(delivery_->delivered()));
         peer_ = peer;
+        stream_capacity_ = hello->capacity;
         epoch_ = hello->epoch;
         resumed_epoch_ = epoch_;
         pending_.reset();
@@ -172,6 +186,14 @@ private:
         return Ok{};
     }
 
+    // What no sender may ask of this receiver.
+    static std::string out_of_bounds(const Hello& hello) {
+        if (hello.max_message > kMaxBridgedMessage) return "messages above " + std::to_string(kMaxBridgedMessage) + " bytes are not bridged";
+        const std::uint64_t slot = hello.engine == static_cast<std::uint32_t>(layout::Engine::mpmc) ? std::uint64_t{hello.slot_size} + 64 : 1;
+        if (hello.capacity == 0 || hello.capacity > kMaxBridgedRingBytes / slot) return "a ring above 1 GiB is not bridged";
+        return {};
+    }
+
     void refuse(const std::string& peer, const std::string& why) {
         log_("refused a sender: " + why);
         counters().refused.fetch_add(1, std::memory_order_relaxed);
@@ -180,13 +202,16 @@ private:
 
     // Writes the pending DATA's records past what the ring holds. blocked: the ring is full.
     Result<Progress> deliver_pending() {
-        DataReader reader(bytes_of(*pending_), delivery_->max_message());
+        DataReader reader(bytes_of(*pending_), delivery_->max_message(), stream_capacity_);
         const DataHead head = reader.head();
-        if (!reader.valid() || head.epoch < epoch_) {  // malformed, or sent before the sender went back
+        // The sender starts a new epoch only when asked to resume: DATA of an older one was sent
+        // before it went back, of any other one is not the sender's (a peer cannot push it ahead).
+        const bool resumed = head.epoch == epoch_ + 1 && resumed_epoch_ == epoch_ + 1;
+        if (!reader.valid() || (head.epoch != epoch_ && !resumed)) {
             pending_.reset();
             return Progress::done;
         }
-        if (head.epoch > epoch_) epoch_ = head.epoch;  // the sender resumed by itself (a RESUME it answered)
+        epoch_ = head.epoch;
         std::uint64_t before = head.from;  // the position before the next record
         while (const auto record = reader.next()) {
             const std::uint64_t written = delivery_->written_through();
@@ -240,7 +265,7 @@ private:
     }
 
     Outcome wait_for_room() {
-        DataReader reader(bytes_of(*pending_), delivery_->max_message());
+        DataReader reader(bytes_of(*pending_), delivery_->max_message(), stream_capacity_);
         std::size_t length = 0;
         while (const auto record = reader.next()) {
             if (static_cast<std::int64_t>(record->end - delivery_->written_through()) > 0) {
@@ -281,6 +306,7 @@ private:
     std::optional<Delivery> delivery_;
     std::optional<zmq::message_t> pending_;  // a DATA message not yet wholly written
     std::string peer_;                       // the routing id of the current sender
+    std::uint64_t stream_capacity_ = 0;      // of the sender's ring: no record steps further
     std::uint64_t epoch_ = 0;
     std::uint64_t resumed_epoch_ = 0;        // epoch + 1 once this epoch asked to resume
     LinkClock::time_point last_heard_;

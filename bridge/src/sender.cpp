@@ -15,9 +15,7 @@ namespace detail {
 
 namespace {
 
-constexpr std::size_t kBatchBytes = 64 * 1024;  // a DATA message closes once it holds this much
 constexpr int kSilentBeats = 4;                 // heartbeats of silence before the link counts as lost
-constexpr auto kSpin = std::chrono::microseconds(20);  // looking again before sleeping: replies come fast
 
 // One DATA message not yet wholly confirmed.
 struct Batch {
@@ -122,7 +120,6 @@ private:
 
     // Streams until the link is lost (Ok) or an error that retrying cannot mend.
     Outcome stream() {
-        auto spin_until = LinkClock::now();
         while (!stop_requested(settings_)) {
             auto pumped = pump();
             if (!pumped) return pumped.error();
@@ -145,12 +142,7 @@ private:
                      std::to_string(kSilentBeats * settings_.heartbeat.count()) + " ms; reconnecting");
                 return Ok{};
             }
-            if (progress) {
-                spin_until = now + kSpin;
-                continue;
-            }
-            if (now < spin_until) continue;
-            idle();
+            if (!progress) idle();
         }
         return Ok{};
     }
@@ -160,8 +152,8 @@ private:
     // Reads records into one DATA message and sends it. True when it sent one.
     Result<bool> pump() {
         if (window_full()) return false;
-        batch_.start(epoch_, source_->read_through());
-        while (batch_.size() < kBatchBytes && !window_full()) {
+        batch_.start(epoch_, source_->last_record_end());
+        while (batch_.size() < kDataBatchBytes && !window_full()) {
             const View view = source_->peek();
             if (view.status == Status::again) {
                 source_->rearm();
@@ -173,7 +165,9 @@ private:
             batch_.add(source_->read_through(), view.type, view.data);
         }
         if (batch_.count() == 0) return false;
-        if (!send_frame(*socket_, batch_.finish())) return false;  // unsent: custody sends it again after the resume
+        zmq::message_t message = batch_.finish();
+        // Unsent (no peer now): custody sends the records again after the resume.
+        if (!socket_->send(message, zmq::send_flags::dontwait)) return false;
         in_flight_.push_back({batch_.last_end(), batch_.count(), batch_.payload_bytes()});
         counters().in_flight.fetch_add(batch_.count(), std::memory_order_relaxed);
         counters().in_flight_bytes.fetch_add(batch_.payload_bytes(), std::memory_order_relaxed);
@@ -188,7 +182,7 @@ private:
         if (!type) return true;  // not ours: ignored
         last_heard_ = LinkClock::now();
         if (type == FrameType::ack) {
-            if (const auto ack = decode<Position>(bytes); ack && source_->confirm(ack->delivered)) note_confirmed();
+            if (const auto ack = decode<Position>(bytes)) confirm_through(ack->delivered);
         } else if (type == FrameType::resume) {
             const auto resume = decode<Position>(bytes);
             if (resume && resume->epoch == epoch_) {
@@ -202,6 +196,19 @@ private:
             return Error(Errc::invalid_argument, "the receiver refused: " + decode_refusal(bytes));
         }
         return true;
+    }
+
+    // Confirms through the end of the last batch the receiver holds wholly: a position the sender
+    // itself sent as a record's end, never one the receiver made up (it could be mid-record).
+    void confirm_through(std::uint64_t delivered) {
+        std::uint64_t end = 0;
+        bool found = false;
+        for (const Batch& batch : in_flight_) {
+            if (static_cast<std::int64_t>(delivered - batch.end) < 0) break;
+            end = batch.end;
+            found = true;
+        }
+        if (found && source_->confirm(end)) note_confirmed();
     }
 
     // Counts the batches the receiver now holds wholly.

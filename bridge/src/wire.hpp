@@ -17,13 +17,27 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+#include <zmq.hpp>
+
+#include "shmring/layout.hpp"
 
 namespace shmring::bridge::detail {
+
+// A DATA message closes once it holds this much (one larger record makes it larger).
+inline constexpr std::size_t kDataBatchBytes = 64 * 1024;
+// The largest ring a receiver creates for a sender, and the largest record it carries.
+inline constexpr std::uint64_t kMaxBridgedRingBytes = std::uint64_t{1} << 30;
+inline constexpr std::uint32_t kMaxBridgedMessage = 16U << 20;
+// The largest DATA message: ZeroMQ refuses longer ones before they take memory.
+inline constexpr std::size_t kMaxDataMessage = 32 + kDataBatchBytes + 16 + kMaxBridgedMessage;
 
 inline constexpr std::uint32_t kWireMagic = 0x47425253U;  // "SRBG"
 inline constexpr std::uint16_t kWireVersion = 1;
@@ -102,35 +116,58 @@ std::optional<T> decode(std::span<const std::byte> message) {
     return frame;
 }
 
-// Builds one DATA message, record by record, in a buffer kept from message to message.
+// Builds one DATA message, record by record, in a buffer that finish() hands to ZeroMQ whole
+// (no copy: ZeroMQ frees it once sent).
 class DataBuilder {
 public:
+    DataBuilder() = default;
+    DataBuilder(const DataBuilder&) = delete;
+    DataBuilder& operator=(const DataBuilder&) = delete;
+    ~DataBuilder() { std::free(bytes_); }
+
     void start(std::uint64_t epoch, std::uint64_t from) {
-        bytes_.resize(sizeof(DataHead));
+        size_ = 0;
+        reserve(sizeof(DataHead));
+        size_ = sizeof(DataHead);
         head_ = {frame_head(FrameType::data), epoch, from, 0, 0};
         payload_bytes_ = 0;
     }
     void add(std::uint64_t end, std::uint32_t type, std::span<const std::byte> payload) {
         const RecordHead record{end, static_cast<std::uint32_t>(payload.size()), type};
-        const std::size_t at = bytes_.size();
-        bytes_.resize(at + sizeof record + payload.size());
-        std::memcpy(bytes_.data() + at, &record, sizeof record);
-        if (!payload.empty()) std::memcpy(bytes_.data() + at + sizeof record, payload.data(), payload.size());
+        reserve(size_ + sizeof record + payload.size());
+        std::memcpy(bytes_ + size_, &record, sizeof record);
+        if (!payload.empty()) std::memcpy(bytes_ + size_ + sizeof record, payload.data(), payload.size());
+        size_ += sizeof record + payload.size();
         ++head_.count;
         payload_bytes_ += payload.size();
         last_end_ = end;
     }
-    std::span<const std::byte> finish() {
-        std::memcpy(bytes_.data(), &head_, sizeof head_);
-        return bytes_;
+    // The message; the builder starts again with a new buffer.
+    zmq::message_t finish() {
+        std::memcpy(bytes_, &head_, sizeof head_);
+        zmq::message_t message(bytes_, size_, [](void* data, void*) { std::free(data); }, nullptr);
+        bytes_ = nullptr;
+        capacity_ = 0;
+        return message;
     }
     std::uint32_t count() const noexcept { return head_.count; }
-    std::size_t size() const noexcept { return bytes_.size(); }
+    std::size_t size() const noexcept { return size_; }
     std::uint64_t payload_bytes() const noexcept { return payload_bytes_; }
     std::uint64_t last_end() const noexcept { return last_end_; }
 
 private:
-    std::vector<std::byte> bytes_;
+    void reserve(std::size_t size) {
+        if (size <= capacity_) return;
+        const std::size_t capacity = std::max<std::size_t>({size, 2 * capacity_, 64 * 1024 + 4096});
+        auto* grown = static_cast<std::byte*>(std::realloc(bytes_, capacity));
+        if (grown == nullptr) throw std::bad_alloc();
+        bytes_ = grown;
+        capacity_ = capacity;
+    }
+
+    std::byte* bytes_ = nullptr;
+    std::size_t capacity_ = 0;
+    std::size_t size_ = 0;
     DataHead head_{};
     std::uint64_t payload_bytes_ = 0;
     std::uint64_t last_end_ = 0;
@@ -143,10 +180,12 @@ struct Record {
 };
 
 // Walks the records of a DATA message. valid() is false, from the first bad record on, when a
-// record overruns the message, is longer than `max_message`, or does not move the position on.
+// record overruns the message, is longer than `max_message`, or moves the position on by less than
+// its header and payload or by more than the source ring's `capacity` (positions are its bytes).
 class DataReader {
 public:
-    DataReader(std::span<const std::byte> message, std::uint32_t max_message) : message_(message), max_message_(max_message) {
+    DataReader(std::span<const std::byte> message, std::uint32_t max_message, std::uint64_t capacity)
+        : message_(message), max_message_(max_message), capacity_(capacity) {
         ok_ = message.size() >= sizeof head_;
         if (ok_) std::memcpy(&head_, message.data(), sizeof head_);
         at_ = sizeof head_;
@@ -167,8 +206,8 @@ public:
         std::memcpy(&record, message_.data() + at_, sizeof record);
         at_ += sizeof record;
         if (record.length > max_message_ || message_.size() - at_ < record.length) return fail();
-        // Each record moves the position on by at least its header (ring positions grow).
-        if (static_cast<std::int64_t>(record.end - last_end_) <= 0) return fail();
+        const std::uint64_t step = record.end - last_end_;
+        if (step < sizeof(layout::RecordHeader) + record.length || step > capacity_) return fail();
         last_end_ = record.end;
         const Record out{record.end, record.type, message_.subspan(at_, record.length)};
         at_ += record.length;
@@ -183,6 +222,7 @@ private:
     }
     std::span<const std::byte> message_;
     std::uint32_t max_message_;
+    std::uint64_t capacity_;
     DataHead head_{};
     std::size_t at_ = 0;
     std::uint32_t index_ = 0;

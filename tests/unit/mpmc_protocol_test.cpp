@@ -7,6 +7,7 @@
 #include <string>
 
 #include "shmring/detail/mpmc_protocol.hpp"
+#include "shmring/detail/mpmc_slots.hpp"
 #include "support/in_process_ring.hpp"
 
 namespace shmring {
@@ -111,6 +112,26 @@ TEST(MpmcProtocol, shouldSkipAnAbortedSlotAndSayItHandedItBack) {
     EXPECT_EQ(text_of(view.data), "after");
     EXPECT_TRUE(handed_back) << "the void slot went back to the producers";
     EXPECT_EQ(slot_at(ring.view(), 0).sequence.load(std::memory_order_relaxed), slot_free_for(kSlots));
+}
+
+// A sole producer that restarts (a bridge) asks what became of its predecessor's last claim.
+TEST(MpmcProtocol, shouldTellAClaimsFateFromItsSlotEvenAfterItWasConsumed) {
+    using detail::claim_fate;
+    using detail::ClaimFate;
+    auto ring = InProcessRing::mpmc(kSlots, kSlotSize);
+    Sides s(ring.view());
+    ASSERT_EQ(s.writer.try_claim().status, Status::ok);
+    EXPECT_EQ(claim_fate(ring.view(), 0), ClaimFate::unpublished) << "claimed, never committed";
+    ASSERT_EQ(s.writer.commit(3), 3U);
+    EXPECT_EQ(claim_fate(ring.view(), 0), ClaimFate::published);
+    ASSERT_EQ(s.writer.try_claim().status, Status::ok);
+    ASSERT_TRUE(s.writer.abort());
+    EXPECT_EQ(claim_fate(ring.view(), 1), ClaimFate::void_slot);
+    ASSERT_EQ(peek(s.reader).status, Status::ok);
+    ASSERT_TRUE(s.reader.release());
+    EXPECT_EQ(peek(s.reader).status, Status::again) << "the void slot was skipped";
+    EXPECT_EQ(claim_fate(ring.view(), 0), ClaimFate::published) << "consumed: the slot still tells until its next turn";
+    EXPECT_EQ(claim_fate(ring.view(), 1), ClaimFate::void_slot);
 }
 
 TEST(MpmcProtocol, shouldRefuseAMessageLongerThanTheBufferAndKeepItQueued) {

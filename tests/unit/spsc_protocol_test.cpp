@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "shmring/detail/spsc_protocol.hpp"
 #include "support/in_process_ring.hpp"
@@ -19,6 +20,8 @@ using testing::InProcessRing;
 constexpr std::uint64_t kCapacity = 256;
 
 std::string text_of(std::span<const std::byte> data) { return {reinterpret_cast<const char*>(data.data()), data.size()}; }
+
+std::span<const std::byte> detail_bytes(const std::string& text) { return std::as_bytes(std::span(text.data(), text.size())); }
 
 void put(std::span<std::byte> room, const std::string& text) { std::memcpy(room.data(), text.data(), text.size()); }
 
@@ -48,6 +51,31 @@ TEST(SpscProtocol, shouldShowCommittedRecordsOnlyOnceFlushed) {
     EXPECT_EQ(ring.view().consumer().position.load(std::memory_order_relaxed), 0U) << "the room goes back with the reader's flush";
     EXPECT_TRUE(reader.flush());
     EXPECT_EQ(ring.view().consumer().position.load(std::memory_order_relaxed), layout::record_size(5));
+}
+
+// Custody: records read ahead stay the reader's until flushed through; a rewind reads them again.
+TEST(SpscProtocol, shouldKeepRecordsReadAheadUntilFlushedThroughAndReadThemAgainAfterARewind) {
+    auto ring = InProcessRing::spsc(kCapacity);
+    SpscWriter writer(ring.view(), 0, 0);
+    SpscReader reader(ring.view(), 0, 0);
+    for (const std::string text : {"one", "two", "three"}) ASSERT_EQ(writer.try_send(detail_bytes(text), 0), Status::ok);
+    writer.flush();
+    std::vector<std::uint64_t> ends;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_EQ(reader.try_peek().status, Status::ok);
+        reader.release();
+        ends.push_back(reader.released_through());
+    }
+    EXPECT_EQ(reader.position(), 0U) << "nothing given back yet";
+    EXPECT_FALSE(reader.flush_through(ends[2] + 8)) << "past what was read";
+    EXPECT_TRUE(reader.flush_through(ends[0]));
+    EXPECT_EQ(ring.view().consumer().position.load(std::memory_order_relaxed), ends[0]);
+    EXPECT_FALSE(reader.flush_through(0)) << "before what was given back";
+    reader.rewind();
+    EXPECT_EQ(reader.released_through(), ends[0]);
+    const View again = reader.try_peek();
+    ASSERT_EQ(again.status, Status::ok);
+    EXPECT_EQ(text_of(again.data), "two") << "the first record not given back";
 }
 
 TEST(SpscProtocol, shouldCommitOnlyTheLengthGivenAndDropTheTypesTopBit) {
