@@ -48,21 +48,24 @@ void CustodySource::take() noexcept {
     ahead_.store(last_record_end_, std::memory_order_relaxed);
 }
 
-Status CustodySource::resume_at(std::uint64_t position) noexcept {
-    consumer_.rewind();
-    last_record_end_ = read_through();
-    if (static_cast<std::int64_t>(position - confirmed()) < 0) {
+CustodySource::Resume CustodySource::resume_at(std::uint64_t position) noexcept {
+    const auto rewound = [this] {
+        consumer_.rewind();
+        last_record_end_ = read_through();
         ahead_.store(read_through(), std::memory_order_relaxed);
-        return Status::too_large;
-    }
+    };
+    rewound();
+    if (static_cast<std::int64_t>(position - confirmed()) < 0) return Resume::behind;
     while (read_through() != position) {
-        if (static_cast<std::int64_t>(position - read_through()) < 0) return Status::corrupt;
-        const View view = peek();
-        if (view.status != Status::ok) return view.status == Status::again ? Status::corrupt : view.status;
+        const View view = static_cast<std::int64_t>(position - read_through()) < 0 ? View{Status::again, {}} : peek();
+        if (view.status == Status::corrupt) return Resume::corrupt;
+        if (view.status != Status::ok) {  // past `position`, or short of it: not a record's end
+            rewound();
+            return Resume::off_grid;
+        }
         take();
     }
-    ahead_.store(read_through(), std::memory_order_relaxed);
-    return confirm(position) ? Status::ok : Status::corrupt;
+    return confirm(position) ? Resume::ok : Resume::off_grid;
 }
 
 Result<int> CustodySource::poll_fd() {

@@ -39,10 +39,11 @@ public:
     bool confirm(std::uint64_t position) noexcept { return consumer_.flush_through(position); }
 
     // Starts reading again at `position`, which the receiver says it holds: rewinds to the first
-    // unconfirmed record, then reads forward to `position` and confirms it. corrupt: no record of
-    // the ring ends there (the receiver speaks of another stream); too_large: the ring gave those
-    // records up already (the receiver is behind what the ring still holds).
-    Status resume_at(std::uint64_t position) noexcept;
+    // unconfirmed record, then reads forward to `position` and confirms it. behind: the ring gave
+    // those records up already; off_grid: no record of the ring ends there (the receiver speaks
+    // of another stream, or lies); corrupt: the ring is.
+    enum class Resume { ok, behind, off_grid, corrupt };
+    Resume resume_at(std::uint64_t position) noexcept;
 
     // A descriptor readable when a record past read_through() may be there; rearm() when peek()
     // said again.

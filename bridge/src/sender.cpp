@@ -105,17 +105,21 @@ private:
     // holds, so the stream starts again with a new HELLO (the receiver then counts the gap).
     Result<bool> resume_at(std::uint64_t position) {
         in_flight_.clear();
-        const Status status = source_->resume_at(position);
-        if (status == Status::too_large) {
-            log_("the receiver holds the stream through " + std::to_string(position) + ", before what this ring still holds (" +
-                 std::to_string(source_->confirmed()) + "): starting again from there");
-            return false;
+        switch (source_->resume_at(position)) {
+            case CustodySource::Resume::ok:
+                note_confirmed();
+                return true;
+            case CustodySource::Resume::behind:
+                log_("the receiver holds the stream through " + std::to_string(position) + ", before what this ring still holds (" +
+                     std::to_string(source_->confirmed()) + "): starting again from there");
+                return false;
+            case CustodySource::Resume::off_grid:
+                log_("the receiver asks for position " + std::to_string(position) + ", where no record of this ring ends: dropping the link");
+                return false;
+            case CustodySource::Resume::corrupt:
+                break;
         }
-        if (status != Status::ok)
-            return Error(Errc::corrupt, "the receiver stands at position " + std::to_string(position) +
-                                            ", where no record of ring '" + settings_.ring + "' ends: it follows another stream");
-        note_confirmed();
-        return true;
+        return Error(Errc::corrupt, "ring '" + settings_.ring + "' is corrupt");
     }
 
     // Streams until the link is lost (Ok) or an error that retrying cannot mend.
