@@ -4,7 +4,8 @@
 //
 //   throughput  N messages of 64 B and of 64 KiB: the bridge (queue -> sender -> receiver ->
 //               queue) against ZeroMQ PUSH/PULL, measured at the reader from the first message
-//               to the last
+//               to the last. The queues' writer and reader work in place (loans), as PULL's
+//               reader does; PUSH copies its writer's buffer once, as the bridge's sender does.
 //   latency     messages stamped with CLOCK_MONOTONIC, paced: the one-way time through the
 //               bridge and through PUSH/PULL, and ZeroMQ's round trip (PAIR ping-pong)
 //
@@ -248,11 +249,12 @@ Measured bridge_queue(const Link& link, int port, std::uint64_t count, std::size
             settings.log = [](std::string_view) {};
             std::thread bridge([&] { (void)shmring::bridge::run_receiver(settings); });
             auto queue = shmring::QueueReceiver::open(destination);
-            std::vector<std::byte> buffer(size);
+            // In place (a loan), as PULL hands over its message without a copy.
             const Measured out = read_stream(count, interval.count() != 0, [&](std::uint64_t& stamp) {
-                std::size_t length = 0;
-                if (queue->receive(buffer, length, std::chrono::seconds(10)) != shmring::Status::ok) return false;
-                std::memcpy(&stamp, buffer.data(), sizeof stamp);
+                const shmring::View view = queue->peek(std::chrono::seconds(10));
+                if (view.status != shmring::Status::ok || view.data.size() < sizeof stamp) return false;
+                std::memcpy(&stamp, view.data.data(), sizeof stamp);
+                queue->release();
                 return true;
             });
             stop = true;
@@ -274,7 +276,15 @@ Measured bridge_queue(const Link& link, int port, std::uint64_t count, std::size
                 if (stats && *stats && (*stats)->connected) break;
                 std::this_thread::sleep_for(1ms);
             }
-            write_stream(count, size, interval, [&](std::span<const std::byte> m) { return queue->send(m) == shmring::Status::ok; });
+            // In place (a loan): the message is built where it goes, as a program sending chunks
+            // would; PUSH copies the writer's buffer once, as the bridge's sender does.
+            write_stream(count, size, interval, [&](std::span<const std::byte> m) {
+                const shmring::Loan loan = queue->claim(std::chrono::seconds(10));
+                if (loan.status != shmring::Status::ok) return false;
+                std::memcpy(loan.data.data(), m.data(), sizeof(std::uint64_t));  // the stamp; the rest is as it lies
+                queue->commit(m.size());
+                return true;
+            });
             // Until the reader has it all: the sender holds the rest in custody.
             while (true) {
                 auto stats = shmring::bridge::read_statistics(source, shmring::bridge::Side::sender);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "shmring/detail/mpmc_repair.hpp"
 #include "shmring/detail/mpmc_slots.hpp"
 #include "shmring/layout.hpp"
 #include "shmring/pipe.hpp"
@@ -103,11 +104,18 @@ void Delivery::recover() noexcept {
     if (auto* spsc = std::get_if<SpscProducer>(&producer_)) {
         if (spsc->position() == mark) delivered = end;
     } else {
-        const RingView& ring = std::get<MpmcProducer>(producer_).ring();
+        const MpmcProducer& producer = std::get<MpmcProducer>(producer_);
+        const RingSegment& ring = producer.ring();
         // Acquire, pairs with the producers' claim CAS: a claim we count is one that happened.
         const std::uint64_t position = ring.producer().position.load(std::memory_order_acquire);
-        if (position == mark && mark != 0 && shmring::detail::claim_fate(ring, mark - 1) == shmring::detail::ClaimFate::published)
-            delivered = end;
+        if (position == mark && mark != 0) {
+            using shmring::detail::ClaimFate;
+            const ClaimFate fate = shmring::detail::claim_fate(ring, mark - 1);
+            if (fate == ClaimFate::published) delivered = end;
+            // The predecessor died holding the claim: void it now, or the consumers stop at it
+            // until one of them waits long enough to repair it.
+            if (fate == ClaimFate::unpublished) shmring::detail::repair_unpublished(ring, producer.endpoint(), mark - 1);
+        }
     }
     note_delivered(delivered);
     written_end_ = delivered;

@@ -15,6 +15,7 @@ namespace detail {
 namespace {
 
 constexpr int kSilentBeats = 4;
+constexpr int kMessagesPerPublish = 16;
 constexpr auto kRoomWait = std::chrono::milliseconds(20);  // a wait for room, between looks at the socket
 
 enum class Progress { done, blocked };
@@ -35,7 +36,7 @@ public:
         configure_socket(*socket_);
         // What a sender may make this receiver hold: a bounded queue of bounded messages (a
         // receiver waiting for room reads nothing, and TCP holds the sender back).
-        socket_->set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(kMaxDataMessage));
+        socket_->set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(kMaxDataFrame));
         socket_->set(zmq::sockopt::rcvhwm, 64);
         if (keys_) {
             socket_->set(zmq::sockopt::curve_server, 1);
@@ -46,7 +47,7 @@ public:
         log_("listening on " + settings_.endpoint + (keys_ ? " (CURVE)" : " (plain TCP)"));
         if (keys_ && allowed_.empty()) log_("no --allow: any sender that knows this receiver's public key is let in");
         while (!stop_requested(settings_)) {
-            if (pending_) {
+            if (!pending_.empty()) {
                 auto delivered = deliver_pending();
                 if (!delivered) return delivered.error();
                 if (*delivered == Progress::blocked) {
@@ -57,16 +58,19 @@ public:
             std::size_t count = 1;
             if (monitor_) items[count++] = {static_cast<void*>(*monitor_), 0, ZMQ_POLLIN, 0};
             if (gatekeeper_) items[count++] = {static_cast<void*>(gatekeeper_->socket()), 0, ZMQ_POLLIN, 0};
-            poll_items(items, count, pending_ ? std::chrono::milliseconds(0) : settings_.heartbeat);
+            poll_items(items, count, !pending_.empty() ? std::chrono::milliseconds(0) : settings_.heartbeat);
             if (gatekeeper_) gatekeeper_->answer_all();
             if (monitor_) read_monitor();
             // Only while nothing is pending: a DATA waiting for room holds the rest back in ZeroMQ.
-            while (!pending_) {
+            // What arrived together is published together, with one store, one wake-up and one
+            // ACK, up to a bound that keeps a steady stream flowing to the ring's reader.
+            for (int taken = 0; pending_.empty() && taken < kMessagesPerPublish; ++taken) {
                 zmq::message_t routing;
                 if (!receive_now(*socket_, routing)) break;
                 auto handled = on_message(routing);
                 if (!handled) return handled.error();
             }
+            if (delivery_) publish();
             keep_alive();
         }
         return Ok{};
@@ -106,22 +110,25 @@ private:
     }
 
     Outcome on_message(zmq::message_t& routing) {
-        zmq::message_t message;
-        if (!routing.more() || !receive_now(*socket_, message)) return Ok{};
-        while (message.more()) {  // not ours: drain the rest
-            zmq::message_t rest;
-            if (!receive_now(*socket_, rest)) break;
-            if (!rest.more()) return Ok{};
+        std::vector<zmq::message_t> frames;
+        bool more = routing.more();
+        while (more) {  // a multipart message arrives whole
+            zmq::message_t frame;
+            if (!receive_now(*socket_, frame)) break;
+            more = frame.more();
+            frames.push_back(std::move(frame));
         }
+        if (frames.empty()) return Ok{};
         const std::string peer = routing.to_string();
-        const auto bytes = bytes_of(message);
+        const auto bytes = bytes_of(frames[0]);
         const auto type = frame_type(bytes);
         if (!type) return Ok{};
         if (type == FrameType::hello) return on_hello(peer, bytes);
         if (peer != peer_) return Ok{};  // a sender that was replaced: its frames are stale
         last_heard_ = LinkClock::now();
         if (type == FrameType::data) {
-            pending_.emplace(std::move(message));
+            ack_due_ = true;
+            pending_ = std::move(frames);
             auto delivered = deliver_pending();
             if (!delivered) return delivered.error();
         }
@@ -178,7 +185,7 @@ private:
         stream_capacity_ = hello->capacity;
         epoch_ = hello->epoch;
         resumed_epoch_ = epoch_;
-        pending_.reset();
+        pending_.clear();
         last_heard_ = LinkClock::now();
         counters().connected.store(1, std::memory_order_relaxed);
         send_to_peer(encode(Position{frame_head(FrameType::resume), delivery_->delivered(), epoch_}));
@@ -202,13 +209,13 @@ private:
 
     // Writes the pending DATA's records past what the ring holds. blocked: the ring is full.
     Result<Progress> deliver_pending() {
-        DataReader reader(bytes_of(*pending_), delivery_->max_message(), stream_capacity_);
+        DataReader reader(pending_, delivery_->max_message(), stream_capacity_);
         const DataHead head = reader.head();
         // The sender starts a new epoch only when asked to resume: DATA of an older one was sent
         // before it went back, of any other one is not the sender's (a peer cannot push it ahead).
         const bool resumed = head.epoch == epoch_ + 1 && resumed_epoch_ == epoch_ + 1;
         if (!reader.valid() || (head.epoch != epoch_ && !resumed)) {
-            pending_.reset();
+            pending_.clear();
             return Progress::done;
         }
         epoch_ = head.epoch;
@@ -232,8 +239,7 @@ private:
             before = record->end;
         }
         if (!reader.valid()) log_("dropped a malformed DATA message from the sender");
-        pending_.reset();
-        publish();
+        pending_.clear();
         return Progress::done;
     }
 
@@ -251,8 +257,12 @@ private:
         send_to_peer(encode(Position{frame_head(FrameType::resume), delivery_->delivered(), epoch_}));
     }
 
+    // Publishes what was written and tells the sender, when DATA came since it was last told (even
+    // DATA that the ring held already: the sender holds it until told).
     void publish() {
         delivery_->publish();
+        if (!ack_due_) return;
+        ack_due_ = false;
         note_delivered();
         send_to_peer(encode(Position{frame_head(FrameType::ack), delivery_->delivered(), 0}));
     }
@@ -265,7 +275,7 @@ private:
     }
 
     Outcome wait_for_room() {
-        DataReader reader(bytes_of(*pending_), delivery_->max_message(), stream_capacity_);
+        DataReader reader(pending_, delivery_->max_message(), stream_capacity_);
         std::size_t length = 0;
         while (const auto record = reader.next()) {
             if (static_cast<std::int64_t>(record->end - delivery_->written_through()) > 0) {
@@ -286,7 +296,7 @@ private:
             state_.touch();
         }
         // A receiver waiting for room reads nothing: the sender's silence then proves nothing.
-        if (pending_) last_heard_ = now;
+        if (!pending_.empty()) last_heard_ = now;
         if (!peer_.empty() && now - last_heard_ > kSilentBeats * settings_.heartbeat) {
             log_("the sender went quiet; waiting for it to connect again");
             peer_.clear();
@@ -304,8 +314,9 @@ private:
     std::optional<zmq::socket_t> socket_;
     std::optional<zmq::socket_t> monitor_;
     std::optional<Delivery> delivery_;
-    std::optional<zmq::message_t> pending_;  // a DATA message not yet wholly written
+    std::vector<zmq::message_t> pending_;  // the frames of a DATA message not yet wholly written
     std::string peer_;                       // the routing id of the current sender
+    bool ack_due_ = false;                   // DATA came since the last ACK
     std::uint64_t stream_capacity_ = 0;      // of the sender's ring: no record steps further
     std::uint64_t epoch_ = 0;
     std::uint64_t resumed_epoch_ = 0;        // epoch + 1 once this epoch asked to resume

@@ -169,9 +169,8 @@ private:
             batch_.add(source_->read_through(), view.type, view.data);
         }
         if (batch_.count() == 0) return false;
-        zmq::message_t message = batch_.finish();
         // Unsent (no peer now): custody sends the records again after the resume.
-        if (!socket_->send(message, zmq::send_flags::dontwait)) return false;
+        if (!batch_.send(*socket_)) return false;
         in_flight_.push_back({batch_.last_end(), batch_.count(), batch_.payload_bytes()});
         counters().in_flight.fetch_add(batch_.count(), std::memory_order_relaxed);
         counters().in_flight_bytes.fetch_add(batch_.payload_bytes(), std::memory_order_relaxed);

@@ -36,8 +36,8 @@ inline constexpr std::size_t kDataBatchBytes = 64 * 1024;
 // The largest ring a receiver creates for a sender, and the largest record it carries.
 inline constexpr std::uint64_t kMaxBridgedRingBytes = std::uint64_t{1} << 30;
 inline constexpr std::uint32_t kMaxBridgedMessage = 16U << 20;
-// The largest DATA message: ZeroMQ refuses longer ones before they take memory.
-inline constexpr std::size_t kMaxDataMessage = 32 + kDataBatchBytes + 16 + kMaxBridgedMessage;
+// The largest frame of a DATA message: ZeroMQ refuses longer ones before they take memory.
+inline constexpr std::size_t kMaxDataFrame = 32 + kDataBatchBytes + 16 + kMaxBridgedMessage;
 
 inline constexpr std::uint32_t kWireMagic = 0x47425253U;  // "SRBG"
 inline constexpr std::uint16_t kWireVersion = 1;
@@ -116,8 +116,20 @@ std::optional<T> decode(std::span<const std::byte> message) {
     return frame;
 }
 
-// Builds one DATA message, record by record, in a buffer that finish() hands to ZeroMQ whole
-// (no copy: ZeroMQ frees it once sent).
+// A payload of at least this many bytes travels out of line: in a frame of its own that ZeroMQ
+// sends straight from the source ring, without a copy. Smaller ones are copied into the first
+// frame after their record's head, where a frame each would cost more than the copy.
+inline constexpr std::uint32_t kOutOfLinePayload = 4096;
+
+// Builds one DATA message: a first frame with the head and every record's head (and the small
+// payloads), then one frame per large payload, in record order. finish() hands the first frame's
+// buffer to ZeroMQ whole (no copy; ZeroMQ frees it once sent).
+//
+// Why a large payload may be sent from the ring in place: the sender gives a record's room back
+// only once the receiver confirms it, through the socket that sent it, after a RESUME on that
+// socket. Every earlier message on that socket that pointed at the same bytes went out before
+// (a socket is first in, first out), and messages of closed sockets go only to connections whose
+// frames the receiver no longer takes (it serves one routing id, the last to say HELLO).
 class DataBuilder {
 public:
     DataBuilder() = default;
@@ -131,27 +143,46 @@ public:
         size_ = sizeof(DataHead);
         head_ = {frame_head(FrameType::data), epoch, from, 0, 0};
         payload_bytes_ = 0;
+        out_of_line_bytes_ = 0;
+        out_of_line_.clear();
     }
+    // `payload` must stay where it is until the message is sent (it is, in custody).
     void add(std::uint64_t end, std::uint32_t type, std::span<const std::byte> payload) {
         const RecordHead record{end, static_cast<std::uint32_t>(payload.size()), type};
-        reserve(size_ + sizeof record + payload.size());
+        const bool inline_payload = payload.size() < kOutOfLinePayload;
+        reserve(size_ + sizeof record + (inline_payload ? payload.size() : 0));
         std::memcpy(bytes_ + size_, &record, sizeof record);
-        if (!payload.empty()) std::memcpy(bytes_ + size_ + sizeof record, payload.data(), payload.size());
-        size_ += sizeof record + payload.size();
+        size_ += sizeof record;
+        if (!inline_payload) {
+            out_of_line_.push_back(payload);
+            out_of_line_bytes_ += payload.size();
+        } else if (!payload.empty()) {
+            std::memcpy(bytes_ + size_, payload.data(), payload.size());
+            size_ += payload.size();
+        }
         ++head_.count;
         payload_bytes_ += payload.size();
         last_end_ = end;
     }
-    // The message; the builder starts again with a new buffer.
-    zmq::message_t finish() {
+    // Sends the message on `socket` without waiting; false when ZeroMQ cannot take it now. The
+    // builder starts again with a new buffer either way.
+    bool send(zmq::socket_t& socket) {
         std::memcpy(bytes_, &head_, sizeof head_);
-        zmq::message_t message(bytes_, size_, [](void* data, void*) { std::free(data); }, nullptr);
+        zmq::message_t first(bytes_, size_, [](void* data, void*) { std::free(data); }, nullptr);
         bytes_ = nullptr;
         capacity_ = 0;
-        return message;
+        const auto more = [&](std::size_t i) { return i < out_of_line_.size() ? zmq::send_flags::sndmore : zmq::send_flags::none; };
+        if (!socket.send(first, more(0) | zmq::send_flags::dontwait)) return false;
+        // Once the first frame is taken, the rest of a multipart message is too (it is atomic).
+        for (std::size_t i = 0; i < out_of_line_.size(); ++i) {
+            auto* data = const_cast<std::byte*>(out_of_line_[i].data());  // ZeroMQ only reads it
+            zmq::message_t part(data, out_of_line_[i].size(), nullptr, nullptr);
+            socket.send(part, more(i + 1) | zmq::send_flags::dontwait);
+        }
+        return true;
     }
     std::uint32_t count() const noexcept { return head_.count; }
-    std::size_t size() const noexcept { return size_; }
+    std::size_t size() const noexcept { return size_ + out_of_line_bytes_; }
     std::uint64_t payload_bytes() const noexcept { return payload_bytes_; }
     std::uint64_t last_end() const noexcept { return last_end_; }
 
@@ -170,7 +201,9 @@ private:
     std::size_t size_ = 0;
     DataHead head_{};
     std::uint64_t payload_bytes_ = 0;
+    std::uint64_t out_of_line_bytes_ = 0;
     std::uint64_t last_end_ = 0;
+    std::vector<std::span<const std::byte>> out_of_line_;
 };
 
 struct Record {
@@ -179,40 +212,51 @@ struct Record {
     std::span<const std::byte> payload;
 };
 
-// Walks the records of a DATA message. valid() is false, from the first bad record on, when a
-// record overruns the message, is longer than `max_message`, or moves the position on by less than
-// its header and payload or by more than the source ring's `capacity` (positions are its bytes).
+// Walks the records of a DATA message (its frames). valid() is false, from the first bad record
+// on, when a record overruns its frame, is longer than `max_message`, or moves the position on by
+// less than its header and payload or by more than the source ring's `capacity` (positions are
+// its bytes), or when the frames are not exactly one per large payload.
 class DataReader {
 public:
-    DataReader(std::span<const std::byte> message, std::uint32_t max_message, std::uint64_t capacity)
-        : message_(message), max_message_(max_message), capacity_(capacity) {
-        ok_ = message.size() >= sizeof head_;
-        if (ok_) std::memcpy(&head_, message.data(), sizeof head_);
+    DataReader(std::span<const zmq::message_t> frames, std::uint32_t max_message, std::uint64_t capacity)
+        : frames_(frames), max_message_(max_message), capacity_(capacity) {
+        ok_ = !frames.empty() && frames[0].size() >= sizeof head_;
+        if (ok_) {
+            message_ = {static_cast<const std::byte*>(frames[0].data()), frames[0].size()};
+            std::memcpy(&head_, message_.data(), sizeof head_);
+        }
         at_ = sizeof head_;
         last_end_ = head_.from;
     }
     const DataHead& head() const noexcept { return head_; }
     bool valid() const noexcept { return ok_; }
-    std::uint32_t index() const noexcept { return index_; }
 
     // The next record, or nothing at the end or at the first bad one (then valid() is false).
     std::optional<Record> next() {
         if (!ok_ || index_ == head_.count) {
-            ok_ = ok_ && at_ == message_.size();
+            ok_ = ok_ && at_ == message_.size() && next_frame_ == frames_.size();
             return std::nullopt;
         }
         RecordHead record{};
         if (message_.size() - at_ < sizeof record) return fail();
         std::memcpy(&record, message_.data() + at_, sizeof record);
         at_ += sizeof record;
-        if (record.length > max_message_ || message_.size() - at_ < record.length) return fail();
+        if (record.length > max_message_) return fail();
         const std::uint64_t step = record.end - last_end_;
         if (step < sizeof(layout::RecordHeader) + record.length || step > capacity_) return fail();
+        std::span<const std::byte> payload;
+        if (record.length >= kOutOfLinePayload) {
+            if (next_frame_ == frames_.size() || frames_[next_frame_].size() != record.length) return fail();
+            payload = {static_cast<const std::byte*>(frames_[next_frame_].data()), record.length};
+            ++next_frame_;
+        } else {
+            if (message_.size() - at_ < record.length) return fail();
+            payload = message_.subspan(at_, record.length);
+            at_ += record.length;
+        }
         last_end_ = record.end;
-        const Record out{record.end, record.type, message_.subspan(at_, record.length)};
-        at_ += record.length;
         ++index_;
-        return out;
+        return Record{record.end, record.type, payload};
     }
 
 private:
@@ -220,11 +264,13 @@ private:
         ok_ = false;
         return std::nullopt;
     }
+    std::span<const zmq::message_t> frames_;
     std::span<const std::byte> message_;
     std::uint32_t max_message_;
     std::uint64_t capacity_;
     DataHead head_{};
     std::size_t at_ = 0;
+    std::size_t next_frame_ = 1;
     std::uint32_t index_ = 0;
     std::uint64_t last_end_ = 0;
     bool ok_ = false;

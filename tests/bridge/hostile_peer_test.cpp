@@ -119,8 +119,7 @@ TEST(HostilePeer, shouldDeliverOnlyWhatIsValid_whenASenderSendsGarbage) {
         std::string payload = text;
         payload.resize(length, '.');
         builder.add(end, 0, std::as_bytes(std::span(payload.data(), payload.size())));
-        zmq::message_t message = builder.finish();
-        fake.send(message, zmq::send_flags::none);
+        ASSERT_TRUE(builder.send(fake));
     };
     data(~std::uint64_t{0}, 72, 64, "an epoch nobody started");
     data(1, 72, 65, "longer than the ring's messages");
