@@ -230,6 +230,17 @@ Measured zmq_round_trip(const Link& link, int port, std::uint64_t count) {
         });
 }
 
+// A bridge on `ring` that logs nothing and stops when `stop` turns true.
+template <class Settings>
+Settings quiet_settings(const std::string& ring, const std::string& address, const std::atomic<bool>& stop) {
+    Settings settings;
+    settings.ring = ring;
+    settings.endpoint = address;
+    settings.should_stop = [&stop] { return stop.load(); };
+    settings.log = [](std::string_view) {};
+    return settings;
+}
+
 Measured bridge_queue(const Link& link, int port, std::uint64_t count, std::size_t size, std::chrono::microseconds interval, int run_id) {
     const std::string source = "bench.bridge.src." + std::to_string(::getpid()) + "." + std::to_string(run_id);
     const std::string destination = "bench.bridge.dst." + std::to_string(::getpid()) + "." + std::to_string(run_id);
@@ -242,11 +253,7 @@ Measured bridge_queue(const Link& link, int port, std::uint64_t count, std::size
         link,
         [&] {
             std::atomic<bool> stop{false};
-            shmring::bridge::ReceiverSettings settings;
-            settings.ring = destination;
-            settings.endpoint = endpoint(link, port);
-            settings.should_stop = [&] { return stop.load(); };
-            settings.log = [](std::string_view) {};
+            const auto settings = quiet_settings<shmring::bridge::ReceiverSettings>(destination, endpoint(link, port), stop);
             std::thread bridge([&] { (void)shmring::bridge::run_receiver(settings); });
             auto queue = shmring::QueueReceiver::open(destination);
             // In place (a loan), as PULL hands over its message without a copy.
@@ -263,11 +270,7 @@ Measured bridge_queue(const Link& link, int port, std::uint64_t count, std::size
         },
         [&] {
             std::atomic<bool> stop{false};
-            shmring::bridge::SenderSettings settings;
-            settings.ring = source;
-            settings.endpoint = endpoint(link, port);
-            settings.should_stop = [&] { return stop.load(); };
-            settings.log = [](std::string_view) {};
+            const auto settings = quiet_settings<shmring::bridge::SenderSettings>(source, endpoint(link, port), stop);
             std::thread bridge([&] { (void)shmring::bridge::run_sender(settings); });
             auto queue = shmring::QueueSender::open(source);
             // Timed from a link that is up: not its setting up.
