@@ -147,6 +147,7 @@ Result<std::optional<Statistics>> read_state(std::string_view ring, Side side) {
         s.in_flight_bytes = read(c.in_flight_bytes);
         s.acknowledged = read(c.acknowledged);
         s.refused = read(c.refused);
+        s.lost = read(c.lost);
         s.updated_realtime_ns = read(c.updated_realtime_ns);
         result = std::optional<Statistics>(s);
     }

@@ -41,6 +41,7 @@ struct StateCounters {
     SharedAtomic<std::uint64_t> in_flight_bytes;
     SharedAtomic<std::uint64_t> acknowledged;
     SharedAtomic<std::uint64_t> refused;
+    SharedAtomic<std::uint64_t> lost;  // sender of a lossy topic: messages overwritten before it read them
     SharedAtomic<std::uint64_t> updated_realtime_ns;
 };
 
@@ -53,7 +54,7 @@ struct StateLayout {
     DeliveryJournal journal;
     StateCounters counters;
 };
-static_assert(sizeof(StateLayout) == 24 + 40 + 72, "the state object's header, journal and counters");
+static_assert(sizeof(StateLayout) == 24 + 40 + 80, "the state object's header, journal and counters");
 static_assert(offsetof(StateLayout, journal) == 24 && offsetof(StateLayout, counters) == 64, "state object offsets");
 
 std::string state_object_name(std::string_view ring, Side side);

@@ -34,6 +34,8 @@ Outcome create_like(const std::string& ring, const Hello& hello, unsigned mode) 
         created = create_spsc_ring(ring, hello.capacity, ChannelKind::raw, mode);
     } else if (engine == Engine::mpmc && kind == ChannelKind::raw) {
         created = create_mpmc_ring(ring, hello.capacity, hello.slot_size, ChannelKind::raw, mode);
+    } else if (engine == Engine::topic && hello.policy <= static_cast<std::uint32_t>(layout::TopicPolicy::lossy)) {
+        created = create_topic(ring, hello.max_messages, hello.max_message, static_cast<layout::TopicPolicy>(hello.policy), mode);
     } else {
         return Error(Errc::invalid_argument, "ring '" + ring + "': the sender's ring is of an engine and kind a bridge does not carry");
     }
@@ -42,19 +44,24 @@ Outcome create_like(const std::string& ring, const Hello& hello, unsigned mode) 
 }
 
 // The producer of the ring's own engine (a queue may be on either).
-Result<std::variant<SpscProducer, MpmcProducer>> attach_producer(const std::string& name) {
+Result<FarProducer> attach_producer(const std::string& name) {
     EndpointOptions options;
     auto ring = RingSegment::open(name, Access::read_write, {}, options.segment);
     if (!ring) return ring.error();
     if (ring->geometry().engine == Engine::spsc) {
         auto producer = SpscProducer::attach(std::move(*ring), options);
         if (!producer) return producer.error();
-        return std::variant<SpscProducer, MpmcProducer>(std::move(*producer));
+        return FarProducer(std::move(*producer));
     }
-    if (ring->geometry().engine != Engine::mpmc) return Error(Errc::wrong_kind, "ring '" + name + "': not a pipe or a queue");
+    if (ring->geometry().engine == Engine::topic) {
+        auto publisher = TopicPublisher::attach(std::move(*ring), options);
+        if (!publisher) return publisher.error();
+        return FarProducer(std::move(*publisher));
+    }
+    if (ring->geometry().engine != Engine::mpmc) return Error(Errc::wrong_kind, "ring '" + name + "': not a pipe, a queue or a topic");
     auto producer = MpmcProducer::attach(std::move(*ring), options);
     if (!producer) return producer.error();
-    return std::variant<SpscProducer, MpmcProducer>(std::move(*producer));
+    return FarProducer(std::move(*producer));
 }
 
 }  // namespace
@@ -75,6 +82,8 @@ std::string Delivery::incompatibility(const Hello& hello) const {
     const bool queues = g.kind == ChannelKind::queue && hello.kind == static_cast<std::uint32_t>(ChannelKind::queue);
     if (static_cast<std::uint32_t>(g.kind) != hello.kind || (!queues && static_cast<std::uint32_t>(g.engine) != hello.engine))
         return "the far ring is of another kind or engine than the sender's";
+    if (g.engine == Engine::topic && static_cast<std::uint32_t>(g.topic_policy) != hello.policy)
+        return "the far topic's policy (lossless or lossy) is not the sender's";
     if (hello.max_message > g.max_message)
         return "the far ring's largest message (" + std::to_string(g.max_message) + " bytes) is smaller than the sender's (" +
                std::to_string(hello.max_message) + ")";
@@ -103,6 +112,9 @@ void Delivery::recover() noexcept {
     std::uint64_t delivered = journal_->delivered.load(std::memory_order_acquire);
     if (auto* spsc = std::get_if<SpscProducer>(&producer_)) {
         if (spsc->position() == mark) delivered = end;
+    } else if (auto* topic = std::get_if<TopicPublisher>(&producer_)) {
+        // Attached: the publisher's position counts a message completed without it ([T4], [T5]).
+        if (topic->next_sequence() - 1 == mark) delivered = end;
     } else {
         const MpmcProducer& producer = std::get<MpmcProducer>(producer_);
         const RingSegment& ring = producer.ring();
@@ -124,7 +136,9 @@ void Delivery::recover() noexcept {
 void Delivery::restart_stream(std::uint64_t stream, std::uint64_t start) noexcept {
     const std::uint64_t mark = std::visit(
         [](const auto& p) -> std::uint64_t {
-            if constexpr (std::is_same_v<std::decay_t<decltype(p)>, SpscProducer>) return p.position();
+            using P = std::decay_t<decltype(p)>;
+            if constexpr (std::is_same_v<P, SpscProducer>) return p.position();
+            else if constexpr (std::is_same_v<P, TopicPublisher>) return p.next_sequence() - 1;
             else return p.ring().producer().position.load(std::memory_order_acquire);
         },
         producer_);
@@ -153,7 +167,9 @@ void Delivery::note_delivered(std::uint64_t end) noexcept {
 Status Delivery::write(const Record& record) noexcept {
     return std::visit(
         [&](auto& producer) {
-            if constexpr (std::is_same_v<std::decay_t<decltype(producer)>, SpscProducer>) return write_spsc(producer, record);
+            using P = std::decay_t<decltype(producer)>;
+            if constexpr (std::is_same_v<P, SpscProducer>) return write_spsc(producer, record);
+            else if constexpr (std::is_same_v<P, TopicPublisher>) return write_topic(producer, record);
             else return write_mpmc(producer, record);
         },
         producer_);
@@ -183,11 +199,24 @@ Status Delivery::write_mpmc(MpmcProducer& producer, const Record& record) noexce
     }
     if (!record.payload.empty()) std::memcpy(loan.data.data(), record.payload.data(), record.payload.size());
     producer.commit(record.payload.size());
+    note_written(record);
+    return Status::ok;
+}
+
+Status Delivery::write_topic(TopicPublisher& publisher, const Record& record) noexcept {
+    note_pending(publisher.next_sequence(), record.end);  // the position after this message
+    const Status status = publisher.try_send(record.payload);
+    if (status != Status::ok) return status;
+    note_written(record);
+    return Status::ok;
+}
+
+// A message published by itself (MPMC, topics): delivered at once.
+void Delivery::note_written(const Record& record) noexcept {
     note_delivered(record.end);
     written_end_ = record.end;
     ++messages_;
     bytes_ += record.payload.size();
-    return Status::ok;
 }
 
 bool Delivery::publish() noexcept {
@@ -206,7 +235,11 @@ bool Delivery::publish() noexcept {
 Status Delivery::wait_for_room(std::size_t length, Deadline deadline) noexcept {
     return std::visit(
         [&](auto& producer) {
-            return producer.wait_for_room(deadline, [&] { return producer.has_room(length) ? Status::ok : Status::again; });
+            const auto room = [&] {
+                if constexpr (std::is_same_v<std::decay_t<decltype(producer)>, TopicPublisher>) return producer.has_room();
+                else return producer.has_room(length);
+            };
+            return producer.wait_for_room(deadline, [&] { return room() ? Status::ok : Status::again; });
         },
         producer_);
 }

@@ -15,6 +15,9 @@
 //     the mark is that ticket + 1 (the producer counter after the claim), and the successor asks
 //     the slot whether the message was published or voided by the repair of the dead claim
 //     (detail::claim_fate).
+//   - Topics publish each message by itself: the mark is the publisher's position after it. A
+//     successor that takes the publisher role counts a message its predecessor completed without
+//     storing the position (TopicWriter::resume), so the position it finds says.
 #pragma once
 
 #include <cstdint>
@@ -27,10 +30,13 @@
 #include "shmring/detail/reset_on_move.hpp"
 #include "shmring/mpmc_ring.hpp"
 #include "shmring/spsc_ring.hpp"
+#include "shmring/topic.hpp"
 #include "shmring/wait.hpp"
 #include "wire.hpp"
 
 namespace shmring::bridge::detail {
+
+using FarProducer = std::variant<SpscProducer, MpmcProducer, TopicPublisher>;
 
 class Delivery {
 public:
@@ -71,15 +77,17 @@ public:
     std::uint32_t max_message() const noexcept;
 
 private:
-    Delivery(std::variant<SpscProducer, MpmcProducer> producer, DeliveryJournal& journal) noexcept
+    Delivery(FarProducer producer, DeliveryJournal& journal) noexcept
         : producer_(std::move(producer)), journal_(&journal) {}
     void recover() noexcept;
     void note_pending(std::uint64_t mark, std::uint64_t end) noexcept;
     void note_delivered(std::uint64_t end) noexcept;
     Status write_spsc(SpscProducer& producer, const Record& record) noexcept;
     Status write_mpmc(MpmcProducer& producer, const Record& record) noexcept;
+    Status write_topic(TopicPublisher& publisher, const Record& record) noexcept;
+    void note_written(const Record& record) noexcept;
 
-    std::variant<SpscProducer, MpmcProducer> producer_;
+    FarProducer producer_;
     DeliveryJournal* journal_;
     std::uint64_t delivered_ = 0;
     std::uint64_t written_end_ = 0;    // SPSC: stream position after the last record written

@@ -183,6 +183,7 @@ private:
         if (peer != peer_) log_("a sender connected; it resumes at position " + std::to_string(delivery_->delivered()));
         peer_ = peer;
         stream_capacity_ = hello->capacity;
+        byte_positions_ = hello->engine != static_cast<std::uint32_t>(layout::Engine::topic);
         epoch_ = hello->epoch;
         resumed_epoch_ = epoch_;
         pending_.clear();
@@ -196,7 +197,8 @@ private:
     // What no sender may ask of this receiver.
     static std::string out_of_bounds(const Hello& hello) {
         if (hello.max_message > kMaxBridgedMessage) return "messages above " + std::to_string(kMaxBridgedMessage) + " bytes are not bridged";
-        const std::uint64_t slot = hello.engine == static_cast<std::uint32_t>(layout::Engine::mpmc) ? std::uint64_t{hello.slot_size} + 64 : 1;
+        const bool slots = hello.engine == static_cast<std::uint32_t>(layout::Engine::mpmc) || hello.engine == static_cast<std::uint32_t>(layout::Engine::topic);
+        const std::uint64_t slot = slots ? std::uint64_t{hello.slot_size} + 64 : 1;
         if (hello.capacity == 0 || hello.capacity > kMaxBridgedRingBytes / slot) return "a ring above 1 GiB is not bridged";
         return {};
     }
@@ -209,7 +211,7 @@ private:
 
     // Writes the pending DATA's records past what the ring holds. blocked: the ring is full.
     Result<Progress> deliver_pending() {
-        DataReader reader(pending_, delivery_->max_message(), stream_capacity_);
+        DataReader reader(pending_, delivery_->max_message(), stream_capacity_, byte_positions_);
         const DataHead head = reader.head();
         // The sender starts a new epoch only when asked to resume: DATA of an older one was sent
         // before it went back, of any other one is not the sender's (a peer cannot push it ahead).
@@ -275,7 +277,7 @@ private:
     }
 
     Outcome wait_for_room() {
-        DataReader reader(pending_, delivery_->max_message(), stream_capacity_);
+        DataReader reader(pending_, delivery_->max_message(), stream_capacity_, byte_positions_);
         std::size_t length = 0;
         while (const auto record = reader.next()) {
             if (static_cast<std::int64_t>(record->end - delivery_->written_through()) > 0) {
@@ -318,6 +320,7 @@ private:
     std::string peer_;                       // the routing id of the current sender
     bool ack_due_ = false;                   // DATA came since the last ACK
     std::uint64_t stream_capacity_ = 0;      // of the sender's ring: no record steps further
+    bool byte_positions_ = true;             // the stream's positions count bytes (SPSC), not messages
     std::uint64_t epoch_ = 0;
     std::uint64_t resumed_epoch_ = 0;        // epoch + 1 once this epoch asked to resume
     LinkClock::time_point last_heard_;

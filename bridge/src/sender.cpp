@@ -5,7 +5,7 @@
 
 #include "bridge_state.hpp"
 #include "curve.hpp"
-#include "custody_source.hpp"
+#include "source.hpp"
 #include "link.hpp"
 #include "wire.hpp"
 
@@ -26,7 +26,7 @@ struct Batch {
 
 class Sender {
 public:
-    Sender(const SenderSettings& settings, BridgeState state, std::unique_ptr<CustodySource> source, std::optional<KeyPair> keys,
+    Sender(const SenderSettings& settings, BridgeState state, std::unique_ptr<Source> source, std::optional<KeyPair> keys,
            std::string server_key)
         : settings_(settings),
           log_(settings, "send"),
@@ -105,18 +105,19 @@ private:
     // holds, so the stream starts again with a new HELLO (the receiver then counts the gap).
     Result<bool> resume_at(std::uint64_t position) {
         in_flight_.clear();
+        sent_end_ = position;
         switch (source_->resume_at(position)) {
-            case CustodySource::Resume::ok:
+            case Source::Resume::ok:
                 note_confirmed();
                 return true;
-            case CustodySource::Resume::behind:
+            case Source::Resume::behind:
                 log_("the receiver holds the stream through " + std::to_string(position) + ", before what this ring still holds (" +
                      std::to_string(source_->confirmed()) + "): starting again from there");
                 return false;
-            case CustodySource::Resume::off_grid:
+            case Source::Resume::off_grid:
                 log_("the receiver asks for position " + std::to_string(position) + ", where no record of this ring ends: dropping the link");
                 return false;
-            case CustodySource::Resume::corrupt:
+            case Source::Resume::corrupt:
                 break;
         }
         return Error(Errc::corrupt, "ring '" + settings_.ring + "' is corrupt");
@@ -151,23 +152,23 @@ private:
         return Ok{};
     }
 
-    bool window_full() const noexcept { return source_->read_through() - source_->confirmed() >= settings_.window_bytes; }
+    bool window_full() const noexcept { return source_->unconfirmed_bytes() >= settings_.window_bytes; }
 
     // Reads records into one DATA message and sends it. True when it sent one.
     Result<bool> pump() {
         if (window_full()) return false;
-        batch_.start(epoch_, source_->last_record_end());
+        batch_.start(epoch_, sent_end_);
         while (batch_.size() < kDataBatchBytes && !window_full()) {
-            const View view = source_->peek();
-            if (view.status == Status::again) {
+            const SourceRecord record = source_->next();
+            if (record.status == Status::again) {
                 source_->rearm();
                 break;
             }
-            if (view.status != Status::ok) return Error(Errc::corrupt, "ring '" + settings_.ring + "': " + describe(view.status));
-            // The record stays where it is after take(): custody keeps its room until confirmed.
-            source_->take();
-            batch_.add(source_->read_through(), view.type, view.data);
+            if (record.status != Status::ok) return Error(Errc::corrupt, "ring '" + settings_.ring + "': " + describe(record.status));
+            batch_.add(record.end, record.type, record.payload, record.stays);
+            sent_end_ = record.end;
         }
+        counters().lost.store(source_->lost(), std::memory_order_relaxed);
         if (batch_.count() == 0) return false;
         // Unsent (no peer now): custody sends the records again after the resume.
         if (!batch_.send(*socket_)) return false;
@@ -247,7 +248,8 @@ private:
     const SenderSettings& settings_;
     Log log_;
     BridgeState state_;
-    std::unique_ptr<CustodySource> source_;
+    std::unique_ptr<Source> source_;
+    std::uint64_t sent_end_ = 0;  // the end of the last record sent: the next DATA follows on from it
     std::optional<KeyPair> keys_;
     std::string server_key_;
     zmq::context_t context_;
@@ -281,7 +283,7 @@ Outcome run_sender(const SenderSettings& settings) {
     }
     auto state = detail::BridgeState::acquire(settings.ring, Side::sender);
     if (!state) return state.error();
-    auto source = detail::CustodySource::attach(settings.ring);
+    auto source = detail::attach_source(settings.ring);
     if (!source) return source.error();
     try {
         detail::Sender sender(settings, std::move(*state), std::move(*source), std::move(keys), std::move(server_key));

@@ -62,6 +62,8 @@ struct Hello {
     std::uint64_t max_messages;
     std::uint32_t slot_size;
     std::uint32_t max_message;
+    std::uint32_t policy;  // topics: layout::TopicPolicy
+    std::uint32_t reserved;
 };
 
 // RESUME and ACK.
@@ -85,7 +87,7 @@ struct RecordHead {
     std::uint32_t type;
 };
 
-static_assert(sizeof(FrameHead) == 8 && sizeof(Hello) == 64 && sizeof(Position) == 24 && sizeof(DataHead) == 32 &&
+static_assert(sizeof(FrameHead) == 8 && sizeof(Hello) == 72 && sizeof(Position) == 24 && sizeof(DataHead) == 32 &&
                   sizeof(RecordHead) == 16,
               "wire structures have no hidden padding");
 
@@ -146,15 +148,18 @@ public:
         out_of_line_bytes_ = 0;
         out_of_line_.clear();
     }
-    // `payload` must stay where it is until the message is sent (it is, in custody).
-    void add(std::uint64_t end, std::uint32_t type, std::span<const std::byte> payload) {
+    // A payload that `stays` where it is until the message is sent (in custody) may be sent from
+    // there; any other is copied.
+    void add(std::uint64_t end, std::uint32_t type, std::span<const std::byte> payload, bool stays) {
         const RecordHead record{end, static_cast<std::uint32_t>(payload.size()), type};
         const bool inline_payload = payload.size() < kOutOfLinePayload;
         reserve(size_ + sizeof record + (inline_payload ? payload.size() : 0));
         std::memcpy(bytes_ + size_, &record, sizeof record);
         size_ += sizeof record;
         if (!inline_payload) {
-            out_of_line_.push_back(payload);
+            // A large payload that does not stay is copied into its frame now (ZeroMQ copies).
+            auto* data = const_cast<std::byte*>(payload.data());  // ZeroMQ only reads it
+            out_of_line_.push_back(stays ? zmq::message_t(data, payload.size(), nullptr, nullptr) : zmq::message_t(data, payload.size()));
             out_of_line_bytes_ += payload.size();
         } else if (!payload.empty()) {
             std::memcpy(bytes_ + size_, payload.data(), payload.size());
@@ -174,11 +179,8 @@ public:
         const auto more = [&](std::size_t i) { return i < out_of_line_.size() ? zmq::send_flags::sndmore : zmq::send_flags::none; };
         if (!socket.send(first, more(0) | zmq::send_flags::dontwait)) return false;
         // Once the first frame is taken, the rest of a multipart message is too (it is atomic).
-        for (std::size_t i = 0; i < out_of_line_.size(); ++i) {
-            auto* data = const_cast<std::byte*>(out_of_line_[i].data());  // ZeroMQ only reads it
-            zmq::message_t part(data, out_of_line_[i].size(), nullptr, nullptr);
-            socket.send(part, more(i + 1) | zmq::send_flags::dontwait);
-        }
+        for (std::size_t i = 0; i < out_of_line_.size(); ++i) socket.send(out_of_line_[i], more(i + 1) | zmq::send_flags::dontwait);
+        out_of_line_.clear();
         return true;
     }
     std::uint32_t count() const noexcept { return head_.count; }
@@ -203,7 +205,7 @@ private:
     std::uint64_t payload_bytes_ = 0;
     std::uint64_t out_of_line_bytes_ = 0;
     std::uint64_t last_end_ = 0;
-    std::vector<std::span<const std::byte>> out_of_line_;
+    std::vector<zmq::message_t> out_of_line_;  // the frames of the large payloads
 };
 
 struct Record {
@@ -218,8 +220,11 @@ struct Record {
 // its bytes), or when the frames are not exactly one per large payload.
 class DataReader {
 public:
-    DataReader(std::span<const zmq::message_t> frames, std::uint32_t max_message, std::uint64_t capacity)
-        : frames_(frames), max_message_(max_message), capacity_(capacity) {
+    // `byte_positions`: positions count the source ring's bytes (SPSC), so each record steps by at
+    // least its header and payload and at most the ring; otherwise they count messages (topics),
+    // and a step of more than one says how many the source lost.
+    DataReader(std::span<const zmq::message_t> frames, std::uint32_t max_message, std::uint64_t capacity, bool byte_positions)
+        : frames_(frames), max_message_(max_message), capacity_(capacity), byte_positions_(byte_positions) {
         ok_ = !frames.empty() && frames[0].size() >= sizeof head_;
         if (ok_) {
             message_ = {static_cast<const std::byte*>(frames[0].data()), frames[0].size()};
@@ -243,7 +248,8 @@ public:
         at_ += sizeof record;
         if (record.length > max_message_) return fail();
         const std::uint64_t step = record.end - last_end_;
-        if (step < sizeof(layout::RecordHeader) + record.length || step > capacity_) return fail();
+        const std::uint64_t least = byte_positions_ ? sizeof(layout::RecordHeader) + record.length : 1;
+        if (step < least || (byte_positions_ && step > capacity_)) return fail();
         std::span<const std::byte> payload;
         if (record.length >= kOutOfLinePayload) {
             if (next_frame_ == frames_.size() || frames_[next_frame_].size() != record.length) return fail();
@@ -268,6 +274,7 @@ private:
     std::span<const std::byte> message_;
     std::uint32_t max_message_;
     std::uint64_t capacity_;
+    bool byte_positions_;
     DataHead head_{};
     std::size_t at_ = 0;
     std::size_t next_frame_ = 1;

@@ -118,7 +118,7 @@ TEST(HostilePeer, shouldDeliverOnlyWhatIsValid_whenASenderSendsGarbage) {
         builder.start(epoch, 0);
         std::string payload = text;
         payload.resize(length, '.');
-        builder.add(end, 0, std::as_bytes(std::span(payload.data(), payload.size())));
+        builder.add(end, 0, std::as_bytes(std::span(payload.data(), payload.size())), false);
         ASSERT_TRUE(builder.send(fake));
     };
     data(~std::uint64_t{0}, 72, 64, "an epoch nobody started");

@@ -93,6 +93,28 @@ TEST(TopicProtocol, shouldHoldALosslessWriterBackAtItsSlowestReader) {
     EXPECT_EQ(publish(writer, 6), Status::ok) << "a reader that left holds nothing back";
 }
 
+// Custody (a bridge): reading does not free the publisher; confirming does; seek reads again.
+TEST(TopicProtocol, shouldHoldALosslessWriterAtTheConfirmedPositionOfAHoldingReader) {
+    auto ring = InProcessRing::topic(8, kSlotSize, TopicPolicy::lossless, 4);
+    TopicWriter writer = started_writer(ring.view());
+    TopicReader forwarder = reader_at(ring.view(), 1);
+    ASSERT_EQ(forwarder.join(TopicStart::next), Status::ok);
+    forwarder.hold();
+    for (std::uint64_t i = 0; i < 4; ++i) ASSERT_EQ(publish(writer, i), Status::ok);
+    for (std::uint64_t i = 0; i < 4; ++i) ASSERT_EQ(receive(forwarder).value, i);
+    EXPECT_EQ(publish(writer, 4), Status::again) << "read but not confirmed: still held";
+    EXPECT_FALSE(forwarder.confirm_through(5)) << "past what was read";
+    ASSERT_TRUE(forwarder.confirm_through(2));
+    EXPECT_EQ(forwarder.confirmed(), 2U);
+    EXPECT_EQ(publish(writer, 4), Status::ok);
+    EXPECT_FALSE(forwarder.seek(1)) << "before the confirmed position";
+    EXPECT_FALSE(forwarder.seek(6)) << "past the publisher";
+    ASSERT_TRUE(forwarder.seek(2));
+    const Received again = receive(forwarder);
+    EXPECT_EQ(again.value, 2U) << "read again from the first unconfirmed message";
+    EXPECT_EQ(again.sequence, 3U);
+}
+
 TEST(TopicProtocol, shouldIgnoreTheGatingBitOfAnEntryThatIsNotAttached) {
     auto ring = InProcessRing::topic(4, kSlotSize, TopicPolicy::lossless);
     TopicWriter writer = started_writer(ring.view());

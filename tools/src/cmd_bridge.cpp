@@ -48,7 +48,7 @@ nlohmann::json statistics_json(const bridge::Statistics& s) {
     return {{"running", s.running},   {"pid", s.pid},           {"connected", s.connected},
             {"messages", s.messages}, {"bytes", s.bytes},       {"reconnects", s.reconnects},
             {"in_flight", s.in_flight}, {"in_flight_bytes", s.in_flight_bytes}, {"acknowledged", s.acknowledged},
-            {"refused", s.refused},   {"updated_realtime_ns", s.updated_realtime_ns}};
+            {"refused", s.refused},   {"lost", s.lost},         {"updated_realtime_ns", s.updated_realtime_ns}};
 }
 
 void print_statistics(const char* side, const bridge::Statistics& s) {
@@ -58,7 +58,8 @@ void print_statistics(const char* side, const bridge::Statistics& s) {
                 human_bytes(static_cast<double>(s.bytes)).c_str(), static_cast<unsigned long long>(s.reconnects),
                 static_cast<unsigned long long>(s.acknowledged));
     if (s.side == bridge::Side::sender)
-        std::printf("  in flight %llu (%s)\n", static_cast<unsigned long long>(s.in_flight), human_bytes(static_cast<double>(s.in_flight_bytes)).c_str());
+        std::printf("  in flight %llu (%s), lost %llu\n", static_cast<unsigned long long>(s.in_flight),
+                    human_bytes(static_cast<double>(s.in_flight_bytes)).c_str(), static_cast<unsigned long long>(s.lost));
     else
         std::printf("  refused %llu\n", static_cast<unsigned long long>(s.refused));
 }

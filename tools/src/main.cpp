@@ -260,19 +260,20 @@ int main(int argc, char** argv) {
             ->check(CLI::Range(10, 60000))
             ->default_str("250");
     };
-    auto* send_side = bridge_command->add_subcommand("send", "Forward a local pipe or queue to a receiving bridge");
-    send_side->add_option("NAME", bridge_send.name, "The local ring (a pipe, or a queue on the SPSC engine)")->required();
+    auto* send_side = bridge_command->add_subcommand("send", "Forward a local pipe, queue or topic to a receiving bridge");
+    send_side->add_option("NAME", bridge_send.name, "The local ring: a pipe, a queue on the SPSC engine, or a topic")->required();
     send_side->add_option("--to", bridge_send.endpoint, "The receiver: tcp://HOST:PORT")->required();
     add_security(send_side, bridge_send);
     send_side->add_option("--server-key", bridge_send.server_key_file, "CURVE: the receiver's public key file (its .pub)");
     send_side->add_option("--window", bridge_send.window, "Most bytes sent and not yet confirmed (K, M, G suffixes)")
         ->transform(size_value())
         ->default_str("8M");
-    send_side->footer("Reads the ring as its consumer. A record leaves the ring only once the receiver confirms its ring holds it,\n"
-                      "so a sender killed and started again, or a link cut and restored, loses and repeats nothing.\n"
+    send_side->footer("Reads the ring as its consumer (a topic: as one subscriber). A record leaves the ring only once the receiver\n"
+                      "confirms its ring holds it, so a sender killed and started again, or a link cut and restored, loses and\n"
+                      "repeats nothing (a lossy topic's publisher waits for nobody: what it overwrites first is lost, and counted).\n"
                       "Runs until Ctrl-C or SIGTERM; status 1 on an error that retrying cannot mend.");
     send_side->callback([&] { run = [&] { return run_bridge_send(bridge_send); }; });
-    auto* recv_side = bridge_command->add_subcommand("recv", "Receive a sending bridge's records into a local ring");
+    auto* recv_side = bridge_command->add_subcommand("recv", "Receive a sending bridge's records into a local ring (its only writer)");
     recv_side->add_option("NAME", bridge_recv.name, "The local ring: created like the sender's when missing")->required();
     recv_side->add_option("--listen", bridge_recv.endpoint, "Where to listen: tcp://ADDR:PORT")->required();
     add_security(recv_side, bridge_recv);

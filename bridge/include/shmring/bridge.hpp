@@ -22,8 +22,11 @@
 //  - Back-pressure. A full far ring stops the receiver, which stops confirming; the sender's
 //    window fills, so it stops reading, and the source ring fills: its writer waits.
 //
-// The sender's source must be on the SPSC engine (pipes, and queues on the default engine): the
-// bridge is its consumer. The receiver must be its far ring's only producer.
+// The sender's source is a pipe, a queue on the SPSC engine, or a topic: the bridge is its
+// consumer, or one subscriber (TopicSubscriber::hold gives a topic the same custody: a lossless
+// topic's publisher waits for the far side as for any subscriber; a lossy one's does not, and what
+// it overwrites before the bridge reads it is lost and counted). The receiver must be its far
+// ring's only producer (for a topic, its publisher).
 #pragma once
 
 #include <chrono>
@@ -87,6 +90,7 @@ struct Statistics {
     std::uint64_t in_flight_bytes = 0;
     std::uint64_t acknowledged = 0;  // the stream position confirmed (sender) or delivered (receiver)
     std::uint64_t refused = 0;       // receiver: peers refused (wrong key, another ring's kind)
+    std::uint64_t lost = 0;          // sender of a lossy topic: messages overwritten before it read them
     std::uint64_t updated_realtime_ns = 0;
 };
 

@@ -199,6 +199,19 @@ public:
     // A racy look, from any thread, at whether a message is there (poll helpers).
     bool has_data() const noexcept { return reader_.has_data(); }
 
+    // Custody (detail::TopicReader::hold): reading no longer moves the cursor that holds a
+    // lossless publisher back; confirm_through() does, and seek() reads again from a position
+    // between the confirmed one and the publisher's. For a forwarder such as the bridge.
+    void hold() noexcept { reader_.hold(); }
+    std::uint64_t confirmed() const noexcept { return reader_.confirmed(); }
+    std::uint64_t position() const noexcept { return reader_.position(); }
+    bool confirm_through(std::uint64_t position) noexcept {
+        if (!reader_.confirm_through(position)) return false;
+        moved_on();
+        return true;
+    }
+    bool seek(std::uint64_t position) noexcept { return reader_.seek(position); }
+
     TopicSubscriber(TopicSubscriber&&) noexcept = default;
     TopicSubscriber& operator=(TopicSubscriber&& other) noexcept { return detail::reassign(*this, std::move(other)); }
     // Leaves the topic: a lossless publisher waits for this subscriber no more. (A forked child's

@@ -277,6 +277,13 @@ private:
 enum class TopicStart { next, oldest };
 
 // A subscriber's side. `cursor` and `lost` are its registry entry's words; `bit` its gating bit.
+// Whether message `position` is complete in its slot or overwritten by a later one: a racy look
+// for the poll helper of a reader whose reading position is not its cursor (custody).
+inline bool topic_message_ready(const RingView& ring, std::uint64_t position) noexcept {
+    // Acquire, as [S1].
+    return topic_stamp_lag(slot_at(ring, position).sequence.load(std::memory_order_acquire), position) >= 0;
+}
+
 class TopicReader {
 public:
     TopicReader(const RingView& ring, SharedAtomic<std::uint64_t>& cursor, SharedAtomic<std::uint64_t>& lost, std::uint64_t bit) noexcept
@@ -299,6 +306,7 @@ public:
         std::uint64_t first = published;
         if (start == TopicStart::oldest) first = published > back ? published - back : 0;
         next_ = first;
+        held_ = first;
         lost_count_ = 0;
         lost_->store(0, std::memory_order_relaxed);  // relaxed: statistics
         // [J1] relaxed: published to the publisher by [J2].
@@ -322,10 +330,38 @@ public:
         }
         if (announced != 0 && topic_before(first, kept_from)) {
             next_ = kept_from;
+            held_ = kept_from;
             // Release, as [S6]: the publisher reads it in its next round.
             cursor_->store(kept_from, std::memory_order_release);
         }
         return Status::ok;
+    }
+
+    // Custody, for a forwarder (the bridge) that must not let a lossless publisher overwrite a
+    // message before its far side holds it: after hold(), reading no longer moves the cursor that
+    // holds the publisher back; confirm_through does. seek() moves the reading position anywhere
+    // from the confirmed one to the publisher's. In a lossy topic nothing holds the publisher: a
+    // message read again may have been overwritten, and then counts as lost.
+    void hold() noexcept {
+        holding_ = true;
+        held_ = next_;
+    }
+    std::uint64_t confirmed() const noexcept { return held_; }
+    // False, storing nothing, when `position` is not between confirmed() and position().
+    bool confirm_through(std::uint64_t position) noexcept {
+        if (position - held_ > next_ - held_) return false;
+        held_ = position;
+        // Release, as [S6]: done with every message below.
+        cursor_->store(held_, std::memory_order_release);
+        return true;
+    }
+    // False when `position` is before confirmed() or past the publisher's position.
+    bool seek(std::uint64_t position) noexcept {
+        // Acquire, pairs with [T5]: messages below it are complete.
+        const std::uint64_t published = ring_.producer().position.load(std::memory_order_acquire);
+        if (open_ || topic_before(position, held_) || topic_before(published, position)) return false;
+        next_ = position;
+        return true;
     }
 
     // Stops holding a lossless publisher back.
@@ -472,6 +508,7 @@ private:
 
     void advance() noexcept {
         ++next_;
+        if (holding_) return;  // confirm_through stores the cursor
         // [S6] release, pairs with [G1]/[G4]: we are done with every message below.
         cursor_->store(next_, std::memory_order_release);
     }
@@ -489,6 +526,8 @@ private:
     std::uint64_t lost_count_ = 0;  // messages missed (lossy)
     std::uint64_t open_stamp_ = 0;  // the stamp of the message found last
     ResetOnMove<bool> open_;        // a moved-from reader has no message open
+    bool holding_ = false;          // custody: the cursor moves only by confirm_through
+    std::uint64_t held_ = 0;        // custody: the cursor's value (the first unconfirmed message)
 };
 
 }  // namespace shmring::detail
