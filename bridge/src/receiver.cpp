@@ -190,6 +190,7 @@ private:
         last_heard_ = LinkClock::now();
         counters().connected.store(1, std::memory_order_relaxed);
         send_to_peer(encode(Position{frame_head(FrameType::resume), delivery_->delivered(), epoch_}));
+        acknowledged_ = delivery_->delivered();
         note_delivered();
         return Ok{};
     }
@@ -259,12 +260,13 @@ private:
         send_to_peer(encode(Position{frame_head(FrameType::resume), delivery_->delivered(), epoch_}));
     }
 
-    // Publishes what was written and tells the sender, when DATA came since it was last told (even
-    // DATA that the ring held already: the sender holds it until told).
+    // Publishes what was written and tells the sender, when the ring holds more than it was told
+    // or DATA came since (even DATA the ring held already: the sender keeps it until told).
     void publish() {
         delivery_->publish();
-        if (!ack_due_) return;
+        if (!ack_due_ && delivery_->delivered() == acknowledged_) return;
         ack_due_ = false;
+        acknowledged_ = delivery_->delivered();
         note_delivered();
         send_to_peer(encode(Position{frame_head(FrameType::ack), delivery_->delivered(), 0}));
     }
@@ -319,6 +321,7 @@ private:
     std::vector<zmq::message_t> pending_;  // the frames of a DATA message not yet wholly written
     std::string peer_;                       // the routing id of the current sender
     bool ack_due_ = false;                   // DATA came since the last ACK
+    std::uint64_t acknowledged_ = 0;         // the position the last ACK (or RESUME) gave
     std::uint64_t stream_capacity_ = 0;      // of the sender's ring: no record steps further
     bool byte_positions_ = true;             // the stream's positions count bytes (SPSC), not messages
     std::uint64_t epoch_ = 0;

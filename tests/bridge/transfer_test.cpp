@@ -104,6 +104,44 @@ TEST(BridgeTransfer, shouldCarryAQueueIntoAnMpmcQueue) {
     EXPECT_EQ(traffic.received(), 100'000U);
 }
 
+// A far queue nobody reads fills; then the near queue fills and its writer waits. What the
+// bridges hold meanwhile is what the two rings hold: nothing piles up in between.
+TEST(BridgeTransfer, shouldFillTheNearRingAndMakeItsWriterWaitWhileTheFarRingIsFull) {
+    RingName source("bridge.full.src");
+    RingName destination("bridge.full.dst");
+    BridgeStateGuard states({source.str(), destination.str()});
+    ASSERT_EQ(run_tool({"create", "queue", source.str(), "--messages", "256", "--message-size", "64"}).code, 0);
+    ASSERT_EQ(run_tool({"create", "queue", destination.str(), "--messages", "256", "--message-size", "64"}).code, 0);
+    const int port = free_port();
+    auto receiver = start_receiver(destination.str(), port);
+    auto sender = start_sender(source.str(), port);
+
+    auto writer = QueueSender::open(source.str());
+    ASSERT_TRUE(writer);
+    std::vector<std::byte> message(64);
+    std::uint64_t sent = 0;
+    for (; sent < 10'000; ++sent) {
+        fill_message(sent, message.data(), message.size());
+        if (writer->send(message, std::chrono::milliseconds(1500)) != Status::ok) break;
+    }
+    EXPECT_GE(sent, 256U + 256U) << "both rings fill";
+    EXPECT_LE(sent, 256U + 256U + 1U) << "and nothing more is taken from the writer";
+    const Finished status = run_tool({"bridge", "status", source.str(), "--json"});
+    EXPECT_NE(status.out.find("\"connected\": true"), std::string::npos) << "a receiver waiting for room is no lost receiver: " << status.out;
+
+    // A reader drains the far queue: everything arrives, once, in order, and the writer goes on.
+    auto reader = QueueReceiver::open(destination.str());
+    ASSERT_TRUE(reader);
+    std::vector<std::byte> buffer(64);
+    for (std::uint64_t expected = 0; expected < sent; ++expected) {
+        std::size_t length = 0;
+        ASSERT_EQ(reader->receive(buffer, length, std::chrono::seconds(10)), Status::ok) << "message " << expected;
+        ASSERT_TRUE(is_message(expected, buffer.data(), length)) << "message " << expected;
+    }
+    fill_message(sent, message.data(), message.size());
+    EXPECT_EQ(writer->send(message, std::chrono::seconds(10)), Status::ok);
+}
+
 TEST(BridgeTransfer, shouldRefuseAFarRingOfAnotherKind) {
     RingName source("bridge.kind.src");
     RingName destination("bridge.kind.dst");
