@@ -2,7 +2,8 @@
 # Builds and runs the whole test suite:
 #  1. every tier in the optimised developer build (warnings are errors);
 #  2. the tests labelled "sanitize" again under AddressSanitizer + UndefinedBehaviorSanitizer and
-#     under ThreadSanitizer (only the binaries that hold them are built there);
+#     under ThreadSanitizer, and those labelled "asan" under the former only (only the binaries
+#     that hold them are built there);
 #  3. the fuzzer (corpus replay and a 60 s campaign) and the Promela models (spin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,8 @@ bash scripts/install-deps.sh build-essential cmake ninja-build pkg-config libgte
 jobs=$(nproc)
 start=$(date +%s)
 sanitized_targets=(unit_tests multiprocess_tests adapter_tests c_api_test c_topic_test c_service_test tool_fuzz_tests shmring_cli)
+# The bridge's tests run under ASan and UBSan only (label asan, tests/bridge/CMakeLists.txt).
+asan_targets=(bridge_tests)
 
 echo "=== dev: build" >&2
 cmake --preset dev >/dev/null
@@ -23,7 +26,9 @@ ctest --preset dev
 for preset in asan-ubsan tsan; do
     echo "=== $preset: build" >&2
     cmake --preset "$preset" >/dev/null
-    cmake --build --preset "$preset" -j "$jobs" --target "${sanitized_targets[@]}"
+    targets=("${sanitized_targets[@]}")
+    if [ "$preset" = asan-ubsan ]; then targets+=("${asan_targets[@]}"); fi
+    cmake --build --preset "$preset" -j "$jobs" --target "${targets[@]}"
     echo "=== $preset: test" >&2
     ctest --preset "$preset"
 done

@@ -183,7 +183,7 @@ private:
         if (peer != peer_) log_("a sender connected; it resumes at position " + std::to_string(delivery_->delivered()));
         peer_ = peer;
         stream_capacity_ = hello->capacity;
-        byte_positions_ = hello->engine != static_cast<std::uint32_t>(layout::Engine::topic);
+        steps_ = step_rule(*hello);
         epoch_ = hello->epoch;
         resumed_epoch_ = epoch_;
         pending_.clear();
@@ -193,6 +193,11 @@ private:
         acknowledged_ = delivery_->delivered();
         note_delivered();
         return Ok{};
+    }
+
+    static StepRule step_rule(const Hello& hello) {
+        if (hello.engine != static_cast<std::uint32_t>(layout::Engine::topic)) return StepRule::bytes;
+        return hello.policy == static_cast<std::uint32_t>(layout::TopicPolicy::lossless) ? StepRule::one : StepRule::skipping;
     }
 
     // What no sender may ask of this receiver.
@@ -212,7 +217,7 @@ private:
 
     // Writes the pending DATA's records past what the ring holds. blocked: the ring is full.
     Result<Progress> deliver_pending() {
-        DataReader reader(pending_, delivery_->max_message(), stream_capacity_, byte_positions_);
+        DataReader reader(pending_, delivery_->max_message(), stream_capacity_, steps_);
         const DataHead head = reader.head();
         // The sender starts a new epoch only when asked to resume: DATA of an older one was sent
         // before it went back, of any other one is not the sender's (a peer cannot push it ahead).
@@ -279,7 +284,7 @@ private:
     }
 
     Outcome wait_for_room() {
-        DataReader reader(pending_, delivery_->max_message(), stream_capacity_, byte_positions_);
+        DataReader reader(pending_, delivery_->max_message(), stream_capacity_, steps_);
         std::size_t length = 0;
         while (const auto record = reader.next()) {
             if (static_cast<std::int64_t>(record->end - delivery_->written_through()) > 0) {
@@ -323,7 +328,7 @@ private:
     bool ack_due_ = false;                   // DATA came since the last ACK
     std::uint64_t acknowledged_ = 0;         // the position the last ACK (or RESUME) gave
     std::uint64_t stream_capacity_ = 0;      // of the sender's ring: no record steps further
-    bool byte_positions_ = true;             // the stream's positions count bytes (SPSC), not messages
+    StepRule steps_ = StepRule::bytes;       // how the stream's positions move on
     std::uint64_t epoch_ = 0;
     std::uint64_t resumed_epoch_ = 0;        // epoch + 1 once this epoch asked to resume
     LinkClock::time_point last_heard_;

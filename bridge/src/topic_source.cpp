@@ -9,6 +9,7 @@ namespace shmring::bridge::detail {
 TopicSource::TopicSource(TopicSubscriber subscriber)
     : subscriber_(std::move(subscriber)), lossless_(shmring::detail::topic_lossless(subscriber_.ring())) {
     subscriber_.hold();
+    last_end_ = confirmed();
     copy_.resize(subscriber_.max_message());
     ahead_.store(read_through(), std::memory_order_relaxed);
 }
@@ -47,23 +48,28 @@ SourceRecord TopicSource::next() noexcept {
             // Held: the publisher cannot rewrite the slot before the receiver confirms it.
             (void)subscriber_.release();
             ahead_.store(read_through(), std::memory_order_relaxed);
+            last_end_ = end;
             return {Status::ok, end, 0, view.data, true};
         }
         // Lossy: copied, then kept only if the publisher did not rewrite it meanwhile.
         std::memcpy(copy_.data(), view.data.data(), view.data.size());
         const bool intact = subscriber_.release() == Status::ok;
         ahead_.store(read_through(), std::memory_order_relaxed);
-        if (intact) return {Status::ok, end, 0, std::span<const std::byte>(copy_.data(), view.data.size()), false};
+        if (!intact) continue;
+        last_end_ = end;
+        return {Status::ok, end, 0, std::span<const std::byte>(copy_.data(), view.data.size()), false};
     }
 }
 
 Source::Resume TopicSource::resume_at(std::uint64_t position) noexcept {
     if (static_cast<std::int64_t>(position - confirmed()) < 0) {
         (void)subscriber_.seek(confirmed());
+        last_end_ = confirmed();
         ahead_.store(read_through(), std::memory_order_relaxed);
         return Resume::behind;
     }
     if (!subscriber_.seek(position)) return Resume::off_grid;  // past what was published
+    last_end_ = position;
     ahead_.store(read_through(), std::memory_order_relaxed);
     return confirm(position) ? Resume::ok : Resume::off_grid;
 }

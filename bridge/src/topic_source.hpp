@@ -22,9 +22,9 @@ public:
     Hello hello(std::uint64_t epoch) const override;
     std::uint64_t confirmed() const noexcept override { return subscriber_.confirmed(); }
     std::uint64_t read_through() const noexcept override { return subscriber_.position(); }
-    std::uint64_t unconfirmed_bytes() const noexcept override {
-        return (read_through() - confirmed()) * subscriber_.max_message();
-    }
+    // From the last record returned: positions a lossy reader skipped were never sent, and no
+    // confirmation will cover them.
+    std::uint64_t unconfirmed_bytes() const noexcept override { return (last_end_ - confirmed()) * subscriber_.max_message(); }
     SourceRecord next() noexcept override;
     bool confirm(std::uint64_t position) noexcept override { return subscriber_.confirm_through(position); }
     Resume resume_at(std::uint64_t position) noexcept override;
@@ -38,6 +38,7 @@ private:
     TopicSubscriber subscriber_;
     bool lossless_;
     std::vector<std::byte> copy_;  // lossy: the last message, copied before its slot is rewritten
+    std::uint64_t last_end_ = 0;   // the end of the last record returned (or the resume position)
     // position(), for the poll helper's thread. Relaxed: it only decides when to signal.
     std::atomic<std::uint64_t> ahead_{0};
     shmring::detail::PollDescriptor poll_;  // after the subscriber: stops before it goes

@@ -214,17 +214,21 @@ struct Record {
     std::span<const std::byte> payload;
 };
 
+// How far one record may move a stream's position on.
+enum class StepRule {
+    bytes,      // the source ring's byte positions (SPSC): its header and payload, at most the ring
+    one,        // a lossless topic's sequence numbers: exactly one
+    skipping,   // a lossy topic's: one, or more when the source lost messages (below 2^62)
+};
+
 // Walks the records of a DATA message (its frames). valid() is false, from the first bad record
 // on, when a record overruns its frame, is longer than `max_message`, or moves the position on by
 // less than its header and payload or by more than the source ring's `capacity` (positions are
 // its bytes), or when the frames are not exactly one per large payload.
 class DataReader {
 public:
-    // `byte_positions`: positions count the source ring's bytes (SPSC), so each record steps by at
-    // least its header and payload and at most the ring; otherwise they count messages (topics),
-    // and a step of more than one says how many the source lost.
-    DataReader(std::span<const zmq::message_t> frames, std::uint32_t max_message, std::uint64_t capacity, bool byte_positions)
-        : frames_(frames), max_message_(max_message), capacity_(capacity), byte_positions_(byte_positions) {
+    DataReader(std::span<const zmq::message_t> frames, std::uint32_t max_message, std::uint64_t capacity, StepRule steps)
+        : frames_(frames), max_message_(max_message), capacity_(capacity), steps_(steps) {
         ok_ = !frames.empty() && frames[0].size() >= sizeof head_;
         if (ok_) {
             message_ = {static_cast<const std::byte*>(frames[0].data()), frames[0].size()};
@@ -248,8 +252,7 @@ public:
         at_ += sizeof record;
         if (record.length > max_message_) return fail();
         const std::uint64_t step = record.end - last_end_;
-        const std::uint64_t least = byte_positions_ ? sizeof(layout::RecordHeader) + record.length : 1;
-        if (step < least || (byte_positions_ && step > capacity_)) return fail();
+        if (!step_allowed(step, record.length)) return fail();
         std::span<const std::byte> payload;
         if (record.length >= kOutOfLinePayload) {
             if (next_frame_ == frames_.size() || frames_[next_frame_].size() != record.length) return fail();
@@ -266,6 +269,14 @@ public:
     }
 
 private:
+    bool step_allowed(std::uint64_t step, std::uint32_t length) const noexcept {
+        switch (steps_) {
+            case StepRule::bytes: return step >= sizeof(layout::RecordHeader) + length && step <= capacity_;
+            case StepRule::one: return step == 1;
+            case StepRule::skipping: return step >= 1 && step < (std::uint64_t{1} << 62);
+        }
+        return false;
+    }
     std::optional<Record> fail() {
         ok_ = false;
         return std::nullopt;
@@ -274,7 +285,7 @@ private:
     std::span<const std::byte> message_;
     std::uint32_t max_message_;
     std::uint64_t capacity_;
-    bool byte_positions_;
+    StepRule steps_;
     DataHead head_{};
     std::size_t at_ = 0;
     std::size_t next_frame_ = 1;

@@ -99,6 +99,8 @@ TEST(TopicProtocol, shouldHoldALosslessWriterAtTheConfirmedPositionOfAHoldingRea
     TopicWriter writer = started_writer(ring.view());
     TopicReader forwarder = reader_at(ring.view(), 1);
     ASSERT_EQ(forwarder.join(TopicStart::next), Status::ok);
+    EXPECT_FALSE(forwarder.confirm_through(0)) << "a reader that does not hold moves its cursor as it reads";
+    EXPECT_FALSE(forwarder.seek(0));
     forwarder.hold();
     for (std::uint64_t i = 0; i < 4; ++i) ASSERT_EQ(publish(writer, i), Status::ok);
     for (std::uint64_t i = 0; i < 4; ++i) ASSERT_EQ(receive(forwarder).value, i);

@@ -207,7 +207,7 @@ public:
     std::uint64_t position() const noexcept { return reader_.position(); }
     bool confirm_through(std::uint64_t position) noexcept {
         if (!reader_.confirm_through(position)) return false;
-        moved_on();
+        if (detail::topic_lossless(ring())) endpoint_.notify(ring().space_event());
         return true;
     }
     bool seek(std::uint64_t position) noexcept { return reader_.seek(position); }
@@ -221,9 +221,10 @@ public:
 private:
     TopicSubscriber(Endpoint endpoint, TopicStart start);
 
-    // A lossless publisher may wait for the room this subscriber's move made.
+    // A lossless publisher may wait for the room this subscriber's move made (a holding one's
+    // cursor moves by confirm_through only).
     void moved_on() noexcept {
-        if (detail::topic_lossless(ring())) endpoint_.notify(ring().space_event());
+        if (detail::topic_lossless(ring()) && !reader_.holding()) endpoint_.notify(ring().space_event());
     }
 
     Endpoint endpoint_;

@@ -33,7 +33,9 @@
 // later one would let a joiner start below messages an earlier round allowed to be overwritten.
 // A subscriber reads message c when the stamp of its slot says complete(c) ([S1] acquire, pairs
 // with [T4]) and then stores cursor := c + 1 ([S6] release, pairs with the acquire loads of [G1]
-// and [G4]: the publisher overwrites only slots whose readers are done). Leaving clears the
+// and [G4]: the publisher overwrites only slots whose readers are done). A holding reader (a
+// bridge, TopicReader::hold) stores the cursor later, through confirm_through, once its far side
+// holds the messages: to the publisher it is a slow subscriber. Leaving clears the
 // gating bit; the entry of a dead subscriber is ungated by whoever reclaims it, under its lease
 // (topic_ungate, called by the endpoint registry), so never after its next owner joined.
 //
@@ -276,7 +278,6 @@ private:
 // Where a new subscriber starts.
 enum class TopicStart { next, oldest };
 
-// A subscriber's side. `cursor` and `lost` are its registry entry's words; `bit` its gating bit.
 // Whether message `position` is complete in its slot or overwritten by a later one: a racy look
 // for the poll helper of a reader whose reading position is not its cursor (custody).
 inline bool topic_message_ready(const RingView& ring, std::uint64_t position) noexcept {
@@ -284,6 +285,7 @@ inline bool topic_message_ready(const RingView& ring, std::uint64_t position) no
     return topic_stamp_lag(slot_at(ring, position).sequence.load(std::memory_order_acquire), position) >= 0;
 }
 
+// A subscriber's side. `cursor` and `lost` are its registry entry's words; `bit` its gating bit.
 class TopicReader {
 public:
     TopicReader(const RingView& ring, SharedAtomic<std::uint64_t>& cursor, SharedAtomic<std::uint64_t>& lost, std::uint64_t bit) noexcept
@@ -343,23 +345,31 @@ public:
     // from the confirmed one to the publisher's. In a lossy topic nothing holds the publisher: a
     // message read again may have been overwritten, and then counts as lost.
     void hold() noexcept {
+        if (holding_) return;
         holding_ = true;
         held_ = next_;
     }
+    bool holding() const noexcept { return holding_; }
     std::uint64_t confirmed() const noexcept { return held_; }
-    // False, storing nothing, when `position` is not between confirmed() and position().
+    // False, storing nothing, when not holding or `position` is not between confirmed() and position().
     bool confirm_through(std::uint64_t position) noexcept {
-        if (position - held_ > next_ - held_) return false;
+        if (!holding_ || position - held_ > next_ - held_) return false;
         held_ = position;
-        // Release, as [S6]: done with every message below.
+        // [S6] release. The messages below are done with in this process; a bridge sending one
+        // from its slot in place confirms it only once its far side has it, so the network
+        // round trip, not this store, orders that read before the publisher's overwrite.
         cursor_->store(held_, std::memory_order_release);
         return true;
     }
-    // False when `position` is before confirmed() or past the publisher's position.
+    // False when not holding, or `position` is before confirmed() or past the last complete
+    // message (the position, or one more when a publisher that died completed it unannounced).
     bool seek(std::uint64_t position) noexcept {
         // Acquire, pairs with [T5]: messages below it are complete.
         const std::uint64_t published = ring_.producer().position.load(std::memory_order_acquire);
-        if (open_ || topic_before(position, held_) || topic_before(published, position)) return false;
+        // Acquire, as [S1].
+        const bool unannounced = position == published + 1 &&
+                                 slot_at(ring_, published).sequence.load(std::memory_order_acquire) == layout::topic_stamp_complete(published);
+        if (!holding_ || open_ || topic_before(position, held_) || (topic_before(published, position) && !unannounced)) return false;
         next_ = position;
         return true;
     }
