@@ -13,6 +13,7 @@
 #include <string>
 
 #include "shmring/error.hpp"
+#include "shmring/ring_view.hpp"
 #include "wire.hpp"
 
 namespace shmring::bridge::detail {
@@ -60,6 +61,10 @@ public:
     virtual Result<int> poll_fd() = 0;
     virtual void rearm() noexcept = 0;
 };
+
+// The HELLO announcing `ring`'s geometry and stream (named by its creation time: a ring removed
+// and created again starts a new one), custody starting at `start`.
+Hello hello_for(const RingView& ring, std::uint64_t start, std::uint64_t epoch);
 
 // The source of ring `ring`: an SPSC ring (a pipe or a queue) or a topic.
 Result<std::unique_ptr<Source>> attach_source(const std::string& ring);

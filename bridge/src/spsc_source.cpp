@@ -12,22 +12,7 @@ Result<std::unique_ptr<Source>> SpscSource::attach(RingSegment ring) {
     return std::unique_ptr<Source>(new SpscSource(std::move(*consumer)));
 }
 
-Hello SpscSource::hello(std::uint64_t epoch) const {
-    const RingGeometry& g = consumer_.ring().geometry();
-    Hello hello{};
-    hello.head = frame_head(FrameType::hello);
-    hello.engine = static_cast<std::uint32_t>(g.engine);
-    hello.kind = static_cast<std::uint32_t>(g.kind);
-    // The creation time names the stream: a ring removed and created again starts a new one.
-    hello.stream = consumer_.ring().header().created_realtime_ns;
-    hello.start = confirmed();
-    hello.epoch = epoch;
-    hello.capacity = g.capacity;
-    hello.max_messages = g.max_messages;
-    hello.slot_size = g.slot_size;
-    hello.max_message = g.max_message;
-    return hello;
-}
+Hello SpscSource::hello(std::uint64_t epoch) const { return hello_for(consumer_.ring(), confirmed(), epoch); }
 
 SourceRecord SpscSource::next() noexcept {
     const View view = consumer_.try_peek();

@@ -22,22 +22,7 @@ Result<std::unique_ptr<Source>> TopicSource::attach(RingSegment ring) {
     return std::unique_ptr<Source>(new TopicSource(std::move(*subscriber)));
 }
 
-Hello TopicSource::hello(std::uint64_t epoch) const {
-    const RingGeometry& g = subscriber_.ring().geometry();
-    Hello hello{};
-    hello.head = frame_head(FrameType::hello);
-    hello.engine = static_cast<std::uint32_t>(g.engine);
-    hello.kind = static_cast<std::uint32_t>(g.kind);
-    hello.stream = subscriber_.ring().header().created_realtime_ns;
-    hello.start = confirmed();
-    hello.epoch = epoch;
-    hello.capacity = g.capacity;
-    hello.max_messages = g.max_messages;
-    hello.slot_size = g.slot_size;
-    hello.max_message = g.slot_size;
-    hello.policy = static_cast<std::uint32_t>(g.topic_policy);
-    return hello;
-}
+Hello TopicSource::hello(std::uint64_t epoch) const { return hello_for(subscriber_.ring(), confirmed(), epoch); }
 
 SourceRecord TopicSource::next() noexcept {
     for (;;) {
