@@ -32,6 +32,8 @@ struct DeliveryJournal {
     SharedAtomic<std::uint64_t> pending_mark;  // the ring's producer position once it is published
 };
 
+// Statistics for people. Only the bridge holding the object's lock writes them; every access is
+// relaxed: nothing is ordered by them, and a reader may see them a little stale.
 struct StateCounters {
     SharedAtomic<std::uint64_t> connected;
     SharedAtomic<std::uint64_t> messages;

@@ -90,6 +90,7 @@ std::string Delivery::incompatibility(const Hello& hello) const {
     return {};
 }
 
+// Acquire, pairs with restart_stream's release: the stream comes with its positions.
 std::uint64_t Delivery::stream() const noexcept { return journal_->stream.load(std::memory_order_acquire); }
 
 std::uint32_t Delivery::max_message() const noexcept {
@@ -101,6 +102,7 @@ std::uint32_t Delivery::max_message() const noexcept {
 void Delivery::recover() noexcept {
     const RingView& view = std::visit([](const auto& p) -> const RingView& { return p.ring(); }, producer_);
     const std::uint64_t ring = view.header().created_realtime_ns;
+    // Acquire and release, as the other journal words: a successor reads them in the order written.
     if (journal_->ring.load(std::memory_order_acquire) != ring) {
         // A journal of another far ring (this one was removed and created again): its positions
         // say nothing here. The stream continues where it was delivered to the old ring.
