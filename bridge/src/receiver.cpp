@@ -196,7 +196,8 @@ private:
     }
 
     static StepRule step_rule(const Hello& hello) {
-        if (hello.engine != static_cast<std::uint32_t>(layout::Engine::topic)) return StepRule::bytes;
+        if (hello.engine == static_cast<std::uint32_t>(layout::Engine::spsc)) return StepRule::bytes;
+        if (hello.engine == static_cast<std::uint32_t>(layout::Engine::mpmc)) return StepRule::tickets;
         return hello.policy == static_cast<std::uint32_t>(layout::TopicPolicy::lossless) ? StepRule::one : StepRule::skipping;
     }
 

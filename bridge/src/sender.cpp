@@ -164,6 +164,8 @@ private:
                 source_->rearm();
                 break;
             }
+            if (record.status == Status::busy)
+                return Error(Errc::busy, "ring '" + settings_.ring + "': another consumer takes from it; a bridged queue must have the bridge as its only consumer");
             if (record.status != Status::ok) return Error(Errc::corrupt, "ring '" + settings_.ring + "': " + describe(record.status));
             batch_.add(record.end, record.type, record.payload, record.stays);
             sent_end_ = record.end;

@@ -1,6 +1,7 @@
 #include "source.hpp"
 
 #include "shmring/ring_segment.hpp"
+#include "mpmc_source.hpp"
 #include "spsc_source.hpp"
 #include "topic_source.hpp"
 
@@ -30,10 +31,11 @@ Result<std::unique_ptr<Source>> attach_source(const std::string& name) {
     if (!ring) return ring.error();
     switch (ring->geometry().engine) {
         case layout::Engine::spsc: return SpscSource::attach(std::move(*ring));
+        case layout::Engine::mpmc: return MpmcSource::attach(std::move(*ring));
         case layout::Engine::topic: return TopicSource::attach(std::move(*ring));
         default: break;
     }
-    return Error(Errc::wrong_kind, "ring '" + name + "': a bridge sends from pipes, queues on the SPSC engine and topics");
+    return Error(Errc::wrong_kind, "ring '" + name + "': a bridge sends from pipes, queues and topics");
 }
 
 }  // namespace shmring::bridge::detail

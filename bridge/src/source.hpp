@@ -3,8 +3,8 @@
 // receiver confirms that the far ring holds it; after a reconnection or a restart, reading starts
 // again at the first unconfirmed record. Every record has a stream position, the position after it
 // (a number that grows with each record and is the same when the record is read again): the ring's
-// byte position for SPSC rings (spsc_source.hpp), the message's sequence number for topics
-// (topic_source.hpp).
+// byte position for SPSC rings (spsc_source.hpp), the ticket after the message's for MPMC queues
+// (mpmc_source.hpp), the message's sequence number for topics (topic_source.hpp).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,9 @@
 namespace shmring::bridge::detail {
 
 struct SourceRecord {
-    Status status;  // ok: the fields below describe the record; again: none yet; corrupt
+    // ok: the fields below describe the record; again: none yet; corrupt; busy: another consumer
+    // takes from the source, which must have the bridge as its only one.
+    Status status;
     std::uint64_t end = 0;
     std::uint32_t type = 0;
     std::span<const std::byte> payload = {};
@@ -66,7 +68,7 @@ public:
 // and created again starts a new one), custody starting at `start`.
 Hello hello_for(const RingView& ring, std::uint64_t start, std::uint64_t epoch);
 
-// The source of ring `ring`: an SPSC ring (a pipe or a queue) or a topic.
+// The source of ring `ring`: a pipe, a queue (on either engine) or a topic.
 Result<std::unique_ptr<Source>> attach_source(const std::string& ring);
 
 }  // namespace shmring::bridge::detail

@@ -217,6 +217,8 @@ struct Record {
 // How far one record may move a stream's position on.
 enum class StepRule {
     bytes,      // the source ring's byte positions (SPSC): its header and payload, at most the ring
+    tickets,    // an MPMC queue's tickets: one, or more past voids, which the source holds with the
+                // message after them, so at most the ring's slots
     one,        // a lossless topic's sequence numbers: exactly one
     skipping,   // a lossy topic's: one, or more when the source lost messages (below 2^62)
 };
@@ -272,6 +274,7 @@ private:
     bool step_allowed(std::uint64_t step, std::uint32_t length) const noexcept {
         switch (steps_) {
             case StepRule::bytes: return step >= sizeof(layout::RecordHeader) + length && step <= capacity_;
+            case StepRule::tickets: return step >= 1 && step <= capacity_;
             case StepRule::one: return step == 1;
             case StepRule::skipping: return step >= 1 && step < (std::uint64_t{1} << 62);
         }

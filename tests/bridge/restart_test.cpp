@@ -44,16 +44,22 @@ Kills kill_and_restart(QueueTraffic& traffic, const std::string& source, const s
     return kills;
 }
 
-class BridgeRestart : public ::testing::TestWithParam<const char*> {};
+// The source queue's engine and the far queue's.
+struct Engines {
+    const char* source;
+    const char* far;
+};
+
+void PrintTo(const Engines& engines, std::ostream* out) { *out << engines.source << " to " << engines.far; }
+
+class BridgeRestart : public ::testing::TestWithParam<Engines> {};
 
 TEST_P(BridgeRestart, shouldDeliverExactlyOnceAcrossKilledBridges) {
     RingName source("bridge.kill.src");
     RingName destination("bridge.kill.dst");
     BridgeStateGuard states({source.str(), destination.str()});
-    ASSERT_EQ(run_tool({"create", "queue", source.str(), "--messages", "2048", "--message-size", "64"}).code, 0);
-    if (std::string(GetParam()) == "mpmc") {
-        ASSERT_EQ(run_tool({"create", "queue", destination.str(), "--messages", "2048", "--message-size", "64", "--engine", "mpmc"}).code, 0);
-    }
+    ASSERT_EQ(run_tool({"create", "queue", source.str(), "--messages", "2048", "--message-size", "64", "--engine", GetParam().source}).code, 0);
+    ASSERT_EQ(run_tool({"create", "queue", destination.str(), "--messages", "2048", "--message-size", "64", "--engine", GetParam().far}).code, 0);
     const int port = free_port();
     auto receiver = start_receiver(destination.str(), port);
     auto sender = start_sender(source.str(), port);
@@ -68,7 +74,8 @@ TEST_P(BridgeRestart, shouldDeliverExactlyOnceAcrossKilledBridges) {
     EXPECT_GE(kills.mid_stream, 3) << "too few kills landed while messages were in flight to prove anything";
 }
 
-INSTANTIATE_TEST_SUITE_P(FarEngines, BridgeRestart, ::testing::Values("spsc", "mpmc"));
+INSTANTIATE_TEST_SUITE_P(QueueEngines, BridgeRestart, ::testing::Values(Engines{"spsc", "spsc"}, Engines{"spsc", "mpmc"}, Engines{"mpmc", "mpmc"}),
+                         [](const auto& info) { return std::string(info.param.source) + "_to_" + info.param.far; });
 
 }  // namespace
 }  // namespace shmring::testing

@@ -2,9 +2,16 @@
 // every record checked.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <optional>
 #include <span>
 
 #include "bridge_fixture.hpp"
+#include "shmring/mpmc_ring.hpp"
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
 #include "support/test_ring.hpp"
@@ -102,6 +109,102 @@ TEST(BridgeTransfer, shouldCarryAQueueIntoAnMpmcQueue) {
     QueueTraffic traffic(source.str(), destination.str(), 64, 100'000);
     EXPECT_TRUE(traffic.wait_delivered(60s)) << traffic.failure() << " (sent " << traffic.sent() << ", received " << traffic.received() << ")";
     EXPECT_EQ(traffic.received(), 100'000U);
+}
+
+// An MPMC queue with many producers is sent by the bridge as its only consumer: every message
+// arrives once, each producer's in its order, and the voids of aborted claims and of a producer
+// that died holding one are skipped.
+TEST(BridgeTransfer, shouldCarryAnMpmcQueueOfManyProducers) {
+    RingName source("bridge.many.src");
+    RingName destination("bridge.many.dst");
+    BridgeStateGuard states({source.str(), destination.str()});
+    ASSERT_EQ(run_tool({"create", "queue", source.str(), "--messages", "512", "--message-size", "64", "--engine", "mpmc"}).code, 0);
+    const int port = free_port();
+    auto receiver = start_receiver(destination.str(), port);
+    auto sender = start_sender(source.str(), port);
+
+    constexpr std::uint64_t kProducers = 4;
+    constexpr std::uint64_t kEach = 50'000;
+    const auto tag = [](std::uint64_t producer, std::uint64_t sequence) { return producer << 40 | sequence; };
+    {
+        const pid_t child = ::fork();  // claims a slot and dies before publishing: a void for the bridge
+        if (child == 0) {
+            auto doomed = MpmcProducer::attach(source.str());
+            if (doomed && doomed->try_claim().status == Status::ok) ::raise(SIGKILL);
+            ::_exit(1);
+        }
+        int status = 0;
+        ASSERT_EQ(::waitpid(child, &status, 0), child);
+        ASSERT_TRUE(WIFSIGNALED(status)) << "the child failed before dying";
+    }
+    std::optional<QueueReceiver> reader;  // the receiver creates the far queue at the sender's HELLO
+    ASSERT_TRUE(eventually(
+        [&] {
+            if (auto opened = QueueReceiver::open(destination.str())) reader.emplace(std::move(*opened));
+            return reader.has_value();
+        },
+        20s));
+    std::vector<std::thread> producers;
+    std::atomic<int> failures{0};
+    for (std::uint64_t p = 0; p < kProducers; ++p) {
+        producers.emplace_back([&, p] {
+            auto producer = MpmcProducer::attach(source.str());
+            if (!producer) {
+                ++failures;
+                return;
+            }
+            for (std::uint64_t i = 0; i < kEach; ++i) {
+                if (p == 0 && i % 100 == 0) {  // an aborted claim now and then
+                    if (producer->claim(0, deadline_after(std::chrono::seconds(30))).status != Status::ok) ++failures;
+                    producer->abort();
+                }
+                std::byte message[64];
+                fill_message(tag(p, i), message, sizeof message);
+                if (producer->send(message, deadline_after(std::chrono::seconds(30))) != Status::ok) {
+                    ++failures;
+                    return;
+                }
+            }
+        });
+    }
+    std::vector<std::uint64_t> next(kProducers, 0);
+    std::uint64_t received = 0;
+    std::string failure;
+    std::byte buffer[64];
+    for (; received < kProducers * kEach && failure.empty(); ++received) {
+        std::size_t length = 0;
+        if (reader->receive(buffer, length, std::chrono::seconds(30)) != Status::ok) {
+            failure = "no message " + std::to_string(received);
+            break;
+        }
+        std::uint64_t tagged = 0;
+        std::memcpy(&tagged, buffer, sizeof tagged);
+        const std::uint64_t p = tagged >> 40;
+        if (p >= kProducers || length != sizeof buffer || !is_message(tagged, buffer, length) || (tagged & ((std::uint64_t{1} << 40) - 1)) != next[p])
+            failure = "message " + std::to_string(received) + " is not the next of its producer";
+        else
+            ++next[p];
+    }
+    for (auto& t : producers) t.join();
+    EXPECT_TRUE(failure.empty()) << failure;
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(received, kProducers * kEach);
+    std::size_t length = 0;
+    EXPECT_EQ(reader->try_receive(buffer, length), Status::again) << "nothing more, nothing twice";
+}
+
+// A bridge is an MPMC queue's only consumer: beside another, it does not start.
+TEST(BridgeTransfer, shouldRefuseToSendAnMpmcQueueWithAnotherConsumer) {
+    RingName source("bridge.shared.src");
+    BridgeStateGuard states({source.str()});
+    ASSERT_EQ(run_tool({"create", "queue", source.str(), "--messages", "16", "--message-size", "64", "--engine", "mpmc"}).code, 0);
+    auto consumer = MpmcConsumer::attach(source.str());
+    ASSERT_TRUE(consumer);
+    auto sender = start_sender(source.str(), free_port());
+    const Finished ended = sender->wait(10s);
+    EXPECT_TRUE(ended.exited);
+    EXPECT_NE(ended.code, 0);
+    EXPECT_NE(ended.err.find("must be the ring's only one"), std::string::npos) << ended.err;
 }
 
 // A far queue nobody reads fills; then the near queue fills and its writer waits. What the

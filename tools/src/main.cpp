@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
             ->default_str("250");
     };
     auto* send_side = bridge_command->add_subcommand("send", "Forward a local pipe, queue or topic to a receiving bridge");
-    send_side->add_option("NAME", bridge_send.name, "The local ring: a pipe, a queue on the SPSC engine, or a topic")->required();
+    send_side->add_option("NAME", bridge_send.name, "The local ring: a pipe, a queue (the bridge its only consumer on the MPMC engine), or a topic")->required();
     send_side->add_option("--to", bridge_send.endpoint, "The receiver: tcp://HOST:PORT")->required();
     add_security(send_side, bridge_send);
     send_side->add_option("--server-key", bridge_send.server_key_file, "CURVE: the receiver's public key file (its .pub)");

@@ -19,6 +19,7 @@
 #include <span>
 #include <string_view>
 
+#include "shmring/detail/mpmc_custody.hpp"
 #include "shmring/detail/mpmc_protocol.hpp"
 #include "shmring/detail/mpmc_repair.hpp"
 #include "shmring/detail/reassign.hpp"
@@ -60,6 +61,7 @@ protected:
 
     static bool hand_on(MpmcWriter& writer) noexcept { return writer.abort(); }
     static bool hand_on(MpmcReader& reader) noexcept { return reader.release(); }
+    static bool hand_on(MpmcCustody&) noexcept { return false; }  // held slots stay for the successor
 
     // The probe of every MPMC wait: repairs what a dead endpoint left, then asks the caller's probe.
     template <class Repair, class Probe>
@@ -213,6 +215,57 @@ private:
     explicit MpmcConsumer(Endpoint endpoint) : MpmcSide(std::move(endpoint)) {}
 
     std::uint32_t taken_length_ = 0;
+};
+
+// The only consumer of an MPMC ring, holding what it takes until told it is safe elsewhere
+// (detail/mpmc_custody.hpp): a bridge's source. Unconfirmed messages outlive the handle, and its
+// process: the next holder reads them again. Positions are ticket + 1 (View::sequence).
+class MpmcHolder : public detail::MpmcSide<detail::MpmcCustody> {
+public:
+    // Errc::busy when another consumer is attached: a holder must be the only one.
+    static Result<MpmcHolder> attach(std::string_view name, const EndpointOptions& options = {});
+    static Result<MpmcHolder> attach(RingSegment ring, const EndpointOptions& options = {});
+
+    // The next message, held in place. again, corrupt, or busy when another consumer took it.
+    [[nodiscard]] View try_take() noexcept {
+        const View view = protocol_.try_take();
+        endpoint_.count_miss(view.status, &layout::Counters::empty);
+        return view;
+    }
+
+    std::uint64_t confirmed() const noexcept { return protocol_.confirmed(); }
+    std::uint64_t read_through() const noexcept { return protocol_.read_through(); }
+
+    // Hands back the slots of the messages before `position`. False when `position` is before
+    // confirmed() or past what was taken.
+    bool confirm_through(std::uint64_t position) noexcept {
+        const std::uint64_t before = confirmed();
+        std::uint64_t messages = 0;
+        std::uint64_t bytes = 0;
+        if (!protocol_.confirm_through(position, messages, bytes)) return false;
+        endpoint_.counters().messages.add_by_owner(messages);
+        endpoint_.counters().bytes.add_by_owner(bytes);
+        if (position != before) endpoint_.notify(ring().space_event());
+        return true;
+    }
+
+    // Reads again from the first unconfirmed message.
+    void rewind() noexcept { protocol_.rewind(); }
+
+    // A racy look, from any thread, at whether the message at `ticket` is there (poll helpers).
+    bool has_data_at(std::uint64_t ticket) const noexcept { return detail::mpmc_turn_full(ring(), ticket); }
+
+    // As MpmcConsumer::repair_stalled: skips the slot of a producer that died before publishing.
+    bool repair_stalled() const noexcept {
+        // Relaxed: repair_unpublished re-reads everything it acts on with acquire.
+        return detail::repair_unpublished(ring(), endpoint_, ring().consumer().position.load(std::memory_order_relaxed));
+    }
+
+    MpmcHolder(MpmcHolder&&) noexcept = default;
+    MpmcHolder& operator=(MpmcHolder&& other) noexcept { return detail::reassign(*this, std::move(other)); }
+
+private:
+    explicit MpmcHolder(Endpoint endpoint) : MpmcSide(std::move(endpoint)) {}
 };
 
 }  // namespace shmring

@@ -1,0 +1,126 @@
+// Internal. Custody on an MPMC ring: its only consumer takes messages and holds them, handing
+// their slots back only when told they are safe elsewhere (a bridge: when the far side confirms).
+//
+// The holder takes tickets with the consumers' CAS but records no claim (mpmc_protocol.hpp), so
+// no repair ever frees a held slot (mpmc_repair.hpp frees only slots whose recorded claimants are
+// all dead): a holder that dies leaves its slots held, for its successor, and the ring's producers
+// wait for them as for any slow consumer. It hands slots back in ticket order, so what is held is
+// always one run of tickets [first held, consumers' counter) whose slots still say full_for (a
+// message, or a void that a producer aborted), and a successor finds where it starts by their
+// sequences (first_held) however its predecessor's hand-backs were cut short.
+//
+// Positions are ticket + 1: the position after a message is one more than its ticket, so a run of
+// voids moves positions on by more than one.
+#pragma once
+
+#include <algorithm>
+
+#include "shmring/detail/mpmc_protocol.hpp"
+
+namespace shmring::detail {
+
+// Whether the slot of `ticket` holds that ticket's message (or void): for poll helpers, which only
+// decide when to signal. Acquire, as [A20].
+inline bool mpmc_turn_full(const RingView& ring, std::uint64_t ticket) noexcept {
+    return slot_at(ring, ticket).sequence.load(std::memory_order_acquire) == slot_full_for(ticket);
+}
+
+class MpmcCustody : public MpmcClaimant {
+public:
+    MpmcCustody(const RingView& ring, SharedAtomic<std::uint64_t>& claim) noexcept : MpmcClaimant(ring, claim) {
+        // Relaxed: a number; each slot's sequence, read with acquire, says what it holds.
+        head_ = ring.consumer().position.load(std::memory_order_relaxed);
+        confirmed_ = read_ = first_held();
+    }
+
+    // Every ticket before confirmed() is handed back; those from it to read_through() were read.
+    std::uint64_t confirmed() const noexcept { return confirmed_; }
+    std::uint64_t read_through() const noexcept { return read_; }
+
+    // The next message, held: its slot stays the holder's until confirm_through passes it. Its
+    // position (ticket + 1) is in View::sequence. again: nothing published yet; corrupt: a slot
+    // out of range; busy: another consumer took the ticket (a holder must be the only consumer).
+    View try_take() noexcept {
+        for (;;) {
+            const std::uint64_t ticket = read_;
+            auto& s = slot(ticket);
+            // [A20] acquire, pairs with [R20] in MpmcWriter::publish: the message is written.
+            const std::int64_t lag = sequence_lag(s.sequence.load(std::memory_order_acquire), slot_full_for(ticket));
+            const bool held = ticket_taken(head_, ticket);
+            if (lag != 0) {
+                if (held) {
+                    // A held slot keeps its turn until handed back; one that moved on was never
+                    // ours (a consumer beside the holder took it): not ours to send.
+                    if (lag < 0) return {fail_corrupt(), {}};
+                    ++read_;
+                    continue;
+                }
+                // Relaxed: only a number, as in missed_turn.
+                if (ring_.consumer().position.load(std::memory_order_relaxed) != head_) return {Status::busy, {}};
+                if (lag > 0) return {fail_corrupt(), {}};
+                return {Status::again, {}};
+            }
+            // Relaxed: ordered by [A20]. Read before the take: if another consumer takes the
+            // ticket first, the CAS below fails and the value is dropped.
+            const std::uint32_t length = s.length.load(std::memory_order_relaxed);
+            const bool is_void = length == layout::kSlotLengthVoid;
+            if (!is_void && length > max_message()) return {fail_corrupt(), {}};
+            if (!held) {
+                std::uint64_t expected = head_;
+                // Relaxed: no claim is recorded for the CAS to publish, and [A20] ordered the
+                // slot's data; a repairer that sees the ticket taken finds no claimant and leaves it.
+                if (!ring_.consumer().position.compare_exchange_strong(expected, head_ + 1, std::memory_order_relaxed,
+                                                                       std::memory_order_relaxed))
+                    return {Status::busy, {}};
+                ++head_;
+            }
+            ++read_;
+            if (is_void) continue;  // held like a message, handed back with the run it is in
+            View view{Status::ok, {payload_at(ring_, ticket), length}};
+            view.sequence = read_;
+            return view;
+        }
+    }
+
+    // The messages before `position` are safe elsewhere: hands their slots back, in ticket order.
+    // False when `position` is before confirmed() or past what was taken. `messages` and `bytes`
+    // receive what was handed back.
+    bool confirm_through(std::uint64_t position, std::uint64_t& messages, std::uint64_t& bytes) noexcept {
+        if (static_cast<std::int64_t>(position - confirmed_) < 0 || static_cast<std::int64_t>(head_ - position) < 0) return false;
+        messages = bytes = 0;
+        for (; confirmed_ != position; ++confirmed_) {
+            auto& s = slot(confirmed_);
+            // Acquire, as [A20]: a held slot's length is the one we read. One that is not full for
+            // its ticket was not ours (try_take) and is not handed back.
+            if (s.sequence.load(std::memory_order_acquire) != slot_full_for(confirmed_)) continue;
+            const std::uint32_t length = s.length.load(std::memory_order_relaxed);
+            if (length != layout::kSlotLengthVoid) {
+                ++messages;
+                bytes += std::min<std::uint64_t>(length, max_message());
+            }
+            // [R21] release, pairs with [A21] in MpmcWriter::take_free_ticket: we are done reading the slot.
+            s.sequence.store(slot_freed_after(confirmed_, ring_.geometry().capacity), std::memory_order_release);
+        }
+        read_ = static_cast<std::int64_t>(read_ - confirmed_) < 0 ? confirmed_ : read_;
+        return true;
+    }
+
+    // Reads again from the first held message.
+    void rewind() noexcept { read_ = confirmed_; }
+
+private:
+    // The first ticket still held (by this holder's predecessors): the lowest of the last
+    // `capacity` tickets taken whose slot is still full for it; the consumers' counter if none is.
+    std::uint64_t first_held() const noexcept {
+        const std::uint64_t span = std::min(head_, ring_.geometry().capacity);
+        for (std::uint64_t ticket = head_ - span; ticket != head_; ++ticket)
+            if (mpmc_turn_full(ring_, ticket)) return ticket;
+        return head_;
+    }
+
+    std::uint64_t head_ = 0;       // the consumers' counter: every ticket before it is taken, by us
+    std::uint64_t confirmed_ = 0;  // every ticket before it is handed back
+    std::uint64_t read_ = 0;       // the next ticket to read
+};
+
+}  // namespace shmring::detail
