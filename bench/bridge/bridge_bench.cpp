@@ -9,7 +9,8 @@
 //   latency     messages stamped with CLOCK_MONOTONIC, paced: the one-way time through the
 //               bridge and through PUSH/PULL, and ZeroMQ's round trip (PAIR ping-pong)
 //
-// Each figure is the median over --reps runs; the ratios are of medians measured side by side.
+// Each figure is the median over --reps runs; each ratio is the median of the runs' own ratios,
+// bridge and ZeroMQ measured side by side in the same run (robust to a noisy machine's drift).
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +48,7 @@ struct Options {
     bool smoke = false;  // a few messages of each kind: proves the benchmark runs, measures nothing
     bool veth = false;
     std::string json;
+    std::string only;  // messages, chunks or latency: that measurement alone (to profile it)
 };
 
 // Where the two sides live: loopback, or two namespaces on a veth pair.
@@ -316,12 +318,20 @@ namespace {
 
 struct Row {
     std::string link, test, unit;
-    double bridge = 0, zeromq = 0;
+    double bridge = 0, zeromq = 0, ratio = 0;
 };
+
+// The median of the runs' ratios bridge[i] / zeromq[i].
+double paired_ratio(const std::vector<double>& bridge, const std::vector<double>& zeromq) {
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < bridge.size() && i < zeromq.size(); ++i)
+        if (zeromq[i] > 0) ratios.push_back(bridge[i] / zeromq[i]);
+    return median(ratios);
+}
 
 void print_row(const Row& row) {
     std::printf("%-9s %-26s %12.3f %12.3f %8.2fx  %s\n", row.link.c_str(), row.test.c_str(), row.bridge, row.zeromq,
-                row.zeromq > 0 ? row.bridge / row.zeromq : 0.0, row.unit.c_str());
+                row.ratio, row.unit.c_str());
 }
 
 }  // namespace
@@ -335,8 +345,9 @@ int main(int argc, char** argv) {
         else if (argument == "--veth") options.veth = true;
         else if (argument == "--reps" && i + 1 < argc) options.reps = std::max(1, std::atoi(argv[++i]));
         else if (argument == "--json" && i + 1 < argc) options.json = argv[++i];
+        else if (argument == "--only" && i + 1 < argc) options.only = argv[++i];
         else {
-            std::fprintf(stderr, "usage: shmring-bridge-bench [--quick | --smoke] [--reps N] [--veth] [--json FILE]\n");
+            std::fprintf(stderr, "usage: shmring-bridge-bench [--quick | --smoke] [--reps N] [--veth] [--json FILE] [--only messages|chunks|latency]\n");
             return 2;
         }
     }
@@ -359,10 +370,16 @@ int main(int argc, char** argv) {
         std::vector<double> b64, z64, b64k, z64k, bp50, bp99, zp50, zp99, rt50, rt99;
         for (int rep = 0; rep < options.reps; ++rep) {
             const auto rate = [](const Measured& m) { return m.seconds > 0 ? static_cast<double>(m.count) / m.seconds : 0.0; };
-            b64.push_back(rate(bridge_queue(link, port++, small_count, 64, {}, run_id++)) / 1e6);
-            z64.push_back(rate(zmq_push_pull(link, port++, small_count, 64, {})) / 1e6);
-            b64k.push_back(rate(bridge_queue(link, port++, large_count, 65536, {}, run_id++)) * 65536 / 1e6);
-            z64k.push_back(rate(zmq_push_pull(link, port++, large_count, 65536, {})) * 65536 / 1e6);
+            const auto wanted = [&](const char* part) { return options.only.empty() || options.only == part; };
+            if (wanted("messages")) {
+                b64.push_back(rate(bridge_queue(link, port++, small_count, 64, {}, run_id++)) / 1e6);
+                z64.push_back(rate(zmq_push_pull(link, port++, small_count, 64, {})) / 1e6);
+            }
+            if (wanted("chunks")) {
+                b64k.push_back(rate(bridge_queue(link, port++, large_count, 65536, {}, run_id++)) * 65536 / 1e6);
+                z64k.push_back(rate(zmq_push_pull(link, port++, large_count, 65536, {})) * 65536 / 1e6);
+            }
+            if (!wanted("latency")) continue;
             const Measured bridged = bridge_queue(link, port++, paced_count, 64, pace, run_id++);
             const Measured direct = zmq_push_pull(link, port++, paced_count, 64, pace);
             zmq_round_trip(link, port++, paced_count);
@@ -374,29 +391,30 @@ int main(int argc, char** argv) {
             rt99.push_back(round_trip_p99);
         }
         const std::vector<Row> link_rows{
-            {link.name, "64 B messages", "M msg/s", median(b64), median(z64)},
-            {link.name, "64 KiB messages", "MB/s", median(b64k), median(z64k)},
-            {link.name, "one way p50 (paced)", "us", median(bp50), median(zp50)},
-            {link.name, "one way p99 (paced)", "us", median(bp99), median(zp99)},
-            {link.name, "vs zmq round trip p50", "us", median(bp50), median(rt50)},
-            {link.name, "vs zmq round trip p99", "us", median(bp99), median(rt99)},
+            {link.name, "64 B messages", "M msg/s", median(b64), median(z64), paired_ratio(b64, z64)},
+            {link.name, "64 KiB messages", "MB/s", median(b64k), median(z64k), paired_ratio(b64k, z64k)},
+            {link.name, "one way p50 (paced)", "us", median(bp50), median(zp50), paired_ratio(bp50, zp50)},
+            {link.name, "one way p99 (paced)", "us", median(bp99), median(zp99), paired_ratio(bp99, zp99)},
+            {link.name, "vs zmq round trip p50", "us", median(bp50), median(rt50), paired_ratio(bp50, rt50)},
+            {link.name, "vs zmq round trip p99", "us", median(bp99), median(rt99), paired_ratio(bp99, rt99)},
         };
         for (const Row& row : link_rows) {
+            if (row.bridge == 0 && row.zeromq == 0) continue;  // not measured (--only)
             print_row(row);
             rows.push_back(row);
         }
     }
     remove_veth(veth);
     std::printf("bridge: queue -> shmring bridge send -> recv -> queue; zeromq: PUSH/PULL (one way), PAIR ping-pong (round trip).\n"
-                "Medians of %d runs; the ratio is bridge / zeromq (throughput: higher is better; latency: lower is).\n",
+                "Medians of %d runs; the ratio is the median of each run's bridge / zeromq (throughput: higher is better; latency: lower is).\n",
                 options.reps);
     if (!options.json.empty()) {
         FILE* out = std::fopen(options.json.c_str(), "w");
         if (out == nullptr) return 1;
         std::fprintf(out, "[\n");
         for (std::size_t i = 0; i < rows.size(); ++i)
-            std::fprintf(out, "  {\"link\": \"%s\", \"test\": \"%s\", \"unit\": \"%s\", \"bridge\": %.6g, \"zeromq\": %.6g}%s\n",
-                         rows[i].link.c_str(), rows[i].test.c_str(), rows[i].unit.c_str(), rows[i].bridge, rows[i].zeromq,
+            std::fprintf(out, "  {\"link\": \"%s\", \"test\": \"%s\", \"unit\": \"%s\", \"bridge\": %.6g, \"zeromq\": %.6g, \"ratio\": %.6g}%s\n",
+                         rows[i].link.c_str(), rows[i].test.c_str(), rows[i].unit.c_str(), rows[i].bridge, rows[i].zeromq, rows[i].ratio,
                          i + 1 < rows.size() ? "," : "");
         std::fprintf(out, "]\n");
         std::fclose(out);

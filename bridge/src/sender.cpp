@@ -158,7 +158,7 @@ private:
     Result<bool> pump() {
         if (window_full()) return false;
         batch_.start(epoch_, sent_end_);
-        while (batch_.size() < kDataBatchBytes && !window_full()) {
+        while (!batch_.full() && !window_full()) {
             const SourceRecord record = source_->next();
             if (record.status == Status::again) {
                 source_->rearm();

@@ -31,8 +31,12 @@
 
 namespace shmring::bridge::detail {
 
-// A DATA message closes once it holds this much (one larger record makes it larger).
+// A DATA message closes once its first frame holds this much (one larger record makes it
+// larger), or its large payloads, each a frame of its own sent in place, this much: fewer, larger
+// messages for large records, whose cost per message (frames to route, a wake-up of the
+// receiver) would otherwise count against each 64 KiB chunk.
 inline constexpr std::size_t kDataBatchBytes = 64 * 1024;
+inline constexpr std::size_t kDataBatchOutOfLineBytes = 1024 * 1024;
 // The largest ring a receiver creates for a sender, and the largest record it carries.
 inline constexpr std::uint64_t kMaxBridgedRingBytes = std::uint64_t{1} << 30;
 inline constexpr std::uint32_t kMaxBridgedMessage = 16U << 20;
@@ -184,7 +188,7 @@ public:
         return true;
     }
     std::uint32_t count() const noexcept { return head_.count; }
-    std::size_t size() const noexcept { return size_ + out_of_line_bytes_; }
+    bool full() const noexcept { return size_ >= kDataBatchBytes || out_of_line_bytes_ >= kDataBatchOutOfLineBytes; }
     std::uint64_t payload_bytes() const noexcept { return payload_bytes_; }
     std::uint64_t last_end() const noexcept { return last_end_; }
 
