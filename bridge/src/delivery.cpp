@@ -135,15 +135,21 @@ void Delivery::recover() noexcept {
     written_end_ = delivered;
 }
 
-void Delivery::restart_stream(std::uint64_t stream, std::uint64_t start) noexcept {
-    const std::uint64_t mark = std::visit(
+// The ring's position as the journal marks it, with nothing written since.
+std::uint64_t Delivery::mark_now() const noexcept {
+    return std::visit(
         [](const auto& p) -> std::uint64_t {
             using P = std::decay_t<decltype(p)>;
             if constexpr (std::is_same_v<P, SpscProducer>) return p.position();
             else if constexpr (std::is_same_v<P, TopicPublisher>) return p.next_sequence() - 1;
+            // Acquire, as in recover: our own last claim.
             else return p.ring().producer().position.load(std::memory_order_acquire);
         },
         producer_);
+}
+
+void Delivery::restart_stream(std::uint64_t stream, std::uint64_t start) noexcept {
+    const std::uint64_t mark = mark_now();
     // Release, all three: a successor that reads the new stream reads its positions.
     journal_->delivered.store(start, std::memory_order_release);
     journal_->pending_end.store(start, std::memory_order_release);
@@ -219,6 +225,17 @@ void Delivery::note_written(const Record& record) noexcept {
     written_end_ = record.end;
     ++messages_;
     bytes_ += record.payload.size();
+}
+
+// An SPSC batch being written carries the skip to its publish(), whose journal end covers it.
+// Otherwise the journal notes it at once, marked with the ring as it stands: a successor that
+// finds the ring there counts the skip delivered, and one that does not (a later store) knows
+// more, so no record is written twice; a skip lost with a crash is only sent again.
+void Delivery::skip(const Record& record) noexcept {
+    written_end_ = record.end;
+    if (std::holds_alternative<SpscProducer>(producer_) && unpublished_ != 0) return;
+    note_pending(mark_now(), record.end);
+    note_delivered(record.end);
 }
 
 bool Delivery::publish() noexcept {

@@ -60,6 +60,8 @@ public:
     // corrupt: the ring is; busy: another producer writes into an MPMC ring.
     Status write(const Record& record) noexcept;
 
+    // Moves the stream past a record that holds nothing to write (an MPMC source's void ticket).
+    void skip(const Record& record) noexcept;
     // Publishes what write() wrote (SPSC) through the journal. True when it published records.
     bool publish() noexcept;
 
@@ -80,6 +82,7 @@ private:
     Delivery(FarProducer producer, DeliveryJournal& journal) noexcept
         : producer_(std::move(producer)), journal_(&journal) {}
     void recover() noexcept;
+    std::uint64_t mark_now() const noexcept;
     void note_pending(std::uint64_t mark, std::uint64_t end) noexcept;
     void note_delivered(std::uint64_t end) noexcept;
     Status write_spsc(SpscProducer& producer, const Record& record) noexcept;

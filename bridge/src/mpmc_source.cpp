@@ -12,9 +12,10 @@ Result<std::unique_ptr<Source>> MpmcSource::attach(RingSegment ring) {
 
 SourceRecord MpmcSource::next() noexcept {
     const View view = holder_.try_take();
-    moved();  // voids skipped move read_through() on, as a record does
+    moved();
     if (view.status != Status::ok) return {view.status};
-    return {Status::ok, view.sequence, 0, view.data, true};
+    const bool is_void = view.type == shmring::detail::kHeldVoid;
+    return {Status::ok, view.sequence, is_void ? kVoidRecord : 0, view.data, true};
 }
 
 bool MpmcSource::confirm(std::uint64_t position) noexcept {
@@ -29,7 +30,7 @@ Source::Resume MpmcSource::resume_at(std::uint64_t position) noexcept {
     holder_.rewind();
     moved();
     if (static_cast<std::int64_t>(position - confirmed()) < 0) return Resume::behind;
-    // Any position up to the last ticket taken is a boundary: tickets hold one message (or void) each.
+    // Any position up to the last ticket taken ends a record: a message's or a void's.
     if (!holder_.confirm_through(position)) return Resume::off_grid;
     moved();
     return Resume::ok;

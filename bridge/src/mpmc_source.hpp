@@ -1,7 +1,7 @@
 // Internal. The source of a queue on the MPMC engine: its only consumer, holding what it takes
-// (MpmcHolder) until the receiver confirms. Positions are ticket + 1: voids (claims a producer
-// gave up) are held and confirmed with the messages around them but never sent, so a position
-// may move on by more than one.
+// (MpmcHolder) until the receiver confirms. Positions are ticket + 1. A void ticket (a claim its
+// producer gave up) is sent as a record of no payload (kVoidRecord), which the receiver confirms
+// and writes nothing for: held slots are handed back only by confirmations, voids included.
 #pragma once
 
 #include <atomic>
@@ -20,7 +20,7 @@ public:
     Hello hello(std::uint64_t epoch) const override { return hello_for(holder_.ring(), confirmed(), epoch); }
     std::uint64_t confirmed() const noexcept override { return holder_.confirmed(); }
     std::uint64_t read_through() const noexcept override { return holder_.read_through(); }
-    // What the held slots take, voids included.
+    // What the held slots take, voids included (they are confirmed like messages).
     std::uint64_t unconfirmed_bytes() const noexcept override {
         return (read_through() - confirmed()) * holder_.ring().geometry().slot_stride;
     }

@@ -239,6 +239,11 @@ private:
                 ask_to_resume();
                 break;
             }
+            if (steps_ == StepRule::tickets && record->type == kVoidRecord) {  // a position, nothing to write
+                delivery_->skip(*record);
+                before = record->end;
+                continue;
+            }
             const Status status = delivery_->write(*record);
             if (status == Status::again) {
                 publish();

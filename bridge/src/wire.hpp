@@ -43,6 +43,10 @@ inline constexpr std::uint32_t kMaxBridgedMessage = 16U << 20;
 // The largest frame of a DATA message: ZeroMQ refuses longer ones before they take memory.
 inline constexpr std::size_t kMaxDataFrame = 32 + kDataBatchBytes + 16 + kMaxBridgedMessage;
 
+// In the stream of an MPMC queue, the record of a void ticket (a claim its producer gave up): no
+// payload, nothing to write, only a position to confirm, so that the source hands its slot back.
+inline constexpr std::uint32_t kVoidRecord = 1;
+
 inline constexpr std::uint32_t kWireMagic = 0x47425253U;  // "SRBG"
 inline constexpr std::uint16_t kWireVersion = 1;
 
@@ -221,8 +225,7 @@ struct Record {
 // How far one record may move a stream's position on.
 enum class StepRule {
     bytes,      // the source ring's byte positions (SPSC): its header and payload, at most the ring
-    tickets,    // an MPMC queue's tickets: one, or more past voids, which the source holds with the
-                // message after them, so at most the ring's slots
+    tickets,    // an MPMC queue's tickets: exactly one, a message or a void (kVoidRecord)
     one,        // a lossless topic's sequence numbers: exactly one
     skipping,   // a lossy topic's: one, or more when the source lost messages (below 2^62)
 };
@@ -259,6 +262,7 @@ public:
         if (record.length > max_message_) return fail();
         const std::uint64_t step = record.end - last_end_;
         if (!step_allowed(step, record.length)) return fail();
+        if (steps_ == StepRule::tickets && record.type != 0 && !(record.type == kVoidRecord && record.length == 0)) return fail();
         std::span<const std::byte> payload;
         if (record.length >= kOutOfLinePayload) {
             if (next_frame_ == frames_.size() || frames_[next_frame_].size() != record.length) return fail();
@@ -278,7 +282,7 @@ private:
     bool step_allowed(std::uint64_t step, std::uint32_t length) const noexcept {
         switch (steps_) {
             case StepRule::bytes: return step >= sizeof(layout::RecordHeader) + length && step <= capacity_;
-            case StepRule::tickets: return step >= 1 && step <= capacity_;
+            case StepRule::tickets:
             case StepRule::one: return step == 1;
             case StepRule::skipping: return step >= 1 && step < (std::uint64_t{1} << 62);
         }

@@ -94,6 +94,17 @@ bool repair_slot(const RingSegment& ring, const Endpoint& self, EndpointRole cla
     return true;
 }
 
+// Whether an MPMC ring is in the custody of a holder other than `self` (mpmc_custody.hpp). Such a
+// ring has no other consumer and its holder records no claims: a claim naming a held ticket is
+// stale, never a reason to free the slot. Relaxed: read after the acquire of the consumers'
+// counter that saw the ticket taken, which pairs with the holder's take ([C22]), made after it
+// set the mark and cleared stale claims.
+bool held_by_another(const RingSegment& ring, const Endpoint& self) noexcept {
+    if (ring.geometry().engine != layout::Engine::mpmc) return false;
+    const std::uint64_t mark = ring.control().consumer_role.load(std::memory_order_relaxed);
+    return mark != 0 && mark != self.role_word();
+}
+
 }  // namespace
 
 bool repair_unpublished(const RingSegment& ring, const Endpoint& self, std::uint64_t ticket) noexcept {
@@ -119,9 +130,10 @@ bool repair_unreleased(const RingSegment& ring, const Endpoint& self, std::uint6
     const std::uint64_t taken = ticket - capacity;  // the consumer ticket whose message fills the slot
     auto& slot = slot_at(ring, ticket);
     const auto unreleased = [&] {
-        // As in repair_unpublished, with the consumers' counter ([C21] of consumers). Not taken: just full.
+        // As in repair_unpublished, with the consumers' counter ([C21] of consumers, or a holder's
+        // take). Not taken: just full.
         return slot.sequence.load(std::memory_order_acquire) == slot_full_for(taken) &&
-               ticket_taken(ring.consumer().position.load(std::memory_order_acquire), taken);
+               ticket_taken(ring.consumer().position.load(std::memory_order_acquire), taken) && !held_by_another(ring, self);
     };
     return repair_slot(ring, self, EndpointRole::consumer, taken, unreleased, [&] {
         std::uint64_t expected = slot_full_for(taken);

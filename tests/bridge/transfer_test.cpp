@@ -193,6 +193,46 @@ TEST(BridgeTransfer, shouldCarryAnMpmcQueueOfManyProducers) {
     EXPECT_EQ(reader->try_receive(buffer, length), Status::again) << "nothing more, nothing twice";
 }
 
+// Voids with no message after them, more than the ring has slots: each is sent as a position and
+// confirmed, so the producers never wait behind them, and the message after them arrives.
+TEST(BridgeTransfer, shouldConfirmVoidsOfAnMpmcQueueWithNoMessageAfterThem) {
+    RingName source("bridge.voids.src");
+    RingName destination("bridge.voids.dst");
+    BridgeStateGuard states({source.str(), destination.str()});
+    ASSERT_EQ(run_tool({"create", "queue", source.str(), "--messages", "8", "--message-size", "64", "--engine", "mpmc"}).code, 0);
+    const int port = free_port();
+    auto receiver = start_receiver(destination.str(), port);
+    auto sender = start_sender(source.str(), port);
+    auto producer = MpmcProducer::attach(source.str());
+    ASSERT_TRUE(producer);
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(producer->claim(0, deadline_after(std::chrono::seconds(10))).status, Status::ok) << "void " << i;
+        producer->abort();
+    }
+    ASSERT_TRUE(eventually(
+        [&] {
+            const Finished status = run_tool({"bridge", "status", source.str(), "--json"});
+            return status.out.find("\"acknowledged\": 20") != std::string::npos;
+        },
+        20s))
+        << run_tool({"bridge", "status", source.str(), "--json"}).out;
+    std::byte message[64];
+    fill_message(7, message, sizeof message);
+    ASSERT_EQ(producer->send(message, deadline_after(std::chrono::seconds(10))), Status::ok);
+    std::optional<QueueReceiver> reader;
+    ASSERT_TRUE(eventually(
+        [&] {
+            if (auto opened = QueueReceiver::open(destination.str())) reader.emplace(std::move(*opened));
+            return reader.has_value();
+        },
+        20s));
+    std::byte buffer[64];
+    std::size_t length = 0;
+    ASSERT_EQ(reader->receive(buffer, length, std::chrono::seconds(10)), Status::ok);
+    EXPECT_TRUE(is_message(7, buffer, length));
+    EXPECT_EQ(reader->try_receive(buffer, length), Status::again) << "a void delivers nothing";
+}
+
 // A bridge is an MPMC queue's only consumer: beside another, it does not start.
 TEST(BridgeTransfer, shouldRefuseToSendAnMpmcQueueWithAnotherConsumer) {
     RingName source("bridge.shared.src");

@@ -121,7 +121,7 @@ TEST(MpmcHolder, shouldFindWhereAHandBackCutShortStopped) {
     expect_take(*successor, 5, 6);
 }
 
-TEST(MpmcHolder, shouldHoldVoidsWithTheMessagesAroundThemAndNeverReturnThem) {
+TEST(MpmcHolder, shouldHoldVoidsAndReturnThemAsVoidsToBeConfirmed) {
     RingName name("holder.voids");
     ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
     auto producer = MpmcProducer::attach(name);
@@ -135,34 +135,107 @@ TEST(MpmcHolder, shouldHoldVoidsWithTheMessagesAroundThemAndNeverReturnThem) {
     producer->abort();
     ASSERT_EQ(producer->try_send(as_bytes(second)), Status::ok);
     expect_take(*holder, first, 1);
+    for (std::uint64_t position = 2; position <= 3; ++position) {
+        const View view = holder->try_take();
+        ASSERT_EQ(view.status, Status::ok);
+        EXPECT_EQ(view.type, detail::kHeldVoid);
+        EXPECT_TRUE(view.data.empty());
+        EXPECT_EQ(view.sequence, position);
+    }
     expect_take(*holder, second, 4);
     EXPECT_EQ(producer->try_send(as_bytes(first)), Status::again) << "the voids are held too";
     ASSERT_TRUE(holder->confirm_through(4));
     for (int i = 0; i < 4; ++i) EXPECT_EQ(producer->try_send(as_bytes(first)), Status::ok);
 }
 
-TEST(MpmcHolder, shouldRefuseToHoldBesideAnotherConsumer) {
-    RingName name("holder.beside");
-    ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
-    {
-        auto consumer = MpmcConsumer::attach(name);
-        ASSERT_TRUE(consumer);
-        auto refused = MpmcHolder::attach(name);
-        ASSERT_FALSE(refused);
-        EXPECT_EQ(refused.error().code(), Errc::busy);
-        EXPECT_NE(refused.error().message().find("only one"), std::string::npos) << refused.error().message();
-    }
+// A ring of nothing but voids: each is taken, confirmed and handed back like a message.
+TEST(MpmcHolder, shouldNotWedgeOnARingOfVoids) {
+    RingName name("holder.allvoid");
+    ASSERT_TRUE(create_mpmc_ring(name, 2, 8));
     auto producer = MpmcProducer::attach(name);
     auto holder = MpmcHolder::attach(name);
     ASSERT_TRUE(producer && holder);
-    auto intruder = MpmcConsumer::attach(name);  // attached after the holder: caught at its first take
-    ASSERT_TRUE(intruder);
-    const std::uint64_t value = 7;
+    for (std::uint64_t round = 0; round < 3; ++round) {
+        for (int i = 0; i < 2; ++i) {
+            ASSERT_EQ(producer->try_claim().status, Status::ok);
+            producer->abort();
+        }
+        for (int i = 0; i < 2; ++i) ASSERT_EQ(holder->try_take().type, detail::kHeldVoid);
+        ASSERT_TRUE(holder->confirm_through(holder->read_through()));
+    }
+}
+
+TEST(MpmcHolder, shouldRefuseToHoldBesideAnotherConsumer) {
+    RingName name("holder.beside");
+    ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
+    auto consumer = MpmcConsumer::attach(name);
+    ASSERT_TRUE(consumer);
+    auto refused = MpmcHolder::attach(name);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), Errc::busy);
+    EXPECT_NE(refused.error().message().find("only one"), std::string::npos) << refused.error().message();
+    auto again = MpmcConsumer::attach(name);
+    EXPECT_TRUE(again) << "a refused holder leaves no custody behind";
+}
+
+TEST(MpmcHolder, shouldKeepConsumersOutWhileItsCustodyLasts) {
+    RingName name("holder.custody");
+    ASSERT_TRUE(create_mpmc_ring(name, 4, 8));
+    auto producer = MpmcProducer::attach(name);
+    ASSERT_TRUE(producer);
+    {
+        auto holder = MpmcHolder::attach(name);
+        ASSERT_TRUE(holder);
+        auto second = MpmcHolder::attach(name);
+        ASSERT_FALSE(second);
+        EXPECT_EQ(second.error().code(), Errc::busy) << "one holder at a time";
+        auto consumer = MpmcConsumer::attach(name);
+        ASSERT_FALSE(consumer);
+        EXPECT_EQ(consumer.error().code(), Errc::busy);
+        EXPECT_NE(consumer.error().message().find("bridge holds it"), std::string::npos) << consumer.error().message();
+    }
+    EXPECT_TRUE(MpmcConsumer::attach(name)) << "a holder that left holding nothing ends its custody";
+
+    const std::uint64_t value = 3;
     ASSERT_EQ(producer->try_send(as_bytes(value)), Status::ok);
-    ASSERT_EQ(intruder->try_peek().status, Status::ok);
-    intruder->release();
-    ASSERT_EQ(producer->try_send(as_bytes(value)), Status::ok);
-    EXPECT_EQ(holder->try_take().status, Status::busy);
+    die_in([&] {
+        auto doomed = MpmcHolder::attach(name);
+        if (!doomed || doomed->try_take().status != Status::ok) ::_exit(1);
+        ::raise(SIGKILL);
+    });
+    EXPECT_FALSE(MpmcConsumer::attach(name)) << "a holder that died holding keeps its custody for its successor";
+    {
+        auto successor = MpmcHolder::attach(name);
+        ASSERT_TRUE(successor);
+        expect_take(*successor, value, 1);
+        ASSERT_TRUE(successor->confirm_through(1));
+    }
+    EXPECT_TRUE(MpmcConsumer::attach(name));
+}
+
+// A consumer that died between recording a claim and taking its ticket left a claim naming a
+// ticket the holder then takes: no repair may free that held slot for the dead consumer's.
+TEST(MpmcHolder, shouldNotLetAStaleClaimFreeAHeldSlot) {
+    RingName name("holder.stale");
+    ASSERT_TRUE(create_mpmc_ring(name, 2, 8));
+    auto producer = MpmcProducer::attach(name);
+    ASSERT_TRUE(producer);
+    die_in([&] {
+        auto doomed = MpmcConsumer::attach(name);
+        if (!doomed) ::_exit(1);
+        doomed->endpoint().entry().claim.store(1, std::memory_order_release);  // ticket 0, recorded, never taken
+        ::raise(SIGKILL);
+    });
+    auto holder = MpmcHolder::attach(name);
+    ASSERT_TRUE(holder);
+    const std::uint64_t a = 1, b = 2, c = 3;
+    ASSERT_EQ(producer->try_send(as_bytes(a)), Status::ok);
+    ASSERT_EQ(producer->try_send(as_bytes(b)), Status::ok);
+    expect_take(*holder, a, 1);
+    EXPECT_EQ(producer->send(as_bytes(c), deadline_after(300ms)), Status::timed_out) << "ticket 0's slot is held";
+    EXPECT_EQ(producer->ring().control().lost_messages.load(std::memory_order_relaxed), 0U);
+    holder->rewind();
+    expect_take(*holder, a, 1);
 }
 
 TEST(MpmcHolder, shouldReportCorruptForAHeldSlotRewrittenOutOfRange) {

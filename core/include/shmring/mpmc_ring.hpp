@@ -219,14 +219,16 @@ private:
 
 // The only consumer of an MPMC ring, holding what it takes until told it is safe elsewhere
 // (detail/mpmc_custody.hpp): a bridge's source. Unconfirmed messages outlive the handle, and its
-// process: the next holder reads them again. Positions are ticket + 1 (View::sequence).
+// process: the next holder reads them again, and until then the ring's custody mark keeps other
+// consumers out. Positions are ticket + 1 (View::sequence).
 class MpmcHolder : public detail::MpmcSide<detail::MpmcCustody> {
 public:
-    // Errc::busy when another consumer is attached: a holder must be the only one.
+    // Errc::busy when another consumer is attached, or a live holder: a holder must be the only one.
     static Result<MpmcHolder> attach(std::string_view name, const EndpointOptions& options = {});
     static Result<MpmcHolder> attach(RingSegment ring, const EndpointOptions& options = {});
 
-    // The next message, held in place. again, corrupt, or busy when another consumer took it.
+    // The next ticket's message, or void (View::type detail::kHeldVoid), held in place. again,
+    // corrupt, or busy when another consumer took it.
     [[nodiscard]] View try_take() noexcept {
         const View view = protocol_.try_take();
         endpoint_.count_miss(view.status, &layout::Counters::empty);
@@ -263,9 +265,13 @@ public:
 
     MpmcHolder(MpmcHolder&&) noexcept = default;
     MpmcHolder& operator=(MpmcHolder&& other) noexcept { return detail::reassign(*this, std::move(other)); }
+    // Clears the custody mark when nothing is held; keeps it for the next holder otherwise.
+    ~MpmcHolder();
 
 private:
-    explicit MpmcHolder(Endpoint endpoint) : MpmcSide(std::move(endpoint)) {}
+    explicit MpmcHolder(Endpoint endpoint) : MpmcSide(std::move(endpoint)), marked_(true) {}
+
+    detail::ResetOnMove<bool> marked_;  // this handle set the custody mark (a moved-from one did not)
 };
 
 }  // namespace shmring

@@ -9,8 +9,15 @@
 // message, or a void that a producer aborted), and a successor finds where it starts by their
 // sequences (first_held) however its predecessor's hand-backs were cut short.
 //
-// Positions are ticket + 1: the position after a message is one more than its ticket, so a run of
-// voids moves positions on by more than one.
+// The custody mark (ControlBlock::consumer_role of an MPMC ring) makes the holder the only
+// consumer for as long as anything is held, its own life or not: set by the holder before it
+// looks for other consumers, it makes every later MpmcConsumer::attach refuse (the two sides
+// publish, then look: [F30]), and repair_unreleased leave the ring alone. A holder that leaves
+// with nothing held clears it; one that dies or leaves holding keeps it for its successor.
+//
+// Positions are ticket + 1, for messages and voids alike: try_take returns voids too (type
+// kHeldVoid, no data), so that whoever confirms positions confirms them, and a run of voids
+// never stays held for want of a message after it.
 #pragma once
 
 #include <algorithm>
@@ -25,6 +32,9 @@ inline bool mpmc_turn_full(const RingView& ring, std::uint64_t ticket) noexcept 
     return slot_at(ring, ticket).sequence.load(std::memory_order_acquire) == slot_full_for(ticket);
 }
 
+// View::type of a void ticket taken by try_take: a claim its producer gave up, no message.
+inline constexpr std::uint32_t kHeldVoid = 1;
+
 class MpmcCustody : public MpmcClaimant {
 public:
     MpmcCustody(const RingView& ring, SharedAtomic<std::uint64_t>& claim) noexcept : MpmcClaimant(ring, claim) {
@@ -36,10 +46,12 @@ public:
     // Every ticket before confirmed() is handed back; those from it to read_through() were read.
     std::uint64_t confirmed() const noexcept { return confirmed_; }
     std::uint64_t read_through() const noexcept { return read_; }
+    bool holds_nothing() const noexcept { return confirmed_ == head_; }
 
-    // The next message, held: its slot stays the holder's until confirm_through passes it. Its
-    // position (ticket + 1) is in View::sequence. again: nothing published yet; corrupt: a slot
-    // out of range; busy: another consumer took the ticket (a holder must be the only consumer).
+    // The next ticket's message, or void (View::type kHeldVoid), held: its slot stays the
+    // holder's until confirm_through passes it. Its position (ticket + 1) is in View::sequence.
+    // again: nothing published yet; corrupt: a slot out of range or out of turn; busy: another
+    // consumer took the ticket (one that ignored the custody mark).
     View try_take() noexcept {
         for (;;) {
             const std::uint64_t ticket = read_;
@@ -48,13 +60,7 @@ public:
             const std::int64_t lag = sequence_lag(s.sequence.load(std::memory_order_acquire), slot_full_for(ticket));
             const bool held = ticket_taken(head_, ticket);
             if (lag != 0) {
-                if (held) {
-                    // A held slot keeps its turn until handed back; one that moved on was never
-                    // ours (a consumer beside the holder took it): not ours to send.
-                    if (lag < 0) return {fail_corrupt(), {}};
-                    ++read_;
-                    continue;
-                }
+                if (held) return {fail_corrupt(), {}};  // a held slot keeps its turn until handed back
                 // Relaxed: only a number, as in missed_turn.
                 if (ring_.consumer().position.load(std::memory_order_relaxed) != head_) return {Status::busy, {}};
                 if (lag > 0) return {fail_corrupt(), {}};
@@ -67,16 +73,19 @@ public:
             if (!is_void && length > max_message()) return {fail_corrupt(), {}};
             if (!held) {
                 std::uint64_t expected = head_;
-                // Relaxed: no claim is recorded for the CAS to publish, and [A20] ordered the
-                // slot's data; a repairer that sees the ticket taken finds no claimant and leaves it.
-                if (!ring_.consumer().position.compare_exchange_strong(expected, head_ + 1, std::memory_order_relaxed,
+                // [C22] release, pairs with the acquire of the counter in repair_unreleased: a
+                // repairer that sees the ticket taken sees the custody mark set and the stale
+                // claims cleared before it (MpmcHolder::attach), and leaves the slot alone.
+                // Relaxed on failure: nothing was taken.
+                if (!ring_.consumer().position.compare_exchange_strong(expected, head_ + 1, std::memory_order_release,
                                                                        std::memory_order_relaxed))
                     return {Status::busy, {}};
                 ++head_;
             }
             ++read_;
-            if (is_void) continue;  // held like a message, handed back with the run it is in
-            View view{Status::ok, {payload_at(ring_, ticket), length}};
+            View view{Status::ok, {}};
+            if (is_void) view.type = kHeldVoid;
+            else view.data = {payload_at(ring_, ticket), length};
             view.sequence = read_;
             return view;
         }
@@ -91,7 +100,7 @@ public:
         for (; confirmed_ != position; ++confirmed_) {
             auto& s = slot(confirmed_);
             // Acquire, as [A20]: a held slot's length is the one we read. One that is not full for
-            // its ticket was not ours (try_take) and is not handed back.
+            // its ticket is not handed back: someone else wrote it (try_take says corrupt).
             if (s.sequence.load(std::memory_order_acquire) != slot_full_for(confirmed_)) continue;
             const std::uint32_t length = s.length.load(std::memory_order_relaxed);
             if (length != layout::kSlotLengthVoid) {
@@ -111,9 +120,9 @@ public:
 private:
     // The first ticket still held (by this holder's predecessors): the lowest of the last
     // `capacity` tickets taken whose slot is still full for it; the consumers' counter if none is.
+    // Near 2^64 the span wraps, and tickets "before 0" of a young ring never match its sequences.
     std::uint64_t first_held() const noexcept {
-        const std::uint64_t span = std::min(head_, ring_.geometry().capacity);
-        for (std::uint64_t ticket = head_ - span; ticket != head_; ++ticket)
+        for (std::uint64_t ticket = head_ - ring_.geometry().capacity; ticket != head_; ++ticket)
             if (mpmc_turn_full(ring_, ticket)) return ticket;
         return head_;
     }
