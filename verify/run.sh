@@ -114,6 +114,28 @@ check mpmc-mutant-2 fail mpmc_slots.pml "-DCAPACITY=2 -DMUTANT=2" "$safety" "-m1
 check mpmc-mutant-3 fail mpmc_slots.pml "-DCAPACITY=1 -DPER_PRODUCER=1 -DMUTANT=3" "$liveness" "-m1000000 -l -f" \
     "mutant recording the claim after the CAS: nobody repairs"
 
+echo "=== verify: MPMC custody (detail/mpmc_custody.hpp, MpmcHolder::attach, repair_unreleased)" >&2
+check custody-2 pass mpmc_custody.pml "" "$safety" "-m1000000 -w24" \
+    "capacity 2, 2x2 messages, an abort, the holder dies twice"
+check custody-voids pass mpmc_custody.pml "-DABORTS=2 -DPRODUCERS=1 -DPER_PRODUCER=3" "$quick" "-m1000000 -w22" \
+    "capacity 2, 3 messages, two aborts: voids may fill the ring"
+check custody-3 pass mpmc_custody.pml "-DCAPACITY=3 -DABORTS=2 -DPRODUCERS=1 -DPER_PRODUCER=4" "$quick" "-m1000000 -w22" \
+    "capacity 3, 4 messages, two aborts, the holder dies twice"
+check custody-consumer pass mpmc_custody.pml "-DDEAD_CONSUMER=1 -DCRASHES=1" "$safety" "-m1000000 -w24" \
+    "a dead consumer's open take, repaired by the holder's attach"
+check custody-stale pass mpmc_custody.pml "-DDEAD_CONSUMER=2 -DCRASHES=1" "$safety" "-m1000000 -w24" \
+    "a dead consumer's claim on a ticket not yet taken: cleared"
+check custody-mutant-1 fail mpmc_custody.pml "-DMUTANT=1" "$quick" "-m1000000 -w22" \
+    "mutant recording the holder's claim: repair frees a held slot"
+check custody-mutant-2 fail mpmc_custody.pml "-DMUTANT=2" "$quick" "-m1000000 -w22" \
+    "mutant handing back on take: the slot is rewritten before sent"
+check custody-mutant-3 fail mpmc_custody.pml "-DMUTANT=3" "$quick" "-m1000000 -w22" \
+    "mutant resuming at head, not at the first held ticket: a loss"
+check custody-mutant-4 fail mpmc_custody.pml "-DDEAD_CONSUMER=2 -DMUTANT=4" "$quick" "-m1000000 -w22" \
+    "mutant keeping a dead consumer's stale claim: frees a held slot"
+check custody-mutant-5 fail mpmc_custody.pml "-DCAPACITY=1 -DMUTANT=5" "$quick" "-m1000000 -w22" \
+    "mutant holding voids unsent: a ring of voids stalls for ever"
+
 echo "=== verify: topic gating (detail/topic_protocol.hpp)" >&2
 check topic-2 pass topic_gate.pml "-DSLOTS=2 -DMESSAGES=4 -DSESSIONS=2 -DLEAVE=1" "$safety" "-m1000000 -w24" \
     "2 slots, 4 messages, a joiner that leaves and rejoins"

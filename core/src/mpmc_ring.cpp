@@ -1,5 +1,8 @@
 #include "shmring/mpmc_ring.hpp"
 
+#include <chrono>
+#include <thread>
+
 namespace shmring {
 
 Outcome create_mpmc_ring(std::string_view name, std::uint64_t slots, std::uint32_t slot_size, layout::ChannelKind kind,
@@ -49,6 +52,8 @@ Result<MpmcHolder> MpmcHolder::attach(std::string_view name, const EndpointOptio
 
 namespace {
 
+constexpr int kSettleAttempts = 100;  // of a dead consumer's repair, a millisecond apart
+
 // Makes way for a holder: a dead consumer's claim is settled, by the repair that counts its
 // taken message lost, or cleared when it names a ticket the consumer never took (it died before
 // its CAS), so that no repair can take a held slot for that consumer's. False while a consumer is
@@ -68,9 +73,15 @@ bool only_holder(const RingSegment& ring, const Endpoint& self) noexcept {
         // Relaxed: a dead entry's claim changes only by repairs, which re-check under their lock.
         std::uint64_t claim = entry.claim.load(std::memory_order_relaxed);
         if (claim == 0) continue;
-        if (!detail::claim_settled(ring, entry)) (void)detail::repair_unreleased(ring, self, claim - 1 + ring.geometry().capacity);
+        // A producer may hold the repair lock for this very slot: once it sees our mark it gives
+        // the repair up, and ours, tried again, succeeds.
+        for (int attempt = 0; attempt < kSettleAttempts && !detail::claim_settled(ring, entry); ++attempt) {
+            if (detail::repair_unreleased(ring, self, claim - 1 + ring.geometry().capacity)) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (!detail::claim_settled(ring, entry)) return false;
+        // Settled, and our mark keeps it so: the claim names a ticket the consumer never took.
         entry.claim.compare_exchange_strong(claim, 0, std::memory_order_relaxed, std::memory_order_relaxed);
-        if (!detail::claim_settled(ring, entry)) return false;  // a repair is under way elsewhere
     }
     return true;
 }

@@ -1,5 +1,7 @@
 // Internal. Custody on an MPMC ring: its only consumer takes messages and holds them, handing
 // their slots back only when told they are safe elsewhere (a bridge: when the far side confirms).
+// Model-checked with MpmcHolder::attach and the producers' repair by verify/mpmc_custody.pml
+// (verify/run.sh): keep the two in step.
 //
 // The holder takes tickets with the consumers' CAS but records no claim (mpmc_protocol.hpp), so
 // no repair ever frees a held slot (mpmc_repair.hpp frees only slots whose recorded claimants are
