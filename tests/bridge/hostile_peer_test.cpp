@@ -133,5 +133,54 @@ TEST(HostilePeer, shouldDeliverOnlyWhatIsValid_whenASenderSendsGarbage) {
     EXPECT_NE(status.out.find("\"running\": true"), std::string::npos) << status.out;
 }
 
+// An MPMC queue's stream moves on by one ticket per record, a message (type 0) or a void (no
+// payload): anything else is dropped whole, and a void writes nothing.
+TEST(HostilePeer, shouldHoldAnMpmcStreamToOneTicketPerRecord) {
+    RingName destination("bridge.tickets.dst");
+    BridgeStateGuard states({destination.str()});
+    const int port = free_port();
+    auto receiver = start_receiver(destination.str(), port);
+    zmq::context_t context;
+    zmq::socket_t fake(context, zmq::socket_type::dealer);
+    fake.set(zmq::sockopt::linger, 0);
+    fake.connect(loopback_endpoint(port));
+    Hello hello{};
+    hello.head = frame_head(FrameType::hello);
+    hello.engine = static_cast<std::uint32_t>(layout::Engine::mpmc);
+    hello.kind = static_cast<std::uint32_t>(layout::ChannelKind::queue);
+    hello.stream = 43;
+    hello.epoch = 1;
+    hello.capacity = 16;
+    hello.max_messages = 16;
+    hello.slot_size = 64;
+    hello.max_message = 64;
+    fake.send(zmq::buffer(&hello, sizeof hello), zmq::send_flags::none);
+    auto resume = receive_within(fake, 5s);
+    ASSERT_TRUE(resume);
+    ASSERT_EQ(frame_type(std::span(static_cast<const std::byte*>(resume->data()), resume->size())), FrameType::resume);
+
+    struct Piece {
+        std::uint64_t end;
+        std::uint32_t type;
+        std::string text;
+    };
+    const auto data = [&](std::uint64_t from, const std::vector<Piece>& pieces) {
+        DataBuilder builder;
+        builder.start(1, from);
+        for (const Piece& piece : pieces) builder.add(piece.end, piece.type, std::as_bytes(std::span(piece.text.data(), piece.text.size())), false);
+        ASSERT_TRUE(builder.send(fake));
+    };
+    data(0, {{2, 0, "two tickets in one step"}});
+    data(0, {{1, 7, "a type no MPMC stream has"}});
+    data(0, {{1, kVoidRecord, "a void with a payload"}});
+    data(0, {{1, kVoidRecord, ""}, {2, 0, "after a void"}, {3, kVoidRecord, ""}});
+    EXPECT_TRUE(eventually([&] { return run_tool({"stat", destination.str()}).code == 0; }, 10s));
+    const Finished got = run_tool({"recv", destination.str(), "--timeout", "1"});
+    EXPECT_EQ(got.out, "after a void\n") << "only the valid message, once";
+    EXPECT_TRUE(eventually(
+        [&] { return run_tool({"bridge", "status", destination.str(), "--json"}).out.find("\"acknowledged\": 3") != std::string::npos; }, 10s))
+        << run_tool({"bridge", "status", destination.str(), "--json"}).out;
+}
+
 }  // namespace
 }  // namespace shmring::testing
