@@ -15,7 +15,7 @@ SourceRecord MpmcSource::next() noexcept {
     moved();
     if (view.status != Status::ok) return {view.status};
     const bool is_void = view.type == shmring::detail::kHeldVoid;
-    return {Status::ok, view.sequence, is_void ? kVoidRecord : 0, view.data, true};
+    return {Status::ok, view.sequence, is_void ? kVoidRecord : 0, view.data, true, is_void};
 }
 
 bool MpmcSource::confirm(std::uint64_t position) noexcept {

@@ -158,6 +158,7 @@ private:
     Result<bool> pump() {
         if (window_full()) return false;
         batch_.start(epoch_, sent_end_);
+        std::uint64_t voids = 0;  // records that are no message (an MPMC queue's void tickets)
         while (!batch_.full() && !window_full()) {
             const SourceRecord record = source_->next();
             if (record.status == Status::again) {
@@ -168,14 +169,15 @@ private:
                 return Error(Errc::busy, "ring '" + settings_.ring + "': another consumer takes from it; a bridged queue must have the bridge as its only consumer");
             if (record.status != Status::ok) return Error(Errc::corrupt, "ring '" + settings_.ring + "': " + describe(record.status));
             batch_.add(record.end, record.type, record.payload, record.stays);
+            voids += record.void_ticket ? 1 : 0;
             sent_end_ = record.end;
         }
         counters().lost.store(source_->lost(), std::memory_order_relaxed);
         if (batch_.count() == 0) return false;
         // Unsent (no peer now): custody sends the records again after the resume.
         if (!batch_.send(*socket_)) return false;
-        in_flight_.push_back({batch_.last_end(), batch_.count(), batch_.payload_bytes()});
-        counters().in_flight.fetch_add(batch_.count(), std::memory_order_relaxed);
+        in_flight_.push_back({batch_.last_end(), batch_.count() - voids, batch_.payload_bytes()});
+        counters().in_flight.fetch_add(batch_.count() - voids, std::memory_order_relaxed);
         counters().in_flight_bytes.fetch_add(batch_.payload_bytes(), std::memory_order_relaxed);
         last_sent_ = LinkClock::now();
         return true;

@@ -28,6 +28,7 @@ struct SourceRecord {
     // The payload stays where it is until confirmed (custody): it may be sent from there in place.
     // Otherwise it is valid until the next call only.
     bool stays = false;
+    bool void_ticket = false;  // no message: an MPMC queue's void ticket, sent for its position only
 };
 
 class Source {

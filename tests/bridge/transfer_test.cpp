@@ -231,6 +231,8 @@ TEST(BridgeTransfer, shouldConfirmVoidsOfAnMpmcQueueWithNoMessageAfterThem) {
     ASSERT_EQ(reader->receive(buffer, length, std::chrono::seconds(10)), Status::ok);
     EXPECT_TRUE(is_message(7, buffer, length));
     EXPECT_EQ(reader->try_receive(buffer, length), Status::again) << "a void delivers nothing";
+    EXPECT_TRUE(eventually([&] { return run_tool({"bridge", "status", source.str(), "--json"}).out.find("\"messages\": 1,") != std::string::npos; }, 10s))
+        << "voids are not messages: " << run_tool({"bridge", "status", source.str(), "--json"}).out;
 }
 
 // A bridge is an MPMC queue's only consumer: beside another, it does not start.
