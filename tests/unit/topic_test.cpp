@@ -170,6 +170,70 @@ TEST(Topic, shouldFreeAPublisherBlockedOnASubscriberThatDiedWithinASecond) {
     }
 }
 
+// A holding subscriber (a bridge) that dies keeps holding a lossless publisher back: its entry is
+// not reclaimed until the next holder, joined at the oldest message, takes its custody over, and
+// that one reads on from before the first message the dead one had not confirmed.
+TEST(Topic, shouldKeepADeadHoldersCustodyForItsSuccessor) {
+    testing::RingName name("topic.custody");
+    ASSERT_TRUE(create_topic(name, 4, kMessageSize, TopicPolicy::lossless));
+    auto publisher = TopicPublisher::attach(name);
+    ASSERT_TRUE(publisher);
+    const pid_t child = fork_subscriber(name.str(), [](TopicSubscriber& subscriber) {
+        subscriber.hold();
+        for (int i = 0; i < 3; ++i) {  // reads 1..3 and confirms 1 only
+            if (subscriber.peek(Clock::now() + 5s).status != Status::ok) return 2;
+            (void)subscriber.release();
+        }
+        if (!subscriber.confirm_through(2)) return 3;
+        ::pause();  // killed here, holding
+        return 0;
+    });
+    ASSERT_GT(child, 0);
+    // Positions count messages: confirming through 2 lets the publisher run to 2 + 4.
+    for (std::uint64_t n = 1; n <= 6; ++n) ASSERT_EQ(publisher->send(bytes(Stamped::of(n)), Clock::now() + 5s), Status::ok);
+    EXPECT_EQ(publisher->try_send(bytes(Stamped::of(7))), Status::again) << "message 3 is not confirmed";
+    ::kill(child, SIGKILL);
+    int child_status = 0;
+    ::waitpid(child, &child_status, 0);
+    ASSERT_TRUE(WIFSIGNALED(child_status)) << "the holder failed before dying: " << WEXITSTATUS(child_status);
+    EXPECT_EQ(publisher->send(bytes(Stamped::of(7)), Clock::now() + 300ms), Status::timed_out)
+        << "the dead holder's custody holds the publisher back, probes and all";
+
+    auto successor = TopicSubscriber::attach(name, {}, TopicStart::oldest);
+    ASSERT_TRUE(successor);
+    successor->hold();
+    const View first = successor->try_peek();
+    ASSERT_EQ(first.status, Status::ok);
+    EXPECT_LE(first.sequence, 3U) << "from the first unconfirmed message, or before";
+    (void)successor->release();
+    EXPECT_EQ(publisher->try_send(bytes(Stamped::of(7))), Status::again) << "the successor holds it back in turn";
+    for (std::uint64_t expected = first.sequence + 1; expected <= 6; ++expected) {
+        const View view = successor->try_peek();
+        ASSERT_EQ(view.status, Status::ok);
+        EXPECT_EQ(view.sequence, expected);
+        (void)successor->release();
+    }
+    ASSERT_TRUE(successor->confirm_through(6));
+    EXPECT_EQ(publisher->send(bytes(Stamped::of(7)), Clock::now() + 1s), Status::ok);
+}
+
+// A holder that leaves ends its custody, as any subscriber's leaving does.
+TEST(Topic, shouldEndAHoldersCustodyWhenItLeaves) {
+    testing::RingName name("topic.leave");
+    ASSERT_TRUE(create_topic(name, 2, kMessageSize, TopicPolicy::lossless));
+    auto publisher = TopicPublisher::attach(name);
+    ASSERT_TRUE(publisher);
+    {
+        auto holder = TopicSubscriber::attach(name);
+        ASSERT_TRUE(holder);
+        holder->hold();
+        for (std::uint64_t n = 1; n <= 2; ++n) ASSERT_EQ(publisher->try_send(bytes(Stamped::of(n))), Status::ok);
+        EXPECT_EQ(publisher->try_send(bytes(Stamped::of(3))), Status::again);
+    }
+    EXPECT_EQ(publisher->try_send(bytes(Stamped::of(3))), Status::ok);
+    EXPECT_EQ(publisher->ring().control().consumer_role.load(std::memory_order_relaxed), 0U);
+}
+
 // A stopped subscriber is slow, not dead: the publisher waits for it, and goes on once it reads.
 TEST(Topic, shouldKeepWaitingForAStoppedSubscriber) {
     testing::RingName name("topic.stopped");
