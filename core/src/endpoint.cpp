@@ -85,12 +85,6 @@ std::optional<std::uint64_t> take_entry(const RingSegment& ring, std::uint32_t i
     auto& entry = ring.endpoint(index);
     const bool is_free = layout::endpoint_status(state) == EndpointStatus::free;
     if (!is_free && !detail::claim_settled(ring, entry)) return std::nullopt;
-    // A dead topic subscriber with the custody mark holds the publisher back for its successor
-    // (TopicSubscriber::hold), which takes the mark over before it reclaims the entry. Acquire,
-    // pairs with that CAS.
-    if (!is_free && ring.geometry().engine == layout::Engine::topic &&
-        ring.control().consumer_role.load(std::memory_order_acquire) == layout::role_word(layout::endpoint_generation(state), index))
-        return std::nullopt;
     const std::uint64_t generation = layout::endpoint_generation(state) + 1;
     // Acquire: whatever the previous owner wrote is visible before we overwrite it.
     if (!entry.state.compare_exchange_strong(state, layout::endpoint_state(generation, EndpointStatus::claiming),

@@ -86,32 +86,9 @@ TopicSubscriber::TopicSubscriber(Endpoint endpoint, TopicStart start)
     if (joined_ && detail::topic_lossless(ring())) endpoint_.notify(ring().space_event());
 }
 
-void TopicSubscriber::hold() noexcept {
-    reader_.hold();
-    if (!detail::topic_lossless(ring()) || marked_) return;
-    auto& mark = ring().control().consumer_role;
-    // Acquire, pairs with the release of a holder that cleared it, or with the CAS below of the
-    // one that took it: its entry's fields come with it.
-    std::uint64_t held = mark.load(std::memory_order_acquire);
-    if (held != 0 && role_holder_presence(ring(), held) == Presence::alive) return;
-    // Acquire and release: the predecessor's entry is judged with what it wrote, and a successor
-    // of ours sees our entry complete. We joined first, so our cursor holds the publisher back
-    // from the oldest message on before the predecessor's entry stops doing so.
-    if (!mark.compare_exchange_strong(held, endpoint_.role_word(), std::memory_order_acq_rel, std::memory_order_acquire)) return;
-    marked_ = true;
-    // The dead predecessor's entry, reclaimable now, gates no more (take_entry ungates and wakes).
-    if (held != 0) (void)reap_dead_endpoints(ring());
-}
-
 TopicSubscriber::~TopicSubscriber() {
-    if (!joined_ || !endpoint_.owned_by_this_process()) return;
-    if (marked_) {
-        std::uint64_t mine = endpoint_.role_word();
-        // Release, pairs with the acquire in hold(): a leaving holder ends its custody.
-        ring().control().consumer_role.compare_exchange_strong(mine, 0, std::memory_order_release, std::memory_order_relaxed);
-    }
     // The endpoint's detach, after this, wakes the publisher to look at the mask again.
-    reader_.leave();
+    if (joined_ && endpoint_.owned_by_this_process()) reader_.leave();
 }
 
 }  // namespace shmring

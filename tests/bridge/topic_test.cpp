@@ -1,6 +1,6 @@
 // Topics across a bridge: a lossless topic carries every message to each remote subscriber (the
-// remote ones count as one subscriber of the local topic), also while either bridge is killed
-// and started again; a lossy one carries intact messages in order and counts what it lost.
+// remote ones count as one subscriber of the local topic), also while the receiving bridge is
+// killed and started again; a lossy one carries intact messages in order and counts what it lost.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -82,7 +82,7 @@ std::string publish(const std::string& topic, std::uint64_t count, const std::at
     return {};
 }
 
-TEST(BridgeTopic, shouldCarryALosslessTopicToTwoRemoteSubscribersAcrossKilledBridges) {
+TEST(BridgeTopic, shouldCarryALosslessTopicToTwoRemoteSubscribersAcrossKilledReceivers) {
     RingName source("bridge.topic.src");
     RingName destination("bridge.topic.dst");
     BridgeStateGuard states({source.str(), destination.str()});
@@ -99,24 +99,12 @@ TEST(BridgeTopic, shouldCarryALosslessTopicToTwoRemoteSubscribersAcrossKilledBri
     std::atomic<bool> stop{false};
     std::string publish_error;
     std::thread publisher([&] { publish_error = publish(source.str(), kCount, stop); });
-    // The receiver, the sender (whose custody holds the publisher back until its successor takes
-    // it over), both, and the sender again.
-    for (int kill = 0; kill < 4; ++kill) {
+    for (int kill = 0; kill < 3; ++kill) {
         const std::uint64_t before = first.received();
         ASSERT_TRUE(eventually([&] { return first.received() > before + 10'000 || !first.failure().empty(); }, 30s));
-        const bool receiver_too = kill % 2 == 0;
-        const bool sender_too = kill != 0;
-        if (receiver_too) {
-            receiver->signal(SIGKILL);
-            receiver->wait(5s);
-        }
-        if (sender_too) {
-            sender->signal(SIGKILL);
-            sender->wait(5s);
-            std::this_thread::sleep_for(100ms);  // the publisher runs into the dead sender's custody
-        }
-        if (receiver_too) receiver = start_receiver(destination.str(), port);
-        if (sender_too) sender = start_sender(source.str(), port);
+        receiver->signal(SIGKILL);
+        receiver->wait(5s);
+        receiver = start_receiver(destination.str(), port);
     }
     const bool all = eventually([&] { return (first.received() == kCount && second.received() == kCount) || !first.failure().empty() || !second.failure().empty(); }, 60s);
     stop = true;

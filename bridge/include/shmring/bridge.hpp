@@ -23,11 +23,10 @@
 //    window fills, so it stops reading, and the source ring fills: its writer waits.
 //
 // The sender's source is a pipe, a queue, or a topic: the bridge is its consumer (an MPMC queue's
-// only one, an MpmcHolder, which holds the slots it takes until they are confirmed), or one
-// subscriber (TopicSubscriber::hold gives a topic the same custody: a lossless topic's publisher
-// waits for the far side as for any subscriber, and for a killed bridge's successor; a lossy
-// one's does not, and what it overwrites before the bridge reads it is lost and counted). The
-// receiver must be its far ring's only producer (for a topic, its publisher).
+// only one, an MpmcHolder, which holds the slots it takes until they are confirmed), or one subscriber (TopicSubscriber::hold gives a topic the same custody: a lossless
+// topic's publisher waits for the far side as for any subscriber; a lossy one's does not, and what
+// it overwrites before the bridge reads it is lost and counted). The receiver must be its far
+// ring's only producer (for a topic, its publisher).
 #pragma once
 
 #include <chrono>

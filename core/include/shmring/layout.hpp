@@ -110,8 +110,7 @@ struct Counters {
 // is free. The generation makes a stale word recognisable after the entry was released and retaken.
 struct ControlBlock {
     SharedAtomic<std::uint64_t> producer_role;  // SPSC; topics: the publisher
-    // SPSC; MPMC and topics: the custody mark, the role word of the holder whose messages are
-    // held (an MpmcHolder, detail/mpmc_custody.hpp; a holding lossless TopicSubscriber, topic.hpp)
+    // SPSC; MPMC: the custody mark, the role word of the MpmcHolder whose slots are held (detail/mpmc_custody.hpp)
     SharedAtomic<std::uint64_t> consumer_role;
     SharedAtomic<std::uint32_t> corrupt;        // non-zero: an endpoint found a broken invariant
     std::uint32_t reserved;

@@ -202,13 +202,7 @@ public:
     // Custody (detail::TopicReader::hold): reading no longer moves the cursor that holds a
     // lossless publisher back; confirm_through() does, and seek() reads again from a position
     // between the confirmed one and the publisher's. For a forwarder such as the bridge.
-    //
-    // In a lossless topic the holder also takes the topic's custody mark
-    // (ControlBlock::consumer_role) unless a live holder has it: a holder that dies keeps holding
-    // the publisher back, its entry never reclaimed, until the next holder, joined at the oldest
-    // message, takes the mark over (and reclaims the entry). A holder that leaves ends its
-    // custody, as any subscriber's leaving does.
-    void hold() noexcept;
+    void hold() noexcept { reader_.hold(); }
     std::uint64_t confirmed() const noexcept { return reader_.confirmed(); }
     std::uint64_t position() const noexcept { return reader_.position(); }
     bool confirm_through(std::uint64_t position) noexcept {
@@ -237,7 +231,6 @@ private:
     detail::TopicReader reader_;
     std::uint32_t taken_length_ = 0;
     detail::ResetOnMove<bool> joined_;
-    detail::ResetOnMove<bool> marked_;  // hold() took the custody mark
 };
 
 }  // namespace shmring
