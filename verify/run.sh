@@ -6,8 +6,9 @@
 # Each model also has mutants (MUTANT=n, a deliberately broken protocol): they must fail, which
 # shows that the properties can be violated at all and that the run would notice.
 #
-# Prints one line per check; exits non-zero if any check is not as expected. Work files go to
-# build/verify/<check>/ (pan.log has pan's full report, and a trail file for a failed model).
+# Checks run side by side, one per core; their lines are printed in order at the end. Exits
+# non-zero if any check is not as expected. Work files go to build/verify/<check>/ (pan.log has
+# pan's full report, and a trail file for a failed model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh spin gcc
@@ -15,12 +16,22 @@ bash scripts/install-deps.sh spin gcc
 work=build/verify
 rm -rf "$work"
 mkdir -p "$work"
-failed=0
 start=$(date +%s)
+parallel=$(nproc)
+report=()  # section headers and check IDs, in the order of this file
+
+section() { report+=("=== verify: $1"); }
 
 # check ID EXPECT MODEL SPIN_DEFINES PAN_CFLAGS PAN_FLAGS DESCRIPTION
 #   EXPECT: pass (no error in a complete search) or fail (a mutant: at least one error)
+# Starts the check in the background once a core is free; its line goes to build/verify/ID/verdict.
 check() {
+    while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
+    report+=("$1")
+    run_check "$@" >"$work/$1.verdict" 2>&1 &
+}
+
+run_check() {
     local id=$1 expect=$2 model=$3 defines=$4 cflags=$5 flags=$6 description=$7
     local dir=$work/$id
     mkdir -p "$dir"
@@ -46,8 +57,7 @@ check() {
     fi
     printf '%-10s %-62s %10s states  errors: %-3s %4d s\n' "$verdict" "$description" "${states:-?}" "${errors:-?}" $((SECONDS - t0))
     if [ "$verdict" != ok ]; then
-        failed=1
-        echo "           see $dir/ (spin.log, gcc.log, pan.log)" >&2
+        echo "           see $dir/ (spin.log, gcc.log, pan.log)"
     fi
 }
 
@@ -58,7 +68,7 @@ liveness="-DNP -DNFAIR=3"
 # the time.
 quick="-DSAFETY -O0"
 
-echo "=== verify: futex wait/wake handshake (detail/wait_loop.hpp)" >&2
+section "futex wait/wake handshake (detail/wait_loop.hpp)"
 check futex-1 pass futex_handshake.pml "-DSLEEPERS=1" "$safety" "-m100000" \
     "1 consumer: no lost wake-up, no deadlock"
 check futex-2 pass futex_handshake.pml "-DSLEEPERS=2 -DHELPER=0" "$safety" "-m100000" \
@@ -72,7 +82,7 @@ check futex-mutant-2 fail futex_handshake.pml "-DMUTANT=2" "$safety" "-m100000" 
 check futex-mutant-3 fail futex_handshake.pml "-DSLEEPERS=2 -DHELPER=1 -DMUTANT=3" "$safety" "-m100000" \
     "mutant waking one sleeper: the helper takes the wake-up"
 
-echo "=== verify: light publish fence (detail/publish_fence.hpp, [H] in wait_loop.hpp)" >&2
+section "light publish fence (detail/publish_fence.hpp, [H] in wait_loop.hpp)"
 check light-1 pass light_fence.pml "-DSLEEPERS=1" "$safety" "-m100000" \
     "1 consumer, full-light-full-light: no lost wake-up or deadlock"
 check light-1-start pass light_fence.pml "-DSLEEPERS=1 -DSTART_LIGHT=1 -DQUIET=2" "$safety" "-m100000" \
@@ -98,7 +108,7 @@ check light-mutant-3 fail light_fence.pml "-DMUTANT=3" "$safety" "-m100000" \
 check light-mutant-4 fail light_fence.pml "-DMUTANT=4" "$safety" "-m100000" \
     "mutant detaching with a plain L2 and no wake: loses a wake-up"
 
-echo "=== verify: MPMC slots and repair (detail/mpmc_protocol.hpp, mpmc_repair.cpp)" >&2
+section "MPMC slots and repair (detail/mpmc_protocol.hpp, mpmc_repair.cpp)"
 check mpmc-1 pass mpmc_slots.pml "-DCAPACITY=1" "$safety" "-m1000000 -w24" \
     "capacity 1, 2x2 messages, producer may die: safety"
 check mpmc-2 pass mpmc_slots.pml "-DCAPACITY=2" "$safety" "-m1000000 -w24" \
@@ -114,7 +124,7 @@ check mpmc-mutant-2 fail mpmc_slots.pml "-DCAPACITY=2 -DMUTANT=2" "$safety" "-m1
 check mpmc-mutant-3 fail mpmc_slots.pml "-DCAPACITY=1 -DPER_PRODUCER=1 -DMUTANT=3" "$liveness" "-m1000000 -l -f" \
     "mutant recording the claim after the CAS: nobody repairs"
 
-echo "=== verify: MPMC custody (detail/mpmc_custody.hpp, MpmcHolder::attach, repair_unreleased)" >&2
+section "MPMC custody (detail/mpmc_custody.hpp, MpmcHolder::attach, repair_unreleased)"
 check custody-2 pass mpmc_custody.pml "" "$safety" "-m1000000 -w24" \
     "capacity 2, 2x2 messages, an abort, the holder dies twice"
 check custody-voids pass mpmc_custody.pml "-DABORTS=2 -DPRODUCERS=1 -DPER_PRODUCER=3" "$quick" "-m1000000 -w22" \
@@ -136,7 +146,7 @@ check custody-mutant-4 fail mpmc_custody.pml "-DDEAD_CONSUMER=2 -DMUTANT=4" "$qu
 check custody-mutant-5 fail mpmc_custody.pml "-DCAPACITY=1 -DMUTANT=5" "$quick" "-m1000000 -w22" \
     "mutant holding voids unsent: a ring of voids stalls for ever"
 
-echo "=== verify: topic gating (detail/topic_protocol.hpp)" >&2
+section "topic gating (detail/topic_protocol.hpp)"
 check topic-2 pass topic_gate.pml "-DSLOTS=2 -DMESSAGES=4 -DSESSIONS=2 -DLEAVE=1" "$safety" "-m1000000 -w24" \
     "2 slots, 4 messages, a joiner that leaves and rejoins"
 check topic-die pass topic_gate.pml "-DSLOTS=2 -DMESSAGES=3 -DLEAVE=0 -DDIE=1" "$safety" "-m1000000 -w24" \
@@ -158,7 +168,7 @@ check topic-mutant-6 fail topic_gate.pml "-DMUTANT=6" "$quick" "-m1000000 -w20" 
 check topic-mutant-7 fail topic_gate.pml "-DMUTANT=7" "$quick" "-m1000000 -w20" \
     "mutant joining without a wake-up: the raise at J4 wakes nobody"
 
-echo "=== verify: service calls (detail/service_protocol.hpp, service.cpp, mpmc_repair.cpp)" >&2
+section "service calls (detail/service_protocol.hpp, service.cpp, mpmc_repair.cpp)"
 check service-1 pass service_call.pml "" "$quick" "-m20000 -w22" \
     "1 call slot, 3 calls, a server that may die: safety"
 check service-2-calls pass service_call.pml "-DCALLS=2" "$quick" "-m20000 -w22" \
@@ -190,6 +200,15 @@ check service-mutant-9 fail service_call.pml "-DHELPER=1 -DSENDS=2 -DREAPER=0 -D
 check service-mutant-10 fail service_call.pml "-DMUTANT=10" "$quick" "-m20000 -w20" \
     "mutant whose probe leaves an outcome unposted: the client hangs"
 
+wait
+failed=0
+for entry in "${report[@]}"; do
+    case $entry in
+        "=== "*) echo "$entry" >&2 ;;
+        *) cat "$work/$entry.verdict"
+           grep -q '^ok ' "$work/$entry.verdict" || failed=1 ;;
+    esac
+done
 echo "=== verify: finished in $(($(date +%s) - start)) s" >&2
 if [ "$failed" -ne 0 ]; then
     echo "verify: FAILED" >&2
