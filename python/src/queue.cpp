@@ -1,0 +1,126 @@
+// shmring.Queue: messages with POSIX message-queue semantics (shmring_queue_* of the C API).
+#include <shmring/shmring.h>
+
+#include <cerrno>
+
+#include "binding.hpp"
+#include "lease.hpp"
+
+namespace shmring::python {
+
+namespace {
+
+const char* kQueueDoc = R"(One side of a queue: messages with the semantics of a POSIX message queue.
+
+Queue(name, role, *, wait=Wait.ADAPTIVE) opens queue `name` (made by create_queue) as a "sender" or
+a "receiver". An SPSC queue takes one of each at a time (a second one: OSError EBUSY); an MPMC
+queue any number, each message going to exactly one receiver. Message boundaries, per-sender order
+and exactly-once delivery hold.
+
+Timeouts are seconds: None waits for ever, 0 only tries (BlockingIOError when it cannot), a
+positive number waits at most that long (TimeoutError). A waiting call releases the GIL; Ctrl-C
+ends it. A handle is for one thread at a time; it does not survive fork (open one in the child).
+A receiver iterates over messages for ever: `for message in queue:`.)";
+
+const HandleCalls kQueueCalls{
+    [](void* queue) { shmring_queue_close(static_cast<shmring_queue*>(queue)); },
+    [](void* queue) { return shmring_queue_fd(static_cast<shmring_queue*>(queue)); },
+    [](void* queue, int strategy) { return shmring_queue_set_wait(static_cast<shmring_queue*>(queue), strategy); },
+};
+
+int queue_role(const std::string& role) {
+    if (role == "sender") return SHMRING_SENDER;
+    if (role == "receiver") return SHMRING_RECEIVER;
+    throw py::value_error("role must be \"sender\" or \"receiver\", not \"" + role + "\"");
+}
+
+class Queue : public Handle {
+public:
+    Queue(std::string name, const std::string& role, int wait)
+        : Handle(std::move(name), role, kQueueCalls, &shmring_queue_open, queue_role(role), wait) {}
+
+    void send(const py::handle& message, const py::handle& timeout) {
+        const Call call(*this, "sender", "send");
+        const BufferArg bytes(message, false);
+        checked(patiently(Patience(timeout), [&](std::int64_t ns) { return shmring_queue_send(queue(), bytes.data(), bytes.size(), ns); }),
+                name());
+    }
+
+    py::bytes receive(const py::handle& timeout) {
+        const Call call(*this, "receiver", "receive");
+        const void* message = nullptr;
+        const ssize_t length = checked(
+            patiently(Patience(timeout), [&](std::int64_t ns) { return shmring_queue_peek(queue(), &message, ns); }), name());
+        // Copied out of the ring, then released: one copy, into a bytes object of the exact size.
+        PyObject* copy = PyBytes_FromStringAndSize(static_cast<const char*>(message), length);
+        checked(shmring_queue_release(queue()), name());
+        if (copy == nullptr) throw py::error_already_set();
+        return py::reinterpret_steal<py::bytes>(copy);
+    }
+
+    ssize_t receive_into(const py::handle& buffer, const py::handle& timeout) {
+        const Call call(*this, "receiver", "receive_into");
+        const BufferArg room(buffer, true);
+        return checked(patiently(Patience(timeout),
+                                 [&](std::int64_t ns) { return shmring_queue_receive(queue(), room.data(), room.size(), ns); }),
+                       name());
+    }
+
+    py::object loan(const py::object& self, const py::handle& timeout) {
+        const Call call(*this, "sender", "loan");
+        void* room = nullptr;
+        std::size_t capacity = 0;
+        checked(patiently(Patience(timeout), [&](std::int64_t ns) { return shmring_queue_loan(queue(), &room, &capacity, ns); }), name());
+        return make_loan(*this, self, {static_cast<std::byte*>(room), capacity}, ends(queue()));
+    }
+
+    py::object peek(const py::object& self, const py::handle& timeout) {
+        const Call call(*this, "receiver", "peek");
+        const void* message = nullptr;
+        const ssize_t length = checked(
+            patiently(Patience(timeout), [&](std::int64_t ns) { return shmring_queue_peek(queue(), &message, ns); }), name());
+        return make_message(*this, self, {static_cast<const std::byte*>(message), static_cast<std::size_t>(length)}, ends(queue()), 0);
+    }
+
+    std::size_t max_message_size() {
+        const Call call(*this);
+        return static_cast<std::size_t>(checked(shmring_queue_max_message_size(queue()), name()));
+    }
+
+private:
+    shmring_queue* queue() const noexcept { return c_handle<shmring_queue>(); }
+
+    static LeaseEnds ends(shmring_queue* queue) {
+        return {queue, [](void* q, std::size_t length) { return shmring_queue_commit(static_cast<shmring_queue*>(q), length); },
+                [](void* q) { shmring_queue_abort(static_cast<shmring_queue*>(q)); },
+                [](void* q) { return shmring_queue_release(static_cast<shmring_queue*>(q)); }};
+    }
+};
+
+}  // namespace
+
+void register_queue(py::module_& module) {
+    const auto none = py::none();
+    py::class_<Queue> cls(module, "Queue", kQueueDoc);
+    cls.def(py::init<std::string, const std::string&, int>(), py::arg("name"), py::arg("role"), py::kw_only(),
+            py::arg("wait") = static_cast<int>(SHMRING_WAIT_ADAPTIVE))
+        .def("send", &Queue::send, py::arg("message"), py::arg("timeout") = none,
+             "Sends one message (any bytes-like object), waiting while the queue is full.\n"
+             "OSError(EMSGSIZE) above max_message_size: nothing is sent.")
+        .def("receive", &Queue::receive, py::arg("timeout") = none, "Receives the next message, as bytes.")
+        .def("receive_into", &Queue::receive_into, py::arg("buffer"), py::arg("timeout") = none,
+             "Receives the next message into a writable buffer; returns its length.\n"
+             "OSError(EMSGSIZE) if the buffer is too small: the message stays queued.")
+        .def("loan", [](const py::object& self, const py::handle& timeout) { return self.cast<Queue&>().loan(self, timeout); },
+             py::arg("timeout") = none,
+             "Zero copy: room for one message of up to max_message_size bytes in the ring (a shmring.Loan).\n"
+             "Fill it, then loan.commit(length), or loan.abort().")
+        .def("peek", [](const py::object& self, const py::handle& timeout) { return self.cast<Queue&>().peek(self, timeout); },
+             py::arg("timeout") = none, "Zero copy: the next message in place (a shmring.Message), consumed at message.release().")
+        .def_property_readonly("max_message_size", &Queue::max_message_size, "The largest message, in bytes.")
+        .def("__iter__", [](py::object self) { return self; })
+        .def("__next__", [](Queue& self) { return self.receive(py::none()); });
+    def_handle(cls, "Queue", "a call can make progress (receiver: a message is there; sender: there is room)");
+}
+
+}  // namespace shmring::python

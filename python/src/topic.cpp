@@ -1,0 +1,151 @@
+// shmring.Topic: publish-subscribe, every subscriber receiving every message (shmring_topic_*).
+#include <shmring/shmring.h>
+
+#include <cerrno>
+
+#include "binding.hpp"
+#include "lease.hpp"
+
+namespace shmring::python {
+
+namespace {
+
+const char* kTopicDoc = R"(One side of a topic: one publisher, many subscribers, each receiving every message.
+
+Topic(name, role, *, from_oldest=False, wait=Wait.ADAPTIVE) opens topic `name` (made by
+create_topic) as the "publisher" (one at a time; a successor continues the sequence) or a
+"subscriber" (up to 63), which starts with the next message published, or with from_oldest=True
+with the oldest one the topic still keeps. Messages carry sequence numbers 1, 2, 3, ...
+
+A lossless topic holds its publisher back while the slowest live subscriber is `capacity` messages
+behind; a lossy one never waits, and a subscriber that falls a lap behind continues at the oldest
+message kept, counting what it missed in `lost`.
+
+Timeouts as for Queue: None waits for ever, 0 only tries (BlockingIOError), a positive number of
+seconds at most that long (TimeoutError). A subscriber iterates over messages for ever.)";
+
+const HandleCalls kTopicCalls{
+    [](void* topic) { shmring_topic_close(static_cast<shmring_topic*>(topic)); },
+    [](void* topic) { return shmring_topic_fd(static_cast<shmring_topic*>(topic)); },
+    [](void* topic, int strategy) { return shmring_topic_set_wait(static_cast<shmring_topic*>(topic), strategy); },
+};
+
+int topic_role(const std::string& role, bool from_oldest) {
+    if (role == "publisher") {
+        if (from_oldest) throw py::value_error("from_oldest is for subscribers");
+        return SHMRING_PUBLISHER;
+    }
+    if (role == "subscriber") return SHMRING_SUBSCRIBER | (from_oldest ? SHMRING_FROM_OLDEST : 0);
+    throw py::value_error("role must be \"publisher\" or \"subscriber\", not \"" + role + "\"");
+}
+
+class Topic : public Handle {
+public:
+    Topic(std::string name, const std::string& role, bool from_oldest, int wait)
+        : Handle(std::move(name), role, kTopicCalls, &shmring_topic_open, topic_role(role, from_oldest), wait) {}
+
+    void publish(const py::handle& message, const py::handle& timeout) {
+        const Call call(*this, "publisher", "publish");
+        const BufferArg bytes(message, false);
+        checked(patiently(Patience(timeout),
+                          [&](std::int64_t ns) { return shmring_topic_publish(topic(), bytes.data(), bytes.size(), ns); }),
+                name());
+    }
+
+    py::object loan(const py::object& self, const py::handle& timeout) {
+        const Call call(*this, "publisher", "loan");
+        void* room = nullptr;
+        std::size_t capacity = 0;
+        checked(patiently(Patience(timeout), [&](std::int64_t ns) { return shmring_topic_loan(topic(), &room, &capacity, ns); }), name());
+        return make_loan(*this, self, {static_cast<std::byte*>(room), capacity}, ends(topic()));
+    }
+
+    // The next message and its sequence number: peeked, copied, released. A lossy topic's message
+    // overwritten while it was copied counts as lost, and the next one is taken instead.
+    py::tuple receive_with_sequence(const py::handle& timeout) {
+        const Call call(*this, "subscriber", "receive");
+        const Patience patience(timeout);
+        for (;;) {
+            const void* message = nullptr;
+            std::uint64_t sequence = 0;
+            const ssize_t length = checked(
+                patiently(patience, [&](std::int64_t ns) { return shmring_topic_peek(topic(), &message, &sequence, ns); }), name());
+            PyObject* copy = PyBytes_FromStringAndSize(static_cast<const char*>(message), length);
+            const int released = shmring_topic_release(topic());
+            if (copy == nullptr) throw py::error_already_set();
+            auto bytes = py::reinterpret_steal<py::bytes>(copy);
+            if (released == -EOVERFLOW) continue;
+            checked(released, name());
+            return py::make_tuple(sequence, std::move(bytes));
+        }
+    }
+
+    py::object receive(const py::handle& timeout) { return receive_with_sequence(timeout)[1]; }
+
+    ssize_t receive_into(const py::handle& buffer, const py::handle& timeout) {
+        const Call call(*this, "subscriber", "receive_into");
+        const BufferArg room(buffer, true);
+        return checked(patiently(Patience(timeout),
+                                 [&](std::int64_t ns) { return shmring_topic_receive(topic(), room.data(), room.size(), nullptr, ns); }),
+                       name());
+    }
+
+    py::object peek(const py::object& self, const py::handle& timeout) {
+        const Call call(*this, "subscriber", "peek");
+        const void* message = nullptr;
+        std::uint64_t sequence = 0;
+        const ssize_t length = checked(
+            patiently(Patience(timeout), [&](std::int64_t ns) { return shmring_topic_peek(topic(), &message, &sequence, ns); }), name());
+        return make_message(*this, self, {static_cast<const std::byte*>(message), static_cast<std::size_t>(length)}, ends(topic()),
+                            sequence);
+    }
+
+    std::uint64_t lost() {
+        const Call call(*this, "subscriber", "lost");
+        return shmring_topic_lost(topic());
+    }
+
+    std::size_t max_message_size() {
+        const Call call(*this);
+        return static_cast<std::size_t>(checked(shmring_topic_max_message_size(topic()), name()));
+    }
+
+private:
+    shmring_topic* topic() const noexcept { return c_handle<shmring_topic>(); }
+
+    static LeaseEnds ends(shmring_topic* topic) {
+        return {topic, [](void* t, std::size_t length) { return shmring_topic_commit(static_cast<shmring_topic*>(t), length); },
+                [](void* t) { shmring_topic_abort(static_cast<shmring_topic*>(t)); },
+                [](void* t) { return shmring_topic_release(static_cast<shmring_topic*>(t)); }};
+    }
+};
+
+}  // namespace
+
+void register_topic(py::module_& module) {
+    const auto none = py::none();
+    py::class_<Topic> cls(module, "Topic", kTopicDoc);
+    cls.def(py::init<std::string, const std::string&, bool, int>(), py::arg("name"), py::arg("role"), py::kw_only(),
+            py::arg("from_oldest") = false, py::arg("wait") = static_cast<int>(SHMRING_WAIT_ADAPTIVE))
+        .def("publish", &Topic::publish, py::arg("message"), py::arg("timeout") = none,
+             "Publishes one message (any bytes-like object). Only a lossless topic ever waits.\n"
+             "OSError(EMSGSIZE) above max_message_size: nothing is published.")
+        .def("loan", [](const py::object& self, const py::handle& timeout) { return self.cast<Topic&>().loan(self, timeout); },
+             py::arg("timeout") = none, "Zero copy: the next message's room in place (a shmring.Loan); commit(length) publishes it.")
+        .def("receive", &Topic::receive, py::arg("timeout") = none, "Receives the next message, as bytes.")
+        .def("receive_with_sequence", &Topic::receive_with_sequence, py::arg("timeout") = none,
+             "Receives the next message: (sequence number, bytes).")
+        .def("receive_into", &Topic::receive_into, py::arg("buffer"), py::arg("timeout") = none,
+             "Receives the next message into a writable buffer; returns its length.\n"
+             "OSError(EMSGSIZE) if the buffer is too small: the message stays next.")
+        .def("peek", [](const py::object& self, const py::handle& timeout) { return self.cast<Topic&>().peek(self, timeout); },
+             py::arg("timeout") = none,
+             "Zero copy: the next message in place (a shmring.Message with its sequence), until message.release().")
+        .def_property_readonly("lost", &Topic::lost, "Subscriber of a lossy topic: how many messages it missed.")
+        .def_property_readonly("max_message_size", &Topic::max_message_size, "The largest message, in bytes.")
+        .def("__iter__", [](py::object self) { return self; })
+        .def("__next__", [](Topic& self) { return self.receive(py::none()); });
+    def_handle(cls, "Topic", "a call can make progress (subscriber: a message is there; publisher: one can be published)");
+}
+
+}  // namespace shmring::python
