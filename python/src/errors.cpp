@@ -20,9 +20,11 @@ may have written anything into shared memory: shmring reports it rather than tru
 void raise_errno(int err, const std::string& name, const std::string& message) {
     err = err < 0 ? -err : err;
     PyObject* type = err == EPROTO ? corrupt_error : PyExc_OSError;
-    // OSError(errno, text, filename): OSError itself picks the subclass of that errno (PEP 3151).
+    // OSError(errno, text, filename): OSError itself picks the subclass of that errno (PEP 3151),
+    // so the exception is made first and raised as its own type.
     const py::tuple args = name.empty() ? py::make_tuple(err, message) : py::make_tuple(err, message, name);
-    PyErr_SetObject(type, args.ptr());
+    const py::object exception = py::handle(type)(*args);
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception.ptr())), exception.ptr());
     throw py::error_already_set();
 }
 

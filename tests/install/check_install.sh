@@ -6,6 +6,7 @@
 #   check_install.sh <build-dir> cmake-cxx          a C++ CMake project: shmring::cxx (consumer_cxx/)
 #   check_install.sh <build-dir> pkg-config         $CC with `pkg-config --cflags --libs shmring`
 #   check_install.sh <build-dir> pkg-config-static  $CC -static with `pkg-config --cflags --static --libs shmring`
+#   check_install.sh <build-dir> python             $PYTHON imports the installed package shmring and uses a queue
 set -euo pipefail
 build_dir=$1
 check=$2
@@ -55,7 +56,24 @@ pkg-config-static)
     if readelf -l "$scratch/app" | grep -q INTERP; then fail "the program is not fully static"; fi
     "$scratch/app"
     ;;
+python)
+    package=$(find "$prefix" -path '*-packages/shmring/__init__.py')
+    [ -n "$package" ] || fail "no package shmring in a site-packages directory of the prefix"
+    # From a scratch directory, so that only the installed package can be imported.
+    (cd "$scratch" && PYTHONPATH=$(dirname "$(dirname "$package")") "${PYTHON:-python3}" -c '
+import os, shmring
+name = f"install-check-{os.getpid()}"
+shmring.create_queue(name, 4, 64)
+try:
+    with shmring.Queue(name, "sender") as s, shmring.Queue(name, "receiver") as r:
+        s.send(b"installed")
+        assert r.receive(1) == b"installed"
+    assert shmring.__file__.startswith(os.environ["PYTHONPATH"]), shmring.__file__
+finally:
+    shmring.unlink(name)
+') || fail "the installed package does not work"
+    ;;
 *)
-    fail "unknown check (cmake-c, cmake-cxx, pkg-config or pkg-config-static)"
+    fail "unknown check (cmake-c, cmake-cxx, pkg-config, pkg-config-static or python)"
     ;;
 esac
