@@ -3,32 +3,48 @@
 succeeds, so a cancelled wait loses nothing."""
 
 import asyncio
+import weakref
 
 # How long a coroutine sleeps between tries when the handle has no descriptor for what it waits
 # for (a service client waiting for a free call slot).
 _RETRY = 0.001
 
 
-def _wake(waiter):
-    if not waiter.done():
-        waiter.set_result(None)
+# The coroutines waiting on each descriptor, per event loop. asyncio keeps one reader per
+# descriptor, and several coroutines may wait on one handle (calls of one service client): the
+# reader wakes them all, and each tries again.
+_waiting = weakref.WeakKeyDictionary()
+
+
+def _wake_all(waiters):
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_result(None)
 
 
 async def when_ready(handle, attempt):
     """Returns attempt()'s result; while it raises BlockingIOError, waits for handle.fileno()."""
     loop = asyncio.get_running_loop()
     fd = handle.fileno()
+    per_fd = _waiting.setdefault(loop, {})
     while True:
         try:
             return attempt()
         except BlockingIOError:
             pass
         waiter = loop.create_future()
-        loop.add_reader(fd, _wake, waiter)
+        waiters = per_fd.get(fd)
+        if waiters is None:
+            waiters = per_fd[fd] = set()
+            loop.add_reader(fd, _wake_all, waiters)
+        waiters.add(waiter)
         try:
             await waiter
         finally:
-            loop.remove_reader(fd)
+            waiters.discard(waiter)
+            if not waiters and per_fd.get(fd) is waiters:
+                del per_fd[fd]
+                loop.remove_reader(fd)
 
 
 async def retried(attempt):

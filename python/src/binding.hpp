@@ -176,7 +176,7 @@ void def_handle(py::class_<T>& cls, const char* kind, const char* fd_ready) {
         .def("close", [](T& self) { self.close(); }, "Closes the handle (an open loan is aborted, a peeked message released). Closing twice is harmless.")
         .def_property_readonly("name", [](const T& self) { return self.name(); }, "The ring's name.")
         .def_property_readonly("role", [](const T& self) { return self.role(); }, "The role this handle was opened with.")
-        .def_property_readonly("closed", [](const T& self) { return self.closed(); })
+        .def_property_readonly("closed", [](const T& self) { return self.closed(); }, "True once close() was called.")
         .def("__enter__", [](py::object self) { return self; })
         .def("__exit__", [](T& self, const py::args&) { self.close(); })
         .def("__repr__", [kind](const T& self) { return self.repr(kind); });

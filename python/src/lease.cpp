@@ -1,5 +1,7 @@
 #include "lease.hpp"
 
+#include "fast_method.hpp"
+
 #include <cerrno>
 
 namespace shmring::python {
@@ -150,8 +152,7 @@ py::object make_message(Handle& lender, py::object lender_object, std::span<cons
 
 void register_leases(py::module_& module) {
     py::class_<Loan> loan(module, "Loan", py::buffer_protocol(), kLoanDoc);
-    loan.def("commit", [](Loan& self, std::size_t length) { self.commit(length); }, py::arg("length"), "Sends the first `length` bytes of the loan (at most len(loan)).")
-        .def("abort", [](Loan& self) { self.abort(); }, "Gives the room back: nothing is sent.")
+    loan.def("abort", [](Loan& self) { self.abort(); }, "Gives the room back: nothing is sent.")
         .def("__len__", [](const Loan& self) { return self.size(); })
         .def_property_readonly("open", [](const Loan& self) { return self.open(); }, "True until commit or abort.")
         .def("__enter__", [](py::object self) { return self; })
@@ -159,12 +160,13 @@ void register_leases(py::module_& module) {
             if (self.open()) self.abort();
         });
     install_buffer_slots(loan);
+    def_fast<Loan, [](Loan& self, py::handle, py::handle length, py::handle) -> py::object {
+        self.commit(length.cast<std::size_t>());
+        return py::none();
+    }, kLength>(loan, "commit", "commit($self, length)\n--\n\nSends the first `length` bytes of the loan (at most len(loan)).");
 
     py::class_<Message> message(module, "Message", py::buffer_protocol(), kMessageDoc);
-    message
-        .def("release", [](Message& self) { self.release(); },
-             "Gives the message back to the ring (a queue's message is then consumed).")
-        .def("tobytes", [](const Message& self) { return self.copy(); }, "A copy of the message.")
+    message.def("tobytes", [](const Message& self) { return self.copy(); }, "A copy of the message.")
         .def("__bytes__", [](const Message& self) { return self.copy(); })
         .def("__len__", [](const Message& self) { return self.size(); })
         .def_property_readonly("sequence", [](const Message& self) { return self.sequence(); }, "A topic message's sequence number (1, 2, 3, ...); 0 for queues.")
@@ -174,6 +176,11 @@ void register_leases(py::module_& module) {
             if (self.open()) self.release();
         });
     install_buffer_slots(message);
+    def_fast<Message, [](Message& self, py::handle, py::handle, py::handle) -> py::object {
+        self.release();
+        return py::none();
+    }, kNoArguments>(message, "release",
+                     "release($self)\n--\n\nGives the message back to the ring (a queue's message is then consumed).");
 }
 
 }  // namespace shmring::python

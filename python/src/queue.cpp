@@ -1,9 +1,13 @@
 // shmring.Queue: messages with POSIX message-queue semantics (shmring_queue_* of the C API).
 #include <shmring/shmring.h>
+#include <sys/uio.h>
 
 #include <cerrno>
+#include <memory>
+#include <vector>
 
 #include "binding.hpp"
+#include "fast_method.hpp"
 #include "lease.hpp"
 
 namespace shmring::python {
@@ -58,6 +62,48 @@ public:
         return py::reinterpret_steal<py::bytes>(copy);
     }
 
+    // Sends messages[0..n) in order as long as they fit, waiting only for the first; returns how
+    // many went (an SPSC batch is published with one store and at most one wake-up).
+    std::size_t send_batch(const py::handle& messages, const py::handle& timeout) {
+        const Call call(*this, "sender", "send_batch");
+        const auto sequence = py::reinterpret_steal<py::object>(PySequence_Fast(messages.ptr(), "messages must be a sequence"));
+        if (!sequence) throw py::error_already_set();
+        const Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence.ptr());
+        if (count == 0) return 0;
+        std::vector<std::unique_ptr<BufferArg>> held;
+        std::vector<iovec> batch;
+        held.reserve(static_cast<std::size_t>(count));
+        batch.reserve(static_cast<std::size_t>(count));
+        for (Py_ssize_t i = 0; i < count; ++i) {
+            held.push_back(std::make_unique<BufferArg>(PySequence_Fast_GET_ITEM(sequence.ptr(), i), false));
+            batch.push_back({held.back()->data(), held.back()->size()});
+        }
+        return static_cast<std::size_t>(checked(
+            patiently(Patience(timeout),
+                      [&](std::int64_t ns) { return shmring_queue_send_batch(queue(), batch.data(), batch.size(), ns); }),
+            name()));
+    }
+
+    // Receives up to `max_count` messages, waiting only for the first.
+    py::list receive_batch(std::size_t max_count, const py::handle& timeout) {
+        const Call call(*this, "receiver", "receive_batch");
+        py::list messages;
+        const Patience patience(timeout);
+        while (messages.size() < max_count) {
+            const void* message = nullptr;
+            const ssize_t length = messages.empty()
+                                       ? patiently(patience, [&](std::int64_t ns) { return shmring_queue_peek(queue(), &message, ns); })
+                                       : shmring_queue_peek(queue(), &message, 0);
+            if (length == -EAGAIN && !messages.empty()) break;
+            checked(length, name());
+            PyObject* copy = PyBytes_FromStringAndSize(static_cast<const char*>(message), length);
+            checked(shmring_queue_release(queue()), name());
+            if (copy == nullptr) throw py::error_already_set();
+            messages.append(py::reinterpret_steal<py::object>(copy));
+        }
+        return messages;
+    }
+
     ssize_t receive_into(const py::handle& buffer, const py::handle& timeout) {
         const Call call(*this, "receiver", "receive_into");
         const BufferArg room(buffer, true);
@@ -104,22 +150,38 @@ void register_queue(py::module_& module) {
     py::class_<Queue> cls(module, "Queue", kQueueDoc);
     cls.def(py::init<std::string, const std::string&, int>(), py::arg("name"), py::arg("role"), py::kw_only(),
             py::arg("wait") = static_cast<int>(SHMRING_WAIT_ADAPTIVE))
-        .def("send", &Queue::send, py::arg("message"), py::arg("timeout") = none,
-             "Sends one message (any bytes-like object), waiting while the queue is full.\n"
-             "OSError(EMSGSIZE) above max_message_size: nothing is sent.")
-        .def("receive", &Queue::receive, py::arg("timeout") = none, "Receives the next message, as bytes.")
         .def("receive_into", &Queue::receive_into, py::arg("buffer"), py::arg("timeout") = none,
              "Receives the next message into a writable buffer; returns its length.\n"
              "OSError(EMSGSIZE) if the buffer is too small: the message stays queued.")
-        .def("loan", [](const py::object& self, const py::handle& timeout) { return self.cast<Queue&>().loan(self, timeout); },
-             py::arg("timeout") = none,
-             "Zero copy: room for one message of up to max_message_size bytes in the ring (a shmring.Loan).\n"
-             "Fill it, then loan.commit(length), or loan.abort().")
-        .def("peek", [](const py::object& self, const py::handle& timeout) { return self.cast<Queue&>().peek(self, timeout); },
-             py::arg("timeout") = none, "Zero copy: the next message in place (a shmring.Message), consumed at message.release().")
+        .def("send_batch", &Queue::send_batch, py::arg("messages"), py::arg("timeout") = none,
+             "Sends messages (a sequence of bytes-like objects) in order as long as they fit, waiting only\n"
+             "for room for the first; returns how many were sent. An SPSC batch is published at once, with\n"
+             "at most one wake-up. OSError(EMSGSIZE) if the first is above max_message_size.")
+        .def("receive_batch", &Queue::receive_batch, py::arg("max_count") = 64, py::arg("timeout") = none,
+             "Receives up to max_count messages (a list of bytes), waiting only for the first.")
         .def_property_readonly("max_message_size", &Queue::max_message_size, "The largest message, in bytes.")
         .def("__iter__", [](py::object self) { return self; })
         .def("__next__", [](Queue& self) { return self.receive(py::none()); });
+    def_fast<Queue, [](Queue& queue, py::handle, py::handle message, py::handle timeout) -> py::object {
+        queue.send(message, timeout);
+        return py::none();
+    }, kMessageTimeout>(cls, "send",
+                        "send($self, message, timeout=None)\n--\n\n"
+                        "Sends one message (any bytes-like object), waiting while the queue is full.\n"
+                        "OSError(EMSGSIZE) above max_message_size: nothing is sent.");
+    def_fast<Queue, [](Queue& queue, py::handle, py::handle timeout, py::handle) -> py::object { return queue.receive(timeout); },
+             kTimeout>(cls, "receive", "receive($self, timeout=None)\n--\n\nReceives the next message, as bytes.");
+    def_fast<Queue, [](Queue& queue, py::handle self, py::handle timeout, py::handle) {
+        return queue.loan(py::reinterpret_borrow<py::object>(self), timeout);
+    }, kTimeout>(cls, "loan",
+                 "loan($self, timeout=None)\n--\n\n"
+                 "Zero copy: room for one message of up to max_message_size bytes in the ring (a shmring.Loan).\n"
+                 "Fill it, then loan.commit(length), or loan.abort().");
+    def_fast<Queue, [](Queue& queue, py::handle self, py::handle timeout, py::handle) {
+        return queue.peek(py::reinterpret_borrow<py::object>(self), timeout);
+    }, kTimeout>(cls, "peek",
+                 "peek($self, timeout=None)\n--\n\n"
+                 "Zero copy: the next message in place (a shmring.Message), consumed at message.release().");
     def_handle(cls, "Queue", "a call can make progress (receiver: a message is there; sender: there is room)");
 }
 

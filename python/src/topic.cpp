@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "binding.hpp"
+#include "fast_method.hpp"
 #include "lease.hpp"
 
 namespace shmring::python {
@@ -127,24 +128,36 @@ void register_topic(py::module_& module) {
     py::class_<Topic> cls(module, "Topic", kTopicDoc);
     cls.def(py::init<std::string, const std::string&, bool, int>(), py::arg("name"), py::arg("role"), py::kw_only(),
             py::arg("from_oldest") = false, py::arg("wait") = static_cast<int>(SHMRING_WAIT_ADAPTIVE))
-        .def("publish", &Topic::publish, py::arg("message"), py::arg("timeout") = none,
-             "Publishes one message (any bytes-like object). Only a lossless topic ever waits.\n"
-             "OSError(EMSGSIZE) above max_message_size: nothing is published.")
-        .def("loan", [](const py::object& self, const py::handle& timeout) { return self.cast<Topic&>().loan(self, timeout); },
-             py::arg("timeout") = none, "Zero copy: the next message's room in place (a shmring.Loan); commit(length) publishes it.")
-        .def("receive", &Topic::receive, py::arg("timeout") = none, "Receives the next message, as bytes.")
-        .def("receive_with_sequence", &Topic::receive_with_sequence, py::arg("timeout") = none,
-             "Receives the next message: (sequence number, bytes).")
         .def("receive_into", &Topic::receive_into, py::arg("buffer"), py::arg("timeout") = none,
              "Receives the next message into a writable buffer; returns its length.\n"
              "OSError(EMSGSIZE) if the buffer is too small: the message stays next.")
-        .def("peek", [](const py::object& self, const py::handle& timeout) { return self.cast<Topic&>().peek(self, timeout); },
-             py::arg("timeout") = none,
-             "Zero copy: the next message in place (a shmring.Message with its sequence), until message.release().")
         .def_property_readonly("lost", &Topic::lost, "Subscriber of a lossy topic: how many messages it missed.")
         .def_property_readonly("max_message_size", &Topic::max_message_size, "The largest message, in bytes.")
         .def("__iter__", [](py::object self) { return self; })
         .def("__next__", [](Topic& self) { return self.receive(py::none()); });
+    def_fast<Topic, [](Topic& topic, py::handle, py::handle message, py::handle timeout) -> py::object {
+        topic.publish(message, timeout);
+        return py::none();
+    }, kMessageTimeout>(cls, "publish",
+                        "publish($self, message, timeout=None)\n--\n\n"
+                        "Publishes one message (any bytes-like object). Only a lossless topic ever waits.\n"
+                        "OSError(EMSGSIZE) above max_message_size: nothing is published.");
+    def_fast<Topic, [](Topic& topic, py::handle, py::handle timeout, py::handle) { return topic.receive(timeout); }, kTimeout>(
+        cls, "receive", "receive($self, timeout=None)\n--\n\nReceives the next message, as bytes.");
+    def_fast<Topic, [](Topic& topic, py::handle, py::handle timeout, py::handle) -> py::object {
+        return topic.receive_with_sequence(timeout);
+    }, kTimeout>(cls, "receive_with_sequence",
+                 "receive_with_sequence($self, timeout=None)\n--\n\nReceives the next message: (sequence number, bytes).");
+    def_fast<Topic, [](Topic& topic, py::handle self, py::handle timeout, py::handle) {
+        return topic.loan(py::reinterpret_borrow<py::object>(self), timeout);
+    }, kTimeout>(cls, "loan",
+                 "loan($self, timeout=None)\n--\n\n"
+                 "Zero copy: the next message's room in place (a shmring.Loan); commit(length) publishes it.");
+    def_fast<Topic, [](Topic& topic, py::handle self, py::handle timeout, py::handle) {
+        return topic.peek(py::reinterpret_borrow<py::object>(self), timeout);
+    }, kTimeout>(cls, "peek",
+                 "peek($self, timeout=None)\n--\n\n"
+                 "Zero copy: the next message in place (a shmring.Message with its sequence), until message.release().");
     def_handle(cls, "Topic", "a call can make progress (subscriber: a message is there; publisher: one can be published)");
 }
 

@@ -105,3 +105,19 @@ def test_a_cancelled_call_is_given_up(ring):
             assert await calling == b"next answered"
 
     asyncio.run(scenario())
+
+
+def test_many_calls_of_one_client_wait_together(ring):
+    shmring.create_service(ring, 16, 64, 64)
+
+    async def scenario():
+        with shmring.Service(ring, "server") as server, shmring.Service(ring, "client") as client:
+            calls = [asyncio.create_task(client.call_async(bytes([i]), timeout=10)) for i in range(8)]
+            await asyncio.sleep(0.05)  # every call is sent and waits on the client's one descriptor
+            for _ in range(8):
+                request_id, request = server.receive(1)
+                server.reply(request_id, request * 2)
+                await asyncio.sleep(0.005)
+            return await asyncio.gather(*calls)
+
+    assert asyncio.run(scenario()) == [bytes([i]) * 2 for i in range(8)]

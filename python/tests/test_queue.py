@@ -116,3 +116,21 @@ def test_every_message_goes_to_exactly_one_receiver_between_processes(ring):
         for p in range(producers):
             sequences = [s for producer, s in part if producer == p]
             assert sequences == sorted(sequences)
+
+
+@pytest.mark.parametrize("engine", ["spsc", "mpmc"])
+def test_batches_send_what_fits_and_receive_what_is_there(ring, engine):
+    shmring.create_queue(ring, 8, 64, engine=engine)
+    with shmring.Queue(ring, "sender") as sender, shmring.Queue(ring, "receiver") as receiver:
+        messages = [bytes([i]) * (i + 1) for i in range(12)]
+        assert sender.send_batch(messages) == 8
+        with pytest.raises(BlockingIOError):
+            sender.send_batch(messages[8:], 0)
+        assert receiver.receive_batch(5) == messages[:5]
+        assert receiver.receive_batch(100) == messages[5:8]
+        with pytest.raises(BlockingIOError):
+            receiver.receive_batch(4, 0)
+        assert sender.send_batch([]) == 0
+        with pytest.raises(OSError) as error:
+            sender.send_batch([b"x" * 65, b"y"])
+        assert error.value.errno == errno.EMSGSIZE
