@@ -51,6 +51,7 @@ process does not finish in time.
 
 import argparse
 import contextlib
+import functools
 import json
 import multiprocessing
 import os
@@ -100,6 +101,27 @@ def message_template(size):
     return bytearray((index * 131 + 7) & 0xFF for index in range(size))
 
 
+def send_sequenced(send, size, count):
+    """Sends messages 0..count-1 with send(buffer), each numbered at both ends. The hot loop of every
+    transport whose send takes the buffer as it is (the others write theirs alike)."""
+    message = message_template(size)
+    tail = size - 8
+    pack_into = SEQUENCE.pack_into
+    for seq in range(count):
+        pack_into(message, 0, seq)
+        pack_into(message, tail, seq)
+        send(message)
+
+
+def receive_sequenced(label, receive, size, count):
+    """Receives messages 0..count-1 with receive() and checks each one's size and numbers."""
+    read = frame(size).unpack_from
+    for seq in range(count):
+        message = receive()
+        if len(message) != size or read(message) != (seq, seq):
+            raise damaged(label, seq, message)
+
+
 # Transports. Each is a class, never instantiated, named in TRANSPORTS by its key (the processes
 # receive the key, not the class):
 #   make_channel(name, size, cleanup) -> (producer_arg, consumer_arg)   in the parent; resources
@@ -108,7 +130,8 @@ def message_template(size):
 #   send(end, size, count) / receive(end, size, count): one repetition's messages 0..count-1
 #   flush(end): producer, after the last repetition: everything sent is in the channel
 #   leftover(end): consumer, after flush: True when a message is still there
-# The hot loops bind methods to local names, the same way for every transport.
+# The hot loops bind methods to local names (send_sequenced, receive_sequenced), the same way for
+# every transport.
 
 
 class ShmringCopy:
@@ -132,23 +155,11 @@ class ShmringCopy:
 
     @staticmethod
     def send(ring, size, count):
-        message = message_template(size)
-        tail = size - 8
-        pack_into = SEQUENCE.pack_into
-        send = ring.send
-        for seq in range(count):
-            pack_into(message, 0, seq)
-            pack_into(message, tail, seq)
-            send(message)
+        send_sequenced(ring.send, size, count)
 
     @classmethod
     def receive(cls, ring, size, count):
-        read = frame(size).unpack_from
-        receive = ring.receive
-        for seq in range(count):
-            message = receive()
-            if len(message) != size or read(message) != (seq, seq):
-                raise damaged(cls.label, seq, message)
+        receive_sequenced(cls.label, ring.receive, size, count)
 
     @staticmethod
     def flush(ring):
@@ -251,12 +262,7 @@ class MpQueue:
 
     @classmethod
     def receive(cls, channel, size, count):
-        read = frame(size).unpack_from
-        get = channel.get
-        for seq in range(count):
-            message = get()
-            if len(message) != size or read(message) != (seq, seq):
-                raise damaged(cls.label, seq, message)
+        receive_sequenced(cls.label, channel.get, size, count)
 
     @staticmethod
     def flush(channel):
@@ -291,23 +297,11 @@ class MpPipe:
 
     @staticmethod
     def send(connection, size, count):
-        message = message_template(size)
-        tail = size - 8
-        pack_into = SEQUENCE.pack_into
-        send_bytes = connection.send_bytes
-        for seq in range(count):
-            pack_into(message, 0, seq)
-            pack_into(message, tail, seq)
-            send_bytes(message)
+        send_sequenced(connection.send_bytes, size, count)
 
     @classmethod
     def receive(cls, connection, size, count):
-        read = frame(size).unpack_from
-        recv_bytes = connection.recv_bytes
-        for seq in range(count):
-            message = recv_bytes()
-            if len(message) != size or read(message) != (seq, seq):
-                raise damaged(cls.label, seq, message)
+        receive_sequenced(cls.label, connection.recv_bytes, size, count)
 
     @staticmethod
     def flush(connection):
@@ -349,13 +343,8 @@ class SocketPair:
 
     @classmethod
     def receive(cls, end, size, count):
-        read = frame(size).unpack_from
-        recv = end.recv
-        room = size + 1  # a longer message shows up as size + 1 bytes rather than cut to size
-        for seq in range(count):
-            message = recv(room)
-            if len(message) != size or read(message) != (seq, seq):
-                raise damaged(cls.label, seq, message)
+        # A longer message shows up as size + 1 bytes rather than cut to size.
+        receive_sequenced(cls.label, functools.partial(end.recv, size + 1), size, count)
 
     @staticmethod
     def flush(end):
