@@ -54,7 +54,22 @@ class Wait(enum.IntEnum):
     BLOCK = 2  #: sleep at once: least CPU, every wait pays a kernel wake-up
 
 
-class Queue(_shmring.Queue):
+class _Closing:
+    """close() for handles used by coroutines: their waits end (on the closed handle's
+    ValueError) before the descriptor goes."""
+
+    def close(self):
+        """Closes the handle: coroutines waiting on it end with ValueError; an open loan is
+        aborted, a peeked message released (BufferError while a view of it exists). Closing
+        twice is harmless."""
+        _aio.forget(self)
+        super().close()
+
+    def __exit__(self, *exception):
+        self.close()
+
+
+class Queue(_Closing, _shmring.Queue):
     __doc__ = _shmring.Queue.__doc__
 
     async def send_async(self, message, timeout=None):
@@ -66,7 +81,7 @@ class Queue(_shmring.Queue):
         return await _aio.within(timeout, _aio.when_ready(self, lambda: self.receive(0)))
 
 
-class Topic(_shmring.Topic):
+class Topic(_Closing, _shmring.Topic):
     __doc__ = _shmring.Topic.__doc__
 
     async def publish_async(self, message, timeout=None):
@@ -82,7 +97,7 @@ class Topic(_shmring.Topic):
         return await _aio.within(timeout, _aio.when_ready(self, lambda: self.receive_with_sequence(0)))
 
 
-class Service(_shmring.Service):
+class Service(_Closing, _shmring.Service):
     __doc__ = _shmring.Service.__doc__
 
     def serve(self, handler, *, count=None, timeout=None):

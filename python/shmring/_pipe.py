@@ -65,6 +65,7 @@ class Pipe(io.RawIOBase):
 
     def set_wait(self, wait):
         """How calls wait: a shmring.Wait."""
+        self._checkClosed()
         self._end.set_wait(wait)
 
     def close(self):

@@ -12,7 +12,8 @@ using Clock = std::chrono::steady_clock;
 
 Patience::Patience(const py::handle& timeout) {
     if (timeout.is_none()) return;
-    const double seconds = timeout.cast<double>();
+    const double seconds = PyFloat_AsDouble(timeout.ptr());  // TypeError for what is not a number
+    if (seconds == -1.0 && PyErr_Occurred() != nullptr) throw py::error_already_set();
     if (!(seconds >= 0)) throw py::value_error("timeout must be None (wait for ever), 0 (only try) or a positive number of seconds");
     if (seconds == 0) {
         only_tries_ = true;
@@ -61,6 +62,7 @@ int Handle::fileno() {
 }
 
 void Handle::set_wait(int strategy) {
+    const Call call(*this);
     if (const int status = calls_.set_wait(handle_, strategy); status < 0) {
         raise_errno(-status, name_, "wait must be a shmring.Wait (ADAPTIVE, SPIN or BLOCK)");
     }
@@ -73,7 +75,9 @@ std::string Handle::repr(const char* kind) const {
 Handle::Call::Call(Handle& handle, const char* role, const char* verb, bool lease_allowed) : handle_(handle) {
     if (handle.closed_) throw py::value_error("operation on a closed handle of '" + handle.name_ + "'");
     if (handle.in_call_) {
-        throw std::runtime_error("the handle of '" + handle.name_ + "' is in use by another thread: a handle is for one thread at a time");
+        throw std::runtime_error("the handle of '" + handle.name_ +
+                                 "' is in a call already (another thread's, or the one a signal handler interrupted): a handle "
+                                 "is for one thread at a time");
     }
     if (role != nullptr && handle.role_ != role) {
         raise_errno(EBADF, handle.name_, std::string(verb) + " is for a " + role + ": this handle is a " + handle.role_);

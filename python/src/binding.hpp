@@ -68,6 +68,8 @@ auto patiently(const Patience& patience, Call&& call) -> decltype(call(std::int6
             py::gil_scoped_release unlocked;
             result = call(slice);
         }
+        // A slice of 0 (the deadline passed meanwhile) only tried: its EAGAIN is a timeout.
+        if (result == -EAGAIN) result = -ETIMEDOUT;
         if (result != -ETIMEDOUT) return result;
         if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     }
@@ -86,6 +88,19 @@ public:
 private:
     Py_buffer view_{};
 };
+
+// A message a copying call took in place (peek) and could not copy out (MemoryError): it stays
+// taken, and the handle's next receive starts from it instead of losing it.
+struct HeldMessage {
+    const void* data = nullptr;
+    ssize_t length = -1;  // -1: none held
+    std::uint64_t sequence = 0;
+    bool held() const noexcept { return length >= 0; }
+};
+
+// A bytes object holding a copy of `length` bytes at `data`: MemoryError (error_already_set) if
+// Python cannot allocate it.
+py::bytes copy_to_bytes(const void* data, std::size_t length);
 
 class Lease;
 

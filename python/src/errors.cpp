@@ -32,6 +32,12 @@ void raise_errno(int err, const std::string& name) {
     raise_errno(err, name, shmring_strerror(err));
 }
 
+py::bytes copy_to_bytes(const void* data, std::size_t length) {
+    PyObject* copy = PyBytes_FromStringAndSize(static_cast<const char*>(data), static_cast<Py_ssize_t>(length));
+    if (copy == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::bytes>(copy);
+}
+
 void register_errors(py::module_& module) {
     corrupt_error = PyErr_NewExceptionWithDoc("shmring.CorruptError", kCorruptDoc, PyExc_OSError, nullptr);
     if (corrupt_error == nullptr) throw py::error_already_set();

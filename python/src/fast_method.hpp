@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <exception>
+#include <new>
 
 #include "binding.hpp"
 
@@ -21,11 +22,12 @@ struct FastSignature {
     int required;
 };
 
-// The C++ object behind `self`. The method descriptor has checked that self is an instance of
-// the class (or a Python subclass of it), whose only C++ value is a T.
+// The C++ T behind `self` (the method descriptor has checked that self is an instance of the
+// class or of a Python subclass, which may derive from several bound classes).
 template <class T>
 T* self_of(PyObject* self) {
-    auto value = reinterpret_cast<py::detail::instance*>(self)->get_value_and_holder(nullptr, false);
+    static const py::detail::type_info* const type = py::detail::get_type_info(typeid(T));
+    auto value = reinterpret_cast<py::detail::instance*>(self)->get_value_and_holder(type, false);
     if (!value || !value.holder_constructed()) {
         PyErr_SetString(PyExc_TypeError, "the object was not initialised: a subclass's __init__ must call the base's");
         return nullptr;
@@ -80,6 +82,8 @@ PyObject* fast_entry(PyObject* self, PyObject* const* args, Py_ssize_t nargs, Py
         error.restore();
     } catch (const py::builtin_exception& error) {
         error.set_error();
+    } catch (const std::bad_alloc&) {
+        PyErr_NoMemory();
     } catch (const std::exception& error) {
         PyErr_SetString(PyExc_RuntimeError, error.what());
     }

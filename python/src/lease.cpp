@@ -64,7 +64,7 @@ void Lease::end_for_close() {
 
 py::bytes Lease::copy() const {
     if (!open_) raise_errno(EINVAL, lender_->name(), "the message was released");
-    return py::bytes(reinterpret_cast<const char*>(bytes_.data()), bytes_.size());
+    return copy_to_bytes(bytes_.data(), bytes_.size());
 }
 
 int Lease::get_buffer(PyObject* exporter, Py_buffer* view, int flags) {
@@ -109,6 +109,17 @@ int get_buffer(PyObject* exporter, Py_buffer* view, int flags) {
 template <class T>
 void release_buffer(PyObject* exporter, Py_buffer*) {
     py::handle(exporter).cast<T&>().release_buffer();
+}
+
+// The end of a with block: ends the lease; while the block's own exception propagates, a view
+// still alive (BufferError) must not replace it: the lease then ends when it is dropped.
+template <class End>
+void end_on_exit(const py::handle& exception_type, End end) {
+    try {
+        end();
+    } catch (const py::buffer_error&) {
+        if (exception_type.is_none()) throw;
+    }
 }
 
 // pybind11's buffer_protocol() slots cannot count views; these replace them.
@@ -156,12 +167,14 @@ void register_leases(py::module_& module) {
         .def("__len__", [](const Loan& self) { return self.size(); })
         .def_property_readonly("open", [](const Loan& self) { return self.open(); }, "True until commit or abort.")
         .def("__enter__", [](py::object self) { return self; })
-        .def("__exit__", [](Loan& self, const py::args&) {
-            if (self.open()) self.abort();
+        .def("__exit__", [](Loan& self, const py::handle& type, const py::handle&, const py::handle&) {
+            if (self.open()) end_on_exit(type, [&] { self.abort(); });
         });
     install_buffer_slots(loan);
     def_fast<Loan, [](Loan& self, py::handle, py::handle length, py::handle) -> py::object {
-        self.commit(length.cast<std::size_t>());
+        const std::size_t bytes = PyLong_AsSize_t(length.ptr());  // TypeError, or OverflowError when negative
+        if (bytes == static_cast<std::size_t>(-1) && PyErr_Occurred() != nullptr) throw py::error_already_set();
+        self.commit(bytes);
         return py::none();
     }, kLength>(loan, "commit", "commit($self, length)\n--\n\nSends the first `length` bytes of the loan (at most len(loan)).");
 
@@ -172,8 +185,8 @@ void register_leases(py::module_& module) {
         .def_property_readonly("sequence", [](const Message& self) { return self.sequence(); }, "A topic message's sequence number (1, 2, 3, ...); 0 for queues.")
         .def_property_readonly("open", [](const Message& self) { return self.open(); }, "True until release.")
         .def("__enter__", [](py::object self) { return self; })
-        .def("__exit__", [](Message& self, const py::args&) {
-            if (self.open()) self.release();
+        .def("__exit__", [](Message& self, const py::handle& type, const py::handle&, const py::handle&) {
+            if (self.open()) end_on_exit(type, [&] { self.release(); });
         });
     install_buffer_slots(message);
     def_fast<Message, [](Message& self, py::handle, py::handle, py::handle) -> py::object {

@@ -3,6 +3,8 @@
 #include <sys/uio.h>
 
 #include <cerrno>
+#include <cstring>
+#include <utility>
 #include <memory>
 #include <vector>
 
@@ -53,13 +55,8 @@ public:
     py::bytes receive(const py::handle& timeout) {
         const Call call(*this, "receiver", "receive");
         const void* message = nullptr;
-        const ssize_t length = checked(
-            patiently(Patience(timeout), [&](std::int64_t ns) { return shmring_queue_peek(queue(), &message, ns); }), name());
-        // Copied out of the ring, then released: one copy, into a bytes object of the exact size.
-        PyObject* copy = PyBytes_FromStringAndSize(static_cast<const char*>(message), length);
-        checked(shmring_queue_release(queue()), name());
-        if (copy == nullptr) throw py::error_already_set();
-        return py::reinterpret_steal<py::bytes>(copy);
+        const ssize_t length = checked(taken(Patience(timeout), message), name());
+        return copied(message, length);
     }
 
     // Sends messages[0..n) in order as long as they fit, waiting only for the first; returns how
@@ -84,22 +81,22 @@ public:
             name()));
     }
 
-    // Receives up to `max_count` messages, waiting only for the first.
+    // Receives up to `max_count` messages, waiting only for the first. An error after the first
+    // ends the batch: the messages received are returned, and the error comes at the next call.
     py::list receive_batch(std::size_t max_count, const py::handle& timeout) {
         const Call call(*this, "receiver", "receive_batch");
         py::list messages;
         const Patience patience(timeout);
         while (messages.size() < max_count) {
             const void* message = nullptr;
-            const ssize_t length = messages.empty()
-                                       ? patiently(patience, [&](std::int64_t ns) { return shmring_queue_peek(queue(), &message, ns); })
-                                       : shmring_queue_peek(queue(), &message, 0);
-            if (length == -EAGAIN && !messages.empty()) break;
-            checked(length, name());
-            PyObject* copy = PyBytes_FromStringAndSize(static_cast<const char*>(message), length);
-            checked(shmring_queue_release(queue()), name());
-            if (copy == nullptr) throw py::error_already_set();
-            messages.append(py::reinterpret_steal<py::object>(copy));
+            const ssize_t length = messages.empty() ? checked(taken(patience, message), name()) : shmring_queue_peek(queue(), &message, 0);
+            if (length < 0) break;
+            try {
+                messages.append(copied(message, length));
+            } catch (const py::error_already_set&) {
+                if (messages.empty()) throw;
+                break;
+            }
         }
         return messages;
     }
@@ -107,6 +104,13 @@ public:
     ssize_t receive_into(const py::handle& buffer, const py::handle& timeout) {
         const Call call(*this, "receiver", "receive_into");
         const BufferArg room(buffer, true);
+        if (held_.held()) {
+            if (static_cast<std::size_t>(held_.length) > room.size()) raise_errno(EMSGSIZE, name());
+            std::memcpy(room.data(), held_.data, static_cast<std::size_t>(held_.length));
+            const ssize_t length = std::exchange(held_, {}).length;
+            checked(shmring_queue_release(queue()), name());
+            return length;
+        }
         return checked(patiently(Patience(timeout),
                                  [&](std::int64_t ns) { return shmring_queue_receive(queue(), room.data(), room.size(), ns); }),
                        name());
@@ -123,8 +127,8 @@ public:
     py::object peek(const py::object& self, const py::handle& timeout) {
         const Call call(*this, "receiver", "peek");
         const void* message = nullptr;
-        const ssize_t length = checked(
-            patiently(Patience(timeout), [&](std::int64_t ns) { return shmring_queue_peek(queue(), &message, ns); }), name());
+        const ssize_t length = checked(taken(Patience(timeout), message), name());
+        held_ = {};  // the Message lends it now
         return make_message(*this, self, {static_cast<const std::byte*>(message), static_cast<std::size_t>(length)}, ends(queue()), 0);
     }
 
@@ -135,6 +139,27 @@ public:
 
 private:
     shmring_queue* queue() const noexcept { return c_handle<shmring_queue>(); }
+
+    // The next message in place: the one held after a failed copy, or a new peek.
+    ssize_t taken(const Patience& patience, const void*& message) {
+        if (held_.held()) {
+            message = held_.data;
+            return held_.length;
+        }
+        return patiently(patience, [&](std::int64_t ns) { return shmring_queue_peek(queue(), &message, ns); });
+    }
+
+    // The message taken, copied out (one copy, into a bytes object of its size) and given back;
+    // held if the copy fails.
+    py::bytes copied(const void* message, ssize_t length) {
+        held_ = {message, length};
+        py::bytes copy = copy_to_bytes(message, static_cast<std::size_t>(length));
+        held_ = {};
+        checked(shmring_queue_release(queue()), name());
+        return copy;
+    }
+
+    HeldMessage held_;
 
     static LeaseEnds ends(shmring_queue* queue) {
         return {queue, [](void* q, std::size_t length) { return shmring_queue_commit(static_cast<shmring_queue*>(q), length); },

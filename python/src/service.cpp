@@ -2,7 +2,9 @@
 #include <shmring/shmring.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <thread>
 #include <vector>
 
 #include "binding.hpp"
@@ -64,7 +66,14 @@ public:
     py::bytes call(const py::handle& request, const py::handle& timeout) {
         const Call call(*this, "client", "call");
         const Patience patience(timeout);
-        return collected(sent(request, patience), patience);
+        const std::uint64_t id = sent(request, patience);
+        try {
+            return collected(id, patience);
+        } catch (...) {
+            // The caller never learns the id: a call that ends without its response is given up.
+            (void)shmring_service_cancel(service(), id);
+            throw;
+        }
     }
 
     void cancel(std::uint64_t id) {
@@ -74,13 +83,16 @@ public:
 
     py::tuple receive(const py::handle& timeout) {
         const Call call(*this, "server", "receive");
-        std::uint64_t id = 0;
-        const ssize_t length = checked(patiently(Patience(timeout),
-                                                 [&](std::int64_t ns) {
-                                                     return shmring_service_receive(service(), scratch_.data(), scratch_.size(), &id, ns);
-                                                 }),
-                                       name());
-        return py::make_tuple(id, py::bytes(reinterpret_cast<const char*>(scratch_.data()), static_cast<std::size_t>(length)));
+        if (!kept_.held) {
+            const ssize_t length = checked(patiently(Patience(timeout),
+                                                     [&](std::int64_t ns) {
+                                                         return shmring_service_receive(service(), scratch_.data(), scratch_.size(),
+                                                                                        &kept_.id, ns);
+                                                     }),
+                                           name());
+            keep(static_cast<std::size_t>(length));
+        }
+        return py::make_tuple(kept_.id, handed_over());
     }
 
     void reply(std::uint64_t id, const py::handle& response) {
@@ -117,10 +129,12 @@ private:
     // pending): for kSpin, then on the descriptor, a slice at a time, running signal handlers
     // between slices. A wait that ends without the response (timeout, exception) gives the call up.
     py::bytes collected(std::uint64_t id, const Patience& patience) {
+        if (kept_.held && kept_.id == id) return handed_over();
         ssize_t length = look(id);
         if (length == -EAGAIN && !patience.only_tries()) {
             const int fd = checked(shmring_service_fd(service()), name());
             bool spun = false;
+            std::chrono::microseconds backoff{0};
             for (;;) {
                 if (patience.expired()) {
                     (void)shmring_service_cancel(service(), id);
@@ -133,8 +147,11 @@ private:
                     spun = true;
                     if (length == -EAGAIN) {
                         pollfd ready{fd, POLLIN, 0};
-                        (void)::poll(&ready, 1, static_cast<int>((patience.next_slice_ns() + 999'999) / 1'000'000));
+                        const int woken = ::poll(&ready, 1, static_cast<int>((patience.next_slice_ns() + 999'999) / 1'000'000));
                         length = look(id);
+                        // The descriptor stays readable while another call's response waits to be
+                        // collected: back off rather than spin on it.
+                        if (length == -EAGAIN && woken > 0) backoff = back_off(backoff, patience);
                     }
                 }
                 if (length != -EAGAIN) break;
@@ -145,7 +162,38 @@ private:
             }
         }
         checked(length, name());
-        return py::bytes(reinterpret_cast<const char*>(scratch_.data()), static_cast<std::size_t>(length));
+        kept_.id = id;
+        keep(static_cast<std::size_t>(length));
+        return handed_over();
+    }
+
+    // A request (server) or response (client) taken from the ring into scratch_ is kept until
+    // Python holds its copy: if that copy fails (MemoryError), the next receive, or the next wait
+    // for its id, returns it rather than losing it.
+    struct Kept {
+        bool held = false;
+        std::uint64_t id = 0;
+        std::vector<std::byte> bytes;
+    };
+
+    void keep(std::size_t length) {
+        kept_.bytes.assign(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(length));
+        kept_.held = true;
+    }
+
+    py::bytes handed_over() {
+        py::bytes copy = copy_to_bytes(kept_.bytes.data(), kept_.bytes.size());
+        kept_.held = false;
+        return copy;
+    }
+
+    // Sleeps a little longer each time (50 us doubling up to 10 ms, never past the deadline) and
+    // returns the next sleep's length.
+    static std::chrono::microseconds back_off(std::chrono::microseconds last, const Patience& patience) {
+        const auto next = std::clamp(last * 2, std::chrono::microseconds{50}, std::chrono::microseconds{10'000});
+        const auto cap = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds(patience.next_slice_ns()));
+        std::this_thread::sleep_for(std::min(next, cap));
+        return next;
     }
 
     ssize_t spin(std::uint64_t id) {
@@ -157,6 +205,7 @@ private:
 
     // Where a response (client) or a request (server) is copied: the largest one fits.
     std::vector<std::byte> scratch_;
+    Kept kept_;
 };
 
 }  // namespace

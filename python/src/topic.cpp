@@ -2,6 +2,8 @@
 #include <shmring/shmring.h>
 
 #include <cerrno>
+#include <cstring>
+#include <utility>
 
 #include "binding.hpp"
 #include "fast_method.hpp"
@@ -62,22 +64,19 @@ public:
     }
 
     // The next message and its sequence number: peeked, copied, released. A lossy topic's message
-    // overwritten while it was copied counts as lost, and the next one is taken instead.
+    // overwritten while it was copied counts as lost, and the next one is taken instead; one that
+    // cannot be copied (MemoryError) stays held for the next receive.
     py::tuple receive_with_sequence(const py::handle& timeout) {
         const Call call(*this, "subscriber", "receive");
         const Patience patience(timeout);
         for (;;) {
-            const void* message = nullptr;
-            std::uint64_t sequence = 0;
-            const ssize_t length = checked(
-                patiently(patience, [&](std::int64_t ns) { return shmring_topic_peek(topic(), &message, &sequence, ns); }), name());
-            PyObject* copy = PyBytes_FromStringAndSize(static_cast<const char*>(message), length);
+            held_ = taken(patience);
+            py::bytes copy = copy_to_bytes(held_.data, static_cast<std::size_t>(held_.length));
+            const std::uint64_t sequence = std::exchange(held_, {}).sequence;
             const int released = shmring_topic_release(topic());
-            if (copy == nullptr) throw py::error_already_set();
-            auto bytes = py::reinterpret_steal<py::bytes>(copy);
             if (released == -EOVERFLOW) continue;
             checked(released, name());
-            return py::make_tuple(sequence, std::move(bytes));
+            return py::make_tuple(sequence, std::move(copy));
         }
     }
 
@@ -86,6 +85,17 @@ public:
     ssize_t receive_into(const py::handle& buffer, const py::handle& timeout) {
         const Call call(*this, "subscriber", "receive_into");
         const BufferArg room(buffer, true);
+        if (held_.held()) {
+            if (static_cast<std::size_t>(held_.length) > room.size()) raise_errno(EMSGSIZE, name());
+            std::memcpy(room.data(), held_.data, static_cast<std::size_t>(held_.length));
+            const ssize_t length = std::exchange(held_, {}).length;
+            const int released = shmring_topic_release(topic());
+            if (released != -EOVERFLOW) {
+                checked(released, name());
+                return length;
+            }
+            // Overwritten while it was copied: lost, and the next message is received instead.
+        }
         return checked(patiently(Patience(timeout),
                                  [&](std::int64_t ns) { return shmring_topic_receive(topic(), room.data(), room.size(), nullptr, ns); }),
                        name());
@@ -93,12 +103,10 @@ public:
 
     py::object peek(const py::object& self, const py::handle& timeout) {
         const Call call(*this, "subscriber", "peek");
-        const void* message = nullptr;
-        std::uint64_t sequence = 0;
-        const ssize_t length = checked(
-            patiently(Patience(timeout), [&](std::int64_t ns) { return shmring_topic_peek(topic(), &message, &sequence, ns); }), name());
-        return make_message(*this, self, {static_cast<const std::byte*>(message), static_cast<std::size_t>(length)}, ends(topic()),
-                            sequence);
+        const HeldMessage next = taken(Patience(timeout));
+        held_ = {};  // the Message lends it now
+        return make_message(*this, self, {static_cast<const std::byte*>(next.data), static_cast<std::size_t>(next.length)},
+                            ends(topic()), next.sequence);
     }
 
     std::uint64_t lost() {
@@ -113,6 +121,17 @@ public:
 
 private:
     shmring_topic* topic() const noexcept { return c_handle<shmring_topic>(); }
+
+    // The next message in place: the one held after a failed copy, or a new peek.
+    HeldMessage taken(const Patience& patience) {
+        if (held_.held()) return held_;
+        HeldMessage next;
+        next.length = checked(
+            patiently(patience, [&](std::int64_t ns) { return shmring_topic_peek(topic(), &next.data, &next.sequence, ns); }), name());
+        return next;
+    }
+
+    HeldMessage held_;
 
     static LeaseEnds ends(shmring_topic* topic) {
         return {topic, [](void* t, std::size_t length) { return shmring_topic_commit(static_cast<shmring_topic*>(t), length); },
