@@ -4,7 +4,7 @@
 #  2. the tests labelled "sanitize" again under AddressSanitizer + UndefinedBehaviorSanitizer and
 #     under ThreadSanitizer, and those labelled "asan" under the former only (only the binaries
 #     that hold them are built there);
-#  3. the fuzzer (corpus replay and a 60 s campaign) and the Promela models (spin).
+#  3. the fuzzer (corpus replay and a 30 s campaign) and the Promela models (spin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev \
@@ -34,7 +34,7 @@ for preset in asan-ubsan tsan; do
 done
 
 echo "=== fuzz" >&2
-bash fuzz/run.sh 60
+bash fuzz/run.sh 30
 echo "=== model checking" >&2
 bash verify/run.sh
 echo "=== test suite finished in $(( $(date +%s) - start )) s" >&2
