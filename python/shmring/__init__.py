@@ -74,11 +74,11 @@ class Queue(_Closing, _shmring.Queue):
 
     async def send_async(self, message, timeout=None):
         """send() for asyncio: waits for room on the event loop. Cancelling it sends nothing."""
-        return await _aio.within(timeout, _aio.when_ready(self, lambda: self.send(message, 0)))
+        return await _aio.tried_within(timeout, self, lambda: self.send(message, 0))
 
     async def receive_async(self, timeout=None):
         """receive() for asyncio: waits for a message on the event loop. Cancelling it consumes nothing."""
-        return await _aio.within(timeout, _aio.when_ready(self, lambda: self.receive(0)))
+        return await _aio.tried_within(timeout, self, lambda: self.receive(0))
 
 
 class Topic(_Closing, _shmring.Topic):
@@ -86,15 +86,15 @@ class Topic(_Closing, _shmring.Topic):
 
     async def publish_async(self, message, timeout=None):
         """publish() for asyncio: a lossless topic's publisher waits for room on the event loop."""
-        return await _aio.within(timeout, _aio.when_ready(self, lambda: self.publish(message, 0)))
+        return await _aio.tried_within(timeout, self, lambda: self.publish(message, 0))
 
     async def receive_async(self, timeout=None):
         """receive() for asyncio. Cancelling it consumes nothing."""
-        return await _aio.within(timeout, _aio.when_ready(self, lambda: self.receive(0)))
+        return await _aio.tried_within(timeout, self, lambda: self.receive(0))
 
     async def receive_with_sequence_async(self, timeout=None):
         """receive_with_sequence() for asyncio."""
-        return await _aio.within(timeout, _aio.when_ready(self, lambda: self.receive_with_sequence(0)))
+        return await _aio.tried_within(timeout, self, lambda: self.receive_with_sequence(0))
 
 
 class Service(_Closing, _shmring.Service):
@@ -122,7 +122,7 @@ class Service(_Closing, _shmring.Service):
         request_id = await _aio.within(timeout, _aio.retried(lambda: self.send(request, 0)))
         left = None if timeout is None else max(0.0, timeout - (loop.time() - start))
         try:
-            return await _aio.within(left, _aio.when_ready(self, lambda: self.wait(request_id, 0)))
+            return await _aio.tried_within(left, self, lambda: self.wait(request_id, 0))
         except BaseException:
             try:
                 self.cancel(request_id)
@@ -132,4 +132,4 @@ class Service(_Closing, _shmring.Service):
 
     async def receive_async(self, timeout=None):
         """Server: receive() for asyncio. Cancelling it takes nothing."""
-        return await _aio.within(timeout, _aio.when_ready(self, lambda: self.receive(0)))
+        return await _aio.tried_within(timeout, self, lambda: self.receive(0))

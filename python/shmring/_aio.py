@@ -90,3 +90,8 @@ async def within(timeout, awaitable):
         raise ValueError("timeout must be None or a number of seconds >= 0")
     async with asyncio.timeout(timeout):
         return await awaitable
+
+
+async def tried_within(timeout, handle, attempt):
+    """when_ready(handle, attempt) within `timeout` seconds: the form of every *_async call."""
+    return await within(timeout, when_ready(handle, attempt))

@@ -2,7 +2,6 @@
 #include "binding.hpp"
 
 #include <cerrno>
-#include <cmath>
 
 #include "lease.hpp"
 

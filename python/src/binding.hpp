@@ -11,9 +11,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
+#include <utility>
 
 namespace shmring::python {
 
@@ -96,6 +99,13 @@ struct HeldMessage {
     ssize_t length = -1;  // -1: none held
     std::uint64_t sequence = 0;
     bool held() const noexcept { return length >= 0; }
+    // Copies the held message into `room` and stops holding it: its length, or -EMSGSIZE (still
+    // held) when it does not fit. The caller then releases it in the ring.
+    ssize_t copy_into(std::span<std::byte> room) noexcept {
+        if (static_cast<std::size_t>(length) > room.size()) return -EMSGSIZE;
+        if (length > 0) std::memcpy(room.data(), data, static_cast<std::size_t>(length));
+        return std::exchange(*this, {}).length;
+    }
 };
 
 // A bytes object holding a copy of `length` bytes at `data`: MemoryError (error_already_set) if

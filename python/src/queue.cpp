@@ -3,8 +3,6 @@
 #include <sys/uio.h>
 
 #include <cerrno>
-#include <cstring>
-#include <utility>
 #include <memory>
 #include <vector>
 
@@ -105,9 +103,7 @@ public:
         const Call call(*this, "receiver", "receive_into");
         const BufferArg room(buffer, true);
         if (held_.held()) {
-            if (static_cast<std::size_t>(held_.length) > room.size()) raise_errno(EMSGSIZE, name());
-            std::memcpy(room.data(), held_.data, static_cast<std::size_t>(held_.length));
-            const ssize_t length = std::exchange(held_, {}).length;
+            const ssize_t length = checked(held_.copy_into({room.data(), room.size()}), name());
             checked(shmring_queue_release(queue()), name());
             return length;
         }

@@ -90,9 +90,9 @@ public:
                                                                                         &kept_.id, ns);
                                                      }),
                                            name());
-            keep(static_cast<std::size_t>(length));
+            return py::make_tuple(kept_.id, handed_over(static_cast<std::size_t>(length)));
         }
-        return py::make_tuple(kept_.id, handed_over());
+        return py::make_tuple(kept_.id, handed_over_kept());
     }
 
     void reply(std::uint64_t id, const py::handle& response) {
@@ -129,7 +129,7 @@ private:
     // pending): for kSpin, then on the descriptor, a slice at a time, running signal handlers
     // between slices. A wait that ends without the response (timeout, exception) gives the call up.
     py::bytes collected(std::uint64_t id, const Patience& patience) {
-        if (kept_.held && kept_.id == id) return handed_over();
+        if (kept_.held && kept_.id == id) return handed_over_kept();
         ssize_t length = look(id);
         if (length == -EAGAIN && !patience.only_tries()) {
             const int fd = checked(shmring_service_fd(service()), name());
@@ -163,25 +163,30 @@ private:
         }
         checked(length, name());
         kept_.id = id;
-        keep(static_cast<std::size_t>(length));
-        return handed_over();
+        return handed_over(static_cast<std::size_t>(length));
     }
 
-    // A request (server) or response (client) taken from the ring into scratch_ is kept until
-    // Python holds its copy: if that copy fails (MemoryError), the next receive, or the next wait
-    // for its id, returns it rather than losing it.
+    // A request (server) or response (client) taken from the ring into scratch_ whose copy into a
+    // bytes object fails (MemoryError) is kept: the next receive, or the next wait for its id,
+    // returns it rather than losing it.
     struct Kept {
         bool held = false;
         std::uint64_t id = 0;
         std::vector<std::byte> bytes;
     };
 
-    void keep(std::size_t length) {
-        kept_.bytes.assign(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(length));
-        kept_.held = true;
+    // The first `length` bytes of scratch_ (kept_.id names them), copied out for Python.
+    py::bytes handed_over(std::size_t length) {
+        try {
+            return copy_to_bytes(scratch_.data(), length);
+        } catch (const py::error_already_set&) {
+            kept_.bytes.assign(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(length));
+            kept_.held = true;
+            throw;
+        }
     }
 
-    py::bytes handed_over() {
+    py::bytes handed_over_kept() {
         py::bytes copy = copy_to_bytes(kept_.bytes.data(), kept_.bytes.size());
         kept_.held = false;
         return copy;

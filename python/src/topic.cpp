@@ -2,7 +2,6 @@
 #include <shmring/shmring.h>
 
 #include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "binding.hpp"
@@ -86,9 +85,7 @@ public:
         const Call call(*this, "subscriber", "receive_into");
         const BufferArg room(buffer, true);
         if (held_.held()) {
-            if (static_cast<std::size_t>(held_.length) > room.size()) raise_errno(EMSGSIZE, name());
-            std::memcpy(room.data(), held_.data, static_cast<std::size_t>(held_.length));
-            const ssize_t length = std::exchange(held_, {}).length;
+            const ssize_t length = checked(held_.copy_into({room.data(), room.size()}), name());
             const int released = shmring_topic_release(topic());
             if (released != -EOVERFLOW) {
                 checked(released, name());
