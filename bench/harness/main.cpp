@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
     info.profile = to_string(options.profile);
     info.started_utc = utc_now();
     info.load_before = load_average();
+    info.hostname = uts.nodename;
     info.kernel = uts.release;
     info.cpu_model = cpu_model();
     info.usable_cpus = placement.usable_cpus;
@@ -158,6 +159,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "shmring-bench: %s\n", error.c_str());
         status = status == 0 ? 2 : status;
     }
-    if (!options.plot_dir.empty()) std::fprintf(stderr, "shmring-bench: %s\n", write_plots(options.plot_dir, rows).c_str());
+    if (!options.plot_dir.empty()) std::fprintf(stderr, "shmring-bench: %s\n", write_plots(options.plot_dir, rows, info).c_str());
     return status;
 }

@@ -19,6 +19,7 @@ struct RunInfo {
     double wall_seconds = 0;
     std::string load_before;      // /proc/loadavg: 1, 5, 15 minutes
     std::string load_after;
+    std::string hostname;
     std::string kernel;
     std::string cpu_model;
     int usable_cpus = 0;
@@ -28,6 +29,9 @@ struct RunInfo {
     int reps = 0;
 };
 
+// "host: CPU model, N usable CPUs, kernel K", as the tables and the charts name the machine.
+std::string describe_machine(const RunInfo& info);
+
 void print_tables(std::FILE* out, const std::vector<Row>& rows, const RunInfo& info);
 
 // False with `error` set when the file cannot be written.
@@ -36,8 +40,8 @@ bool write_json(const std::string& path, const std::vector<Row>& rows, const std
                 const std::vector<RpcPoolRow>& rpc_pool, const RunInfo& info, std::string& error);
 bool write_csv(const std::string& path, const std::vector<Row>& rows, const RunInfo& info, std::string& error);
 
-// Draws latency.png, throughput.png and cpu.png into `dir` with gnuplot. Returns what happened,
-// for the user: where the charts are, or why there are none.
-std::string write_plots(const std::string& dir, const std::vector<Row>& rows);
+// Draws latency.png, throughput.png and cpu.png into `dir` with gnuplot, each titled with the run
+// and the machine. Returns what happened, for the user: where the charts are, or why there are none.
+std::string write_plots(const std::string& dir, const std::vector<Row>& rows, const RunInfo& info);
 
 }  // namespace shmring::bench

@@ -113,7 +113,8 @@ bool write_json(const std::string& path, const std::vector<Row>& rows, const std
     out << "{\n  \"run\": {"
         << "\"profile\": " << json_string(info.profile) << ", \"started_utc\": " << json_string(info.started_utc)
         << ", \"wall_seconds\": " << number(info.wall_seconds) << ", \"load_before\": " << json_string(info.load_before)
-        << ", \"load_after\": " << json_string(info.load_after) << ", \"kernel\": " << json_string(info.kernel)
+        << ", \"load_after\": " << json_string(info.load_after) << ", \"hostname\": " << json_string(info.hostname)
+        << ", \"kernel\": " << json_string(info.kernel)
         << ", \"cpu_model\": " << json_string(info.cpu_model) << ", \"usable_cpus\": " << info.usable_cpus
         << ", \"parent_cpu\": " << info.parent_cpu << ", \"child_cpu\": " << info.child_cpu
         << ", \"cpu_dma_latency\": " << json_string(info.cpu_dma_latency) << ", \"reps\": " << info.reps << "},\n"

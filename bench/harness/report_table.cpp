@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "harness/report.hpp"
 
@@ -36,48 +37,89 @@ std::string status(const Row& row) { return row.verdict == Verdict::ok ? "ok" : 
 
 bool shown(const Row& row, Pattern pattern) { return row.job->pattern == pattern && row.verdict != Verdict::skipped; }
 
+// Columns as wide as their widest cell, so that a long transport name or value moves the whole
+// column instead of pushing the rest of its line out of step.
+class Table {
+public:
+    enum Align { left, right };
+    struct Column {
+        const char* header;
+        Align align;
+        const char* gap = "  ";  // before the column; ".." joins the two halves of a min..max spread
+    };
+
+    explicit Table(std::vector<Column> columns) : columns_(std::move(columns)), rows_(1) {
+        for (const auto& column : columns_) rows_.front().emplace_back(column.header);
+    }
+
+    void add(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+
+    void print(std::FILE* out) const {
+        std::vector<std::size_t> widths(columns_.size());
+        for (const auto& cells : rows_)
+            for (std::size_t c = 0; c < cells.size(); ++c) widths[c] = std::max(widths[c], cells[c].size());
+        for (const auto& cells : rows_) {
+            std::string line;
+            for (std::size_t c = 0; c < cells.size(); ++c) {
+                const std::string pad(widths[c] - cells[c].size(), ' ');
+                if (c > 0) line += columns_[c].gap;
+                line += columns_[c].align == left ? cells[c] + pad : pad + cells[c];
+            }
+            line.erase(line.find_last_not_of(' ') + 1);
+            std::fprintf(out, "%s\n", line.c_str());
+        }
+    }
+
+private:
+    std::vector<Column> columns_;
+    std::vector<std::vector<std::string>> rows_;  // the headers first
+};
+
 void latency_table(std::FILE* out, const std::vector<Row>& rows) {
     std::fprintf(out, "\nRound-trip latency (ping-pong; medians of the repetitions; x: speed relative to the reference, >1 faster;\n"
                       "floor: line-floor for spin/adaptive, futex-floor for block)\n");
-    std::fprintf(out, "%-16s %-8s %6s %8s %8s %8s %8s %8s %17s %9s %9s %7s %7s  %s\n", "transport", "mode", "size", "p50", "p90",
-                 "p99", "p99.9", "max", "p50 min..max", "cpu/rt P", "cpu/rt C", "x pipe", "x floor", "status");
+    Table table({{"transport", Table::left}, {"mode", Table::left}, {"size", Table::right}, {"p50", Table::right},
+                 {"p90", Table::right}, {"p99", Table::right}, {"p99.9", Table::right}, {"max", Table::right},
+                 {"p50 min", Table::right}, {"max", Table::left, ".."}, {"cpu/rt P", Table::right}, {"cpu/rt C", Table::right},
+                 {"x pipe", Table::right}, {"x floor", Table::right}, {"status", Table::left}});
     for (const auto& row : rows) {
         if (!shown(row, Pattern::latency)) continue;
-        std::fprintf(out, "%-16s %-8s %6zu %8s %8s %8s %8s %8s %8s..%-7s %9s %9s %7s %7s  %s\n", row.job->transport->name.c_str(),
-                     to_string(row.job->mode), row.job->size, duration(row.latency.p50).c_str(), duration(row.latency.p90).c_str(),
-                     duration(row.latency.p99).c_str(), duration(row.latency.p999).c_str(), duration(row.latency.max).c_str(),
-                     duration(row.p50.min).c_str(), duration(row.p50.max).c_str(), duration(row.parent_cpu_ns).c_str(),
-                     duration(row.child_cpu_ns).c_str(), ratio(row.x_pipe).c_str(), ratio(row.x_floor).c_str(), status(row).c_str());
+        table.add({row.job->transport->name, to_string(row.job->mode), std::to_string(row.job->size), duration(row.latency.p50),
+                   duration(row.latency.p90), duration(row.latency.p99), duration(row.latency.p999), duration(row.latency.max),
+                   duration(row.p50.min), duration(row.p50.max), duration(row.parent_cpu_ns), duration(row.child_cpu_ns),
+                   ratio(row.x_pipe), ratio(row.x_floor), status(row)});
     }
+    table.print(out);
 }
 
 void stream_table(std::FILE* out, const std::vector<Row>& rows, Pattern pattern) {
     std::fprintf(out, pattern == Pattern::bulk ? "\nBulk stream (64 KiB chunks; x floor: against naive-ring)\n"
                                                : "\nOne-way throughput (x floor: against naive-ring, the one-slot baseline)\n");
-    std::fprintf(out, "%-16s %-8s %6s %9s %19s %10s %9s %9s %7s %7s  %s\n", "transport", "mode", "size", "msg/s", "min..max", "MB/s",
-                 "cpu/msg S", "cpu/msg R", "x pipe", "x floor", "status");
+    Table table({{"transport", Table::left}, {"mode", Table::left}, {"size", Table::right}, {"msg/s", Table::right},
+                 {"min", Table::right}, {"max", Table::left, ".."}, {"MB/s", Table::right}, {"cpu/msg S", Table::right},
+                 {"cpu/msg R", Table::right}, {"x pipe", Table::right}, {"x floor", Table::right}, {"status", Table::left}});
     for (const auto& row : rows) {
         if (!shown(row, pattern)) continue;
-        std::fprintf(out, "%-16s %-8s %6zu %9s %9s..%-8s %10s %9s %9s %7s %7s  %s\n", row.job->transport->name.c_str(),
-                     to_string(row.job->mode), row.job->size, count(row.rate.median).c_str(), count(row.rate.min).c_str(),
-                     count(row.rate.max).c_str(), std::isfinite(row.bytes_per_s) ? format("%.1f", row.bytes_per_s / 1e6).c_str() : "-",
-                     duration(row.parent_cpu_ns).c_str(), duration(row.child_cpu_ns).c_str(), ratio(row.x_pipe).c_str(),
-                     ratio(row.x_floor).c_str(), status(row).c_str());
+        table.add({row.job->transport->name, to_string(row.job->mode), std::to_string(row.job->size), count(row.rate.median),
+                   count(row.rate.min), count(row.rate.max), std::isfinite(row.bytes_per_s) ? format("%.1f", row.bytes_per_s / 1e6) : "-",
+                   duration(row.parent_cpu_ns), duration(row.child_cpu_ns), ratio(row.x_pipe), ratio(row.x_floor), status(row)});
     }
+    table.print(out);
 }
 
 void paced_table(std::FILE* out, const std::vector<Row>& rows) {
     std::fprintf(out, "\nPaced at 1,000 messages/s: CPU per message (x pipe, x floor: their CPU / this CPU, both sides; >1 uses less;\n"
                       "floor: futex-floor, one futex sleep and wake per message)\n");
-    std::fprintf(out, "%-16s %-8s %6s %9s %10s %10s %10s %7s %7s  %s\n", "transport", "mode", "size", "msg/s", "sender", "receiver",
-                 "total", "x pipe", "x floor", "status");
+    Table table({{"transport", Table::left}, {"mode", Table::left}, {"size", Table::right}, {"msg/s", Table::right},
+                 {"sender", Table::right}, {"receiver", Table::right}, {"total", Table::right}, {"x pipe", Table::right},
+                 {"x floor", Table::right}, {"status", Table::left}});
     for (const auto& row : rows) {
         if (!shown(row, Pattern::paced)) continue;
-        std::fprintf(out, "%-16s %-8s %6zu %9s %10s %10s %10s %7s %7s  %s\n", row.job->transport->name.c_str(), to_string(row.job->mode),
-                     row.job->size, count(row.rate.median).c_str(), duration(row.parent_cpu_ns).c_str(),
-                     duration(row.child_cpu_ns).c_str(), duration(row.parent_cpu_ns + row.child_cpu_ns).c_str(),
-                     ratio(row.x_pipe).c_str(), ratio(row.x_floor).c_str(), status(row).c_str());
+        table.add({row.job->transport->name, to_string(row.job->mode), std::to_string(row.job->size), count(row.rate.median),
+                   duration(row.parent_cpu_ns), duration(row.child_cpu_ns), duration(row.parent_cpu_ns + row.child_cpu_ns),
+                   ratio(row.x_pipe), ratio(row.x_floor), status(row)});
     }
+    table.print(out);
 }
 
 // The p50 of the verified latency row of `transport` in `mode` at `size`; NaN if there is none.
@@ -99,29 +141,34 @@ void service_table(std::FILE* out, const std::vector<Row>& rows) {
     std::fprintf(out, "\nService calls (shmring-service): p50 round trip as a multiple of the same run's references (<1: faster;\n"
                       "floor: line-floor for spin/adaptive, futex-floor for block); unix-stream, tcp: their round trip as a\n"
                       "multiple of the spin call's\n");
-    std::fprintf(out, "%-8s %6s %8s %14s %20s %9s %12s %12s\n", "mode", "size", "p50", "/ shmring-mpmc", "/ shmring-queue-mpmc", "/ floor",
-                 "unix-stream", "tcp");
+    Table table({{"mode", Table::left}, {"size", Table::right}, {"p50", Table::right}, {"/ shmring-mpmc", Table::right},
+                 {"/ shmring-queue-mpmc", Table::right}, {"/ floor", Table::right}, {"unix-stream", Table::right},
+                 {"tcp", Table::right}});
     for (const auto& row : rows) {
         if (!is_service_call(row)) continue;
         const WaitStrategy mode = row.job->mode;
         const std::size_t size = row.job->size;
         const double p50 = row.p50.median;
         const bool spin = mode == WaitStrategy::spin;
-        std::fprintf(out, "%-8s %6zu %8s %14s %20s %9s %12s %12s\n", to_string(mode), size, duration(p50).c_str(),
-                     ratio(p50 / p50_of(rows, "shmring-mpmc", mode, size)).c_str(),
-                     ratio(p50 / p50_of(rows, "shmring-queue-mpmc", mode, size)).c_str(), ratio(1 / row.x_floor).c_str(),
-                     spin ? ratio(p50_of(rows, "unix-stream", WaitStrategy::block, size) / p50).c_str() : "",
-                     spin ? ratio(p50_of(rows, "tcp", WaitStrategy::block, size) / p50).c_str() : "");
+        table.add({to_string(mode), std::to_string(size), duration(p50), ratio(p50 / p50_of(rows, "shmring-mpmc", mode, size)),
+                   ratio(p50 / p50_of(rows, "shmring-queue-mpmc", mode, size)), ratio(1 / row.x_floor),
+                   spin ? ratio(p50_of(rows, "unix-stream", WaitStrategy::block, size) / p50) : "",
+                   spin ? ratio(p50_of(rows, "tcp", WaitStrategy::block, size) / p50) : ""});
     }
+    table.print(out);
 }
 
 }  // namespace
 
+std::string describe_machine(const RunInfo& info) {
+    return info.hostname + ": " + info.cpu_model + ", " + std::to_string(info.usable_cpus) + " usable CPUs, kernel " + info.kernel;
+}
+
 void print_tables(std::FILE* out, const std::vector<Row>& rows, const RunInfo& info) {
     std::fprintf(out, "shmring-bench, %s profile, %d repetition%s interleaved; started %s, took %.1f s\n", info.profile.c_str(),
                  info.reps, info.reps == 1 ? "" : "s", info.started_utc.c_str(), info.wall_seconds);
-    std::fprintf(out, "machine: %s, %d usable CPUs, kernel %s; load average before %s, after %s\n", info.cpu_model.c_str(),
-                 info.usable_cpus, info.kernel.c_str(), info.load_before.c_str(), info.load_after.c_str());
+    std::fprintf(out, "machine: %s; load average before %s, after %s\n", describe_machine(info).c_str(), info.load_before.c_str(),
+                 info.load_after.c_str());
     if (info.parent_cpu >= 0)
         std::fprintf(out, "pinned: parent on CPU %d, child on CPU %d; ", info.parent_cpu, info.child_cpu);
     else
