@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev \
-    libbenchmark-dev libtbb-dev nlohmann-json3-dev libcli11-dev libzmq3-dev cppzmq-dev gnuplot-nox \
+    libbenchmark-dev libtbb-dev nlohmann-json3-dev libcli11-dev libzmq3-dev cppzmq-dev libcpp-httplib-dev gnuplot-nox \
     pybind11-dev python3-dev python3-numpy
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target shmring_bench shmring_bridge_bench shmring_python >&2

@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev \
-    libbenchmark-dev libtbb-dev nlohmann-json3-dev libcli11-dev libzmq3-dev cppzmq-dev iproute2 gnuplot-nox python3 \
-    clang-14 libclang-rt-14-dev spin abigail-tools pybind11-dev python3-dev python3-pytest python3-numpy
+    libbenchmark-dev libtbb-dev nlohmann-json3-dev libcli11-dev libzmq3-dev cppzmq-dev libcpp-httplib-dev iproute2 gnuplot-nox python3 \
+    clang-14 libclang-rt-14-dev spin abigail-tools pybind11-dev python3-dev python3-pytest python3-numpy \
+    prometheus groff-base man-db bash-completion tmux
 
 jobs=$(nproc)
 start=$(date +%s)

@@ -77,8 +77,9 @@ TEST(ToolService, shouldCreateAServiceAndShowItsLimitsInLsStatAndWatch) {
     const Finished watch = run_shell("\"$SHMRING\" watch " + ring.str() + " --interval 0.05 | head -n 1", 10s);
     EXPECT_NE(watch.out.find(" fill 0.0% endpoints 0 alive 0 dead state ok"), std::string::npos) << watch.out << watch.err;
 
-    EXPECT_EQ(run_tool({"create", "service", ring.str() + ".big", "--pending", "1", "--request-size", "2M", "--response-size", "1"}).err,
-              "shmring: " + ring.str() + ".big: request and response sizes must be 1 byte to 1 MiB\n");
+    const Finished big = run_tool({"create", "service", ring.str() + ".big", "--pending", "1", "--request-size", "2M", "--response-size", "1"});
+    EXPECT_EQ(big.code, 2);
+    EXPECT_EQ(big.err, "shmring: --request-size must be 1 to 1M (bytes, or with a K, M or G suffix), not '2M' (see 'shmring create service --help')\n");
     EXPECT_EQ(run_tool({"create", "service", ring.str() + ".usage", "--pending", "1", "--request-size", "8"}).code, 2);
 }
 

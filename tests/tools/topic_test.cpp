@@ -65,7 +65,7 @@ TEST(ToolTopic, shouldRefuseASecondPublisherAndAMessageAboveTheLimit) {
     const Finished busy = run_tool({"publish", ring.str(), "x"});
     EXPECT_EQ(busy.code, 1);
     EXPECT_NE(busy.err.find("publisher role held by pid " + std::to_string(::getpid())), std::string::npos) << busy.err;
-    EXPECT_EQ(run_tool({"create", "topic", "bad/name", "--messages", "4", "--message-size", "8"}).code, 1);
+    EXPECT_EQ(run_tool({"create", "topic", "bad/name", "--messages", "4", "--message-size", "8"}).code, 2);
     EXPECT_EQ(run_tool({"create", "topic", ring.str() + ".p", "--messages", "4", "--message-size", "8", "--policy", "fast"}).code, 2);
 }
 

@@ -19,6 +19,7 @@
 #include "inspector.hpp"
 #include "process_usage.hpp"
 #include "ring_directory.hpp"
+#include "ring_json.hpp"
 #include "ring_report.hpp"
 #include "shmring/segment.hpp"
 
@@ -49,7 +50,12 @@ int run_gc(const GcOptions& options) {
         Inspection inspection = inspect_ring(name);
         if (std::string why = garbage_reason(name, inspection); !why.empty()) candidates.emplace_back(name, std::move(why));
     }
-    if (candidates.empty()) return kExitSuccess;
+    Json removed_json = Json::array();
+    const auto finish = [&](int status) {
+        if (options.json) std::puts(Json{{"dry_run", options.dry_run}, {"removed", std::move(removed_json)}}.dump(2).c_str());
+        return status;
+    };
+    if (candidates.empty()) return finish(kExitSuccess);
     // Read after the inspections: a process that had a candidate open then still has it now.
     const std::set<std::string> in_use = shm_objects_in_use();
     int status = kExitSuccess;
@@ -63,9 +69,10 @@ int run_gc(const GcOptions& options) {
                 continue;
             }
         }
-        std::printf("%s %s (%s)\n", options.dry_run ? "would remove" : "removed", name.c_str(), why.c_str());
+        removed_json.push_back(Json{{"name", name}, {"path", ring_path(name)}, {"reason", why}});
+        if (!options.json) std::printf("%s %s (%s)\n", options.dry_run ? "would remove" : "removed", name.c_str(), why.c_str());
     }
-    return status;
+    return finish(status);
 }
 
 }  // namespace shmring::cli

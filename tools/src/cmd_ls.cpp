@@ -1,36 +1,53 @@
-// shmring ls: every ring in /dev/shm, one line each. A ring that cannot be inspected is listed
-// with its state and its reason goes to stderr; the listing goes on.
+// shmring ls: every ring in /dev/shm, one line each, with its traffic over a short look (two reads
+// of its counters --interval apart) and the processes attached, as `ss -p` shows a socket's. A ring
+// that cannot be inspected is listed with its state and its reason goes to stderr; the listing
+// goes on.
 #include <cstdio>
+#include <map>
 
 #include "commands.hpp"
 #include "diagnostics.hpp"
 #include "inspector.hpp"
 #include "ring_directory.hpp"
 #include "ring_json.hpp"
-#include "ring_text.hpp"
+#include "ring_rates.hpp"
 #include "ring_report.hpp"
+#include "ring_text.hpp"
 #include "text_format.hpp"
 
 namespace shmring::cli {
 
 int run_ls(const LsOptions& options) {
+    std::map<std::string, Sample> first;
+    if (options.interval_seconds > 0) {
+        for (const std::string& name : ring_names()) {
+            Inspection inspection = inspect_ring(name);
+            if (inspection.verdict == Verdict::ok) first.emplace(name, sample_of(report_of(name, std::move(inspection.ring))));
+        }
+        sleep_unless_stopped(options.interval_seconds);
+    }
     Json rings = Json::array();
-    Table table({"NAME", "KIND", "ENGINE", "CAPACITY", "USED", "MSGS", "FILL", "ALIVE", "DEAD", "STATE"});
+    Table table({"NAME", "KIND", "ENGINE", "CAPACITY", "USED", "FILL", "IN/S", "OUT/S", "STATE", "PROCESSES"});
     for (const std::string& name : ring_names()) {
         Inspection inspection = inspect_ring(name);
         if (inspection.verdict == Verdict::missing) continue;  // removed since the directory was read
         if (inspection.verdict != Verdict::ok) {
             const std::string state(verdict_name(inspection.verdict));
             rings.push_back(problem_json(name, state, inspection));
-            table.add({name, "-", "-", "-", "-", "-", "-", "-", "-", state});
+            table.add({name, "-", "-", "-", "-", "-", "-", "-", state, "-"});
             if (inspection.verdict != Verdict::initialising) fail(name, state + ": " + inspection.reason);
             continue;
         }
         const RingReport view = report_of(name, std::move(inspection.ring));
-        rings.push_back(summary_json(view));
-        table.add({name, std::string(view.kind), std::string(view.engine), capacity_text(view), used_text(view),
-                   std::to_string(view.used_messages), percent(view.fill_percent), std::to_string(view.alive),
-                   std::to_string(view.dead), std::string(view.state)});
+        std::optional<Rates> rates;
+        if (const auto before = first.find(name); before != first.end()) rates = rates_between(before->second, sample_of(view));
+        Json summary = summary_json(view);
+        summary["rates"] = rates_json(rates);
+        summary["processes"] = processes_json(view);
+        rings.push_back(std::move(summary));
+        table.add({name, std::string(view.kind), std::string(view.engine), capacity_text(view), used_text(view), percent(view.fill_percent),
+                   rates ? human_count(rates->in_messages) : "-", rates ? human_count(rates->out_messages) : "-", std::string(view.state),
+                   processes_text(view)});
     }
     if (options.json) {
         std::puts(Json{{"rings", std::move(rings)}}.dump(2).c_str());

@@ -1,4 +1,5 @@
-// shmring recv NAME: messages out of a queue ring, one per line on stdout.
+// shmring recv NAME: messages out of a queue ring, one per line (or NUL-terminated record, or JSON
+// line) on stdout.
 //
 // Without --count it receives until stopped. --timeout S bounds the wait for each message: when
 // it passes, recv ends, successfully unless --count asked for more messages than came.
@@ -8,12 +9,12 @@
 
 namespace shmring::cli {
 
-int run_recv(const RecvOptions& options) {
+int run_recv(const ReceiveOptions& options) {
     install_stop_handlers();
     auto queue = QueueReceiver::open(options.name);
     if (!queue) return fail(options.name, reason_of(queue.error(), options.name));
-    return print_messages(options.name, queue->max_message_size(), options.count, options.timeout_seconds,
-                          [&](std::span<std::byte> buffer, std::size_t& length, Deadline deadline) {
+    return print_messages(options.name, queue->max_message_size(), options.count, options.timeout_seconds, message_format(options),
+                          [&](std::span<std::byte> buffer, std::size_t& length, std::uint64_t*, Deadline deadline) {
                               return queue->receive(buffer, length, deadline);
                           });
 }

@@ -20,6 +20,7 @@
 #include "commands.hpp"
 #include "diagnostics.hpp"
 #include "fd_io.hpp"
+#include "message_io.hpp"
 #include "shmring/service.hpp"
 #include "stop_signal.hpp"
 
@@ -85,8 +86,13 @@ int run_call(const CallOptions& options) {
     const Status answered = client->wait(id, response, length, give_up);
     if (answered == Status::timed_out) return timed_out("the response");
     if (answered != Status::ok) return fail(options.name, reason_of(answered));
-    if (!write_all(STDOUT_FILENO, std::span(response.data(), length)))
-        return fail(options.name, std::string("stdout: ") + std::strerror(errno));
+    std::string json;
+    std::span<const std::byte> output(response.data(), length);
+    if (options.json) {
+        json = Json{{"id", id}, {"response", message_json(output, 0)}}.dump() + "\n";
+        output = std::as_bytes(std::span(json.data(), json.size()));
+    }
+    if (!write_all(STDOUT_FILENO, output)) return stdout_failed(options.name);
     return kExitSuccess;
 }
 

@@ -23,10 +23,11 @@ int run_write(const StreamOptions& options) {
         const ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
         if (n == 0) return kExitSuccess;  // returning detaches the writer: the reader gets end of file
         if (n < 0 && errno == EINTR && !stop_requested()) continue;
-        if (n < 0) return fail(options.name, errno == EINTR ? std::string("interrupted") : std::string("stdin: ") + std::strerror(errno));
+        if (n < 0 && errno == EINTR) return interrupted();
+        if (n < 0) return fail(options.name, std::string("stdin: ") + std::strerror(errno));
         std::span<const std::byte> rest(buffer.data(), static_cast<std::size_t>(n));
         while (!rest.empty()) {
-            if (stop_requested()) return fail(options.name, "interrupted");
+            if (stop_requested()) return interrupted();
             const IoResult result = pipe->write(rest, Blocking::yes, deadline_after(kStopCheckInterval));
             rest = rest.subspan(result.count);
             if (result.status == Status::peer_gone) return fail(options.name, "the reader has gone: Broken pipe (EPIPE)");

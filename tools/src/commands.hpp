@@ -10,6 +10,7 @@ namespace shmring::cli {
 
 struct LsOptions {
     bool json = false;
+    double interval_seconds = 0.2;  // between the two looks that give the rates; 0: no rates
 };
 int run_ls(const LsOptions& options);
 
@@ -20,15 +21,34 @@ struct StatOptions {
 int run_stat(const StatOptions& options);
 
 struct WatchOptions {
-    std::string name;
+    std::string name;  // top: none
     double interval_seconds = 1.0;
+    std::uint64_t count = 0;  // refreshes before it ends; 0: until stopped
+    bool json = false;        // one JSON object per line per refresh
 };
 int run_watch(const WatchOptions& options);
+int run_top(const WatchOptions& options);
+
+struct MetricsOptions {
+    std::vector<std::string> names;  // none: every ring
+    bool openmetrics = false;
+};
+int run_metrics(const MetricsOptions& options);
+
+struct ExporterOptions {
+    std::string listen;              // HOST:PORT of the HTTP server, or
+    std::string textfile;            // the directory of node_exporter's textfile collector
+    std::vector<std::string> names;  // none: every ring
+    double interval_seconds = 15;    // textfile: between writes
+    bool once = false;               // textfile: write once and end
+};
+int run_exporter(const ExporterOptions& options);
 
 struct CreatePipeOptions {
     std::string name;
     std::uint64_t capacity = 0;
     unsigned mode = 0600;
+    bool json = false;
 };
 int run_create_pipe(const CreatePipeOptions& options);
 
@@ -38,6 +58,7 @@ struct CreateQueueOptions {
     std::uint64_t message_size = 0;
     std::string engine = "spsc";
     unsigned mode = 0600;
+    bool json = false;
 };
 int run_create_queue(const CreateQueueOptions& options);
 
@@ -47,6 +68,7 @@ struct CreateTopicOptions {
     std::uint64_t message_size = 0;
     std::string policy = "lossless";
     unsigned mode = 0600;
+    bool json = false;
 };
 int run_create_topic(const CreateTopicOptions& options);
 
@@ -56,17 +78,20 @@ struct CreateServiceOptions {
     std::uint64_t request_size = 0;
     std::uint64_t response_size = 0;
     unsigned mode = 0600;
+    bool json = false;
 };
 int run_create_service(const CreateServiceOptions& options);
 
 struct RmOptions {
     std::vector<std::string> names;
+    bool json = false;
 };
 int run_rm(const RmOptions& options);
 
 struct GcOptions {
     bool dry_run = false;
     std::vector<std::string> names;  // none: every ring
+    bool json = false;
 };
 int run_gc(const GcOptions& options);
 
@@ -76,38 +101,35 @@ struct StreamOptions {
 int run_write(const StreamOptions& options);
 int run_read(const StreamOptions& options);
 
+// send (queues) and publish (topics).
 struct SendOptions {
     std::string name;
-    std::vector<std::string> messages;  // none: one message per line of stdin
+    std::vector<std::string> messages;  // none: one message per line (or NUL-terminated record) of stdin
+    double timeout_seconds = -1;        // below 0: wait for room for ever
+    bool nonblock = false;
+    bool null_separated = false;
 };
 int run_send(const SendOptions& options);
+int run_publish(const SendOptions& options);
 
-struct RecvOptions {
+// recv (queues) and subscribe (topics).
+struct ReceiveOptions {
     std::string name;
+    bool from_oldest = false;      // subscribe: start with the oldest message the topic keeps
     std::uint64_t count = 0;       // 0: no limit
     double timeout_seconds = -1;   // below 0: wait for ever
+    bool null_separated = false;   // each message ends with NUL, not newline
+    bool json = false;             // one JSON object per message
 };
-int run_recv(const RecvOptions& options);
-
-struct PublishOptions {
-    std::string name;
-    std::vector<std::string> messages;  // none: one message per line of stdin
-};
-int run_publish(const PublishOptions& options);
-
-struct SubscribeOptions {
-    std::string name;
-    bool from_oldest = false;      // start with the oldest message the topic keeps
-    std::uint64_t count = 0;       // 0: no limit
-    double timeout_seconds = -1;   // below 0: wait for ever
-};
-int run_subscribe(const SubscribeOptions& options);
+int run_recv(const ReceiveOptions& options);
+int run_subscribe(const ReceiveOptions& options);
 
 struct CallOptions {
     std::string name;
     std::string request;
     bool from_stdin = false;      // no REQUEST argument: all of stdin is the request
     double timeout_seconds = -1;  // below 0: wait for ever
+    bool json = false;            // the response as one JSON object
 };
 int run_call(const CallOptions& options);
 

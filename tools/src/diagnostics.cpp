@@ -1,8 +1,13 @@
 #include "diagnostics.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include "inspector.hpp"
+#include "ring_report.hpp"
+#include "stop_signal.hpp"
 
 namespace shmring::cli {
 
@@ -15,10 +20,35 @@ int fail(std::string_view ring, std::string_view reason) {
     return kExitFailure;
 }
 
+namespace {
+
+// What a ring opened as the wrong kind is, in words, and the commands that use it.
+std::string kind_advice(std::string_view ring, const Error& error) {
+    Inspection inspection = inspect_ring(ring);
+    if (inspection.verdict != Verdict::ok) return error.message();
+    const std::string kind(report_of(ring, std::move(inspection.ring)).kind);
+    const char* commands = kind == "pipe"    ? "'shmring read' or 'shmring write'"
+                           : kind == "queue" ? "'shmring send' or 'shmring recv'"
+                           : kind == "topic" ? "'shmring publish' or 'shmring subscribe'"
+                           : kind == "service" ? "'shmring call' or 'shmring serve'"
+                                               : nullptr;
+    return "it is a " + kind + (commands != nullptr ? std::string(": use ") + commands : std::string());
+}
+
+}  // namespace
+
+int interrupted() { return 128 + stop_signal(); }
+
+int stdout_failed(std::string_view ring) {
+    if (errno == EPIPE) return kExitSuccess;
+    return fail(ring, std::string("stdout: ") + std::strerror(errno));
+}
+
 std::string reason_of(const Error& error, std::string_view ring) {
     switch (error.code()) {
         case Errc::not_found: return "no such ring";
         case Errc::exists: return "a ring of that name exists already";
+        case Errc::wrong_kind: return kind_advice(ring, error);
         default: break;
     }
     std::string message = error.message();

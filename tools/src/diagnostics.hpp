@@ -12,6 +12,14 @@ inline constexpr int kExitSuccess = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
+// A command that moves data and was stopped by a signal ends as a shell reports a program killed by
+// it: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM), with no message.
+int interrupted();
+
+// After a failed write to stdout: a reader that went away (EPIPE) ends the command quietly with
+// status 0, as a reader of a pipe that is closed has nothing to lose; any other error is reported.
+int stdout_failed(std::string_view ring);
+
 // Writes "shmring: <ring>: <reason>" as one line on stderr and returns kExitFailure.
 int fail(std::string_view ring, std::string_view reason);
 

@@ -54,4 +54,11 @@ std::set<std::string> shm_objects_in_use() {
     return in_use;
 }
 
+std::string process_command(std::uint32_t pid) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    return name;
+}
+
 }  // namespace shmring::cli

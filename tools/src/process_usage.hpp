@@ -6,6 +6,7 @@
 // user owns (mode 0600 by default) are the only ones that could open them.
 #pragma once
 
+#include <cstdint>
 #include <set>
 #include <string>
 
@@ -13,5 +14,8 @@ namespace shmring::cli {
 
 // The /dev/shm paths that processes other than this one have open or mapped.
 std::set<std::string> shm_objects_in_use();
+
+// The command name of process `pid` (/proc/PID/comm), or "" when it is gone or hidden from us.
+std::string process_command(std::uint32_t pid);
 
 }  // namespace shmring::cli

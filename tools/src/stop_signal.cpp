@@ -8,7 +8,7 @@ namespace {
 
 volatile std::sig_atomic_t stop_flag = 0;
 
-void on_stop(int) { stop_flag = 1; }
+void on_stop(int signal) { stop_flag = signal; }
 
 }  // namespace
 
@@ -23,5 +23,7 @@ void install_stop_handlers() {
 }
 
 bool stop_requested() noexcept { return stop_flag != 0; }
+
+int stop_signal() noexcept { return stop_flag; }
 
 }  // namespace shmring::cli

@@ -16,4 +16,7 @@ void install_stop_handlers();
 
 bool stop_requested() noexcept;
 
+// The signal that asked for the stop (SIGINT or SIGTERM), or 0.
+int stop_signal() noexcept;
+
 }  // namespace shmring::cli
