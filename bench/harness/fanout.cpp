@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "harness/processes.hpp"
+#include "harness/text_table.hpp"
 #include "harness/transport.hpp"
 #include "shmring/segment.hpp"
 #include "shmring/topic.hpp"
@@ -160,18 +161,21 @@ void print_fanout(std::FILE* out, const std::vector<FanoutRow>& rows) {
     std::fprintf(out, "\nFan-out, 64 B: one publisher, N receivers each getting every message (messages delivered per second,\n"
                       "summed over receivers; medians). pipes: one pipe per receiver, written by the publisher. lossy-publisher:\n"
                       "a lossy topic's publish rate alone (N=0) and beside a subscriber that never reads (N=1).\n");
-    std::fprintf(out, "%-16s %-9s %3s %14s %24s  %s\n", "transport", "mode", "N", "msg/s", "min..max", "note");
+    TextTable table({{"transport", TextTable::left}, {"mode", TextTable::left}, {"N", TextTable::right},
+                     {"msg/s", TextTable::right}, {"min..max", TextTable::right}, {"note", TextTable::left}});
     for (const FanoutRow& row : rows) {
         if (!row.error.empty()) {
-            std::fprintf(out, "%-16s %-9s %3d %14s %24s  FAILED: %s\n", row.transport.c_str(), row.mode.c_str(), row.receivers, "-", "-",
-                         row.error.c_str());
+            table.add({row.transport, row.mode, std::to_string(row.receivers), "-", "-", "FAILED: " + row.error});
             continue;
         }
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%.2fM", row.rate.median / 1e6);
         char range[64];
         std::snprintf(range, sizeof range, "%.2fM..%.2fM", row.rate.min / 1e6, row.rate.max / 1e6);
-        std::fprintf(out, "%-16s %-9s %3d %13.2fM %24s  %s\n", row.transport.c_str(), row.mode.c_str(), row.receivers, row.rate.median / 1e6,
-                     range, row.oversubscribed ? "more processes than CPUs" : "");
+        table.add({row.transport, row.mode, std::to_string(row.receivers), rate, range,
+                   row.oversubscribed ? "more processes than CPUs" : ""});
     }
+    table.print(out);
 }
 
 }  // namespace shmring::bench

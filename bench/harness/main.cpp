@@ -14,6 +14,7 @@
 #include "harness/rpc_pool.hpp"
 #include "harness/run.hpp"
 #include "harness/summary.hpp"
+#include "harness/text_table.hpp"
 #include "harness/watchdog.hpp"
 
 using namespace shmring::bench;
@@ -42,12 +43,15 @@ std::string utc_now() {
 }
 
 void list_transports(const Registry& registry) {
+    // No header line: one transport a line, its name first (check_bench.py reads them so).
+    TextTable table({{"name", TextTable::left}, {"modes", TextTable::left}, {"description", TextTable::left}},
+                    TextTable::HeaderLine::omit);
     for (const auto& spec : registry.all()) {
         std::string modes;
         for (const shmring::WaitStrategy mode : spec.modes) modes += std::string(modes.empty() ? "" : ",") + to_string(mode);
-        std::printf("%-16s %-20s %s%s\n", spec.name.c_str(), modes.c_str(), spec.description.c_str(),
-                    spec.test_only ? " [only when named]" : "");
+        table.add({spec.name, modes, spec.description + (spec.test_only ? " [only when named]" : "")});
     }
+    table.print(stdout);
 }
 
 void progress(std::size_t done, std::size_t total, int rep, int reps, const Job& job, const RunResult& result) {

@@ -1,9 +1,9 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <utility>
 
 #include "harness/report.hpp"
+#include "harness/text_table.hpp"
 
 namespace shmring::bench {
 
@@ -37,51 +37,14 @@ std::string status(const Row& row) { return row.verdict == Verdict::ok ? "ok" : 
 
 bool shown(const Row& row, Pattern pattern) { return row.job->pattern == pattern && row.verdict != Verdict::skipped; }
 
-// Columns as wide as their widest cell, so that a long transport name or value moves the whole
-// column instead of pushing the rest of its line out of step.
-class Table {
-public:
-    enum Align { left, right };
-    struct Column {
-        const char* header;
-        Align align;
-        const char* gap = "  ";  // before the column; ".." joins the two halves of a min..max spread
-    };
-
-    explicit Table(std::vector<Column> columns) : columns_(std::move(columns)), rows_(1) {
-        for (const auto& column : columns_) rows_.front().emplace_back(column.header);
-    }
-
-    void add(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
-
-    void print(std::FILE* out) const {
-        std::vector<std::size_t> widths(columns_.size());
-        for (const auto& cells : rows_)
-            for (std::size_t c = 0; c < cells.size(); ++c) widths[c] = std::max(widths[c], cells[c].size());
-        for (const auto& cells : rows_) {
-            std::string line;
-            for (std::size_t c = 0; c < cells.size(); ++c) {
-                const std::string pad(widths[c] - cells[c].size(), ' ');
-                if (c > 0) line += columns_[c].gap;
-                line += columns_[c].align == left ? cells[c] + pad : pad + cells[c];
-            }
-            line.erase(line.find_last_not_of(' ') + 1);
-            std::fprintf(out, "%s\n", line.c_str());
-        }
-    }
-
-private:
-    std::vector<Column> columns_;
-    std::vector<std::vector<std::string>> rows_;  // the headers first
-};
-
 void latency_table(std::FILE* out, const std::vector<Row>& rows) {
     std::fprintf(out, "\nRound-trip latency (ping-pong; medians of the repetitions; x: speed relative to the reference, >1 faster;\n"
                       "floor: line-floor for spin/adaptive, futex-floor for block)\n");
-    Table table({{"transport", Table::left}, {"mode", Table::left}, {"size", Table::right}, {"p50", Table::right},
-                 {"p90", Table::right}, {"p99", Table::right}, {"p99.9", Table::right}, {"max", Table::right},
-                 {"p50 min", Table::right}, {"max", Table::left, ".."}, {"cpu/rt P", Table::right}, {"cpu/rt C", Table::right},
-                 {"x pipe", Table::right}, {"x floor", Table::right}, {"status", Table::left}});
+    TextTable table({{"transport", TextTable::left}, {"mode", TextTable::left}, {"size", TextTable::right},
+                    {"p50", TextTable::right}, {"p90", TextTable::right}, {"p99", TextTable::right}, {"p99.9", TextTable::right},
+                    {"max", TextTable::right}, {"p50 min", TextTable::right}, {"max", TextTable::left, ".."},
+                    {"cpu/rt P", TextTable::right}, {"cpu/rt C", TextTable::right}, {"x pipe", TextTable::right},
+                    {"x floor", TextTable::right}, {"status", TextTable::left}});
     for (const auto& row : rows) {
         if (!shown(row, Pattern::latency)) continue;
         table.add({row.job->transport->name, to_string(row.job->mode), std::to_string(row.job->size), duration(row.latency.p50),
@@ -95,9 +58,10 @@ void latency_table(std::FILE* out, const std::vector<Row>& rows) {
 void stream_table(std::FILE* out, const std::vector<Row>& rows, Pattern pattern) {
     std::fprintf(out, pattern == Pattern::bulk ? "\nBulk stream (64 KiB chunks; x floor: against naive-ring)\n"
                                                : "\nOne-way throughput (x floor: against naive-ring, the one-slot baseline)\n");
-    Table table({{"transport", Table::left}, {"mode", Table::left}, {"size", Table::right}, {"msg/s", Table::right},
-                 {"min", Table::right}, {"max", Table::left, ".."}, {"MB/s", Table::right}, {"cpu/msg S", Table::right},
-                 {"cpu/msg R", Table::right}, {"x pipe", Table::right}, {"x floor", Table::right}, {"status", Table::left}});
+    TextTable table({{"transport", TextTable::left}, {"mode", TextTable::left}, {"size", TextTable::right},
+                    {"msg/s", TextTable::right}, {"min", TextTable::right}, {"max", TextTable::left, ".."},
+                    {"MB/s", TextTable::right}, {"cpu/msg S", TextTable::right}, {"cpu/msg R", TextTable::right},
+                    {"x pipe", TextTable::right}, {"x floor", TextTable::right}, {"status", TextTable::left}});
     for (const auto& row : rows) {
         if (!shown(row, pattern)) continue;
         table.add({row.job->transport->name, to_string(row.job->mode), std::to_string(row.job->size), count(row.rate.median),
@@ -110,9 +74,10 @@ void stream_table(std::FILE* out, const std::vector<Row>& rows, Pattern pattern)
 void paced_table(std::FILE* out, const std::vector<Row>& rows) {
     std::fprintf(out, "\nPaced at 1,000 messages/s: CPU per message (x pipe, x floor: their CPU / this CPU, both sides; >1 uses less;\n"
                       "floor: futex-floor, one futex sleep and wake per message)\n");
-    Table table({{"transport", Table::left}, {"mode", Table::left}, {"size", Table::right}, {"msg/s", Table::right},
-                 {"sender", Table::right}, {"receiver", Table::right}, {"total", Table::right}, {"x pipe", Table::right},
-                 {"x floor", Table::right}, {"status", Table::left}});
+    TextTable table({{"transport", TextTable::left}, {"mode", TextTable::left}, {"size", TextTable::right},
+                    {"msg/s", TextTable::right}, {"sender", TextTable::right}, {"receiver", TextTable::right},
+                    {"total", TextTable::right}, {"x pipe", TextTable::right}, {"x floor", TextTable::right},
+                    {"status", TextTable::left}});
     for (const auto& row : rows) {
         if (!shown(row, Pattern::paced)) continue;
         table.add({row.job->transport->name, to_string(row.job->mode), std::to_string(row.job->size), count(row.rate.median),
@@ -141,9 +106,9 @@ void service_table(std::FILE* out, const std::vector<Row>& rows) {
     std::fprintf(out, "\nService calls (shmring-service): p50 round trip as a multiple of the same run's references (<1: faster;\n"
                       "floor: line-floor for spin/adaptive, futex-floor for block); unix-stream, tcp: their round trip as a\n"
                       "multiple of the spin call's\n");
-    Table table({{"mode", Table::left}, {"size", Table::right}, {"p50", Table::right}, {"/ shmring-mpmc", Table::right},
-                 {"/ shmring-queue-mpmc", Table::right}, {"/ floor", Table::right}, {"unix-stream", Table::right},
-                 {"tcp", Table::right}});
+    TextTable table({{"mode", TextTable::left}, {"size", TextTable::right}, {"p50", TextTable::right},
+                    {"/ shmring-mpmc", TextTable::right}, {"/ shmring-queue-mpmc", TextTable::right},
+                    {"/ floor", TextTable::right}, {"unix-stream", TextTable::right}, {"tcp", TextTable::right}});
     for (const auto& row : rows) {
         if (!is_service_call(row)) continue;
         const WaitStrategy mode = row.job->mode;

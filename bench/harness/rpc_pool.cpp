@@ -12,6 +12,7 @@
 
 #include "harness/message.hpp"
 #include "harness/processes.hpp"
+#include "harness/text_table.hpp"
 #include "harness/transport.hpp"
 #include "harness/watchdog.hpp"
 #include "shmring/segment.hpp"
@@ -234,17 +235,20 @@ void print_rpc_pool(std::FILE* out, const std::vector<RpcPoolRow>& rows) {
                       "collecting them in order (calls per second summed over the clients; medians). unix-stream: a socketpair\n"
                       "per client, each server polling those of %d clients.\n",
                  kRpcServers, kRpcClients, kRpcInFlight, kRpcClients / kRpcServers);
-    std::fprintf(out, "%-16s %-9s %14s %24s  %s\n", "transport", "mode", "calls/s", "min..max", "note");
+    TextTable table({{"transport", TextTable::left}, {"mode", TextTable::left}, {"calls/s", TextTable::right},
+                     {"min..max", TextTable::right}, {"note", TextTable::left}});
     for (const RpcPoolRow& row : rows) {
         if (!row.error.empty()) {
-            std::fprintf(out, "%-16s %-9s %14s %24s  FAILED: %s\n", row.transport.c_str(), row.mode.c_str(), "-", "-", row.error.c_str());
+            table.add({row.transport, row.mode, "-", "-", "FAILED: " + row.error});
             continue;
         }
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%.3fM", row.rate.median / 1e6);
         char range[64];
         std::snprintf(range, sizeof range, "%.3fM..%.3fM", row.rate.min / 1e6, row.rate.max / 1e6);
-        std::fprintf(out, "%-16s %-9s %13.3fM %24s  %s\n", row.transport.c_str(), row.mode.c_str(), row.rate.median / 1e6, range,
-                     row.oversubscribed ? "more processes than CPUs" : "");
+        table.add({row.transport, row.mode, rate, range, row.oversubscribed ? "more processes than CPUs" : ""});
     }
+    table.print(out);
 }
 
 }  // namespace shmring::bench

@@ -20,7 +20,7 @@ FIELDS = [
     "cpu_child_ns_per_msg", "x_pipe", "x_floor", "floor", "cpu_dma_latency", "parent_cpu", "child_cpu",
     "profile", "load_before",
 ]
-RUN_FIELDS = ["profile", "started_utc", "wall_seconds", "load_before", "load_after", "kernel", "cpu_model",
+RUN_FIELDS = ["profile", "started_utc", "wall_seconds", "load_before", "load_after", "hostname", "kernel", "cpu_model",
               "usable_cpus", "parent_cpu", "child_cpu", "cpu_dma_latency", "reps"]
 
 
