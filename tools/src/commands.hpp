@@ -165,4 +165,9 @@ struct BridgeStatusOptions {
 };
 int run_bridge_status(const BridgeStatusOptions& options);
 
+struct CompletionOptions {
+    std::string shell;  // bash or zsh
+};
+int run_completion(const CompletionOptions& options);
+
 }  // namespace shmring::cli

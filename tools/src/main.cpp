@@ -335,6 +335,13 @@ int main(int argc, char** argv) {
     status_command->add_flag("--json", bridge_status.json, "Print JSON");
     status_command->callback([&] { run = [&] { return run_bridge_status(bridge_status); }; });
 
+    CompletionOptions completion;
+    auto* completion_command = app.add_subcommand("completion", "Print the completion script of a shell: bash or zsh");
+    completion_command->add_option("SHELL", completion.shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+    completion_command->footer("bash: source <(shmring completion bash), or save it as ~/.local/share/bash-completion/completions/shmring.\n"
+                               "zsh: save it as _shmring in a directory of $fpath. 'cmake --install' installs both.");
+    completion_command->callback([&] { run = [&] { return run_completion(completion); }; });
+
     if (const std::string wrong = command_word_error(app, argc, argv); !wrong.empty()) {
         std::fprintf(stderr, "shmring: %s (see 'shmring --help')\n", wrong.c_str());
         return kExitUsage;
