@@ -7,6 +7,8 @@
 #   check_install.sh <build-dir> pkg-config         $CC with `pkg-config --cflags --libs shmring`
 #   check_install.sh <build-dir> pkg-config-static  $CC -static with `pkg-config --cflags --static --libs shmring`
 #   check_install.sh <build-dir> python             $PYTHON imports the installed package shmring and uses a queue
+#   check_install.sh <build-dir> manuals            man finds shmring(1) and shmring(3) in the prefix; bash completes
+#                                                   `shmring cr` from the installed completion
 set -euo pipefail
 build_dir=$1
 check=$2
@@ -73,7 +75,19 @@ finally:
     shmring.unlink(name)
 ') || fail "the installed package does not work"
     ;;
+manuals)
+    for section in 1 3; do
+        page=$(MANPATH="$prefix/share/man" man -w "$section" shmring 2>/dev/null) || fail "man finds no shmring($section) in the prefix"
+        case $page in "$prefix"/*) ;; *) fail "man found shmring($section) outside the prefix: $page" ;; esac
+        MANWIDTH=80 man -l "$page" 2>&1 | grep -q "^NAME" || fail "shmring($section) does not render"
+    done
+    completion=$prefix/share/bash-completion/completions/shmring
+    [ -f "$completion" ] || fail "no bash completion at $completion"
+    [ -f "$prefix/share/zsh/vendor-completions/_shmring" ] || fail "no zsh completion"
+    words=$(bash -c 'source "$1"; COMP_WORDS=(shmring cr); COMP_CWORD=1; COMP_LINE="shmring cr"; COMP_POINT=10; _shmring; echo "${COMPREPLY[*]}"' _ "$completion")
+    [ "$words" = create ] || fail "the installed completion offers '$words' for 'shmring cr'"
+    ;;
 *)
-    fail "unknown check (cmake-c, cmake-cxx, pkg-config, pkg-config-static or python)"
+    fail "unknown check (cmake-c, cmake-cxx, pkg-config, pkg-config-static, python or manuals)"
     ;;
 esac
