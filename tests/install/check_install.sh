@@ -83,7 +83,7 @@ manuals)
     done
     completion=$prefix/share/bash-completion/completions/shmring
     [ -f "$completion" ] || fail "no bash completion at $completion"
-    [ -f "$prefix/share/zsh/vendor-completions/_shmring" ] || fail "no zsh completion"
+    [ -f "$prefix/share/zsh/site-functions/_shmring" ] || fail "no zsh completion"
     words=$(bash -c 'source "$1"; COMP_WORDS=(shmring cr); COMP_CWORD=1; COMP_LINE="shmring cr"; COMP_POINT=10; _shmring; echo "${COMPREPLY[*]}"' _ "$completion")
     [ "$words" = create ] || fail "the installed completion offers '$words' for 'shmring cr'"
     ;;

@@ -17,6 +17,9 @@
 namespace shmring::testing {
 namespace {
 
+// Stands for the test's ring in a command line written as one string.
+#define RING_PLACEHOLDER "@RING@"
+
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -158,6 +161,46 @@ TEST(ToolCommandLine, shouldEndAnInterruptedReadAsAShellReportsCtrlC) {
     EXPECT_EQ(stopped.code, 130);
     EXPECT_EQ(stopped.err, "");
     EXPECT_EQ(Json::parse(run_tool({"stat", ring.str(), "--json"}).out)["endpoints"], Json::array()) << "it detached on its way out";
+}
+
+TEST(ToolCommandLine, shouldHearSigtermWhileItsStdoutIsFull) {
+    RingName ring("cli.sigterm.full");
+    ASSERT_EQ(run_tool({"create", "pipe", ring.str(), "--capacity", "64K"}).code, 0);
+    Running writer(Script{"head -c 100000000 /dev/zero | \"$SHMRING\" write " + ring.str()});
+    // Its stdout is a pipe nobody reads: once that is full, the reader waits in write(2).
+    Running reader({"read", ring.str()}, Running::Stdout::capture);
+    ASSERT_TRUE(eventually([&] { return Json::parse(run_tool({"stat", ring.str(), "--json"}).out)["used"] == 65536; }));
+    reader.signal(SIGTERM);
+    const auto started = std::chrono::steady_clock::now();
+    const Finished stopped = reader.wait(5s);
+    EXPECT_EQ(stopped.code, 128 + SIGTERM);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
+TEST(ToolCommandLine, shouldReportAFullDiskAndEndQuietlyWhenTheReaderLeaves) {
+    RingName ring("cli.stdout");
+    create_queue(ring);
+    const Finished full = run_shell("\"$SHMRING\" ls > /dev/full");
+    EXPECT_EQ(full.code, 1);
+    EXPECT_EQ(full.err, "shmring: stdout: No space left on device\n");
+    // Commands that print much see the reader leave too: `set -o pipefail` stays green.
+    for (const char* command : {"metrics", "completion bash", "ls --json --interval 0", "stat " RING_PLACEHOLDER}) {
+        std::string line = command;
+        if (const auto at = line.find(RING_PLACEHOLDER); at != std::string::npos) line.replace(at, std::string(RING_PLACEHOLDER).size(), ring.str());
+        const Finished head = run_shell("\"$SHMRING\" " + line + " | head -c 1 >/dev/null; echo \"${PIPESTATUS[0]}\"");
+        EXPECT_EQ(head.out, "0\n") << line << head.err;
+        EXPECT_EQ(head.err, "") << line;
+    }
+}
+
+TEST(ToolCommandLine, shouldRefuseOptionsThatContradictEachOther) {
+    RingName ring("cli.contradict");
+    create_queue(ring);
+    EXPECT_EQ(run_tool({"send", ring.str(), "--nonblock", "--timeout", "5", "x"}).code, 2);
+    EXPECT_EQ(run_tool({"exporter", "--listen", "127.0.0.1:0", "--once"}).code, 2);
+    EXPECT_EQ(run_tool({"exporter", "--listen", "127.0.0.1:0", "--interval", "5"}).code, 2);
+    EXPECT_EQ(run_tool({"exporter", "--listen", "127.0.0.1:99999"}).code, 2);
+    EXPECT_EQ(run_tool({"recv", ring.str(), "--timeout", "0"}).out, "") << "nothing was sent";
 }
 
 TEST(ToolCommandLine, shouldListRatesAndTheAttachedProcesses) {

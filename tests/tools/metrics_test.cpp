@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <netinet/in.h>
 #include <span>  // before support/test_ring.hpp, which uses std::span without including it
 #include <sys/socket.h>
@@ -109,10 +110,47 @@ TEST(ToolMetrics, shouldReportADamagedRingWithoutFailingAndAMissingNamedOneAsAFa
     const Finished all = run_tool({"metrics"});
     EXPECT_EQ(all.code, 0) << all.err;
     EXPECT_TRUE(contains(all.out, "shmring_ring_info{ring=\"" + damaged.str() + "\",kind=\"\",engine=\"\",policy=\"\",state=\"corrupt\"} 1\n"));
+    EXPECT_TRUE(contains(all.out, "shmring_ring_corrupt{ring=\"" + damaged.str() + "\"} 1\n")) << "a broken header is corrupt too";
     RingName missing("metrics.missing");
     const Finished named = run_tool({"metrics", missing.str()});
     EXPECT_EQ(named.code, 1);
     EXPECT_TRUE(contains(named.err, missing.str())) << named.err;
+}
+
+TEST(ToolMetrics, shouldShowRingsItMayNotReadAsUnreadable) {
+    RingName ring("metrics.unreadable");
+    ASSERT_EQ(run_tool({"create", "pipe", ring.str(), "--capacity", "4K", "--mode", "0600"}).code, 0);
+    const Finished nobody = run_shell("setpriv --reuid=65534 --regid=65534 --clear-groups \"$SHMRING\" metrics");
+    ASSERT_EQ(nobody.code, 0) << nobody.err;
+    EXPECT_TRUE(contains(nobody.out, "shmring_ring_info{ring=\"" + ring.str() + "\",kind=\"\",engine=\"\",policy=\"\",state=\"unreadable\"} 1\n"))
+        << nobody.out;
+}
+
+TEST(ToolMetrics, shouldPrintEachSeriesOnceForARingNamedTwice) {
+    RingName ring("metrics.twice");
+    ASSERT_EQ(run_tool({"create", "pipe", ring.str(), "--capacity", "4K"}).code, 0);
+    const std::string out = run_tool({"metrics", ring.str(), ring.str()}).out;
+    const std::string info = "shmring_ring_info{ring=\"" + ring.str() + "\"";
+    EXPECT_EQ(out.find(info), out.rfind(info)) << out;
+}
+
+TEST(ToolMetrics, shouldKeepLabelsValidWhateverAProcessIsCalled) {
+    RingName ring("metrics.comm");
+    ASSERT_EQ(run_tool({"create", "topic", ring.str(), "--messages", "8", "--message-size", "64"}).code, 0);
+    // Nine two-byte characters: the kernel keeps 15 bytes of the name, cutting the last one in half.
+    const std::filesystem::path directory = std::filesystem::temp_directory_path() / ("shmring-comm-" + ring.str());
+    std::filesystem::create_directories(directory);
+    const std::filesystem::path odd = directory / "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    std::filesystem::create_symlink(kTool, odd);
+    Running subscriber(Script{"exec '" + odd.string() + "' subscribe " + ring.str()});
+    ASSERT_TRUE(eventually([&] { return contains(run_tool({"metrics", ring.str()}).out, "shmring_endpoint_info{"); }));
+    const Finished checked = run_shell("\"$SHMRING\" metrics " + ring.str() + " | promtool check metrics");
+    EXPECT_EQ(checked.code, 0) << checked.out << checked.err;
+    EXPECT_TRUE(contains(run_tool({"metrics", ring.str()}).out, "command=\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9?\""));
+    const Finished ls = run_tool({"ls", "--json", "--interval", "0"});
+    EXPECT_EQ(ls.code, 0) << ls.err;
+    EXPECT_FALSE(nlohmann::json::parse(ls.out, nullptr, false).is_discarded());
+    std::filesystem::remove_all(directory);
 }
 
 TEST(ToolExporter, shouldServeFreshMetricsOverHttpInTheFormatAsked) {
@@ -130,6 +168,8 @@ TEST(ToolExporter, shouldServeFreshMetricsOverHttpInTheFormatAsked) {
     const std::string open = http_get(port, "/metrics", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");
     EXPECT_TRUE(contains(open, "Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8\r\n")) << open;
     EXPECT_TRUE(open.ends_with("# EOF\n"));
+    const std::string refused = http_get(port, "/metrics", "application/openmetrics-text;q=0, text/plain");
+    EXPECT_TRUE(contains(refused, "Content-Type: text/plain; version=0.0.4")) << "q=0 refuses OpenMetrics";
     EXPECT_TRUE(http_get(port, "/nothing").starts_with("HTTP/1.1 404")) << http_get(port, "/nothing");
     exporter.signal(SIGTERM);
     const Finished stopped = exporter.wait();
@@ -146,6 +186,25 @@ TEST(ToolExporter, shouldSayWhyItCannotListen) {
     EXPECT_EQ(second.err, "shmring: exporter: cannot listen on 127.0.0.1:" + std::to_string(port) + ": Address already in use\n");
     EXPECT_EQ(run_tool({"exporter", "--listen", "nowhere"}).code, 2);
     EXPECT_EQ(run_tool({"exporter"}).code, 2);
+}
+
+TEST(ToolExporter, shouldStopAtOnceWhileAClientSendsNothing) {
+    const int port = free_port();
+    Running exporter({"exporter", "--listen", "127.0.0.1:" + std::to_string(port)});
+    ASSERT_TRUE(eventually([&] { return !http_get(port, "/").empty(); }));
+    const int slow = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(slow, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(::write(slow, "GET /met", 8), 8);
+    const auto started = std::chrono::steady_clock::now();
+    exporter.signal(SIGTERM);
+    const Finished stopped = exporter.wait(10s);
+    EXPECT_EQ(stopped.code, 0) << stopped.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+    ::close(slow);
 }
 
 TEST(ToolExporter, shouldReplaceTheTextfileWhole) {

@@ -1,7 +1,7 @@
 // shmring exporter: the metrics of `shmring metrics`, for a monitoring system.
 //
-// --listen ADDR:PORT serves them over HTTP at /metrics (cpp-httplib), reading the rings afresh at
-// each scrape, in OpenMetrics when the scraper's Accept header asks for it and in Prometheus' text
+// --listen HOST:PORT serves them over HTTP at /metrics (cpp-httplib), reading the rings afresh at
+// each scrape, in OpenMetrics when the scraper's Accept header prefers it and in Prometheus' text
 // format otherwise. --textfile DIR writes them into DIR/shmring.prom every interval for
 // node_exporter's textfile collector, through a temporary file renamed over it, so that the
 // collector never reads half a file.
@@ -9,18 +9,19 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <httplib.h>
 #include <mutex>
 #include <sys/socket.h>
-#include <optional>
 #include <thread>
 #include <unistd.h>
 
 #include "commands.hpp"
 #include "diagnostics.hpp"
 #include "fd_io.hpp"
+#include "option_checks.hpp"
 #include "ring_metrics.hpp"
 #include "stop_signal.hpp"
 
@@ -28,36 +29,25 @@ namespace shmring::cli {
 
 namespace {
 
-struct ListenAddress {
-    std::string host;
-    int port = 0;
-};
+// Scrapes are small and rare; the workers are for clients that are slow to send a request, each
+// held at most this long per read or write, so that a few of them cannot make a scrape wait
+// longer than Prometheus' scrape timeout.
+constexpr int kWorkers = 8;
+constexpr std::chrono::seconds kClientTimeout{2};
+// After a stop request, how long clients still connected may keep the server from ending.
+constexpr std::chrono::seconds kStopGrace{3};
 
-// "127.0.0.1:9464", "[::1]:9464", "localhost:0" (0: any free port, printed once bound).
-std::optional<ListenAddress> parse_listen(const std::string& text) {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
-    std::string host = text.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    int port = 0;
-    for (const char c : text.substr(colon + 1)) {
-        if (c < '0' || c > '9' || port > 65535) return std::nullopt;
-        port = port * 10 + (c - '0');
-    }
-    if (port > 65535 || host.empty()) return std::nullopt;
-    return ListenAddress{host, port};
-}
+std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
 
 int serve_http(const ExporterOptions& options) {
-    const auto address = parse_listen(options.listen);
-    if (!address) {
-        std::fprintf(stderr, "shmring: exporter: --listen '%s' is not HOST:PORT (for example 127.0.0.1:9464)\n", options.listen.c_str());
-        return kExitUsage;
-    }
+    const ListenAddress address = *parse_listen(options.listen);  // checked by the command line
     // The inspector's SIGBUS guard is one process-wide handler: one scrape reads rings at a time.
     std::mutex scraping;
     httplib::Server server;
-    server.new_task_queue = [] { return new httplib::ThreadPool(4); };
+    server.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+    server.set_read_timeout(kClientTimeout);
+    server.set_write_timeout(kClientTimeout);
+    server.set_keep_alive_timeout(kClientTimeout.count());
     // The library's default adds SO_REUSEPORT, with which a second exporter on the same port would
     // share the scrapes silently: a port in use is an error instead.
     server.set_socket_options([](int socket) {
@@ -65,31 +55,44 @@ int serve_http(const ExporterOptions& options) {
         ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
     server.Get("/metrics", [&](const httplib::Request& request, httplib::Response& response) {
-        const bool openmetrics = request.get_header_value("Accept").find("application/openmetrics-text") != std::string::npos;
-        const auto format = openmetrics ? ExpositionFormat::openmetrics : ExpositionFormat::prometheus;
+        const ExpositionFormat format = format_for_accept(request.get_header_value("Accept"));
         const std::lock_guard lock(scraping);
         response.set_content(ring_metrics(options.names).exposition.render(format), std::string(content_type(format)).c_str());
     });
     server.Get("/", [](const httplib::Request&, httplib::Response& response) {
         response.set_content("shmring exporter: the rings' metrics are at /metrics\n", "text/plain; charset=utf-8");
     });
-    const int port = address->port == 0 ? server.bind_to_any_port(address->host) : (server.bind_to_port(address->host, address->port) ? address->port : -1);
+    errno = 0;
+    const int port = address.port == 0 ? server.bind_to_any_port(address.host)
+                                       : (server.bind_to_port(address.host, address.port) ? address.port : -1);
     if (port < 0) {
         const int error = errno;
-        return fail("exporter", "cannot listen on " + options.listen + ": " + (error != 0 ? std::strerror(error) : "bind failed"));
+        return fail("exporter", "cannot listen on " + options.listen + ": " + (error != 0 ? std::strerror(error) : "no such address"));
     }
-    std::fprintf(stderr, "shmring: exporter: serving http://%s:%d/metrics\n",
-                 address->host.find(':') != std::string::npos ? ("[" + address->host + "]").c_str() : address->host.c_str(), port);
-    // The server's accept loop does not look at signals: a second thread stops it on request.
+    std::fprintf(stderr, "shmring: exporter: serving http://%s:%d/metrics\n", url_host(address.host).c_str(), port);
+
     std::atomic<bool> ended{false};
-    std::thread stopper([&] {
-        while (!stop_requested() && !ended.load()) std::this_thread::sleep_for(kStopCheckInterval);
-        server.stop();
+    bool served = false;
+    std::thread listener([&] {
+        served = server.listen_after_bind();
+        ended.store(true);
     });
-    const bool served = server.listen_after_bind();
-    ended.store(true);
-    stopper.join();
-    return served ? kExitSuccess : fail("exporter", "the HTTP server stopped");
+    // The accept loop does not look at signals. stop() is repeated: before the loop has started it
+    // does nothing.
+    while (!ended.load() && !stop_requested()) std::this_thread::sleep_for(kStopCheckInterval);
+    const auto give_up = std::chrono::steady_clock::now() + kStopGrace;
+    while (!ended.load() && std::chrono::steady_clock::now() < give_up) {
+        server.stop();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!ended.load()) {
+        // Clients still connected hold workers the server would wait for. The exporter holds no
+        // ring (each scrape maps and unmaps read-only), so ending without them loses nothing.
+        std::fflush(stderr);
+        std::_Exit(kExitSuccess);
+    }
+    listener.join();
+    return served || stop_requested() ? kExitSuccess : fail("exporter", "the HTTP server stopped");
 }
 
 // Writes `text` to DIR/shmring.prom through DIR/.shmring.prom.PID (no .prom suffix: the collector
@@ -117,13 +120,10 @@ int write_textfiles(const ExporterOptions& options) {
     for (;;) {
         std::string error;
         if (!write_textfile(options.textfile, ring_metrics(options.names).exposition.render(ExpositionFormat::prometheus), error))
-            return fail("exporter", error);
+            return stop_requested() ? kExitSuccess : fail("exporter", error);
         if (options.once) return kExitSuccess;
-        const auto next = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.interval_seconds);
-        while (std::chrono::steady_clock::now() < next) {
-            if (stop_requested()) return kExitSuccess;
-            std::this_thread::sleep_for(kStopCheckInterval);
-        }
+        sleep_unless_stopped(options.interval_seconds);
+        if (stop_requested()) return kExitSuccess;
     }
 }
 

@@ -13,6 +13,7 @@
 #include "ring_rates.hpp"
 #include "ring_report.hpp"
 #include "ring_text.hpp"
+#include "stop_signal.hpp"
 #include "text_format.hpp"
 
 namespace shmring::cli {
@@ -20,10 +21,7 @@ namespace shmring::cli {
 int run_ls(const LsOptions& options) {
     std::map<std::string, Sample> first;
     if (options.interval_seconds > 0) {
-        for (const std::string& name : ring_names()) {
-            Inspection inspection = inspect_ring(name);
-            if (inspection.verdict == Verdict::ok) first.emplace(name, sample_of(report_of(name, std::move(inspection.ring))));
-        }
+        first = ring_samples();
         sleep_unless_stopped(options.interval_seconds);
     }
     Json rings = Json::array();
@@ -41,10 +39,7 @@ int run_ls(const LsOptions& options) {
         const RingReport view = report_of(name, std::move(inspection.ring));
         std::optional<Rates> rates;
         if (const auto before = first.find(name); before != first.end()) rates = rates_between(before->second, sample_of(view));
-        Json summary = summary_json(view);
-        summary["rates"] = rates_json(rates);
-        summary["processes"] = processes_json(view);
-        rings.push_back(std::move(summary));
+        rings.push_back(live_json(view, rates));
         table.add({name, std::string(view.kind), std::string(view.engine), capacity_text(view), used_text(view), percent(view.fill_percent),
                    rates ? human_count(rates->in_messages) : "-", rates ? human_count(rates->out_messages) : "-", std::string(view.state),
                    processes_text(view)});

@@ -60,12 +60,7 @@ std::string table_text(const std::vector<Row>& rows, const WatchOptions& options
 
 std::string json_text(const std::vector<Row>& rows) {
     Json rings = Json::array();
-    for (const Row& row : rows) {
-        Json ring = summary_json(row.view);
-        ring["rates"] = rates_json(row.rates);
-        ring["processes"] = processes_json(row.view);
-        rings.push_back(std::move(ring));
-    }
+    for (const Row& row : rows) rings.push_back(live_json(row.view, row.rates));
     return Json{{"time", iso_time(now_realtime_ns())}, {"rings", std::move(rings)}}.dump() + "\n";
 }
 
@@ -74,15 +69,14 @@ std::string json_text(const std::vector<Row>& rows) {
 int run_top(const WatchOptions& options) {
     install_stop_handlers();
     LiveView view(options);
-    std::map<std::string, Sample> previous;
-    busiest_first(previous);  // the first look: rates need two
+    std::map<std::string, Sample> previous = ring_samples();  // the first look: rates need two
     for (std::uint64_t refresh = 0; !view.done(refresh);) {
         sleep_unless_stopped(options.interval_seconds);
         if (stop_requested()) break;
         const std::vector<Row> rows = busiest_first(previous);
         const std::string text = options.json ? json_text(rows) : table_text(rows, options) + (view.terminal() ? "" : "\n");
         ++refresh;
-        if (!view.show(text)) return kExitSuccess;
+        if (!view.show(text)) return view.failed("top");
     }
     return kExitSuccess;
 }

@@ -37,9 +37,7 @@ std::string plain_line(const RingReport& v, const Rates& r) {
 
 std::string json_line(const RingReport& v, const std::optional<Rates>& r) {
     Json line{{"time", iso_time(now_realtime_ns())}};
-    line.update(summary_json(v));
-    line["rates"] = rates_json(r);
-    line["processes"] = processes_json(v);
+    line.update(live_json(v, r));
     return line.dump() + "\n";
 }
 
@@ -83,8 +81,8 @@ int run_watch(const WatchOptions& options) {
         else if (options.json) text = rates ? json_line(*ring, rates) : "";
         else text = rates ? plain_line(*ring, *rates) : "";
         if (!text.empty()) ++refresh;
-        // A view loses nothing when its reader goes (`watch feed | head -n 3`): end quietly.
-        if (!view.show(text)) return kExitSuccess;
+        // A view loses nothing when its reader goes (`watch feed | head -n 3`): that ends it quietly.
+        if (!view.show(text)) return view.failed(options.name);
         previous = sample;
         if (!view.done(refresh)) sleep_unless_stopped(options.interval_seconds);
     }

@@ -39,9 +39,17 @@ std::string kind_advice(std::string_view ring, const Error& error) {
 
 int interrupted() { return 128 + stop_signal(); }
 
-int stdout_failed(std::string_view ring) {
+int stdout_failed(std::string_view who) {
+    if (errno == EINTR && stop_requested()) return interrupted();
     if (errno == EPIPE) return kExitSuccess;
-    return fail(ring, std::string("stdout: ") + std::strerror(errno));
+    return fail(who, std::string("stdout: ") + std::strerror(errno));
+}
+
+int flush_stdout(int status) {
+    if (std::fflush(stdout) == 0 && std::ferror(stdout) == 0) return status;
+    if (errno == EPIPE) return status;
+    std::fprintf(stderr, "shmring: stdout: %s\n", std::strerror(errno));
+    return kExitFailure;
 }
 
 std::string reason_of(const Error& error, std::string_view ring) {
@@ -52,7 +60,7 @@ std::string reason_of(const Error& error, std::string_view ring) {
         default: break;
     }
     std::string message = error.message();
-    for (const char* noun : {"ring '", "pipe '", "queue '", "service '"}) {
+    for (const char* noun : {"ring '", "pipe '", "queue '", "topic '", "service '"}) {
         const std::string prefix = noun + std::string(ring) + "': ";
         if (message.starts_with(prefix)) return message.substr(prefix.size());
     }

@@ -17,8 +17,14 @@ inline constexpr int kExitUsage = 2;
 int interrupted();
 
 // After a failed write to stdout: a reader that went away (EPIPE) ends the command quietly with
-// status 0, as a reader of a pipe that is closed has nothing to lose; any other error is reported.
-int stdout_failed(std::string_view ring);
+// status 0, as a reader of a pipe that is closed has nothing to lose; a stop request while the
+// reader did not read is an interruption; any other error is reported ("shmring: WHO: stdout: ...").
+int stdout_failed(std::string_view who);
+
+// At the end of every command: what stdio still holds is written, and an error doing so (a full
+// disk: "shmring: stdout: No space left on device") turns `status` into a failure. EPIPE stays
+// quiet, as above.
+int flush_stdout(int status);
 
 // Writes "shmring: <ring>: <reason>" as one line on stderr and returns kExitFailure.
 int fail(std::string_view ring, std::string_view reason);

@@ -9,8 +9,8 @@ namespace shmring::cli {
 
 namespace {
 
-// Label values escape backslash, double quote and newline; HELP text backslash and newline
-// (both formats agree on these).
+// Label values escape backslash, double quote and newline; HELP text backslash and newline, and
+// in OpenMetrics double quote too.
 std::string escaped(std::string_view text, bool quotes) {
     std::string out;
     out.reserve(text.size());
@@ -42,7 +42,39 @@ std::string_view type_word(MetricType type, ExpositionFormat format) {
     return "gauge";
 }
 
+std::string_view trimmed(std::string_view text) {
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    return text;
+}
+
+// Splits `text` at the first `separator`: returns what comes before, leaves the rest in `text`.
+std::string_view next_part(std::string_view& text, char separator) {
+    const std::size_t at = text.find(separator);
+    const std::string_view part = text.substr(0, at);
+    text = at == std::string_view::npos ? std::string_view() : text.substr(at + 1);
+    return trimmed(part);
+}
+
 }  // namespace
+
+ExpositionFormat format_for_accept(std::string_view accept) {
+    double openmetrics = 0;
+    double text = 0;
+    while (!accept.empty()) {
+        // "type/subtype;param=...;q=0.5": the type, and its weight (1 unless a q parameter says).
+        std::string_view range = next_part(accept, ',');
+        const std::string_view type = next_part(range, ';');
+        double weight = 1;
+        while (!range.empty()) {
+            const std::string_view parameter = next_part(range, ';');
+            if (parameter.starts_with("q=")) std::from_chars(parameter.data() + 2, parameter.data() + parameter.size(), weight);
+        }
+        if (type == "application/openmetrics-text") openmetrics = std::max(openmetrics, weight);
+        if (type == "text/plain" || type == "text/*" || type == "*/*") text = std::max(text, weight);
+    }
+    return openmetrics > 0 && openmetrics >= text ? ExpositionFormat::openmetrics : ExpositionFormat::prometheus;
+}
 
 std::string_view content_type(ExpositionFormat format) {
     return format == ExpositionFormat::openmetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -80,7 +112,7 @@ std::string Exposition::render(ExpositionFormat format) const {
         const std::string sample_name = family.name + std::string(suffix(family.type));
         // OpenMetrics names the family; Prometheus' text format names it as its samples are named.
         const std::string& described = openmetrics ? family.name : sample_name;
-        out += "# HELP " + described + " " + escaped(family.help, false) + "\n";
+        out += "# HELP " + described + " " + escaped(family.help, openmetrics) + "\n";
         out += "# TYPE " + described + " " + std::string(type_word(family.type, format)) + "\n";
         for (const Sample& sample : family.samples) {
             out += sample_name;

@@ -17,6 +17,10 @@ enum class ExpositionFormat { prometheus, openmetrics };
 // The HTTP Content-Type of each format.
 std::string_view content_type(ExpositionFormat format);
 
+// The format an HTTP Accept header prefers: OpenMetrics when it ranks application/openmetrics-text
+// above 0 and not below text/plain, else Prometheus' text format.
+ExpositionFormat format_for_accept(std::string_view accept);
+
 enum class MetricType { gauge, counter, info };
 
 using Labels = std::vector<std::pair<std::string_view, std::string>>;

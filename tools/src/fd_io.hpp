@@ -11,7 +11,8 @@ namespace shmring::cli {
 inline constexpr std::size_t kStreamChunk = 64 * 1024;
 
 // Writes every byte, resuming after short writes and signals. False with errno set on failure
-// (EPIPE when the reading end of stdout has closed: SIGPIPE is ignored, see stop_signal.hpp).
+// (EPIPE when the reading end of stdout has closed: SIGPIPE is ignored, see stop_signal.hpp), or
+// EINTR once a stop is requested, even while the reader does not read.
 bool write_all(int fd, std::span<const std::byte> data);
 
 }  // namespace shmring::cli

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <unistd.h>
 
+#include "diagnostics.hpp"
 #include "stop_signal.hpp"
 
 namespace shmring::cli {
@@ -19,6 +20,8 @@ LiveView::LiveView(const WatchOptions& options) : count_(options.count), termina
 }
 
 bool LiveView::done(std::uint64_t refreshes) const noexcept { return stop_requested() || (count_ != 0 && refreshes >= count_); }
+
+int LiveView::failed(std::string_view who) const { return stop_requested() ? kExitSuccess : stdout_failed(who); }
 
 bool LiveView::show(const std::string& text) const {
     if (!terminal_) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "commands.hpp"
 
@@ -18,8 +19,12 @@ public:
     bool terminal() const noexcept { return terminal_; }
     // True once `refreshes` reached --count, or a stop was requested.
     bool done(std::uint64_t refreshes) const noexcept;
-    // Shows a screen (terminal) or appends text; false once stdout is gone (its reader left).
+    // Shows a screen (terminal) or appends text; false with errno set when stdout fails (EPIPE: its
+    // reader left).
     bool show(const std::string& text) const;
+
+    // The status of a view whose show() failed: 0 when a stop was asked for or the reader left.
+    int failed(std::string_view who) const;
 
 private:
     std::uint64_t count_;

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -48,6 +49,8 @@ std::string command_path(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A closed stdout is EPIPE from write(2), for every command: each ends quietly (flush_stdout).
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"Inspect, create and use shmring rings: the shared-memory objects /dev/shm/shmring.<name>.", "shmring"};
     app.require_subcommand(1);
     app.set_version_flag("-V,--version", std::string("shmring ") + shmring_version(), "Print the library's version and exit");
@@ -107,7 +110,8 @@ int main(int argc, char** argv) {
 
     ExporterOptions exporter;
     auto* exporter_command = app.add_subcommand("exporter", "Serve the rings' metrics over HTTP for Prometheus, or write them for node_exporter");
-    auto* listen_option = exporter_command->add_option("--listen", exporter.listen, "HOST:PORT to serve GET /metrics on (port 0: any free port)");
+    auto* listen_option = exporter_command->add_option("--listen", exporter.listen, "HOST:PORT to serve GET /metrics on (:PORT: every interface; port 0: any free port)")
+                              ->check(listen_address());
     auto* textfile_option =
         exporter_command->add_option("--textfile", exporter.textfile, "Directory of node_exporter's textfile collector: write shmring.prom there")
             ->check(CLI::ExistingDirectory);
@@ -115,8 +119,9 @@ int main(int argc, char** argv) {
     exporter_command->add_option("NAME", exporter.names, "Only these rings (default: every ring)")->check(ring_name());
     exporter_command->add_option("--interval", exporter.interval_seconds, "--textfile: seconds between writes")
         ->check(seconds_in(0.1, 86400))
-        ->capture_default_str();
-    exporter_command->add_flag("--once", exporter.once, "--textfile: write once and exit");
+        ->capture_default_str()
+        ->needs(textfile_option);
+    exporter_command->add_flag("--once", exporter.once, "--textfile: write once and exit")->needs(textfile_option);
     exporter_command->footer("--listen reads the rings afresh at each scrape and answers in OpenMetrics when the scraper asks for it\n"
                              "(Accept header), else in Prometheus' text format. --textfile replaces DIR/shmring.prom atomically\n"
                              "(a temporary file renamed over it). Runs until Ctrl-C or SIGTERM, then ends with status 0.");
@@ -131,7 +136,8 @@ int main(int argc, char** argv) {
     CreatePipeOptions pipe;
     auto* pipe_command = create_command->add_subcommand("pipe", "Create a pipe: a byte stream for one writer and one reader");
     pipe_command->add_option("NAME", pipe.name, "Ring name: 1 to 200 of A-Z a-z 0-9 . _ -")->required()->check(ring_name());
-    pipe_command->add_option("--capacity", pipe.capacity, "Bytes, 64 to 1G, rounded up to a power of two (K, M, G suffixes)")
+    pipe_command->add_option("--capacity", pipe.capacity, "Bytes, " + size_words(layout::kMinSpscCapacity) + " to " + size_words(layout::kMaxSpscCapacity) +
+                                                            ", rounded up to a power of two (K, M, G suffixes)")
         ->transform(size_in(layout::kMinSpscCapacity, layout::kMaxSpscCapacity))
         ->required();
     pipe_command->add_option("--mode", pipe.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
@@ -141,10 +147,10 @@ int main(int argc, char** argv) {
     CreateQueueOptions queue;
     auto* queue_command = create_command->add_subcommand("queue", "Create a message queue");
     queue_command->add_option("NAME", queue.name, "Ring name: 1 to 200 of A-Z a-z 0-9 . _ -")->required()->check(ring_name());
-    queue_command->add_option("--messages", queue.messages, "Messages it holds at least, 1 to 16777216")
+    queue_command->add_option("--messages", queue.messages, "Messages it holds at least, 1 to " + std::to_string(layout::kMaxMpmcSlots))
         ->check(count_in(1, layout::kMaxMpmcSlots))
         ->required();
-    queue_command->add_option("--message-size", queue.message_size, "Largest message, 1 byte to 1M (K, M suffixes)")
+    queue_command->add_option("--message-size", queue.message_size, "Largest message, 1 byte to " + size_words(layout::kMaxSlotSize) + " (K, M suffixes)")
         ->transform(size_in(1, layout::kMaxSlotSize))
         ->required();
     queue_command->add_option("--engine", queue.engine, "spsc: one sender and one receiver; mpmc: any number of each")
@@ -157,10 +163,10 @@ int main(int argc, char** argv) {
     CreateTopicOptions topic;
     auto* topic_command = create_command->add_subcommand("topic", "Create a topic: one publisher, many subscribers, each gets every message");
     topic_command->add_option("NAME", topic.name, "Ring name: 1 to 200 of A-Z a-z 0-9 . _ -")->required()->check(ring_name());
-    topic_command->add_option("--messages", topic.messages, "Capacity in messages, 1 to 16777216")
+    topic_command->add_option("--messages", topic.messages, "Capacity in messages, 1 to " + std::to_string(layout::kMaxMpmcSlots))
         ->check(count_in(1, layout::kMaxMpmcSlots))
         ->required();
-    topic_command->add_option("--message-size", topic.message_size, "Largest message, 1 byte to 1M (K, M suffixes)")
+    topic_command->add_option("--message-size", topic.message_size, "Largest message, 1 byte to " + size_words(layout::kMaxSlotSize) + " (K, M suffixes)")
         ->transform(size_in(1, layout::kMaxSlotSize))
         ->required();
     topic_command->add_option("--policy", topic.policy,
@@ -175,13 +181,13 @@ int main(int argc, char** argv) {
     auto* service_command =
         create_command->add_subcommand("service", "Create a service: clients call, servers answer, each request is served once");
     service_command->add_option("NAME", service.name, "Ring name: 1 to 200 of A-Z a-z 0-9 . _ -")->required()->check(ring_name());
-    service_command->add_option("--pending", service.pending, "Calls that may be pending at once, 1 to 8388608")
+    service_command->add_option("--pending", service.pending, "Calls that may be pending at once, 1 to " + std::to_string(layout::kMaxServiceCalls))
         ->check(count_in(1, layout::kMaxServiceCalls))
         ->required();
-    service_command->add_option("--request-size", service.request_size, "Largest request, 1 byte to 1M (K, M suffixes)")
+    service_command->add_option("--request-size", service.request_size, "Largest request, 1 byte to " + size_words(layout::kMaxSlotSize) + " (K, M suffixes)")
         ->transform(size_in(1, layout::kMaxSlotSize))
         ->required();
-    service_command->add_option("--response-size", service.response_size, "Largest response, 1 byte to 1M (K, M suffixes)")
+    service_command->add_option("--response-size", service.response_size, "Largest response, 1 byte to " + size_words(layout::kMaxSlotSize) + " (K, M suffixes)")
         ->transform(size_in(1, layout::kMaxSlotSize))
         ->required();
     service_command->add_option("--mode", service.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
@@ -220,9 +226,9 @@ int main(int argc, char** argv) {
     const auto add_send_options = [](CLI::App* command, SendOptions& options, const char* ring) {
         command->add_option("NAME", options.name, ring)->required()->check(ring_name());
         command->add_option("MESSAGE", options.messages, "Messages; without any, each line of stdin is one");
-        command->add_option("--timeout", options.timeout_seconds, "Seconds to wait for room for each message (ETIMEDOUT, status 1)")
-            ->check(seconds_in(0, 1e9));
-        command->add_flag("--nonblock", options.nonblock, "Fail at once (EAGAIN, status 1) when the ring is full");
+        auto* timeout = command->add_option("--timeout", options.timeout_seconds, "Seconds to wait for room for each message (ETIMEDOUT, status 1)")
+                            ->check(seconds_in(0, 1e9));
+        command->add_flag("--nonblock", options.nonblock, "Fail at once (EAGAIN, status 1) when the ring is full")->excludes(timeout);
         command->add_flag("-0,--null", options.null_separated, "Messages on stdin end with NUL, not newline (for find -print0, xargs -0)");
     };
     const auto add_receive_options = [](CLI::App* command, ReceiveOptions& options, const char* ring) {
@@ -339,11 +345,12 @@ int main(int argc, char** argv) {
     auto* completion_command = app.add_subcommand("completion", "Print the completion script of a shell: bash or zsh");
     completion_command->add_option("SHELL", completion.shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
     completion_command->footer("bash: source <(shmring completion bash), or save it as ~/.local/share/bash-completion/completions/shmring.\n"
-                               "zsh: save it as _shmring in a directory of $fpath. 'cmake --install' installs both.");
+                               "zsh: save it as _shmring in a directory of $fpath. 'cmake --install' installs both\n"
+                               "(PREFIX/share/bash-completion/completions, PREFIX/share/zsh/site-functions).");
     completion_command->callback([&] { run = [&] { return run_completion(completion); }; });
 
     if (const std::string wrong = command_word_error(app, argc, argv); !wrong.empty()) {
-        std::fprintf(stderr, "shmring: %s (see 'shmring --help')\n", wrong.c_str());
+        std::fprintf(stderr, "shmring: %s\n", wrong.c_str());
         return kExitUsage;
     }
     try {
@@ -366,7 +373,7 @@ int main(int argc, char** argv) {
         return kExitUsage;
     }
     try {
-        return run();
+        return flush_stdout(run());
     } catch (const std::exception& error) {
         std::fprintf(stderr, "shmring: %s\n", error.what());
         return kExitFailure;

@@ -10,14 +10,6 @@ namespace shmring::cli {
 
 namespace {
 
-// 65536 -> "64K", 1073741824 -> "1G": bounds as a user would type them.
-std::string size_words(std::uint64_t bytes) {
-    for (const auto& [shift, suffix] : {std::pair{30U, "G"}, std::pair{20U, "M"}, std::pair{10U, "K"}})
-        if (bytes >= (std::uint64_t{1} << shift) && bytes % (std::uint64_t{1} << shift) == 0)
-            return std::to_string(bytes >> shift) + suffix;
-    return std::to_string(bytes);
-}
-
 std::string number_words(double value) {
     std::string text = std::to_string(value);
     text.erase(text.find_last_not_of('0') + 1);
@@ -47,6 +39,35 @@ std::string command_list(const CLI::App& app) {
 }
 
 }  // namespace
+
+std::string size_words(std::uint64_t bytes) {
+    for (const auto& [shift, suffix] : {std::pair{30U, "G"}, std::pair{20U, "M"}, std::pair{10U, "K"}})
+        if (bytes >= (std::uint64_t{1} << shift) && bytes % (std::uint64_t{1} << shift) == 0)
+            return std::to_string(bytes >> shift) + suffix;
+    return std::to_string(bytes);
+}
+
+std::optional<ListenAddress> parse_listen(std::string_view text) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon + 1 == text.size()) return std::nullopt;
+    std::string host(text.substr(0, colon));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) host = "0.0.0.0";  // ":9464", as node_exporter takes it
+    int port = 0;
+    const std::string_view digits = text.substr(colon + 1);
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (error != std::errc{} || end != digits.data() + digits.size() || port < 0 || port > 65535) return std::nullopt;
+    return ListenAddress{host, port};
+}
+
+CLI::Validator listen_address() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            if (!parse_listen(text)) return "must be HOST:PORT (127.0.0.1:9464, [::1]:9464, :9464), not '" + text + "'";
+            return {};
+        },
+        "HOST:PORT");
+}
 
 CLI::Validator size_in(std::uint64_t lo, std::uint64_t hi) {
     const std::string range = "must be " + size_words(lo) + " to " + size_words(hi) + " (bytes, or with a K, M or G suffix)";
@@ -116,7 +137,8 @@ std::string command_word_error(const CLI::App& app, int argc, const char* const*
             if (sub->get_name() == word) next = sub;
         if (next == nullptr) {
             std::string best;
-            std::size_t best_distance = 3;  // a suggestion further off than 2 edits is noise
+            // A suggestion further off than 2 edits is noise; for a word of 1 to 3 letters, further than 1.
+            std::size_t best_distance = word.size() <= 3 ? 2 : 3;
             for (const CLI::App* sub : current->get_subcommands({})) {
                 const std::size_t distance = edit_distance(word, sub->get_name());
                 if (distance < best_distance || (sub->get_name().starts_with(word) && best.empty())) {
@@ -125,14 +147,15 @@ std::string command_word_error(const CLI::App& app, int argc, const char* const*
                 }
             }
             return "unknown command '" + (path == app.get_name() ? "" : path.substr(app.get_name().size() + 1) + " ") +
-                   std::string(word) + "'" + (best.empty() ? " (commands: " + command_list(*current) + ")" : " (did you mean '" + best + "'?)");
+                   std::string(word) + "'" + (best.empty() ? " (commands: " + command_list(*current) + ")" : " (did you mean '" + best + "'?)") +
+                   " (see '" + path + " --help')";
         }
         current = next;
         path += " " + next->get_name();
     }
     if (current->get_subcommands({}).empty() || current->get_require_subcommand_min() == 0) return {};
     return (current == &app ? std::string("a command is required") : "'" + path.substr(app.get_name().size() + 1) + "' needs one of") + ": " +
-           command_list(*current);
+           command_list(*current) + " (see '" + path + " --help')";
 }
 
 }  // namespace shmring::cli

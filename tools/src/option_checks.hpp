@@ -5,7 +5,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace shmring::cli {
 
@@ -20,9 +22,22 @@ CLI::Validator mode_value();
 // A ring name: 1 to 200 of A-Z a-z 0-9 . _ -.
 CLI::Validator ring_name();
 
+// An address to listen on: "127.0.0.1:9464", "[::1]:9464", ":9464" (every interface), port 0 for
+// any free port.
+struct ListenAddress {
+    std::string host;
+    int port = 0;
+};
+std::optional<ListenAddress> parse_listen(std::string_view text);
+CLI::Validator listen_address();
+
+// 65536 -> "64K", 1073741824 -> "1G": sizes as a user would type them.
+std::string size_words(std::uint64_t bytes);
+
 // Checks the command words of argv before the parser sees them, so that a misspelt command gets
 // "unknown command 'lss' (did you mean 'ls'?)" instead of the parser's "A subcommand is required".
-// Returns the message for the first wrong or missing command word, or "" when they are right.
+// Returns the message for the first wrong or missing command word, with the help to see, or ""
+// when they are right.
 std::string command_word_error(const CLI::App& app, int argc, const char* const* argv);
 
 }  // namespace shmring::cli

@@ -37,6 +37,37 @@ void add_open(const std::string& process, std::set<std::string>& in_use) {
     ::closedir(directory);
 }
 
+// The sequence length of the UTF-8 character that starts with `lead`, or 0 when it is no lead byte.
+std::size_t utf8_length(unsigned char lead) {
+    if (lead < 0x80) return 1;
+    if (lead >= 0xc2 && lead <= 0xdf) return 2;
+    if (lead >= 0xe0 && lead <= 0xef) return 3;
+    if (lead >= 0xf0 && lead <= 0xf4) return 4;
+    return 0;
+}
+
+// A name any process chose, made safe to print, to put in JSON and in a metric label: valid
+// UTF-8 (the kernel cuts comm at 15 bytes, maybe inside a character) without control characters.
+// Each byte that is neither becomes '?'. Overlong and surrogate forms are not told apart: JSON and
+// Prometheus only need well-formed sequences.
+std::string printable(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        std::size_t length = utf8_length(lead);
+        for (std::size_t k = 1; k < length; ++k)
+            if (i + k >= text.size() || (static_cast<unsigned char>(text[i + k]) & 0xc0U) != 0x80U) length = 0;
+        if (length == 0 || lead < 0x20 || lead == 0x7f) {
+            out += '?';
+            ++i;
+            continue;
+        }
+        out.append(text, i, length);
+        i += length;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::set<std::string> shm_objects_in_use() {
@@ -58,7 +89,7 @@ std::string process_command(std::uint32_t pid) {
     std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
     std::string name;
     std::getline(comm, name);
-    return name;
+    return printable(name);
 }
 
 }  // namespace shmring::cli

@@ -12,13 +12,6 @@ Json counters_json(const CounterValues& c) {
                 {"empty", c.empty},       {"sleeps", c.sleeps}, {"wakes", c.wakes}};
 }
 
-// In the ring's capacity unit: bytes, slots, for topics the messages asked for (not the slots), for
-// services the calls that may be pending.
-std::uint64_t capacity_value(const RingReport& v) {
-    const RingGeometry& g = v.ring.geometry;
-    return g.engine == layout::Engine::topic || g.engine == layout::Engine::service ? g.max_messages : g.capacity;
-}
-
 template <class T>
 Json optional_value(const std::optional<T>& value) {
     return value ? Json(*value) : Json(nullptr);
@@ -112,7 +105,7 @@ Json stat_json(const RingReport& v) {
         {"kind", v.kind},
         {"engine", v.engine},
         {"layout_version", r.header.layout_version},
-        {"capacity", capacity_value(v)},
+        {"capacity", v.capacity},
         {"capacity_unit", v.capacity_unit},
         {"slot_size", g.slot_size},
         {"slot_stride", g.slot_stride},
@@ -159,7 +152,7 @@ Json summary_json(const RingReport& v) {
                 {"state", v.state},
                 {"kind", v.kind},
                 {"engine", v.engine},
-                {"capacity", capacity_value(v)},
+                {"capacity", v.capacity},
                 {"capacity_unit", v.capacity_unit},
                 {"max_messages", v.ring.geometry.max_messages},
                 {"max_message", v.ring.geometry.max_message},

@@ -1,5 +1,6 @@
 #include "ring_metrics.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -31,7 +32,7 @@ constexpr FamilySpec kFamilies[] = {
     {"shmring_ring_used_messages", MetricType::gauge, "Messages the ring holds (topics: the slowest subscriber's lag)"},
     {"shmring_ring_fill_ratio", MetricType::gauge, "How full the ring is, 0 to 1"},
     {"shmring_ring_position", MetricType::gauge, "Producer and consumer positions (bytes, tickets or sequence numbers)"},
-    {"shmring_ring_corrupt", MetricType::gauge, "1 when an endpoint found the ring corrupt"},
+    {"shmring_ring_corrupt", MetricType::gauge, "1 when the ring is corrupt: its header fails validation, or an endpoint found it broken"},
     {"shmring_ring_created_timestamp_seconds", MetricType::gauge, "When the ring was created, in seconds since the epoch"},
     {"shmring_ring_endpoints", MetricType::gauge, "Endpoints registered, alive or dead"},
     {"shmring_ring_sleepers", MetricType::gauge, "Endpoints asleep waiting for data or for space"},
@@ -56,7 +57,7 @@ constexpr FamilySpec kFamilies[] = {
     {"shmring_endpoint_wakes", MetricType::counter, "Wake-up system calls this endpoint made"},
     {"shmring_subscriber_lag_messages", MetricType::gauge, "Topics: how far this subscriber is behind the publisher"},
     {"shmring_subscriber_lost_messages", MetricType::counter, "Lossy topics: messages this subscriber missed"},
-    {"shmring_subscriber_gating", MetricType::gauge, "Lossless topics: 1 while this subscriber holds the publisher back"},
+    {"shmring_subscriber_gating", MetricType::gauge, "Lossless topics: 1 while the publisher waits for this subscriber when a capacity ahead of it"},
     {"shmring_scrape_duration_seconds", MetricType::gauge, "How long reading every ring took"},
 };
 
@@ -75,11 +76,6 @@ void add_counters(Exposition& out, std::string_view prefix, const Labels& labels
     out.add(p + "_empty", labels, c.empty);
     out.add(p + "_sleeps", labels, c.sleeps);
     out.add(p + "_wakes", labels, c.wakes);
-}
-
-std::uint64_t capacity_value(const RingReport& v) {
-    const RingGeometry& g = v.ring.geometry;
-    return g.engine == layout::Engine::topic || g.engine == layout::Engine::service ? g.max_messages : g.capacity;
 }
 
 void add_endpoint(Exposition& out, const RingReport& v, const EndpointReport& e) {
@@ -105,7 +101,7 @@ void add_ring(Exposition& out, const RingReport& v) {
             {{"ring", v.name}, {"kind", std::string(v.kind)}, {"engine", std::string(v.engine)}, {"policy", std::string(v.policy)},
              {"state", std::string(v.state)}},
             std::uint64_t{1});
-    out.add("shmring_ring_capacity", with(ring, "unit", std::string(v.capacity_unit)), capacity_value(v));
+    out.add("shmring_ring_capacity", with(ring, "unit", std::string(v.capacity_unit)), v.capacity);
     out.add("shmring_ring_size_bytes", ring, r.object_size);
     out.add("shmring_ring_max_message_bytes", ring, std::uint64_t{g.max_message});
     out.add("shmring_ring_used", with(ring, "unit", std::string(v.capacity_unit)), r.used);
@@ -133,6 +129,16 @@ void add_ring(Exposition& out, const RingReport& v) {
     for (const EndpointReport& e : v.endpoints) add_endpoint(out, v, e);
 }
 
+
+// The rings to read: every ring, or those named, each once (a series twice is a broken exposition).
+std::vector<std::string> rings_to_read(const std::vector<std::string>& names) {
+    if (names.empty()) return ring_names();
+    std::vector<std::string> unique;
+    for (const std::string& name : names)
+        if (std::find(unique.begin(), unique.end(), name) == unique.end()) unique.push_back(name);
+    return unique;
+}
+
 }  // namespace
 
 RingMetrics ring_metrics(const std::vector<std::string>& names) {
@@ -140,19 +146,21 @@ RingMetrics ring_metrics(const std::vector<std::string>& names) {
     RingMetrics metrics;
     Exposition& out = metrics.exposition;
     for (const FamilySpec& family : kFamilies) out.declare(family.name, family.type, family.help);
-    std::map<std::string, std::uint64_t> states{{"ok", 0}, {"stale", 0}, {"corrupt", 0}, {"initialising", 0}, {"unreadable", 0}};
-    for (const std::string& name : names.empty() ? ring_names() : names) {
+    std::map<std::string, std::uint64_t, std::less<>> states;
+    for (const std::string_view state : kRingStates) states.emplace(state, 0);
+    for (const std::string& name : rings_to_read(names)) {
         Inspection inspection = inspect_ring(name);
-        if (inspection.verdict == Verdict::missing || inspection.verdict == Verdict::unreadable) {
-            // Every ring that is there but unreadable is counted; a missing one is only an error when named.
-            if (inspection.verdict == Verdict::unreadable) ++states["unreadable"];
-            if (!names.empty()) metrics.failures.push_back(name + ": " + inspection.reason);
+        if (inspection.verdict == Verdict::missing) {
+            if (!names.empty()) metrics.failures.push_back(name + ": " + inspection.reason);  // removed since listed: no error
             continue;
         }
         if (inspection.verdict != Verdict::ok) {
+            // What cannot be read is still a ring: it is counted, and shown with its state.
             const std::string state(verdict_name(inspection.verdict));
             ++states[state];
             out.add("shmring_ring", {{"ring", name}, {"kind", ""}, {"engine", ""}, {"policy", ""}, {"state", state}}, std::uint64_t{1});
+            if (inspection.verdict == Verdict::corrupt) out.add("shmring_ring_corrupt", ring_label(name), std::uint64_t{1});
+            if (inspection.verdict == Verdict::unreadable && !names.empty()) metrics.failures.push_back(name + ": " + inspection.reason);
             continue;
         }
         const RingReport view = report_of(name, std::move(inspection.ring));

@@ -1,11 +1,8 @@
 #include "ring_rates.hpp"
 
-#include <cerrno>
-#include <cmath>
-#include <ctime>
-
+#include "inspector.hpp"
 #include "process_usage.hpp"
-#include "stop_signal.hpp"
+#include "ring_directory.hpp"
 #include "text_format.hpp"
 
 namespace shmring::cli {
@@ -41,6 +38,22 @@ std::string processes_text(const RingReport& view) {
     return text.empty() ? "-" : text;
 }
 
+Json live_json(const RingReport& view, const std::optional<Rates>& rates) {
+    Json ring = summary_json(view);
+    ring["rates"] = rates_json(rates);
+    ring["processes"] = processes_json(view);
+    return ring;
+}
+
+std::map<std::string, Sample> ring_samples() {
+    std::map<std::string, Sample> samples;
+    for (const std::string& name : ring_names()) {
+        Inspection inspection = inspect_ring(name);
+        if (inspection.verdict == Verdict::ok) samples.emplace(name, sample_of(report_of(name, std::move(inspection.ring))));
+    }
+    return samples;
+}
+
 Json processes_json(const RingReport& view) {
     Json processes = Json::array();
     for (const EndpointReport& e : view.endpoints) {
@@ -51,12 +64,6 @@ Json processes_json(const RingReport& view) {
                                  {"alive", e.alive}});
     }
     return processes;
-}
-
-void sleep_unless_stopped(double seconds) {
-    timespec left{static_cast<std::time_t>(seconds), static_cast<long>(std::fmod(seconds, 1.0) * 1e9)};
-    while (!stop_requested() && ::nanosleep(&left, &left) != 0 && errno == EINTR) {
-    }
 }
 
 }  // namespace shmring::cli

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,11 @@ std::string processes_text(const RingReport& view);
 // [{"pid":..,"command":..,"role":..,"alive":..}] for every endpoint.
 Json processes_json(const RingReport& view);
 
-// Sleeps for `seconds` unless a stop is requested first (the signal interrupts nanosleep).
-void sleep_unless_stopped(double seconds);
+// A ring as `ls --json`, `watch --json` and `top --json` show it: its summary, rates (null
+// without) and processes.
+Json live_json(const RingReport& view, const std::optional<Rates>& rates);
+
+// A look at every ring that inspects cleanly, by name: the first of the two looks rates need.
+std::map<std::string, Sample> ring_samples();
 
 }  // namespace shmring::cli

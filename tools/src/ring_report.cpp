@@ -124,6 +124,7 @@ RingReport report_of(std::string_view name, RingCopy ring) {
     view.engine = layout::engine_name(g.engine);
     view.policy = !topic ? "" : g.topic_policy == layout::TopicPolicy::lossless ? "lossless" : "lossy";
     view.capacity_unit = spsc ? "bytes" : topic ? "messages" : service ? "calls" : "slots";
+    view.capacity = topic || service ? g.max_messages : g.capacity;
     view.producers = ring.retired_producers;
     view.consumers = ring.retired_consumers;
     for (const EndpointCopy& copy : ring.endpoints) {

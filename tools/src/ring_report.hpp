@@ -49,6 +49,9 @@ struct RingReport {
     std::string_view engine;         // spsc, mpmc, topic or service
     std::string_view policy;         // topics: lossless or lossy; empty otherwise
     std::string_view capacity_unit;  // bytes (SPSC), slots (MPMC), messages (topics) or calls (services)
+    // In that unit: for topics the messages asked for (not the slots), for services the calls that
+    // may be pending.
+    std::uint64_t capacity;
     // SPSC: from the counters; MPMC: tickets in flight; topics: the slowest subscriber's lag;
     // services: the pending calls.
     std::uint64_t used_messages;
@@ -77,6 +80,10 @@ struct RingReport {
 };
 
 RingReport report_of(std::string_view name, RingCopy ring);
+
+// Every state `ls` shows: a ring that inspects cleanly is ok, stale or corrupt (RingReport::state);
+// one that does not is corrupt, initialising or unreadable (verdict_name).
+inline constexpr std::string_view kRingStates[] = {"ok", "stale", "corrupt", "initialising", "unreadable"};
 
 // The view of a ring that inspects cleanly. Otherwise writes the one-line error, for a damaged or
 // half-initialised ring "shmring: <name>: corrupt: <reason>", and returns nullopt.

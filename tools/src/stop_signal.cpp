@@ -1,6 +1,9 @@
 #include "stop_signal.hpp"
 
+#include <cerrno>
+#include <cmath>
 #include <csignal>
+#include <ctime>
 
 namespace shmring::cli {
 
@@ -25,5 +28,11 @@ void install_stop_handlers() {
 bool stop_requested() noexcept { return stop_flag != 0; }
 
 int stop_signal() noexcept { return stop_flag; }
+
+void sleep_unless_stopped(double seconds) {
+    timespec left{static_cast<std::time_t>(seconds), static_cast<long>(std::fmod(seconds, 1.0) * 1e9)};
+    while (!stop_requested() && ::nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+}
 
 }  // namespace shmring::cli

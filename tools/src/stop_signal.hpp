@@ -16,6 +16,9 @@ void install_stop_handlers();
 
 bool stop_requested() noexcept;
 
+// Sleeps for `seconds` unless a stop is requested first (the signal interrupts nanosleep).
+void sleep_unless_stopped(double seconds);
+
 // The signal that asked for the stop (SIGINT or SIGTERM), or 0.
 int stop_signal() noexcept;
 
