@@ -21,9 +21,9 @@
 #include "commands.hpp"
 #include "diagnostics.hpp"
 #include "fd_io.hpp"
-#include "option_checks.hpp"
 #include "ring_metrics.hpp"
 #include "stop_signal.hpp"
+#include "units.hpp"
 
 namespace shmring::cli {
 

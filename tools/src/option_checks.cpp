@@ -4,7 +4,6 @@
 #include <charconv>
 
 #include "shmring/segment.hpp"
-#include "units.hpp"
 
 namespace shmring::cli {
 
@@ -39,26 +38,6 @@ std::string command_list(const CLI::App& app) {
 }
 
 }  // namespace
-
-std::string size_words(std::uint64_t bytes) {
-    for (const auto& [shift, suffix] : {std::pair{30U, "G"}, std::pair{20U, "M"}, std::pair{10U, "K"}})
-        if (bytes >= (std::uint64_t{1} << shift) && bytes % (std::uint64_t{1} << shift) == 0)
-            return std::to_string(bytes >> shift) + suffix;
-    return std::to_string(bytes);
-}
-
-std::optional<ListenAddress> parse_listen(std::string_view text) {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || colon + 1 == text.size()) return std::nullopt;
-    std::string host(text.substr(0, colon));
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    if (host.empty()) host = "0.0.0.0";  // ":9464", as node_exporter takes it
-    int port = 0;
-    const std::string_view digits = text.substr(colon + 1);
-    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-    if (error != std::errc{} || end != digits.data() + digits.size() || port < 0 || port > 65535) return std::nullopt;
-    return ListenAddress{host, port};
-}
 
 CLI::Validator listen_address() {
     return CLI::Validator(

@@ -5,9 +5,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <string_view>
+
+#include "units.hpp"
 
 namespace shmring::cli {
 
@@ -22,17 +22,8 @@ CLI::Validator mode_value();
 // A ring name: 1 to 200 of A-Z a-z 0-9 . _ -.
 CLI::Validator ring_name();
 
-// An address to listen on: "127.0.0.1:9464", "[::1]:9464", ":9464" (every interface), port 0 for
-// any free port.
-struct ListenAddress {
-    std::string host;
-    int port = 0;
-};
-std::optional<ListenAddress> parse_listen(std::string_view text);
+// HOST:PORT (parse_listen).
 CLI::Validator listen_address();
-
-// 65536 -> "64K", 1073741824 -> "1G": sizes as a user would type them.
-std::string size_words(std::uint64_t bytes);
 
 // Checks the command words of argv before the parser sees them, so that a misspelt command gets
 // "unknown command 'lss' (did you mean 'ls'?)" instead of the parser's "A subcommand is required".
