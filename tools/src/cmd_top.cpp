@@ -13,7 +13,6 @@
 #include "ring_json.hpp"
 #include "ring_rates.hpp"
 #include "ring_report.hpp"
-#include "ring_text.hpp"
 #include "stop_signal.hpp"
 #include "text_format.hpp"
 
