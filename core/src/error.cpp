@@ -83,10 +83,14 @@ const char* describe(Status status) noexcept {
         case Status::interrupted: return "interrupted";
         case Status::wrong_role: return "operation of the other side";
         case Status::busy: return "a loan or taken message is still open";
-        case Status::overwritten: return "message overwritten while it was read";
+        case Status::overflow: return "message overwritten while it was read";
         case Status::refused: return "no server attached";
         case Status::reset: return "the server died or closed before answering";
         case Status::unknown_request: return "no pending call with that request id";
+        case Status::owner_died: return "the previous holder died holding the lock";
+        case Status::not_recoverable: return "the lock is not recoverable";
+        case Status::not_owner: return "this handle does not hold the lock";
+        case Status::deadlock: return "this handle holds the lock already";
     }
     return "unknown status";
 }

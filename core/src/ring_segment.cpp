@@ -59,9 +59,41 @@ Result<std::uint64_t> ring_total_size(const RingConfig& config, std::string_view
                 return refuse("request and response sizes must be 1 byte to 1 MiB");
             return layout::kDataOffset + config.capacity * layout::slot_stride_for(layout::kServiceQueueSlotSize) +
                    config.max_messages * layout::call_stride_for(config.max_message, config.max_response);
+        case Engine::cell:
+            if (config.capacity != layout::kCellBuffers) return refuse("a cell has " + std::to_string(layout::kCellBuffers) + " value buffers");
+            if (config.slot_size == 0 || config.slot_size > layout::kMaxCellValue) return refuse("a cell's value must be 1 byte to 64 MiB");
+            return layout::kDataOffset + layout::kStateBlockSize + config.capacity * layout::slot_stride_for(config.slot_size);
+        case Engine::lock:
+        case Engine::semaphore:
+            if (config.capacity != 1 || config.slot_size != 0) return refuse("a lock or semaphore has no slots");
+            if (config.engine == Engine::semaphore &&
+                (config.max_messages == 0 || config.max_messages > layout::kMaxSemaphoreCount || config.initial_count > config.max_messages))
+                return refuse("a semaphore's maximum must be 1 to " + std::to_string(layout::kMaxSemaphoreCount) +
+                              ", its initial count at most that");
+            return layout::kDataOffset + layout::kStateBlockSize;
     }
     return refuse("unknown engine");
 }
+
+namespace {
+
+// The header of a cell, lock or semaphore: each field that is not theirs is zero.
+Result<RingGeometry> validate_state_header(const layout::SegmentHeader& h, RingGeometry g, const std::string& where) {
+    const auto fail = [&](const std::string& why) { return Error(Errc::corrupt, where + ": " + why); };
+    if (h.kind != static_cast<std::uint32_t>(layout::ChannelKind::raw) || h.topic_policy != 0 || h.max_response != 0 || h.call_stride != 0)
+        return fail("fields of a ring in a " + std::string(layout::engine_name(g.engine)));
+    const bool cell = g.engine == Engine::cell;
+    if (cell ? h.slot_stride != layout::slot_stride_for(h.slot_size) || h.max_message != h.slot_size || h.max_messages != 0
+             : h.slot_stride != 0 || h.max_message != 0 || (g.engine == Engine::lock && h.max_messages != 0))
+        return fail("limits do not match the geometry");
+    g.slot_size = h.slot_size;
+    g.slot_stride = h.slot_stride;
+    g.max_message = h.max_message;
+    g.max_messages = h.max_messages;
+    return g;
+}
+
+}  // namespace
 
 Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64_t object_size, std::string_view context) {
     const auto fail = [&](Errc code, const std::string& why) { return Error(code, quoted(context) + ": " + why); };
@@ -80,7 +112,8 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
     config.max_messages = h.max_messages;
     config.max_response = h.max_response;
     const bool service = config.engine == Engine::service;
-    if (config.engine != Engine::spsc && config.engine != Engine::mpmc && config.engine != Engine::topic && !service)
+    if (config.engine != Engine::spsc && config.engine != Engine::mpmc && config.engine != Engine::topic && !service &&
+        !layout::keeps_state(config.engine))
         return fail(Errc::corrupt, "engine " + std::to_string(h.engine));
     if (service && (h.kind != static_cast<std::uint32_t>(layout::ChannelKind::raw) || h.topic_policy != 0 ||
                     h.slot_stride != layout::slot_stride_for(layout::kServiceQueueSlotSize) ||
@@ -99,6 +132,7 @@ Result<RingGeometry> validate_header(const layout::SegmentHeader& h, std::uint64
     g.mask = h.capacity - 1;
     g.header_size = h.header_size;
     g.total_size = h.total_size;
+    if (layout::keeps_state(g.engine)) return validate_state_header(h, g, quoted(context));
     const bool queue = g.kind == layout::ChannelKind::queue;
     if (g.engine == Engine::spsc) {
         if (h.slot_stride != 0 || h.max_message == 0 || h.max_message > layout::spsc_max_message(h.capacity))
@@ -163,6 +197,13 @@ Result<RingGeometry> format_ring(std::byte* base, const RingConfig& config, std:
     if (config.engine == Engine::spsc) {
         h.max_message = config.max_message != 0 ? config.max_message
                                                 : static_cast<std::uint32_t>(layout::spsc_max_message(config.capacity));
+    } else if (layout::keeps_state(config.engine)) {
+        h.slot_size = config.slot_size;
+        h.slot_stride = config.engine == Engine::cell ? static_cast<std::uint32_t>(layout::slot_stride_for(config.slot_size)) : 0U;
+        h.max_message = config.slot_size;
+        // Relaxed: the creator's release of the ready state publishes it.
+        if (config.engine == Engine::semaphore)
+            reinterpret_cast<layout::SemaphoreBlock*>(base + layout::kDataOffset)->count.store(config.initial_count, std::memory_order_relaxed);
     } else if (config.engine == Engine::service) {
         h.slot_size = config.slot_size;
         h.slot_stride = static_cast<std::uint32_t>(layout::slot_stride_for(config.slot_size));

@@ -7,7 +7,7 @@ namespace shmring::layout {
 namespace {
 
 TEST(Layout, shouldKeepTheOffsetsOfItsVersion) {
-    EXPECT_EQ(kLayoutVersion, 7U);
+    EXPECT_EQ(kLayoutVersion, 8U);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0U);
     EXPECT_EQ(offsetof(SegmentHeader, layout_version), 8U);
     EXPECT_EQ(offsetof(SegmentHeader, capacity), 32U);

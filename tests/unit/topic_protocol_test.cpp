@@ -185,7 +185,7 @@ TEST(TopicProtocol, shouldReportAMessageOverwrittenWhileItWasPeeked) {
     ASSERT_EQ(view.status, Status::ok);
     EXPECT_EQ(view.sequence, 1U);
     for (std::uint64_t i = 1; i < 5; ++i) ASSERT_EQ(publish(writer, 100 + i), Status::ok);  // the 5th takes slot 0
-    EXPECT_EQ(reader.release(), Status::overwritten);
+    EXPECT_EQ(reader.release(), Status::overflow);
     EXPECT_EQ(reader.lost(), 1U);
     const Received next = receive(reader);
     ASSERT_EQ(next.status, Status::ok);
@@ -203,7 +203,7 @@ TEST(TopicProtocol, shouldDropACopyWhoseSlotWasRewrittenMeanwhile) {
     // peek reads the stamp, the writer's stamp changes, release sees it.
     ASSERT_EQ(reader.try_peek().status, Status::ok);
     slot_at(ring.view(), 0).sequence.store(layout::topic_stamp_writing(4), std::memory_order_relaxed);
-    EXPECT_EQ(reader.release(), Status::overwritten);
+    EXPECT_EQ(reader.release(), Status::overflow);
 }
 
 TEST(TopicProtocol, shouldFindALosslessSlotAheadOfItsReaderCorrupt) {

@@ -32,6 +32,7 @@ std::string_view role_name(std::uint32_t role, layout::Engine engine) {
         case EndpointRole::producer: return topic ? "publisher" : service ? "client" : "producer";
         case EndpointRole::consumer: return topic ? "subscriber" : service ? "server" : "consumer";
         case EndpointRole::observer: return "observer";
+        case EndpointRole::user: return "user";
         case EndpointRole::none: return "none";
     }
     return "unknown";

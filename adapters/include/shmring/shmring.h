@@ -1,6 +1,8 @@
 /* shmring C API: pipes (byte streams with FIFO semantics), queues (messages with POSIX
  * message-queue semantics), topics (publish-subscribe: every subscriber receives every
- * message) and services (request/response) between processes, through shared memory.
+ * message) and services (request/response) between processes, through shared memory; and shared
+ * state: cells (the latest value, never torn), locks that survive their holder's death, and
+ * counting semaphores.
  *
  * Every call returns 0 or a non-negative count on success and a negative errno value on failure.
  * Errors: EEXIST, ENOENT, EACCES, EINVAL (bad name or parameters), EBUSY (role taken, or every
@@ -8,7 +10,9 @@
  * EPROTO (not a shmring segment, another layout version or kind, or corrupt), ENOSPC (the
  * shared-memory file system cannot hold the ring: creation reserves all of its memory),
  * EOVERFLOW (a lossy topic's message overwritten while it was read in place), ECONNREFUSED (no
- * server attached to a service), ECONNRESET (a service's server died or closed before answering).
+ * server attached to a service), ECONNRESET (a service's server died or closed before answering),
+ * EOWNERDEAD and ENOTRECOVERABLE (locks), EPERM (releasing a lock this handle does not hold),
+ * EDEADLK (acquiring a lock this handle holds).
  *
  * Names are 1 to 200 of A-Z a-z 0-9 . _ - ; the object is /dev/shm/shmring.<name>.
  * A handle may be used by one thread at a time. Handles do not survive fork(): the child opens
@@ -28,7 +32,7 @@ extern "C" {
 /* Version of this header. The library's build takes its version from these lines (one source),
  * and shmring_version() returns the library's at run time: "MAJOR.MINOR.PATCH". */
 #define SHMRING_VERSION_MAJOR 0
-#define SHMRING_VERSION_MINOR 5
+#define SHMRING_VERSION_MINOR 6
 #define SHMRING_VERSION_PATCH 0
 const char *shmring_version(void);
 
@@ -222,7 +226,64 @@ int     shmring_service_fd(shmring_service *s);
  * reset (their clients get -ECONNRESET). */
 void    shmring_service_close(shmring_service *s);
 
-/* Removes a pipe, queue, topic or service by name; endpoints still open keep working until they close. */
+/* ---- Cells: the latest value of some shared state, written by any process, read by any, never torn.
+ * Writes are serialised (the last writer wins; versions 1, 2, 3, ...). A read copies the latest
+ * complete value without blocking writers or being blocked by them. A writer killed in the middle
+ * of a write leaves the previous value readable; the next write goes on. */
+typedef struct shmring_cell shmring_cell;
+/* A cell for values of 1 byte to 64 MiB. mode 0: 0600. */
+int     shmring_cell_create(const char *name, size_t max_size, unsigned mode);
+/* -EPROTO for a segment that is not a cell. */
+int     shmring_cell_open(const char *name, shmring_cell **out);
+/* Publishes value as the newest version; waits only while another writer writes. -EMSGSIZE above
+ * the maximum size. */
+int     shmring_cell_write(shmring_cell *c, const void *value, size_t len);
+/* Copies the latest value; returns its length; *version (may be NULL) receives its version (0: never written).
+ * -EMSGSIZE if cap is smaller than the value (nothing copied; *version is set). -EAGAIN if writers
+ * rewrote the value faster than it could be copied, many times over. */
+ssize_t shmring_cell_read(shmring_cell *c, void *buf, size_t cap, uint64_t *version);
+/* Waits until the version is greater than `seen`; returns the new version (as int64), or a negative errno.
+ * Timeout as for queues (< 0: for ever; 0: only looks, -EAGAIN; > 0: at most that long, -ETIMEDOUT). */
+int64_t shmring_cell_wait(shmring_cell *c, uint64_t seen, int64_t timeout_ns);
+/* Largest value the cell holds, in bytes. */
+ssize_t shmring_cell_max_size(shmring_cell *c);
+/* A descriptor that poll/epoll report readable while the cell holds a version newer than the last
+ * one this handle read (or waited for). Owned by the handle. */
+int     shmring_cell_fd(shmring_cell *c);
+void    shmring_cell_close(shmring_cell *c);
+
+/* ---- Locks: mutual exclusion between processes that survives its holder. A handle holds the
+ * lock, not a thread: give each thread its own handle. Uncontended, acquire and release make no
+ * system call. A holder killed or exec'd while holding hands the lock to the next acquirer with
+ * -EOWNERDEAD (noticed within 50 ms); a stopped or slow holder is waited for, never overtaken. */
+typedef struct shmring_lock shmring_lock;
+int     shmring_lock_create(const char *name, unsigned mode);
+/* -EPROTO for a segment that is not a lock. */
+int     shmring_lock_open(const char *name, shmring_lock **out);
+/* 0: locked. -EOWNERDEAD: locked, and the previous owner died holding it (state may need repair).
+   -ENOTRECOVERABLE: a previous -EOWNERDEAD owner unlocked without shmring_lock_consistent. timeout_ns as for queues. */
+int     shmring_lock_acquire(shmring_lock *l, int64_t timeout_ns);
+int     shmring_lock_consistent(shmring_lock *l);   /* after -EOWNERDEAD: the state is repaired */
+int     shmring_lock_release(shmring_lock *l);       /* -EPERM if this handle does not hold it */
+void    shmring_lock_close(shmring_lock *l);         /* closing while holding releases it as a death would */
+
+/* ---- Semaphores: counting, between processes. A waiter killed while it waits takes nothing. */
+typedef struct shmring_sem  shmring_sem;
+/* maximum: 1 to 2147483647; initial: at most maximum. mode 0: 0600. */
+int     shmring_sem_create(const char *name, unsigned initial, unsigned maximum, unsigned mode);
+/* -EPROTO for a segment that is not a semaphore. */
+int     shmring_sem_open(const char *name, shmring_sem **out);
+int     shmring_sem_post(shmring_sem *s);            /* -EOVERFLOW above maximum */
+/* Takes one, waiting while the count is zero. Timeout as for queues (0: -EAGAIN at zero). */
+int     shmring_sem_wait(shmring_sem *s, int64_t timeout_ns);
+int     shmring_sem_value(shmring_sem *s);           /* a racy look, for tools */
+/* A descriptor that poll/epoll report readable while the count is above zero; a wait that finds
+ * zero (-EAGAIN) rearms it. Owned by the handle. */
+int     shmring_sem_fd(shmring_sem *s);
+void    shmring_sem_close(shmring_sem *s);
+
+/* Removes a pipe, queue, topic, service, cell, lock or semaphore by name; handles still open keep
+ * working until they close. */
 int shmring_unlink(const char *name);
 
 /* A static description of a negative (or positive) errno value returned by this API. */

@@ -90,10 +90,15 @@ enum class Status : int {
     interrupted = EINTR,    // the caller's cancel check asked the wait to stop
     wrong_role = EBADF,     // the operation belongs to the other side (a read on a writer)
     busy = EBUSY,           // a loan or a taken message is still open on this handle
-    overwritten = EOVERFLOW,  // lossy topics: the message was overwritten while it was read in place
+    overflow = EOVERFLOW,   // lossy topics: the message was overwritten while it was read in place;
+                            // semaphores: the count is at its maximum
     refused = ECONNREFUSED,   // services: no live server is attached to answer
     reset = ECONNRESET,       // services: the server serving the call died or closed before answering
     unknown_request = EINVAL,  // services: no pending call of this handle has that request id
+    owner_died = EOWNERDEAD,   // locks: taken, and the previous holder died holding it
+    not_recoverable = ENOTRECOVERABLE,  // locks: a holder that got owner_died gave it back unrepaired
+    not_owner = EPERM,         // locks: this handle does not hold it
+    deadlock = EDEADLK,        // locks: this handle holds it already
 };
 
 const char* describe(Status status) noexcept;

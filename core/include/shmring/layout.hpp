@@ -10,7 +10,9 @@
 //   offset 768   WaitEvent        "space ready": producers park on it, consumers wake them
 //   offset 896   EndpointEntry[kMaxEndpoints]  one 128-byte line per attached process
 //   header_size  data area        SPSC: `capacity` bytes of records; MPMC and topics: `capacity` slots;
-//                                 services: `capacity` request-queue slots, then `max_messages` calls
+//                                 services: `capacity` request-queue slots, then `max_messages` calls;
+//                                 cells, locks and semaphores: a 128-byte state block (CellBlock,
+//                                 LockBlock, SemaphoreBlock); cells: then `capacity` value buffers
 //
 // Every block that one role writes starts on its own 128-byte boundary (kFalseSharingRange): 128,
 // not 64, because the adjacent-line prefetcher pulls cache lines in pairs on x86.
@@ -41,19 +43,27 @@ namespace shmring::layout {
 
 inline constexpr std::size_t kFalseSharingRange = 128;
 inline constexpr std::uint64_t kMagic = 0x31474e49524d4853ULL;  // "SHMRING1" read as little-endian bytes
-inline constexpr std::uint32_t kLayoutVersion = 7;
+inline constexpr std::uint32_t kLayoutVersion = 8;
 inline constexpr std::uint32_t kStateReady = 0x59444552U;  // "REDY": zero-filled memory is never ready
 inline constexpr std::uint32_t kMaxEndpoints = 64;  // one bit each in WaitEvent::sleepers
 inline constexpr const char kObjectPrefix[] = "/shmring.";  // shm_open name = prefix + ring name
 inline constexpr std::size_t kMaxNameLength = 200;
 
-enum class Engine : std::uint32_t { spsc = 1, mpmc = 2, topic = 3, service = 4 };
+// Rings move messages (spsc, mpmc, topic, service); cells, locks and semaphores keep shared state.
+enum class Engine : std::uint32_t { spsc = 1, mpmc = 2, topic = 3, service = 4, cell = 5, lock = 6, semaphore = 7 };
 constexpr const char* engine_name(Engine engine) {
-    return engine == Engine::spsc      ? "spsc"
-           : engine == Engine::mpmc    ? "mpmc"
-           : engine == Engine::topic   ? "topic"
-           : engine == Engine::service ? "service"
-                                       : "unknown";
+    return engine == Engine::spsc        ? "spsc"
+           : engine == Engine::mpmc      ? "mpmc"
+           : engine == Engine::topic     ? "topic"
+           : engine == Engine::service   ? "service"
+           : engine == Engine::cell      ? "cell"
+           : engine == Engine::lock      ? "lock"
+           : engine == Engine::semaphore ? "semaphore"
+                                         : "unknown";
+}
+// Whether a segment of `engine` keeps shared state rather than a ring of messages.
+constexpr bool keeps_state(Engine engine) {
+    return engine == Engine::cell || engine == Engine::lock || engine == Engine::semaphore;
 }
 // Topics: whether the publisher waits for its slowest subscriber (lossless) or overwrites (lossy).
 enum class TopicPolicy : std::uint32_t { lossless = 0, lossy = 1 };
@@ -87,6 +97,7 @@ struct SegmentHeader {
     // in messages (at most capacity slots): how far a subscriber may fall behind before a lossless
     // publisher waits. Services: the calls that may be pending at once (the call slots; at most
     // capacity / 2 queue slots). Other kinds: 0.
+    // Semaphores: the largest count (at most kMaxSemaphoreCount).
     std::uint64_t max_messages;
     std::uint32_t topic_policy;         // topics: TopicPolicy; other engines: 0
     std::uint32_t max_response;         // services: the largest response (max_message: request); others: 0
@@ -200,7 +211,8 @@ constexpr std::uint64_t role_word(std::uint64_t generation, std::uint32_t index)
 }
 constexpr std::uint64_t role_generation(std::uint64_t word) { return word >> 8; }
 constexpr std::uint32_t role_index(std::uint64_t word) { return static_cast<std::uint32_t>(word & 0xFFU) - 1U; }
-enum class EndpointRole : std::uint32_t { none = 0, producer = 1, consumer = 2, observer = 3 };
+// `user`: a handle of a cell, lock or semaphore, which may both read and write.
+enum class EndpointRole : std::uint32_t { none = 0, producer = 1, consumer = 2, observer = 3, user = 4 };
 
 // One attached process. `state` packs (generation << 8) | EndpointStatus; the generation grows each
 // time the entry is taken, so that a stale reference to it (a role word) can be recognised. Whoever
@@ -342,6 +354,57 @@ constexpr std::uint64_t call_stride_for(std::uint64_t max_request, std::uint64_t
 // The request queue's slots carry a request id.
 inline constexpr std::uint32_t kServiceQueueSlotSize = 8;
 
+// Cells, locks and semaphores: shared state, guarded by protocols that survive a process dying
+// anywhere. Their data area starts with a 128-byte state block.
+inline constexpr std::size_t kStateBlockSize = kFalseSharingRange;
+
+// A lock that survives its holder (detail/owner_lock.hpp; model verify/lock_owner_death.pml).
+// `holder` is the role word (role_word) of the endpoint that holds it, 0 when free: the endpoint's
+// lease tells whether the holder lives. Only the holder writes the other fields.
+enum class LockConsistency : std::uint32_t {
+    consistent = 0,
+    owner_died = 1,       // taken from a dead holder; the state it guards awaits repair
+    not_recoverable = 2,  // a holder that took it from a dead one gave it back unrepaired: for ever
+};
+struct OwnerLock {
+    SharedAtomic<std::uint64_t> holder;
+    SharedAtomic<std::uint32_t> consistency;        // LockConsistency
+    std::uint32_t reserved;
+    SharedAtomic<std::uint64_t> since_realtime_ns;  // CLOCK_REALTIME_COARSE when the holder took it, for the tool
+    SharedAtomic<std::uint64_t> owner_deaths;       // times it was taken from a dead holder, for the tool
+};
+
+// A named lock: its OwnerLock. Waiters sleep on the data event; a release wakes them.
+struct LockBlock {
+    OwnerLock lock;
+    std::uint8_t pad[kStateBlockSize - sizeof(OwnerLock)];
+};
+
+// A cell: the latest value of up to `max_message` bytes, and its version (detail/cell_protocol.hpp;
+// model verify/cell_value.pml). `latest` is the version of the newest complete value, 0 before the
+// first write; writers take `writer` to write version latest + 1 into value buffer
+// (latest + 1) & (capacity - 1). A buffer is a SlotHeader and `slot_size` bytes, `slot_stride`
+// apart; its `sequence` is the stamp of the version in it, as topic stamps are for positions
+// (topic_stamp_writing(v), topic_stamp_complete(v)), and `length` its length. Readers and waiting
+// writers sleep on the data event; each write wakes them.
+struct CellBlock {
+    OwnerLock writer;
+    SharedAtomic<std::uint64_t> latest;
+    std::uint8_t pad[kStateBlockSize - sizeof(OwnerLock) - 8];
+};
+// Value buffers of a cell: a reader copying a value has capacity - 1 later writes' time before
+// its buffer is rewritten (then it copies the newer value instead).
+inline constexpr std::uint64_t kCellBuffers = 4;
+inline constexpr std::uint64_t kMaxCellValue = std::uint64_t{64} << 20;
+
+// A counting semaphore: `count`, at most the header's max_messages. Waiters sleep on the data
+// event; a post wakes them.
+struct SemaphoreBlock {
+    SharedAtomic<std::uint32_t> count;
+    std::uint8_t pad[kStateBlockSize - 4];
+};
+inline constexpr std::uint64_t kMaxSemaphoreCount = 0x7FFFFFFF;  // the C API returns the count as an int
+
 inline constexpr std::size_t kHeaderOffset = 0;
 inline constexpr std::size_t kControlOffset = 128;
 inline constexpr std::size_t kProducerOffset = 384;
@@ -433,6 +496,13 @@ static_assert(call_phase(call_state(kCallGenerationMask, CallPhase::reset, 64, 6
               "the call state's fields do not overlap");
 static_assert(slot_stride_for(0) == 64 && slot_stride_for(48) == 64 && slot_stride_for(49) == 128,
               "slots are cache-line multiples");
+static_assert(sizeof(OwnerLock) == 32 && offsetof(OwnerLock, consistency) == 8 && offsetof(OwnerLock, since_realtime_ns) == 16 &&
+                  offsetof(OwnerLock, owner_deaths) == 24,
+              "a lock's words");
+static_assert(sizeof(LockBlock) == kStateBlockSize && sizeof(CellBlock) == kStateBlockSize && sizeof(SemaphoreBlock) == kStateBlockSize,
+              "each state block fills 128 bytes");
+static_assert(offsetof(CellBlock, latest) == 32, "a cell's latest version follows its writer lock");
+static_assert(kStateBlockSize % kSlotAlignment == 0, "a cell's value buffers start on a cache line");
 static_assert(spsc_max_message(kMinSpscCapacity) == 24, "the smallest ring still carries a 24-byte message");
 
 }  // namespace shmring::layout

@@ -28,9 +28,21 @@ struct RingConfig {
     std::uint64_t max_messages = 0;  // queues: the most messages held at once; topics: the capacity asked for; services: calls
     layout::TopicPolicy topic_policy = layout::TopicPolicy::lossless;
     std::uint32_t max_response = 0;  // services: largest response (max_message: largest request; slot_size: 8)
+    std::uint32_t initial_count = 0;  // semaphores: the count at creation (max_messages: the largest)
     unsigned mode = 0600;
     SegmentOptions options;
 };
+
+// The configuration of a cell, lock or semaphore before its own fields (cell: slot_size;
+// semaphore: max_messages and initial_count).
+inline RingConfig state_config(layout::Engine engine, unsigned mode, const SegmentOptions& options) {
+    RingConfig config;
+    config.engine = engine;
+    config.capacity = engine == layout::Engine::cell ? layout::kCellBuffers : 1;
+    config.mode = mode;
+    config.options = options;
+    return config;
+}
 
 // The process-local, validated copy of a header.
 struct RingGeometry {

@@ -24,6 +24,7 @@ const char* role_name(std::uint32_t role) {
         case layout::EndpointRole::producer: return "producer";
         case layout::EndpointRole::consumer: return "consumer";
         case layout::EndpointRole::observer: return "observer";
+        case layout::EndpointRole::user: return "user";
     }
     return "unknown";
 }

@@ -57,14 +57,11 @@
 
 #include "shmring/detail/mpmc_slots.hpp"
 #include "shmring/detail/reset_on_move.hpp"
+#include "shmring/detail/stamped_copy.hpp"
 #include "shmring/layout.hpp"
 #include "shmring/loan.hpp"
 #include "shmring/ring_view.hpp"
 
-#if defined(__SANITIZE_THREAD__)
-extern "C" void AnnotateIgnoreReadsBegin(const char* file, int line);
-extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
-#endif
 
 namespace shmring::detail {
 
@@ -82,19 +79,6 @@ constexpr bool topic_before(std::uint64_t a, std::uint64_t b) noexcept { return 
 inline std::uint64_t topic_bound(const RingView& ring) noexcept { return ring.geometry().max_messages; }
 inline bool topic_lossless(const RingView& ring) noexcept {
     return ring.geometry().topic_policy == layout::TopicPolicy::lossless;
-}
-
-// Copies a payload that the publisher of a lossy topic may be overwriting meanwhile: the caller
-// checks the stamp afterwards and drops the copy if it changed ([S5]). TSan would report the race
-// that the stamp detects, so its reads are not tracked here.
-inline void copy_payload(void* to, const void* from, std::size_t length) noexcept {
-#if defined(__SANITIZE_THREAD__)
-    AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
-#endif
-    std::memcpy(to, from, length);
-#if defined(__SANITIZE_THREAD__)
-    AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
-#endif
 }
 
 // Ungates subscriber `index`: it holds a lossless publisher back no more. Called when it leaves,
@@ -397,7 +381,7 @@ public:
     std::optional<Status> release() noexcept {
         if (!open_) return std::nullopt;
         open_ = false;
-        return finish_read() ? Status::ok : Status::overwritten;
+        return finish_read() ? Status::ok : Status::overflow;
     }
 
     // try_peek, a copy into `buffer` and release in one step. too_large: the message is longer

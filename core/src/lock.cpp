@@ -1,0 +1,67 @@
+#include "shmring/lock.hpp"
+
+namespace shmring {
+
+Outcome create_lock(std::string_view name, unsigned mode, const SegmentOptions& options) {
+    auto ring = RingSegment::create(name, state_config(layout::Engine::lock, mode, options));
+    if (!ring) return ring.error();
+    return Ok{};
+}
+
+Result<Lock> Lock::attach(std::string_view name, const EndpointOptions& options) {
+    return attach_by_name<Lock>(name, layout::Engine::lock, options);
+}
+
+Result<Lock> Lock::attach(RingSegment ring, const EndpointOptions& options) {
+    auto endpoint = Endpoint::attach(std::move(ring), layout::EndpointRole::user, layout::Engine::lock, options);
+    if (!endpoint) return endpoint.error();
+    return Lock(std::move(*endpoint));
+}
+
+Status Lock::counted(Status status) noexcept {
+    if (status == Status::ok || status == Status::owner_died) endpoint_.count_message(0);
+    if (status == Status::corrupt) ring().mark_corrupt();
+    endpoint_.count_miss(status, &layout::Counters::empty);
+    return status;
+}
+
+Status Lock::try_acquire() noexcept {
+    Status status = protocol_.try_take();
+    // A try that finds the lock held looks at its holder at most once per probe interval.
+    if (status == Status::again && endpoint_.try_probe_due()) status = protocol_.try_take_from_dead(ring());
+    return counted(status);
+}
+
+Status Lock::acquire(Deadline deadline) noexcept {
+    // The first miss looks at the holder at once: a lock whose holder died long ago is taken
+    // without waiting a probe interval. Later looks are the wait's probes.
+    bool looked = false;
+    return counted(endpoint_.wait(
+        owner_lock_event(), deadline,
+        [&]() noexcept {
+            Status status = protocol_.try_take();
+            if (status == Status::again && !looked) {
+                looked = true;
+                status = protocol_.try_take_from_dead(ring());
+            }
+            return status;
+        },
+        [&]() noexcept {
+            const Status status = protocol_.try_take_from_dead(ring());
+            return status == Status::again ? Status::ok : status;  // again: the holder lives, wait on
+        }));
+}
+
+Status Lock::release() noexcept {
+    const Status status = protocol_.give_back();
+    if (status == Status::ok) endpoint_.notify(owner_lock_event());
+    return status;
+}
+
+Lock::~Lock() {
+    if (!endpoint_.owned_by_this_process() || !protocol_.held()) return;
+    (void)protocol_.give_back(/*as_death=*/true);
+    endpoint_.notify(owner_lock_event());
+}
+
+}  // namespace shmring
