@@ -200,6 +200,34 @@ check service-mutant-9 fail service_call.pml "-DHELPER=1 -DSENDS=2 -DREAPER=0 -D
 check service-mutant-10 fail service_call.pml "-DMUTANT=10" "$quick" "-m20000 -w20" \
     "mutant whose probe leaves an outcome unposted: the client hangs"
 
+section "robust owner lock (detail/owner_lock.hpp)"
+check lock-3 pass lock_owner_death.pml "" "$safety" "-m100000" \
+    "3 processes, 2 may die, a holder may close: exclusion, reports"
+check lock-2 pass lock_owner_death.pml "-DPROCS=2 -DITER=3" "$quick" "-m100000" \
+    "2 processes taking the lock 3 times each, both may die"
+check lock-mutant-1 fail lock_owner_death.pml "-DMUTANT=1" "$quick" "-m100000" \
+    "mutant taking over with no alive check: overtakes a live one"
+check lock-mutant-2 fail lock_owner_death.pml "-DMUTANT=2" "$quick" "-m100000" \
+    "mutant not marking not recoverable: a later acquirer takes it"
+check lock-mutant-3 fail lock_owner_death.pml "-DMUTANT=3" "$quick" "-m100000" \
+    "mutant taking owner died at A1 as OK: a successor is not told"
+check lock-mutant-4 fail lock_owner_death.pml "-DMUTANT=4" "$quick" "-m100000" \
+    "mutant ignoring not recoverable at A2's takeover: it enters"
+
+section "latest-value cell (detail/cell_protocol.hpp)"
+check cell-1 pass cell_value.pml "" "$quick" "-m100000" \
+    "2 writers x 2 writes, one may die, 1 reader x 2: no torn value"
+check cell-readers pass cell_value.pml "-DREADERS=2 -DREADS=1" "$safety" "-m100000" \
+    "2 writers x 2 writes, one may die, 2 readers x 1: not torn"
+check cell-writes pass cell_value.pml "-DWRITES=3" "$safety" "-m100000" \
+    "2 writers x 3 writes, one may die, 1 reader x 2: no torn value"
+check cell-mutant-1 fail cell_value.pml "-DMUTANT=1" "$quick" "-m100000" \
+    "mutant without the re-check R4: returns a torn value"
+check cell-mutant-2 fail cell_value.pml "-DMUTANT=2" "$quick" "-m100000" \
+    "mutant publishing before the copy and W4: a reader finds none"
+check cell-mutant-3 fail cell_value.pml "-DMUTANT=3" "$quick" "-m100000" \
+    "mutant taking the lock from a live writer: two in one buffer"
+
 wait
 failed=0
 for entry in "${report[@]}"; do

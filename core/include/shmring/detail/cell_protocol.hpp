@@ -3,7 +3,7 @@
 // (verify/run.sh): keep them in step.
 //
 // Writers are serialised by the cell's writer lock (detail/owner_lock.hpp). Holding it, a writer
-// publishes version v = latest + 1 in value buffer v & mask:
+// publishes version [W0] v = latest + 1 in value buffer v & mask:
 //   [W1] stamp := writing(v), relaxed       [W2] release fence: W1 before the payload's bytes
 //   [W3] payload and length                 [W4] stamp := complete(v), release
 //   [W5] latest := v, release               [W6] gives the writer lock back, wakes the waiters
@@ -11,8 +11,9 @@
 //   [R1] v := latest, acquire (pairs with [W5]: v's buffer holds complete(v) or a later stamp)
 //   [R2] s := stamp of v's buffer, acquire (pairs with [W4]): complete(v) -> go on; a later stamp
 //        -> the buffer was taken by a newer write: back to [R1]; an earlier one -> corrupt
-//   [R3] copy length and payload            [R4] acquire fence: the copy before the re-read
-//   [R5] stamp again: changed -> a writer rewrote the buffer during the copy: back to [R1]
+//   [R3] copy length and payload, then an acquire fence: the copy before the re-read
+//   [R4] stamp again: changed -> a writer rewrote the buffer during the copy: back to [R1]
+//   [R5] return version v and the copy
 // A writer rewrites v's buffer only at version v + buffers, so a reader has buffers - 1 later
 // writes' time to copy a value: a fast writer of small values does not starve a reader of large
 // ones. No reader stores anything shared: readers do not slow writers down.
@@ -55,7 +56,7 @@ inline std::uint64_t cell_publish(const RingView& ring, std::span<const std::byt
     const std::uint64_t version = block.latest.load(std::memory_order_relaxed) + 1;
     auto& buffer = cell_buffer(ring, version);
     buffer.sequence.store(layout::topic_stamp_writing(version), std::memory_order_relaxed);  // [W1]
-    std::atomic_thread_fence(std::memory_order_release);  // [W2] pairs with [R4]: a reader that saw our bytes sees [W1]
+    std::atomic_thread_fence(std::memory_order_release);  // [W2] pairs with [R3]'s fence: a reader that saw our bytes sees [W1]
     if (!value.empty()) std::memcpy(cell_payload(buffer), value.data(), value.size());  // [W3]
     buffer.length.store(static_cast<std::uint32_t>(value.size()), std::memory_order_relaxed);
     buffer.sequence.store(layout::topic_stamp_complete(version), std::memory_order_release);  // [W4] pairs with [R2]
@@ -86,8 +87,8 @@ inline Status cell_read(const RingView& ring, std::span<std::byte> buffer, std::
         const std::uint32_t size = slot.length.load(std::memory_order_relaxed);  // [R3]
         const bool fits = size <= buffer.size();
         if (size <= ring.geometry().slot_size && fits) copy_payload(buffer.data(), cell_payload(slot), size);
-        std::atomic_thread_fence(std::memory_order_acquire);  // [R4] pairs with [W2]
-        if (slot.sequence.load(std::memory_order_relaxed) != stamp) continue;  // [R5]
+        std::atomic_thread_fence(std::memory_order_acquire);  // [R3] pairs with [W2]
+        if (slot.sequence.load(std::memory_order_relaxed) != stamp) continue;  // [R4]
         if (size > ring.geometry().slot_size) return Status::corrupt;  // a complete, unchanged buffer longer than any value
         length = size;
         version = v;

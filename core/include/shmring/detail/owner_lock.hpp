@@ -7,12 +7,14 @@
 // owner lives (endpoint.hpp, role_holder_presence), and the generation whether the entry was taken
 // again since. A stopped, slow or preempted holder keeps its lease, so it is never overtaken.
 //
+//   [A0] the consistency says not_recoverable: fail at once, for ever
 //   [A1] take: CAS holder 0 -> me (acquire, pairs with [U2]): no system call. Then the consistency,
 //        which only holders write: not_recoverable -> give it back and fail; owner_died -> the
 //        holder before us had taken it from a dead one and died too: owner_died for us as well.
 //   [A2] take from the dead (a waiter's probe, at most every probe interval): the holder h names a
 //        dead or gone endpoint -> CAS holder h -> me (acquire: whatever h stored before it died is
-//        visible); consistency := owner_died unless not_recoverable; owner_died.
+//        visible); then as [A1]: not_recoverable (h died after marking it so) -> give it back and
+//        fail; else consistency := owner_died; owner_died.
 //   [U1] give back: a holder whose consistency is owner_died (unrepaired) marks it not_recoverable.
 //   [U2] holder := 0 (release, pairs with [A1]); the caller then wakes the waiters.
 // A handle closed while it holds the lock gives it back as a death would: consistency :=
@@ -51,6 +53,9 @@ public:
 
     // [A1]: ok, owner_died, not_recoverable, again (held by someone), deadlock (held by us).
     Status try_take() noexcept {
+        // [A0] relaxed: a final state, checked again after the CAS; nothing is read on its word.
+        if (lock_->consistency.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(LockConsistency::not_recoverable))
+            return Status::not_recoverable;
         std::uint64_t expected = 0;
         if (!lock_->holder.compare_exchange_strong(expected, me_, std::memory_order_acquire, std::memory_order_relaxed))
             return expected == me_ ? Status::deadlock : Status::again;

@@ -1,6 +1,6 @@
 // Internal. The copy of a seqlock reader: bytes that a writer may be rewriting meanwhile, copied
 // before the reader checks the stamp that guards them again and drops the copy if it changed
-// (lossy topics, [S5] in topic_protocol.hpp; cells, [R5] in cell_protocol.hpp).
+// (lossy topics, [S5] in topic_protocol.hpp; cells, [R4] in cell_protocol.hpp).
 #pragma once
 
 #include <cstddef>
