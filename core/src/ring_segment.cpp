@@ -62,7 +62,7 @@ Result<std::uint64_t> ring_total_size(const RingConfig& config, std::string_view
         case Engine::cell:
             if (config.capacity != layout::kCellBuffers) return refuse("a cell has " + std::to_string(layout::kCellBuffers) + " value buffers");
             if (config.slot_size == 0 || config.slot_size > layout::kMaxCellValue) return refuse("a cell's value must be 1 byte to 64 MiB");
-            return layout::kDataOffset + layout::kStateBlockSize + config.capacity * layout::slot_stride_for(config.slot_size);
+            return layout::kDataOffset + sizeof(layout::CellBlock) + config.capacity * layout::slot_stride_for(config.slot_size);
         case Engine::lock:
         case Engine::semaphore:
             if (config.capacity != 1 || config.slot_size != 0) return refuse("a lock or semaphore has no slots");

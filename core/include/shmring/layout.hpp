@@ -11,8 +11,8 @@
 //   offset 896   EndpointEntry[kMaxEndpoints]  one 128-byte line per attached process
 //   header_size  data area        SPSC: `capacity` bytes of records; MPMC and topics: `capacity` slots;
 //                                 services: `capacity` request-queue slots, then `max_messages` calls;
-//                                 cells, locks and semaphores: a 128-byte state block (CellBlock,
-//                                 LockBlock, SemaphoreBlock); cells: then `capacity` value buffers
+//                                 cells, locks and semaphores: a state block (CellBlock, LockBlock,
+//                                 SemaphoreBlock); cells: then `capacity` value buffers
 //
 // Every block that one role writes starts on its own 128-byte boundary (kFalseSharingRange): 128,
 // not 64, because the adjacent-line prefetcher pulls cache lines in pairs on x86.
@@ -386,11 +386,14 @@ struct LockBlock {
 // (latest + 1) & (capacity - 1). A buffer is a SlotHeader and `slot_size` bytes, `slot_stride`
 // apart; its `sequence` is the stamp of the version in it, as topic stamps are for positions
 // (topic_stamp_writing(v), topic_stamp_complete(v)), and `length` its length. Readers and waiting
-// writers sleep on the data event; each write wakes them.
+// writers sleep on the data event; each write wakes them. `latest`, which every read loads, has a
+// block of its own: the writer lock's words, which each write changes twice, then never take the
+// line away from readers.
 struct CellBlock {
     OwnerLock writer;
+    std::uint8_t pad[kFalseSharingRange - sizeof(OwnerLock)];
     SharedAtomic<std::uint64_t> latest;
-    std::uint8_t pad[kStateBlockSize - sizeof(OwnerLock) - 8];
+    std::uint8_t pad_latest[kFalseSharingRange - 8];
 };
 // Value buffers of a cell: a reader copying a value has capacity - 1 later writes' time before
 // its buffer is rewritten (then it copies the newer value instead).
@@ -499,10 +502,10 @@ static_assert(slot_stride_for(0) == 64 && slot_stride_for(48) == 64 && slot_stri
 static_assert(sizeof(OwnerLock) == 32 && offsetof(OwnerLock, consistency) == 8 && offsetof(OwnerLock, since_realtime_ns) == 16 &&
                   offsetof(OwnerLock, owner_deaths) == 24,
               "a lock's words");
-static_assert(sizeof(LockBlock) == kStateBlockSize && sizeof(CellBlock) == kStateBlockSize && sizeof(SemaphoreBlock) == kStateBlockSize,
-              "each state block fills 128 bytes");
-static_assert(offsetof(CellBlock, latest) == 32, "a cell's latest version follows its writer lock");
-static_assert(kStateBlockSize % kSlotAlignment == 0, "a cell's value buffers start on a cache line");
+static_assert(sizeof(LockBlock) == kStateBlockSize && sizeof(SemaphoreBlock) == kStateBlockSize, "a lock's or semaphore's state fills 128 bytes");
+static_assert(sizeof(CellBlock) == 2 * kFalseSharingRange && offsetof(CellBlock, latest) == kFalseSharingRange,
+              "a cell's latest version is 128 bytes away from its writer lock");
+static_assert(sizeof(CellBlock) % kSlotAlignment == 0, "a cell's value buffers start on a cache line");
 static_assert(spsc_max_message(kMinSpscCapacity) == 24, "the smallest ring still carries a 24-byte message");
 
 }  // namespace shmring::layout

@@ -40,7 +40,7 @@ inline layout::CellBlock& cell_block(const RingView& ring) noexcept { return *re
 // Value buffer `index` (below the buffer count): its header, and its payload after it.
 inline layout::SlotHeader& cell_buffer(const RingView& ring, std::uint64_t version) noexcept {
     const std::uint64_t index = version & ring.geometry().mask;
-    return *reinterpret_cast<layout::SlotHeader*>(ring.data() + layout::kStateBlockSize + index * ring.geometry().slot_stride);
+    return *reinterpret_cast<layout::SlotHeader*>(ring.data() + sizeof(layout::CellBlock) + index * ring.geometry().slot_stride);
 }
 inline std::byte* cell_payload(layout::SlotHeader& buffer) noexcept { return reinterpret_cast<std::byte*>(&buffer + 1); }
 
