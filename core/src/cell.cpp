@@ -23,22 +23,7 @@ Result<Cell> Cell::attach(RingSegment ring, const EndpointOptions& options) {
 }
 
 Status Cell::take_writer_lock(Deadline deadline) noexcept {
-    // As Lock::acquire: the first miss looks at the holder at once, then the wait's probes do.
-    bool looked = false;
-    const Status status = endpoint_.wait(
-        event(), deadline,
-        [&]() noexcept {
-            Status taken = writer_.try_take();
-            if (taken == Status::again && !looked) {
-                looked = true;
-                taken = writer_.try_take_from_dead(ring());
-            }
-            return taken;
-        },
-        [&]() noexcept {
-            const Status taken = writer_.try_take_from_dead(ring());
-            return taken == Status::again ? Status::ok : taken;
-        });
+    const Status status = writer_.take_waiting(endpoint_, event(), deadline);
     if (status != Status::owner_died) return status;
     // A dead writer never published the version it was writing: the value is whole as it stands.
     (void)writer_.make_consistent();

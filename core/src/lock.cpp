@@ -33,23 +33,7 @@ Status Lock::try_acquire() noexcept {
 }
 
 Status Lock::acquire(Deadline deadline) noexcept {
-    // The first miss looks at the holder at once: a lock whose holder died long ago is taken
-    // without waiting a probe interval. Later looks are the wait's probes.
-    bool looked = false;
-    return counted(endpoint_.wait(
-        owner_lock_event(), deadline,
-        [&]() noexcept {
-            Status status = protocol_.try_take();
-            if (status == Status::again && !looked) {
-                looked = true;
-                status = protocol_.try_take_from_dead(ring());
-            }
-            return status;
-        },
-        [&]() noexcept {
-            const Status status = protocol_.try_take_from_dead(ring());
-            return status == Status::again ? Status::ok : status;  // again: the holder lives, wait on
-        }));
+    return counted(protocol_.take_waiting(endpoint_, owner_lock_event(), deadline));
 }
 
 Status Lock::release() noexcept {

@@ -77,6 +77,27 @@ public:
         return taken(Status::owner_died);
     }
 
+    // [A1], waiting on `event` of `endpoint`'s ring until `deadline` with [A2] as the wait's probe. The
+    // first miss looks at the holder at once: a lock whose holder died long ago is taken without
+    // waiting a probe interval.
+    Status take_waiting(Endpoint& endpoint, layout::WaitEvent& event, Deadline deadline) noexcept {
+        bool looked = false;
+        return endpoint.wait(
+            event, deadline,
+            [&]() noexcept {
+                Status status = try_take();
+                if (status == Status::again && !looked) {
+                    looked = true;
+                    status = try_take_from_dead(endpoint.ring());
+                }
+                return status;
+            },
+            [&]() noexcept {
+                const Status status = try_take_from_dead(endpoint.ring());
+                return status == Status::again ? Status::ok : status;  // again: the holder lives, wait on
+            });
+    }
+
     // After owner_died: the state is repaired. not_owner unless held.
     Status make_consistent() noexcept {
         if (!held()) return Status::not_owner;
