@@ -1,5 +1,6 @@
 # bash completion for shmring(1): commands, subcommands, options, the values of --engine and
-# --policy, and ring names where a command takes NAME.
+# --policy, ring names where a command takes NAME (cells, locks and semaphores are named as
+# rings are), and commands after `serve NAME --` and `lock NAME --`.
 #
 # Ring names come from the objects /dev/shm/shmring.NAME, listed here rather than asked of
 # `shmring ls`, which would read every ring. Bridge state objects (/dev/shm/shmring-bridge-*) are
@@ -8,7 +9,7 @@
 # shellcheck disable=SC2207  # COMPREPLY=($(compgen ...)): ring names, commands and options hold
 # no blanks, and _shmring_files splits file names on newlines only.
 
-_shmring_commands="ls stat watch top metrics exporter create rm gc write read send recv publish subscribe call serve bridge completion"
+_shmring_commands="ls stat watch top metrics exporter create rm gc write read send recv publish subscribe call serve cell lock sem bridge completion"
 
 # The options of a command ("create pipe", "bridge send", "ls", ...).
 _shmring_options() {
@@ -24,6 +25,9 @@ _shmring_options() {
         'create queue') options="--messages --message-size --engine --mode --json" ;;
         'create topic') options="--messages --message-size --policy --mode --json" ;;
         'create service') options="--pending --request-size --response-size --mode --json" ;;
+        'create cell') options="--max-size --mode --json" ;;
+        'create lock') options="--mode --json" ;;
+        'create semaphore') options="--initial --maximum --mode --json" ;;
         rm) options="--json" ;;
         gc) options="--dry-run --json" ;;
         send | publish) options="--timeout --nonblock --null -0" ;;
@@ -31,6 +35,10 @@ _shmring_options() {
         subscribe) options="--from-oldest --count --timeout --null -0 --json" ;;
         call) options="--timeout --json" ;;
         serve) options="--count" ;;
+        'cell read' | 'sem value') options="--json" ;;
+        'cell watch') options="--count --json" ;;
+        lock | 'sem wait') options="--timeout --nonblock" ;;
+        'sem post') options="--count" ;;
         'bridge send') options="--to --plain --curve-key --server-key --heartbeat --window" ;;
         'bridge recv') options="--listen --plain --curve-key --allow --heartbeat --mode" ;;
         'bridge status') options="--json" ;;
@@ -43,7 +51,8 @@ _shmring_takes_value() {
     case $1 in
         --interval | --count | --capacity | --mode | --messages | --message-size | --pending | \
             --request-size | --response-size | --timeout | --to | --listen | --textfile | --heartbeat | \
-            --window | --curve-key | --server-key | --allow | --engine | --policy) return 0 ;;
+            --window | --curve-key | --server-key | --allow | --engine | --policy | --max-size | --initial | \
+            --maximum) return 0 ;;
     esac
     return 1
 }
@@ -70,7 +79,8 @@ _shmring() {
     [[ $cur == = ]] && cur=""
     COMPREPLY=()
 
-    # The command, its subcommand, how many operands it has, and where `--` starts serve's command.
+    # The command, its subcommand, how many operands it has, and where `--` starts the command of
+    # serve or lock.
     local cmd="" sub="" operands=0 dashdash=0 word i
     for ((i = 1; i < COMP_CWORD; ++i)); do
         word=${COMP_WORDS[i]}
@@ -79,7 +89,7 @@ _shmring() {
             continue
         fi
         case $word in
-            --) [[ $cmd == serve ]] && dashdash=1 ;;
+            --) [[ $cmd == @(serve|lock) ]] && dashdash=1 ;;
             -*)
                 if _shmring_takes_value "$word"; then
                     # The value, and what the shell split it into at '=' and ':' (tcp://host:port).
@@ -93,7 +103,7 @@ _shmring() {
             *)
                 if [[ -z $cmd ]]; then
                     cmd=$word
-                elif [[ -z $sub && $cmd == @(create|bridge|completion) ]]; then
+                elif [[ -z $sub && $cmd == @(create|cell|sem|bridge|completion) ]]; then
                     sub=$word
                 else
                     ((++operands))
@@ -130,7 +140,9 @@ _shmring() {
     if [[ -z $sub ]]; then
         local subcommands=""
         case $cmd in
-            create) subcommands="pipe queue topic service" ;;
+            create) subcommands="pipe queue topic service cell lock semaphore" ;;
+            cell) subcommands="read write watch" ;;
+            sem) subcommands="post wait value" ;;
             bridge) subcommands="send recv keygen status" ;;
             completion) subcommands="bash zsh" ;;
         esac
@@ -153,7 +165,8 @@ _shmring() {
     case $command in
         metrics | exporter | rm | gc)
             COMPREPLY=($(_shmring_ring_names "$cur")) ;;
-        stat | watch | write | read | send | recv | publish | subscribe | call | serve | \
+        stat | watch | write | read | send | recv | publish | subscribe | call | serve | lock | \
+            'cell read' | 'cell write' | 'cell watch' | 'sem post' | 'sem wait' | 'sem value' | \
             'bridge send' | 'bridge recv' | 'bridge status')
             ((operands == 0)) && COMPREPLY=($(_shmring_ring_names "$cur")) ;;
         'bridge keygen')

@@ -1,5 +1,6 @@
-// shmring create pipe|queue|topic|service NAME ...: new rings through create_pipe, create_queue,
-// create_topic, create_service. The command line has checked every size against the engines'
+// shmring create pipe|queue|topic|service|cell|lock|semaphore NAME ...: new rings through
+// create_pipe, create_queue, create_topic, create_service, and cells, locks and semaphores through
+// create_cell, create_lock, create_semaphore. The command line has checked every size against the engines'
 // limits (main.cpp): the library's own checks remain the last word.
 #include <cstdio>
 
@@ -7,8 +8,11 @@
 #include "diagnostics.hpp"
 #include "ring_json.hpp"
 #include "ring_report.hpp"
+#include "shmring/cell.hpp"
+#include "shmring/lock.hpp"
 #include "shmring/pipe.hpp"
 #include "shmring/queue.hpp"
+#include "shmring/semaphore.hpp"
 #include "shmring/service.hpp"
 #include "shmring/topic.hpp"
 
@@ -54,6 +58,24 @@ int run_create_topic(const CreateTopicOptions& options) {
 int run_create_service(const CreateServiceOptions& options) {
     if (auto made = create_service(options.name, options.pending, static_cast<std::uint32_t>(options.request_size),
                                       static_cast<std::uint32_t>(options.response_size), options.mode);
+        !made)
+        return fail(options.name, reason_of(made.error(), options.name));
+    return created(options.name, options.json);
+}
+
+int run_create_cell(const CreateCellOptions& options) {
+    if (auto made = create_cell(options.name, options.max_size, options.mode); !made) return fail(options.name, reason_of(made.error(), options.name));
+    return created(options.name, options.json);
+}
+
+int run_create_lock(const CreateLockOptions& options) {
+    if (auto made = create_lock(options.name, options.mode); !made) return fail(options.name, reason_of(made.error(), options.name));
+    return created(options.name, options.json);
+}
+
+int run_create_semaphore(const CreateSemaphoreOptions& options) {
+    if (auto made = create_semaphore(options.name, static_cast<std::uint32_t>(options.initial), static_cast<std::uint32_t>(options.maximum),
+                                     options.mode);
         !made)
         return fail(options.name, reason_of(made.error(), options.name));
     return created(options.name, options.json);

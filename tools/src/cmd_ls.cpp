@@ -37,8 +37,9 @@ int run_ls(const LsOptions& options) {
             continue;
         }
         const RingReport view = report_of(name, std::move(inspection.ring));
-        std::optional<Rates> rates;
-        if (const auto before = first.find(name); before != first.end()) rates = rates_between(before->second, sample_of(view));
+        std::optional<Rates> rates;  // cells, locks and semaphores move no messages: no rates
+        if (const auto before = first.find(name); before != first.end() && !view.keeps_state)
+            rates = rates_between(before->second, sample_of(view));
         rings.push_back(live_json(view, rates));
         table.add({name, std::string(view.kind), std::string(view.engine), capacity_text(view), used_text(view), percent(view.fill_percent),
                    rates ? human_count(rates->in_messages) : "-", rates ? human_count(rates->out_messages) : "-", std::string(view.state),

@@ -50,16 +50,20 @@ std::string table_text(const std::vector<Row>& rows, const WatchOptions& options
     Table table({"NAME", "KIND", "IN MSG/S", "IN B/S", "OUT MSG/S", "OUT B/S", "FILL", "STATE", "PROCESSES"});
     for (const Row& row : rows) {
         const Rates& r = row.rates;
-        table.add({row.view.name, std::string(row.view.kind), human_count(r.in_messages), human_bytes(r.in_bytes) + "/s",
-                   human_count(r.out_messages), human_bytes(r.out_bytes) + "/s", percent(row.view.fill_percent),
-                   std::string(row.view.state), processes_text(row.view)});
+        // Cells, locks and semaphores move no messages: no rates.
+        const bool rated = !row.view.keeps_state;
+        table.add({row.view.name, std::string(row.view.kind), rated ? human_count(r.in_messages) : "-",
+                   rated ? human_bytes(r.in_bytes) + "/s" : "-", rated ? human_count(r.out_messages) : "-",
+                   rated ? human_bytes(r.out_bytes) + "/s" : "-", percent(row.view.fill_percent), std::string(row.view.state),
+                   processes_text(row.view)});
     }
     return header + iso_time(now_realtime_ns()) + "\n\n" + table.render();
 }
 
 std::string json_text(const std::vector<Row>& rows) {
     Json rings = Json::array();
-    for (const Row& row : rows) rings.push_back(live_json(row.view, row.rates));
+    for (const Row& row : rows)
+        rings.push_back(live_json(row.view, row.view.keeps_state ? std::nullopt : std::optional<Rates>(row.rates)));
     return Json{{"time", iso_time(now_realtime_ns())}, {"rings", std::move(rings)}}.dump() + "\n";
 }
 

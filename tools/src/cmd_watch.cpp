@@ -41,9 +41,23 @@ std::string json_line(const RingReport& v, const std::optional<Rates>& r) {
     return line.dump() + "\n";
 }
 
+// Cells, locks and semaphores: their state, with no rates (they move no messages).
+std::string state_line(const RingReport& v) {
+    return iso_time(now_realtime_ns()) + " " + v.name + " " + state_text(v) + " endpoints " + std::to_string(v.alive) + " alive " +
+           std::to_string(v.dead) + " dead state " + std::string(v.state) + "\n";
+}
+
+std::string state_screen(const RingReport& v, const char* every) {
+    return "shmring watch " + v.name + ": every " + every + " s, Ctrl-C to stop   " + iso_time(now_realtime_ns()) + "\n" +
+           std::string(v.kind) + ", state " + std::string(v.state) + "\n\n" + state_text(v) + "\nwaiters: " + waiters_text(v) + "\n\n" +
+           "endpoints: " + std::to_string(v.alive) + " alive, " + std::to_string(v.dead) + " dead\n" +
+           (v.endpoints.empty() ? std::string() : endpoints_text(v, "  "));
+}
+
 std::string screen(const RingReport& v, const std::optional<Rates>& r, double interval) {
     char every[32];
     std::snprintf(every, sizeof every, "%.1f", interval);
+    if (v.keeps_state) return state_screen(v, every);
     const auto rate_cell = [&](double value, bool bytes) {
         if (!r) return std::string("-");
         return bytes ? human_bytes(value) + "/s" : human_count(value);
@@ -78,6 +92,8 @@ int run_watch(const WatchOptions& options) {
         // Lines and JSON lines are rates, which the first look cannot give: they start with the second.
         std::string text;
         if (view.terminal()) text = screen(*ring, rates, options.interval_seconds);
+        // Cells, locks and semaphores have no rates: their lines start with the first look.
+        else if (ring->keeps_state) text = options.json ? json_line(*ring, std::nullopt) : state_line(*ring);
         else if (options.json) text = rates ? json_line(*ring, rates) : "";
         else text = rates ? plain_line(*ring, *rates) : "";
         if (!text.empty()) ++refresh;

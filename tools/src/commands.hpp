@@ -82,6 +82,63 @@ struct CreateServiceOptions {
 };
 int run_create_service(const CreateServiceOptions& options);
 
+struct CreateCellOptions {
+    std::string name;
+    std::uint64_t max_size = 0;
+    unsigned mode = 0600;
+    bool json = false;
+};
+int run_create_cell(const CreateCellOptions& options);
+
+// create lock (no limits of its own).
+struct CreateLockOptions {
+    std::string name;
+    unsigned mode = 0600;
+    bool json = false;
+};
+int run_create_lock(const CreateLockOptions& options);
+
+struct CreateSemaphoreOptions {
+    std::string name;
+    std::uint64_t initial = 0;
+    std::uint64_t maximum = 0x7FFFFFFF;  // layout::kMaxSemaphoreCount
+    unsigned mode = 0600;
+    bool json = false;
+};
+int run_create_semaphore(const CreateSemaphoreOptions& options);
+
+// cell read, cell write and cell watch.
+struct CellOptions {
+    std::string name;
+    std::string value;        // write: the value, unless
+    bool from_stdin = false;  // there is no VALUE argument: all of stdin (without one final newline) is
+    std::uint64_t count = 0;  // watch: values before it ends; 0: until stopped
+    bool json = false;        // read, watch: one JSON object per value
+};
+int run_cell_read(const CellOptions& options);
+int run_cell_write(const CellOptions& options);
+int run_cell_watch(const CellOptions& options);
+
+struct LockOptions {
+    std::string name;
+    double timeout_seconds = -1;       // below 0: wait for the lock for ever
+    bool nonblock = false;             // a lock held is a failure (EAGAIN) at once
+    std::vector<std::string> command;  // the program and its arguments
+};
+int run_lock(const LockOptions& options);
+
+// sem post, sem wait and sem value.
+struct SemaphoreOptions {
+    std::string name;
+    std::uint64_t count = 1;      // post: how many times
+    double timeout_seconds = -1;  // wait: below 0, for ever
+    bool nonblock = false;        // wait: a count of 0 is a failure (EAGAIN) at once
+    bool json = false;            // value: {count, maximum, waiters}
+};
+int run_sem_post(const SemaphoreOptions& options);
+int run_sem_wait(const SemaphoreOptions& options);
+int run_sem_value(const SemaphoreOptions& options);
+
 struct RmOptions {
     std::vector<std::string> names;
     bool json = false;

@@ -31,7 +31,10 @@ std::string kind_advice(std::string_view ring, const Error& error) {
                            : kind == "queue" ? "'shmring send' or 'shmring recv'"
                            : kind == "topic" ? "'shmring publish' or 'shmring subscribe'"
                            : kind == "service" ? "'shmring call' or 'shmring serve'"
-                                               : nullptr;
+                           : kind == "cell"    ? "'shmring cell read', 'shmring cell write' or 'shmring cell watch'"
+                           : kind == "lock"    ? "'shmring lock NAME -- COMMAND'"
+                           : kind == "semaphore" ? "'shmring sem post', 'shmring sem wait' or 'shmring sem value'"
+                                                 : nullptr;
     return "it is a " + kind + (commands != nullptr ? std::string(": use ") + commands : std::string());
 }
 
@@ -60,7 +63,7 @@ std::string reason_of(const Error& error, std::string_view ring) {
         default: break;
     }
     std::string message = error.message();
-    for (const char* noun : {"ring '", "pipe '", "queue '", "topic '", "service '"}) {
+    for (const char* noun : {"ring '", "pipe '", "queue '", "topic '", "service '", "cell '", "lock '", "semaphore '"}) {
         const std::string prefix = noun + std::string(ring) + "': ";
         if (message.starts_with(prefix)) return message.substr(prefix.size());
     }

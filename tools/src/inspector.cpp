@@ -125,6 +125,9 @@ struct SharedImage {
     CallCopy calls[kMaxCallsListed];
     CallFault call_fault;          // services: the first call slot that breaks a rule, if any
     CallCopy faulty_call;
+    std::uint64_t data_sleeper_mask;
+    StateCopy state;               // cells, locks and semaphores
+    std::uint64_t cell_stamp;      // cells: the stamp of the latest version's buffer
 };
 
 // Copies call slot `index`. The fields other than the state are read between two reads of the
@@ -197,6 +200,38 @@ void copy_calls(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage& 
     }
 }
 
+// Cells, locks and semaphores: the state block at the start of the data area (layout.hpp), and a
+// cell's value buffers after it.
+void copy_state(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage& image) {
+    // In range: validate_header checked that the state block (and a cell's buffers) end within total_size.
+    const std::byte* data = map.base() + g.header_size;
+    StateCopy& state = image.state;
+    if (g.engine == layout::Engine::semaphore) {
+        state.count = reinterpret_cast<const layout::SemaphoreBlock*>(data)->count.load(kRelaxed);
+        return;
+    }
+    const bool cell_engine = g.engine == layout::Engine::cell;
+    const auto& lock = cell_engine ? reinterpret_cast<const layout::CellBlock*>(data)->writer : reinterpret_cast<const layout::LockBlock*>(data)->lock;
+    state.holder = lock.holder.load(kAcquire);
+    state.consistency = lock.consistency.load(kRelaxed);
+    state.since_realtime_ns = lock.since_realtime_ns.load(kRelaxed);
+    state.owner_deaths = lock.owner_deaths.load(kRelaxed);
+    if (!cell_engine) return;
+    // As a reader's [R1], [R2], [R3] and [R5] (detail/cell_protocol.hpp), without the payload.
+    const auto& cell = *reinterpret_cast<const layout::CellBlock*>(data);
+    state.version = cell.latest.load(kAcquire);
+    if (state.version == 0) {
+        state.value_known = true;
+        return;
+    }
+    const auto& buffer = *reinterpret_cast<const layout::SlotHeader*>(data + sizeof(layout::CellBlock) + (state.version & g.mask) * g.slot_stride);
+    image.cell_stamp = buffer.sequence.load(kAcquire);
+    const std::uint32_t length = buffer.length.load(kRelaxed);
+    std::atomic_thread_fence(kAcquire);
+    state.value_known = image.cell_stamp == layout::topic_stamp_complete(state.version) && buffer.sequence.load(kRelaxed) == image.cell_stamp;
+    state.value_bytes = length;
+}
+
 NextRecord look_at_next(const ReadOnlyMapping& map, const RingGeometry& g, std::uint64_t producer, std::uint64_t consumer) {
     NextRecord next;
     const std::uint64_t used = producer - consumer;
@@ -236,6 +271,7 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
     image.repair_lock = control.repair_lock.load(kRelaxed);
     image.data_sleepers = static_cast<std::uint32_t>(layout::sleeper_count(map.at<layout::WaitEvent>(layout::kDataEventOffset)));
     image.space_sleepers = static_cast<std::uint32_t>(layout::sleeper_count(map.at<layout::WaitEvent>(layout::kSpaceEventOffset)));
+    image.data_sleeper_mask = map.at<layout::WaitEvent>(layout::kDataEventOffset).sleepers.load(kRelaxed);
     for (std::uint32_t i = 0; i < layout::kMaxEndpoints; ++i) {
         const auto& entry = map.at<layout::EndpointEntry>(layout::kRegistryOffset + i * sizeof(layout::EndpointEntry));
         EndpointCopy& copy = image.entries[i];
@@ -262,6 +298,11 @@ void copy_shared(const ReadOnlyMapping& map, const RingGeometry& g, SharedImage&
     // error seen in a stable reading is real, never an artefact of reading two moving counters.
     const auto& producer = map.at<layout::ProducerBlock>(layout::kProducerOffset);
     const auto& consumer = map.at<layout::ConsumerBlock>(layout::kConsumerOffset);
+    if (layout::keeps_state(g.engine)) {
+        copy_state(map, g, image);
+        image.stable = true;  // no positions: state
+        return;
+    }
     if (g.engine == layout::Engine::topic) {
         // Before the position: the publisher announces a limit only after the position it rests on.
         image.topic_limit = producer.limit.load(kAcquire);
@@ -303,8 +344,33 @@ std::optional<std::string> check_record(const layout::RecordHeader& record, std:
     return std::nullopt;
 }
 
+// The rules of a state block (owner_lock.hpp, cell_protocol.hpp, semaphore.hpp); the reason when one fails.
+std::optional<std::string> check_state(const RingGeometry& g, const SharedImage& s) {
+    const StateCopy& state = s.state;
+    if (g.engine == layout::Engine::semaphore) {
+        if (state.count > g.max_messages)
+            return "count " + std::to_string(state.count) + " above the maximum " + std::to_string(g.max_messages);
+        return std::nullopt;
+    }
+    const std::string lock = g.engine == layout::Engine::cell ? "writer lock" : "lock";
+    if (state.holder != 0 && layout::role_index(state.holder) >= layout::kMaxEndpoints)
+        return lock + ": holder " + hex(state.holder, 16) + " names no endpoint entry";
+    if (state.consistency > static_cast<std::uint32_t>(layout::LockConsistency::not_recoverable))
+        return lock + ": unknown consistency " + std::to_string(state.consistency);
+    if (g.engine != layout::Engine::cell || state.version == 0) return std::nullopt;
+    // The latest version's buffer holds it or, rewritten since, a later one: never an earlier one.
+    if (static_cast<std::int64_t>(s.cell_stamp - layout::topic_stamp_complete(state.version)) < 0)
+        return "value buffer " + std::to_string(state.version & g.mask) + ": stamp " + std::to_string(s.cell_stamp) +
+               " older than the latest version " + std::to_string(state.version);
+    if (state.value_known && state.value_bytes > g.slot_size)
+        return "value of version " + std::to_string(state.version) + ": length " + std::to_string(state.value_bytes) +
+               " above the value size " + std::to_string(g.slot_size);
+    return std::nullopt;
+}
+
 // Position and record checks of a copy; the reason when one fails.
 std::optional<std::string> check_positions(const RingGeometry& g, const SharedImage& s) {
+    if (layout::keeps_state(g.engine)) return check_state(g, s);
     if (g.engine == layout::Engine::topic) {
         // The limit read first rests on a position no later than the one read after it.
         const std::uint64_t kept_from = s.topic_limit - g.max_messages;
@@ -481,6 +547,8 @@ Inspection inspect_ring(std::string_view name) {
     ring.repair_lock = image.repair_lock;
     ring.data_sleepers = image.data_sleepers;
     ring.space_sleepers = image.space_sleepers;
+    ring.data_sleeper_mask = image.data_sleeper_mask;
+    ring.state = image.state;
     for (const EndpointCopy& entry : image.entries)
         if (layout::endpoint_status(entry.state) != layout::EndpointStatus::free) ring.endpoints.push_back(entry);
     if (geometry->engine == layout::Engine::topic) ring.used = slowest_subscriber_lag(ring);
@@ -491,6 +559,10 @@ Inspection inspect_ring(std::string_view name) {
         ring.read_realtime_ns = detail::realtime_now_ns();
         ring.used = image.pending_calls;
     }
+    if (layout::keeps_state(geometry->engine)) ring.read_realtime_ns = detail::realtime_now_ns();
+    if (geometry->engine == layout::Engine::cell) ring.used = image.state.value_known ? image.state.value_bytes : 0;
+    if (geometry->engine == layout::Engine::lock) ring.used = image.state.holder != 0 ? 1 : 0;
+    if (geometry->engine == layout::Engine::semaphore) ring.used = image.state.count;
     return result;
 }
 

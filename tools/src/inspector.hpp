@@ -69,6 +69,20 @@ struct CallCopy {
 // may have millions of slots, and the copy is made without allocating (run_guarded).
 inline constexpr std::size_t kMaxCallsListed = 256;
 
+// Cells, locks and semaphores (layout::keeps_state): their state block as it was read.
+struct StateCopy {
+    // Locks: the lock; cells: the writer lock (layout::OwnerLock). `holder` is checked: 0 or a role
+    // word naming a registry entry; `consistency` a layout::LockConsistency.
+    std::uint64_t holder = 0;
+    std::uint32_t consistency = 0;
+    std::uint64_t since_realtime_ns = 0;
+    std::uint64_t owner_deaths = 0;
+    std::uint64_t version = 0;       // cells: the latest complete version, 0 before the first write
+    bool value_known = false;        // cells: whether its buffer still held it, unchanged, while it was read
+    std::uint32_t value_bytes = 0;   // ... and then its length (at most the value size)
+    std::uint32_t count = 0;         // semaphores: the count (at most the maximum)
+};
+
 // A validated copy of a ring. Values were read racily while the ring may be in use: each one is
 // untorn and in range, but they are not one atomic picture.
 struct RingCopy {
@@ -91,13 +105,15 @@ struct RingCopy {
     std::uint64_t read_position = 0;  // SPSC byte-stream reader stopped mid-record, else 0 (may be stale)
     // producer - consumer, within 0..capacity (SPSC bytes, MPMC tickets); topics: how far the
     // slowest attached subscriber is behind the publisher, in messages, within 0..capacity;
-    // services: the pending calls, within 0..max_messages.
+    // services: the pending calls, within 0..max_messages; cells: the latest value's bytes (0 when
+    // not known); locks: 1 while held; semaphores: the count.
     std::uint64_t used = 0;
     std::uint64_t topic_limit = 0;   // lossless topics: the publisher's announced limit
     std::uint64_t topic_gating = 0;  // lossless topics: the gating mask (bit i: entry i holds the publisher back)
 
     // Services: the servers' mask (bit i: entry i is a server clients count on), how many call
-    // slots are not free, the first kMaxCallsListed of them, and when they were read (CLOCK_REALTIME).
+    // slots are not free, the first kMaxCallsListed of them, and when they were read (CLOCK_REALTIME;
+    // also for cells, locks and semaphores).
     std::uint64_t server_mask = 0;
     std::uint64_t pending_calls = 0;
     std::vector<CallCopy> calls;
@@ -105,8 +121,10 @@ struct RingCopy {
 
     std::uint64_t repair_lock = 0;     // MPMC: role word of the endpoint repairing a slot, or 0
     std::uint32_t data_sleepers = 0;   // endpoints and poll helpers asleep waiting for data
+    std::uint64_t data_sleeper_mask = 0;  // the endpoints among them (bit i: entry i); cells, locks and semaphores: the waiters
     std::uint32_t space_sleepers = 0;  // ... waiting for space
     std::vector<EndpointCopy> endpoints;  // the entries that are not free, in index order
+    StateCopy state;                      // cells, locks and semaphores
 };
 
 enum class Verdict {

@@ -32,7 +32,10 @@ constexpr const char* kStatFields =
     "subscribers[]{index,pid,alive,next_sequence,lag,lost,gating,counters}};\n"
     "services: service{max_pending,max_request,max_response,call_stride,clients,servers,attached_servers,pending,\n"
     "calls_listed,calls[]{index,id,phase,client,client_pid,server,server_pid,sent,sent_realtime_ns,age_seconds,\n"
-    "request_bytes,response_bytes}}.\n"
+    "request_bytes,response_bytes}};\n"
+    "cells: cell{version,value_bytes,max_size,writer,consistency,owner_deaths,waiters[]};\n"
+    "locks: lock{held,holder{endpoint,pid,command,alive,since,since_realtime_ns,held_seconds},consistency,owner_deaths,\n"
+    "waiters[]{endpoint,pid,command}}; semaphores: semaphore{count,maximum,waiters[]}.\n"
     "A damaged or half-initialised ring gives 'shmring: NAME: corrupt: REASON' and status 1.";
 
 // "shmring create pipe": the words of the deepest subcommand the parser reached.
@@ -130,7 +133,7 @@ int main(int argc, char** argv) {
         run = [&] { return run_exporter(exporter); };
     });
 
-    auto* create_command = app.add_subcommand("create", "Create a pipe, a queue, a topic or a service");
+    auto* create_command = app.add_subcommand("create", "Create a pipe, a queue, a topic, a service, a cell, a lock or a semaphore");
     create_command->require_subcommand(1);
 
     CreatePipeOptions pipe;
@@ -193,6 +196,41 @@ int main(int argc, char** argv) {
     service_command->add_option("--mode", service.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
     service_command->add_flag("--json", service.json, "Print the new ring as 'stat --json' does");
     service_command->callback([&] { run = [&] { return run_create_service(service); }; });
+
+    CreateCellOptions cell;
+    auto* create_cell_command = create_command->add_subcommand("cell", "Create a cell: the latest value of some shared state, never torn");
+    create_cell_command->add_option("NAME", cell.name, "Cell name: 1 to 200 of A-Z a-z 0-9 . _ -")->required()->check(ring_name());
+    create_cell_command->add_option("--max-size", cell.max_size, "Largest value, 1 byte to " + size_words(layout::kMaxCellValue) + " (K, M suffixes)")
+        ->transform(size_in(1, layout::kMaxCellValue))
+        ->required();
+    create_cell_command->add_option("--mode", cell.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
+    create_cell_command->add_flag("--json", cell.json, "Print the new cell as 'stat --json' does");
+    create_cell_command->callback([&] { run = [&] { return run_create_cell(cell); }; });
+
+    CreateLockOptions lock;
+    auto* create_lock_command = create_command->add_subcommand("lock", "Create a lock: mutual exclusion that survives its holder's death");
+    create_lock_command->add_option("NAME", lock.name, "Lock name: 1 to 200 of A-Z a-z 0-9 . _ -")->required()->check(ring_name());
+    create_lock_command->add_option("--mode", lock.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
+    create_lock_command->add_flag("--json", lock.json, "Print the new lock as 'stat --json' does");
+    create_lock_command->callback([&] { run = [&] { return run_create_lock(lock); }; });
+
+    CreateSemaphoreOptions semaphore;
+    auto* create_semaphore_command = create_command->add_subcommand("semaphore", "Create a counting semaphore");
+    create_semaphore_command->add_option("NAME", semaphore.name, "Semaphore name: 1 to 200 of A-Z a-z 0-9 . _ -")->required()->check(ring_name());
+    create_semaphore_command->add_option("--initial", semaphore.initial, "The count to start with, 0 to the maximum")
+        ->check(count_in(0, layout::kMaxSemaphoreCount))
+        ->capture_default_str();
+    create_semaphore_command->add_option("--maximum", semaphore.maximum, "The largest count, 1 to " + std::to_string(layout::kMaxSemaphoreCount))
+        ->check(count_in(1, layout::kMaxSemaphoreCount))
+        ->capture_default_str();
+    create_semaphore_command->add_option("--mode", semaphore.mode, "Permission bits, octal")->transform(mode_value())->default_str("0600");
+    create_semaphore_command->add_flag("--json", semaphore.json, "Print the new semaphore as 'stat --json' does");
+    create_semaphore_command->callback([&] {
+        if (semaphore.initial > semaphore.maximum)
+            throw CLI::ValidationError("--initial", "must be 0 to the maximum " + std::to_string(semaphore.maximum) + ", not '" +
+                                                                       std::to_string(semaphore.initial) + "'");
+        run = [&] { return run_create_semaphore(semaphore); };
+    });
 
     RmOptions rm;
     auto* rm_command = app.add_subcommand("rm", "Remove rings (processes that have one mapped keep it until they let go)");
@@ -295,6 +333,69 @@ int main(int argc, char** argv) {
                           "that cannot be started ends serve with status 1. Ctrl-C or SIGTERM ends serve with status 0; a\n"
                           "command still running is killed, and its caller gets ECONNRESET.");
     serve_command->callback([&] { run = [&] { return run_serve(serve); }; });
+
+    CellOptions cell_read;
+    CellOptions cell_write;
+    CellOptions cell_watch;
+    auto* cell_command = app.add_subcommand("cell", "Read, write or watch a cell's value");
+    cell_command->require_subcommand(1);
+    auto* cell_read_command = cell_command->add_subcommand("read", "Print a cell's latest value on a line of its own");
+    cell_read_command->add_option("NAME", cell_read.name, "Cell name")->required()->check(ring_name());
+    cell_read_command->add_flag("--json", cell_read.json, "Print {version, bytes, text} (or base64 for bytes that are not UTF-8)");
+    cell_read_command->footer("Status 1 when nothing was written yet (version 0).");
+    cell_read_command->callback([&] { run = [&] { return run_cell_read(cell_read); }; });
+    auto* cell_write_command = cell_command->add_subcommand("write", "Write a cell's value: a new version, read by everyone after");
+    cell_write_command->add_option("NAME", cell_write.name, "Cell name")->required()->check(ring_name());
+    auto* value_option = cell_write_command->add_option("VALUE", cell_write.value, "The value; without it, all of stdin without one final newline");
+    cell_write_command->footer("A value above the cell's size fails with EMSGSIZE, status 1. The last writer wins; a writer that died\n"
+                               "writing left the value before it whole.");
+    cell_write_command->callback([&] {
+        cell_write.from_stdin = value_option->count() == 0;
+        run = [&] { return run_cell_write(cell_write); };
+    });
+    auto* cell_watch_command = cell_command->add_subcommand("watch", "Print a cell's latest value, then each newer one as it comes");
+    cell_watch_command->add_option("NAME", cell_watch.name, "Cell name")->required()->check(ring_name());
+    cell_watch_command->add_option("--count", cell_watch.count, "Stop after printing this many values")->check(count_in(1, UINT64_MAX));
+    cell_watch_command->add_flag("--json", cell_watch.json, "One JSON object per value: {version, bytes, text or base64}");
+    cell_watch_command->footer("A cell keeps only its latest value: a watcher slower than the writers sees the newest one, not each\n"
+                               "(the versions tell what it skipped). A reader of its stdout that leaves ends it with 0. Ctrl-C ends\n"
+                               "it with 130 (SIGTERM: 143).");
+    cell_watch_command->callback([&] { run = [&] { return run_cell_watch(cell_watch); }; });
+
+    LockOptions lock_run;
+    auto* lock_command = app.add_subcommand("lock", "Run a command while holding a lock, as flock(1) does");
+    lock_command->add_option("NAME", lock_run.name, "Lock name")->required()->check(ring_name());
+    auto* lock_timeout = lock_command->add_option("--timeout", lock_run.timeout_seconds, "Seconds to wait for the lock (ETIMEDOUT, status 1)")
+                             ->check(seconds_in(0, 1e9));
+    lock_command->add_flag("--nonblock", lock_run.nonblock, "Fail at once (EAGAIN, status 1) when the lock is held")->excludes(lock_timeout);
+    lock_command->add_option("COMMAND", lock_run.command, "After --: the program and its arguments (run without a shell)")->required();
+    lock_command->footer("Ends with the command's status (128+N when signal N killed it; 127: not found, 126: not runnable),\n"
+                         "or 1 when the lock could not be taken. SIGINT and SIGTERM sent to shmring go to the command. A\n"
+                         "lock whose holder died is taken with a warning (EOWNERDEAD) and marked consistent again if the\n"
+                         "command exits with 0; otherwise its next taker is warned too. Ctrl-C while waiting ends it with 130.");
+    lock_command->callback([&] { run = [&] { return run_lock(lock_run); }; });
+
+    SemaphoreOptions sem_post;
+    SemaphoreOptions sem_wait;
+    SemaphoreOptions sem_value;
+    auto* sem_command = app.add_subcommand("sem", "Post to a semaphore, wait on it, or print its count");
+    sem_command->require_subcommand(1);
+    auto* sem_post_command = sem_command->add_subcommand("post", "Add one to a semaphore's count, waking a waiter");
+    sem_post_command->add_option("NAME", sem_post.name, "Semaphore name")->required()->check(ring_name());
+    sem_post_command->add_option("--count", sem_post.count, "Add this many, one at a time")->check(count_in(1, layout::kMaxSemaphoreCount));
+    sem_post_command->footer("At the maximum it fails with EOVERFLOW, status 1 (what was added before stays added).");
+    sem_post_command->callback([&] { run = [&] { return run_sem_post(sem_post); }; });
+    auto* sem_wait_command = sem_command->add_subcommand("wait", "Take one from a semaphore's count, waiting while it is 0");
+    sem_wait_command->add_option("NAME", sem_wait.name, "Semaphore name")->required()->check(ring_name());
+    auto* sem_timeout = sem_wait_command->add_option("--timeout", sem_wait.timeout_seconds, "Seconds to wait (ETIMEDOUT, status 1)")
+                            ->check(seconds_in(0, 1e9));
+    sem_wait_command->add_flag("--nonblock", sem_wait.nonblock, "Fail at once (EAGAIN, status 1) when the count is 0")->excludes(sem_timeout);
+    sem_wait_command->footer("Ctrl-C ends it with 130 (SIGTERM: 143), having taken nothing.");
+    sem_wait_command->callback([&] { run = [&] { return run_sem_wait(sem_wait); }; });
+    auto* sem_value_command = sem_command->add_subcommand("value", "Print a semaphore's count (read-only, as stat reads it)");
+    sem_value_command->add_option("NAME", sem_value.name, "Semaphore name")->required()->check(ring_name());
+    sem_value_command->add_flag("--json", sem_value.json, "Print {count, maximum, waiters}");
+    sem_value_command->callback([&] { run = [&] { return run_sem_value(sem_value); }; });
 
     BridgeOptions bridge_send;
     BridgeOptions bridge_recv;

@@ -1,5 +1,6 @@
 #include "ring_json.hpp"
 
+#include "process_usage.hpp"
 #include "ring_directory.hpp"
 #include "text_format.hpp"
 
@@ -83,6 +84,63 @@ Json service_json(const RingReport& v) {
                 {"calls", std::move(calls)}};
 }
 
+Json command_json(std::uint32_t pid) {
+    const std::string command = process_command(pid);
+    return command.empty() ? Json(nullptr) : Json(command);
+}
+
+Json holder_json(const RingReport& v) {
+    if (!v.holder) return nullptr;
+    const HolderReport& h = *v.holder;
+    const std::uint64_t held_ns = v.ring.read_realtime_ns > h.since_realtime_ns ? v.ring.read_realtime_ns - h.since_realtime_ns : 0;
+    return Json{{"endpoint", h.endpoint},
+                {"pid", optional_value(h.pid)},
+                {"command", h.pid ? command_json(*h.pid) : Json(nullptr)},
+                {"alive", h.alive},
+                {"since", iso_time(h.since_realtime_ns)},
+                {"since_realtime_ns", h.since_realtime_ns},
+                {"held_seconds", static_cast<double>(held_ns) / 1e9}};
+}
+
+Json waiters_json(const RingReport& v) {
+    Json waiters = Json::array();
+    for (const std::uint32_t index : v.waiters) {
+        Json waiter{{"endpoint", index}, {"pid", nullptr}, {"command", nullptr}};
+        for (const EndpointReport& e : v.endpoints)
+            if (e.copy.index == index) {
+                waiter["pid"] = e.pid;
+                waiter["command"] = command_json(e.pid);
+            }
+        waiters.push_back(std::move(waiter));
+    }
+    return waiters;
+}
+
+// Cells, locks and semaphores: what their state block says.
+Json state_json(const RingReport& v) {
+    const RingCopy& r = v.ring;
+    switch (r.geometry.engine) {
+        case layout::Engine::cell:
+            return Json{{"version", r.state.version},
+                        {"value_bytes", r.state.value_known ? Json(r.state.value_bytes) : Json(nullptr)},
+                        {"max_size", r.geometry.slot_size},
+                        {"writer", holder_json(v)},
+                        {"consistency", v.consistency},
+                        {"owner_deaths", r.state.owner_deaths},
+                        {"waiters", waiters_json(v)}};
+        case layout::Engine::lock:
+            return Json{{"held", v.holder.has_value()},
+                        {"holder", holder_json(v)},
+                        {"consistency", v.consistency},
+                        {"owner_deaths", r.state.owner_deaths},
+                        {"waiters", waiters_json(v)}};
+        case layout::Engine::semaphore:
+            return Json{{"count", r.state.count}, {"maximum", r.geometry.max_messages}, {"waiters", waiters_json(v)}};
+        default: break;
+    }
+    return nullptr;
+}
+
 Json options_json(std::uint32_t options) {
     Json names = Json::array();
     if ((options & layout::kOptionPrefault) != 0) names.push_back("prefault");
@@ -143,11 +201,12 @@ Json stat_json(const RingReport& v) {
     };
     if (g.engine == layout::Engine::topic) stat["topic"] = topic_json(v);
     if (g.engine == layout::Engine::service) stat["service"] = service_json(v);
+    if (v.keeps_state) stat[std::string(v.kind)] = state_json(v);
     return stat;
 }
 
 Json summary_json(const RingReport& v) {
-    return Json{{"name", v.name},
+    Json summary{{"name", v.name},
                 {"path", v.path},
                 {"state", v.state},
                 {"kind", v.kind},
@@ -161,6 +220,8 @@ Json summary_json(const RingReport& v) {
                 {"fill_percent", v.fill_percent},
                 {"endpoints_alive", v.alive},
                 {"endpoints_dead", v.dead}};
+    if (v.keeps_state) summary[std::string(v.kind)] = state_json(v);
+    return summary;
 }
 
 Json problem_json(std::string_view name, std::string_view state, const Inspection& inspection) {

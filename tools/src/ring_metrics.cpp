@@ -47,6 +47,17 @@ constexpr FamilySpec kFamilies[] = {
     {"shmring_service_pending_calls", MetricType::gauge, "Services: calls not yet finished"},
     {"shmring_service_clients", MetricType::gauge, "Services: live clients"},
     {"shmring_service_servers", MetricType::gauge, "Services: live servers"},
+    {"shmring_cell_version", MetricType::gauge, "Cells: the version of the latest value, 0 before the first write"},
+    {"shmring_cell_value_bytes", MetricType::gauge, "Cells: the size of the latest value"},
+    {"shmring_lock_held", MetricType::gauge, "Locks: 1 while held"},
+    {"shmring_lock_holder_alive", MetricType::gauge, "Locks: 1 while held by a live process, 0 while held by a dead one (the next taker gets owner-died)"},
+    {"shmring_lock_held_seconds", MetricType::gauge, "Locks: how long the holder has held it"},
+    {"shmring_lock_consistency", MetricType::gauge, "Locks: 1 for the lock's consistency state (consistent, owner_died, not_recoverable), 0 for the others"},
+    {"shmring_lock_owner_deaths", MetricType::counter, "Locks: times the lock was taken from a holder that had died holding it"},
+    {"shmring_lock_waiters", MetricType::gauge, "Locks: processes asleep waiting for the lock"},
+    {"shmring_semaphore_value", MetricType::gauge, "Semaphores: the count (as sem_getvalue gives it)"},
+    {"shmring_semaphore_maximum", MetricType::gauge, "Semaphores: the largest count"},
+    {"shmring_semaphore_waiters", MetricType::gauge, "Semaphores: processes asleep waiting for a count"},
     {"shmring_endpoint", MetricType::info, "An endpoint: its role, process and wait strategy"},
     {"shmring_endpoint_alive", MetricType::gauge, "1 while the endpoint's process is alive"},
     {"shmring_endpoint_messages", MetricType::counter, "Messages this endpoint sent or received"},
@@ -93,6 +104,37 @@ void add_endpoint(Exposition& out, const RingReport& v, const EndpointReport& e)
     out.add("shmring_subscriber_gating", who, std::uint64_t{e.gating ? 1U : 0U});
 }
 
+// Cells, locks and semaphores: the ring families that mean something for them, and their own.
+void add_state(Exposition& out, const RingReport& v) {
+    const RingCopy& r = v.ring;
+    const Labels ring = ring_label(v.name);
+    const auto flag = [](bool value) { return std::uint64_t{value ? 1U : 0U}; };
+    switch (r.geometry.engine) {
+        case layout::Engine::cell:
+            out.add("shmring_cell_version", ring, r.state.version);
+            if (r.state.value_known) out.add("shmring_cell_value_bytes", ring, std::uint64_t{r.state.value_bytes});
+            break;
+        case layout::Engine::lock: {
+            out.add("shmring_lock_held", ring, flag(v.holder.has_value()));
+            out.add("shmring_lock_holder_alive", ring, flag(v.holder && v.holder->alive));
+            const std::uint64_t since = v.holder ? v.holder->since_realtime_ns : 0;
+            out.add("shmring_lock_held_seconds", ring,
+                    v.holder && r.read_realtime_ns > since ? static_cast<double>(r.read_realtime_ns - since) / 1e9 : 0.0);
+            for (const char* state : {"consistent", "owner_died", "not_recoverable"})
+                out.add("shmring_lock_consistency", with(ring, "state", state), flag(v.consistency == state));
+            out.add("shmring_lock_owner_deaths", ring, r.state.owner_deaths);
+            out.add("shmring_lock_waiters", ring, std::uint64_t{v.waiters.size()});
+            break;
+        }
+        case layout::Engine::semaphore:
+            out.add("shmring_semaphore_value", ring, std::uint64_t{r.state.count});
+            out.add("shmring_semaphore_maximum", ring, r.geometry.max_messages);
+            out.add("shmring_semaphore_waiters", ring, std::uint64_t{v.waiters.size()});
+            break;
+        default: break;
+    }
+}
+
 void add_ring(Exposition& out, const RingReport& v) {
     const RingCopy& r = v.ring;
     const RingGeometry& g = r.geometry;
@@ -103,6 +145,17 @@ void add_ring(Exposition& out, const RingReport& v) {
             std::uint64_t{1});
     out.add("shmring_ring_capacity", with(ring, "unit", std::string(v.capacity_unit)), v.capacity);
     out.add("shmring_ring_size_bytes", ring, r.object_size);
+    if (v.keeps_state) {
+        // No messages, positions or ring counters: what they hold is their state.
+        out.add("shmring_ring_corrupt", ring, std::uint64_t{r.corrupt_flag != 0 ? 1U : 0U});
+        out.add("shmring_ring_created_timestamp_seconds", ring, static_cast<double>(r.header.created_realtime_ns) / 1e9);
+        out.add("shmring_ring_endpoints", with(ring, "status", "alive"), std::uint64_t{v.alive});
+        out.add("shmring_ring_endpoints", with(ring, "status", "dead"), std::uint64_t{v.dead});
+        out.add("shmring_ring_sleepers", with(ring, "waiting_for", "data"), std::uint64_t{r.data_sleepers});
+        add_state(out, v);
+        for (const EndpointReport& e : v.endpoints) add_endpoint(out, v, e);
+        return;
+    }
     out.add("shmring_ring_max_message_bytes", ring, std::uint64_t{g.max_message});
     out.add("shmring_ring_used", with(ring, "unit", std::string(v.capacity_unit)), r.used);
     out.add("shmring_ring_used_messages", ring, v.used_messages);

@@ -57,12 +57,17 @@ std::string_view kind_name(layout::ChannelKind kind) {
 }
 
 // The entry a role word names, if it is in range and of the entry's current generation.
-std::optional<std::uint32_t> holder(std::uint64_t word, const std::vector<EndpointReport>& endpoints) {
-    if (word == 0) return std::nullopt;
+const EndpointReport* holder_entry(std::uint64_t word, const std::vector<EndpointReport>& endpoints) {
+    if (word == 0) return nullptr;
     const std::uint32_t index = layout::role_index(word);
     for (const EndpointReport& endpoint : endpoints)
         if (endpoint.copy.index == index && layout::endpoint_generation(endpoint.copy.state) == layout::role_generation(word))
-            return index;
+            return &endpoint;
+    return nullptr;
+}
+
+std::optional<std::uint32_t> holder(std::uint64_t word, const std::vector<EndpointReport>& endpoints) {
+    if (const EndpointReport* endpoint = holder_entry(word, endpoints)) return endpoint->copy.index;
     return std::nullopt;
 }
 
@@ -109,6 +114,43 @@ CallReport call_report(const CallCopy& copy, const RingCopy& ring, const std::ve
         if (phase == layout::CallPhase::answered) call.response_bytes = copy.response_length;
     }
     return call;
+}
+
+std::string_view consistency_name(std::uint32_t consistency) {
+    switch (static_cast<layout::LockConsistency>(consistency)) {
+        case layout::LockConsistency::consistent: return "consistent";
+        case layout::LockConsistency::owner_died: return "owner_died";
+        case layout::LockConsistency::not_recoverable: return "not_recoverable";
+    }
+    return "unknown";  // never: the inspector checked it
+}
+
+// Cells, locks and semaphores: what their state block says, in the ring's figures.
+void add_state(RingReport& view, const RingCopy& ring) {
+    const RingGeometry& g = ring.geometry;
+    view.keeps_state = true;
+    view.kind = view.engine;
+    const bool cell = g.engine == layout::Engine::cell;
+    const bool lock = g.engine == layout::Engine::lock;
+    view.capacity_unit = cell ? "bytes" : lock ? "holders" : "count";
+    view.capacity = cell ? g.slot_size : lock ? 1 : g.max_messages;
+    view.used_messages = ring.used;
+    view.fill_percent = 100.0 * static_cast<double>(ring.used) / static_cast<double>(std::max<std::uint64_t>(view.capacity, 1));
+    if (g.engine != layout::Engine::semaphore) {
+        view.consistency = consistency_name(ring.state.consistency);
+        if (ring.state.holder != 0) {
+            HolderReport holder;
+            holder.endpoint = layout::role_index(ring.state.holder);
+            holder.since_realtime_ns = ring.state.since_realtime_ns;
+            if (const auto current = holder_entry(ring.state.holder, view.endpoints)) {
+                holder.pid = current->pid;
+                holder.alive = current->alive && layout::endpoint_status(current->copy.state) == EndpointStatus::attached;
+            }
+            view.holder = holder;
+        }
+    }
+    for (std::uint64_t mask = ring.data_sleeper_mask; mask != 0; mask &= mask - 1)
+        view.waiters.push_back(static_cast<std::uint32_t>(std::countr_zero(mask)));
 }
 
 }  // namespace
@@ -173,6 +215,7 @@ RingReport report_of(std::string_view name, RingCopy ring) {
     for (std::uint64_t mask = ring.server_mask; mask != 0; mask &= mask - 1)
         view.attached_servers.push_back(static_cast<std::uint32_t>(std::countr_zero(mask)));
     for (const CallCopy& copy : ring.calls) view.calls.push_back(call_report(copy, ring, view.endpoints));
+    if (layout::keeps_state(g.engine)) add_state(view, ring);
     view.ring = std::move(ring);
     if (view.ring.corrupt_flag != 0) {
         view.state = "corrupt";

@@ -17,7 +17,7 @@ struct EndpointReport {
     EndpointCopy copy;
     std::uint32_t pid;
     std::string_view status;  // attached, claiming (taking the entry), or invalid
-    std::string_view role;    // producer, consumer, observer, none, or unknown
+    std::string_view role;    // producer, consumer, observer, user (cells, locks, semaphores), none, or unknown
     std::string_view wait;    // adaptive, spin, block, or unknown
     bool alive;
     // Topic subscribers: whether it holds a lossless publisher back, and how far behind it is.
@@ -41,19 +41,29 @@ struct CallReport {
     std::optional<std::uint32_t> response_bytes;
 };
 
+// The holder of a lock, or of a cell's writer lock, as the lock's holder word names it.
+struct HolderReport {
+    std::uint32_t endpoint = 0;          // the registry entry the word names
+    std::optional<std::uint32_t> pid;    // its owner's, while the entry is still the holder's (same generation)
+    bool alive = false;                  // whether the holder lives (its lease); an entry freed or taken again: no
+    std::uint64_t since_realtime_ns = 0;  // when it took the lock
+};
+
 struct RingReport {
     std::string name;
     std::string path;
     RingCopy ring;
-    std::string_view kind;           // pipe, queue, topic, service or raw
-    std::string_view engine;         // spsc, mpmc, topic or service
+    std::string_view kind;           // pipe, queue, topic, service, raw, cell, lock or semaphore
+    std::string_view engine;         // spsc, mpmc, topic, service, cell, lock or semaphore
     std::string_view policy;         // topics: lossless or lossy; empty otherwise
-    std::string_view capacity_unit;  // bytes (SPSC), slots (MPMC), messages (topics) or calls (services)
+    // bytes (SPSC, cells: the value size), slots (MPMC), messages (topics), calls (services),
+    // holders (locks) or count (semaphores: the maximum)
+    std::string_view capacity_unit;
     // In that unit: for topics the messages asked for (not the slots), for services the calls that
     // may be pending.
     std::uint64_t capacity;
     // SPSC: from the counters; MPMC: tickets in flight; topics: the slowest subscriber's lag;
-    // services: the pending calls.
+    // services: the pending calls; cells, locks and semaphores: ring.used.
     std::uint64_t used_messages;
     double fill_percent;
     // Every producer and every consumer there ever was: attached entries plus retired totals.
@@ -74,6 +84,13 @@ struct RingReport {
     unsigned servers = 0;
     std::vector<std::uint32_t> attached_servers;
     std::vector<CallReport> calls;
+    // Cells, locks and semaphores: whether they keep state rather than move messages; the holder of
+    // the lock (a cell's writer lock) while it is held; its consistency (consistent, owner_died or
+    // not_recoverable); and the endpoints asleep waiting (for the lock, a newer value or a count).
+    bool keeps_state = false;
+    std::optional<HolderReport> holder;
+    std::string_view consistency;
+    std::vector<std::uint32_t> waiters;
     // ok; stale: it had endpoints, all are dead and so is its creator; corrupt: an endpoint
     // found a broken invariant and flagged it.
     std::string_view state;

@@ -1,5 +1,6 @@
 #include "ring_text.hpp"
 
+#include "process_usage.hpp"
 #include "text_format.hpp"
 
 namespace shmring::cli {
@@ -25,12 +26,96 @@ std::string options_text(std::uint32_t options) {
     return text.empty() ? "none" : text;
 }
 
+std::string pid_command(std::uint32_t pid) {
+    const std::string command = process_command(pid);
+    return std::to_string(pid) + "/" + (command.empty() ? "?" : command);
+}
+
+// Cells, locks and semaphores: everything `stat` shows.
+std::string state_stat_text(const RingReport& v) {
+    const RingCopy& r = v.ring;
+    const RingGeometry& g = r.geometry;
+    const bool cell = g.engine == layout::Engine::cell;
+    Table facts({"name", v.name});
+    facts.add({"path", v.path});
+    facts.add({"state", std::string(v.state)});
+    facts.add({"kind", std::string(v.kind) + " (layout version " + std::to_string(r.header.layout_version) + ")"});
+    if (cell) {
+        facts.add({"value", r.state.version == 0 ? std::string("none written yet (version 0)")
+                                                 : "version " + std::to_string(r.state.version) +
+                                                       (r.state.value_known ? ", " + std::to_string(r.state.value_bytes) + " bytes"
+                                                                            : std::string(", being rewritten"))});
+        facts.add({"max size", std::to_string(g.slot_size) + " bytes (" + std::to_string(g.capacity) + " value buffers, stride " +
+                                   std::to_string(g.slot_stride) + ")"});
+    }
+    if (g.engine == layout::Engine::semaphore) facts.add({"count", std::to_string(r.state.count) + " of at most " + std::to_string(g.max_messages)});
+    if (!v.consistency.empty()) {
+        const std::string name = cell ? "writer lock" : "holder";
+        facts.add({name, holder_text(v)});
+        facts.add({"consistency", std::string(v.consistency)});
+        facts.add({"owner deaths", std::to_string(r.state.owner_deaths)});
+    }
+    facts.add({"waiters", waiters_text(v)});
+    facts.add({"object size", std::to_string(r.object_size) + " bytes (state at " + std::to_string(g.header_size) + ")"});
+    facts.add({"corrupt flag", r.corrupt_flag != 0 ? "SET" : "no"});
+    facts.add({"owner", "uid " + std::to_string(r.owner_uid) + ", mode " + octal_mode(r.file_mode)});
+    facts.add({"created", iso_time(r.header.created_realtime_ns) + " by pid " + std::to_string(r.header.creator_pid) + " (uid " +
+                              std::to_string(r.header.creator_uid) + (v.creator_alive ? ", alive)" : ", dead)") + ", mode " +
+                              octal_mode(r.header.mode) + ", options " + options_text(r.header.options)});
+    std::string text = facts.render();
+    text += "\nendpoints: " + std::to_string(v.alive) + " alive, " + std::to_string(v.dead) + " dead\n";
+    if (!v.endpoints.empty()) text += endpoints_text(v, "  ");
+    return text;
+}
+
 }  // namespace
+
+std::string holder_text(const RingReport& v) {
+    if (!v.holder) return "free";
+    const HolderReport& h = *v.holder;
+    const std::string who = h.pid ? "pid " + pid_command(*h.pid) + ", endpoint " + std::to_string(h.endpoint)
+                                  : "endpoint " + std::to_string(h.endpoint) + " (gone)";
+    const std::uint64_t held_ns = v.ring.read_realtime_ns > h.since_realtime_ns ? v.ring.read_realtime_ns - h.since_realtime_ns : 0;
+    return "held by " + who + (h.alive ? ", alive" : ", DEAD") + ", since " + iso_time(h.since_realtime_ns) + " (" +
+           human_seconds(static_cast<double>(held_ns) / 1e9) + ")";
+}
+
+std::string waiters_text(const RingReport& v) {
+    if (v.waiters.empty()) return "none";
+    std::string text;
+    for (const std::uint32_t index : v.waiters) {
+        std::string who = "endpoint " + std::to_string(index);
+        for (const EndpointReport& e : v.endpoints)
+            if (e.copy.index == index) who += " (" + pid_command(e.pid) + ")";
+        text += (text.empty() ? "" : ", ") + who;
+    }
+    return std::to_string(v.waiters.size()) + ": " + text;
+}
+
+std::string state_text(const RingReport& v) {
+    const RingCopy& r = v.ring;
+    switch (r.geometry.engine) {
+        case layout::Engine::cell:
+            return "version " + std::to_string(r.state.version) + ", " + human_bytes(static_cast<double>(r.used)) + " of " +
+                   human_bytes(r.geometry.slot_size) + ", waiters " + std::to_string(v.waiters.size());
+        case layout::Engine::lock:
+            return holder_text(v) + ", " + std::string(v.consistency) + ", owner deaths " + std::to_string(r.state.owner_deaths) +
+                   ", waiters " + std::to_string(v.waiters.size());
+        case layout::Engine::semaphore:
+            return "count " + std::to_string(r.state.count) + " of " + std::to_string(r.geometry.max_messages) + ", waiters " +
+                   std::to_string(v.waiters.size());
+        default: break;
+    }
+    return {};
+}
 
 // Queues show their bound and message size, whichever engine; services their pending calls and
 // both sizes; other rings their data area.
 std::string capacity_text(const RingReport& v) {
     const RingGeometry& g = v.ring.geometry;
+    if (g.engine == layout::Engine::cell) return human_bytes(g.slot_size);
+    if (g.engine == layout::Engine::lock) return "-";
+    if (g.engine == layout::Engine::semaphore) return "max " + std::to_string(g.max_messages);
     if (g.engine == layout::Engine::service)
         return std::to_string(g.max_messages) + " x " + human_bytes(g.max_request) + "/" + human_bytes(g.max_response);
     if (g.kind == layout::ChannelKind::queue || g.engine == layout::Engine::topic)
@@ -40,6 +125,10 @@ std::string capacity_text(const RingReport& v) {
 }
 
 std::string used_text(const RingReport& v) {
+    const RingCopy& r = v.ring;
+    if (r.geometry.engine == layout::Engine::cell) return "v" + std::to_string(r.state.version) + ", " + human_bytes(static_cast<double>(r.used));
+    if (r.geometry.engine == layout::Engine::lock) return !v.holder ? "free" : v.holder->alive ? "held" : "held (dead)";
+    if (r.geometry.engine == layout::Engine::semaphore) return "count " + std::to_string(r.state.count);
     if (v.ring.geometry.engine == layout::Engine::service) return std::to_string(v.used_messages) + " calls";
     if (v.ring.geometry.kind == layout::ChannelKind::queue || v.ring.geometry.engine != layout::Engine::spsc)
         return std::to_string(v.used_messages) + " msgs";
@@ -88,6 +177,7 @@ std::string calls_text(const RingReport& v, const std::string& indent) {
 }
 
 std::string stat_text(const RingReport& v) {
+    if (v.keeps_state) return state_stat_text(v);
     const RingCopy& r = v.ring;
     const RingGeometry& g = r.geometry;
     const bool spsc = g.engine == layout::Engine::spsc;
