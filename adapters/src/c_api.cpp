@@ -265,7 +265,11 @@ const char* shmring_strerror(int err) {
         case EPROTO: return "not a shmring segment, another version or kind, or corrupt";
         case EBADF: return "operation of the other side";
         case ENOSPC: return "not enough shared memory for the ring";
-        case EOVERFLOW: return "message overwritten while it was read";
+        case EOVERFLOW: return "message overwritten while it was read, or a count at its maximum";
+        case EOWNERDEAD: return "the previous holder of the lock died holding it";
+        case ENOTRECOVERABLE: return "the lock is not recoverable";
+        case EPERM: return "operation not permitted (a lock this handle does not hold)";
+        case EDEADLK: return "this handle holds the lock already";
         case ECONNREFUSED: return "no server attached to the service";
         case ECONNRESET: return "the server died or closed before answering";
         default: return std::strerror(err < 0 ? -err : err);

@@ -2,6 +2,7 @@
 // and the poll descriptor, which fires while the cell holds a version newer than the handle's last.
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -64,7 +65,9 @@ ssize_t shmring_cell_read(shmring_cell* c, void* buf, size_t cap, uint64_t* vers
     if (status == Status::ok || status == Status::too_large) {
         if (version != nullptr) *version = read_version;
     }
-    if (status == Status::ok && read_version > c->seen.load(std::memory_order_relaxed)) c->saw(read_version);
+    // The handle is up to date: the descriptor must be quiet until a newer version (even if the
+    // helper fired for the version just read after this handle had drained it).
+    if (status == Status::ok && read_version >= c->seen.load(std::memory_order_relaxed)) c->saw(read_version);
     return length_or_error(status, length);
 }
 
@@ -75,7 +78,10 @@ int64_t shmring_cell_wait(shmring_cell* c, uint64_t seen, int64_t timeout_ns) {
     const Status status = shmring::detail::tried_then_waited(
         cell.endpoint(), patience_of(timeout_ns), [&] { return cell.wait_newer(seen, newer, shmring::kTryOnce); },
         [&](shmring::Deadline deadline) { return cell.wait_newer(seen, newer, deadline); });
+    if (status == Status::again || status == Status::timed_out) c->poll.rearm();  // nothing newer than `seen`
     if (status != Status::ok) return negated(status);
+    if (newer > static_cast<std::uint64_t>(INT64_MAX)) return negated(Status::corrupt);  // no write makes so many versions
+    // Relaxed: only this handle's thread stores `seen`.
     if (newer > c->seen.load(std::memory_order_relaxed)) c->saw(newer);
     return static_cast<int64_t>(newer);
 }
@@ -90,6 +96,8 @@ int shmring_cell_fd(shmring_cell* c) {
     return guarded([&] {
         auto fd = c->poll.get(
             c->cell.endpoint(), c->cell.event(),
+            // Relaxed: a stale `seen` costs one needless or one later wake-up of the descriptor, which
+            // the handle's next read or wait puts right (saw, rearm).
             [c] { return c->cell.version() > c->seen.load(std::memory_order_relaxed); }, [] { return false; });
         return fd ? *fd : fail(fd.error());
     });

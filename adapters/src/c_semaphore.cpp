@@ -47,15 +47,17 @@ int shmring_sem_post(shmring_sem* s) {
 int shmring_sem_wait(shmring_sem* s, int64_t timeout_ns) {
     if (s == nullptr) return -EINVAL;
     auto& semaphore = s->semaphore;
-    const Status status = s->poll.rearm_on_again(shmring::detail::tried_then_waited(
+    const Status status = shmring::detail::tried_then_waited(
         semaphore.endpoint(), patience_of(timeout_ns), [&] { return semaphore.try_wait(); },
-        [&](shmring::Deadline deadline) { return semaphore.wait(deadline); }));
+        [&](shmring::Deadline deadline) { return semaphore.wait(deadline); });
+    if (status == Status::again || status == Status::timed_out) s->poll.rearm();  // found the count at zero
     return status == Status::ok ? 0 : negated(status);
 }
 
 int shmring_sem_value(shmring_sem* s) {
     if (s == nullptr) return -EINVAL;
-    return static_cast<int>(s->semaphore.value());
+    const std::uint32_t value = s->semaphore.value();
+    return value <= s->semaphore.maximum() ? static_cast<int>(value) : negated(Status::corrupt);
 }
 
 int shmring_sem_fd(shmring_sem* s) {

@@ -32,6 +32,9 @@ Status Cell::take_writer_lock(Deadline deadline) noexcept {
 
 Status Cell::write(std::span<const std::byte> value, Deadline deadline) noexcept {
     if (value.size() > max_size()) return Status::too_large;
+    // The writer lock would be taken in the parent's name: a takeover after its death would then
+    // let two writers into one buffer.
+    if (endpoint_.forked_copy()) return Status::not_owner;
     const Status status = take_writer_lock(deadline);
     endpoint_.count_miss(status, &layout::Counters::full);
     if (status != Status::ok) {
@@ -58,7 +61,7 @@ Status Cell::wait_newer(std::uint64_t seen, std::uint64_t& newer, Deadline deadl
         if (latest <= seen) return Status::again;
         newer = latest;
         return Status::ok;
-    }, detail::NoProbe{});
+    }, detail::LookAgain{});
 }
 
 }  // namespace shmring

@@ -185,6 +185,7 @@ Result<Endpoint> Endpoint::attach(RingSegment ring, layout::EndpointRole role, l
 Endpoint::Endpoint(RingSegment ring, std::uint32_t index, std::uint64_t generation, detail::LeaseHolder lease)
     : ring_(std::move(ring)), entry_(&ring_.endpoint(index)), index_(index), generation_(generation), lease_(std::move(lease)) {
     owner_pid_ = current_process().pid;
+    fork_generation_ = detail::fork_generation();
     const bool light_allowed = detail::light_publisher_fence();
     const std::uint64_t bit = std::uint64_t{1} << index_;
     // A previous owner of this entry that died publishing light left its bits, which would make

@@ -1,6 +1,7 @@
 #include "shmring/detail/lease.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <fcntl.h>
@@ -35,11 +36,22 @@ std::vector<int>& lease_fds() {
     return *fds;
 }
 
+// Forks this process went through as the child (close_leases_in_child): see fork_generation().
+std::atomic<std::uint32_t> forks_as_child{0};
+
 void close_leases_in_child() {
+    // Relaxed: the child has one thread here; later loads on it see it in program order.
+    forks_as_child.fetch_add(1, std::memory_order_relaxed);
     for (const int fd : lease_fds()) ::close(fd);
     lease_fds().clear();
     fork_mutex.unlock();
 }
+
+}  // namespace
+
+std::uint32_t fork_generation() noexcept { return forks_as_child.load(std::memory_order_relaxed); }
+
+namespace {
 
 void register_lease_fd(int fd) {
     static std::once_flag installed;

@@ -26,6 +26,7 @@ Status Lock::counted(Status status) noexcept {
 }
 
 Status Lock::try_acquire() noexcept {
+    if (endpoint_.forked_copy()) return Status::not_owner;
     Status status = protocol_.try_take();
     // A try that finds the lock held looks at its holder at most once per probe interval.
     if (status == Status::again && endpoint_.try_probe_due()) status = protocol_.try_take_from_dead(ring());
@@ -33,10 +34,17 @@ Status Lock::try_acquire() noexcept {
 }
 
 Status Lock::acquire(Deadline deadline) noexcept {
+    if (endpoint_.forked_copy()) return Status::not_owner;
     return counted(protocol_.take_waiting(endpoint_, owner_lock_event(), deadline));
 }
 
+Status Lock::make_consistent() noexcept {
+    if (endpoint_.forked_copy()) return Status::not_owner;
+    return protocol_.make_consistent();
+}
+
 Status Lock::release() noexcept {
+    if (endpoint_.forked_copy()) return Status::not_owner;
     const Status status = protocol_.give_back();
     if (status == Status::ok) endpoint_.notify(owner_lock_event());
     return status;

@@ -62,7 +62,7 @@ Status Semaphore::counted(Status status) noexcept {
 Status Semaphore::try_wait() noexcept { return counted(take()); }
 
 Status Semaphore::wait(Deadline deadline) noexcept {
-    return counted(endpoint_.wait(event(), deadline, [&]() noexcept { return take(); }, detail::NoProbe{}));
+    return counted(endpoint_.wait(event(), deadline, [&]() noexcept { return take(); }, detail::LookAgain{}));
 }
 
 }  // namespace shmring

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include "shmring/cell.hpp"
@@ -301,6 +303,64 @@ TEST(Semaphore, shouldHandEveryPostToExactlyOneWaiterBetweenThreads) {
     for (auto& t : threads) t.join();
     EXPECT_EQ(taken.load(), 2 * kPerThread);
     EXPECT_EQ(attached<Semaphore>(name).value(), 0U);
+}
+
+// A poster or writer that dies (or stops) between publishing and waking leaves its sleepers to
+// find what it published by themselves, within a probe interval: they sleep that long at most.
+TEST(SharedState, shouldWakeWaitersWhoseWakeUpNeverCameWithinAProbeInterval) {
+    RingName sem_name("semnowake"), cell_name("cellnowake");
+    ASSERT_TRUE(create_semaphore(sem_name, 0, 1));
+    ASSERT_TRUE(create_cell(cell_name, 8));
+    EndpointOptions blocking;
+    blocking.wait = WaitStrategy::block;
+    auto sem = Semaphore::attach(sem_name, blocking);
+    auto cell = Cell::attach(cell_name, blocking);
+    ASSERT_TRUE(sem && cell);
+    Status sem_status = Status::again, cell_status = Status::again;
+    Deadline sem_done{}, cell_done{};
+    std::uint64_t newer = 0;
+    std::thread sem_waiter([&] {
+        sem_status = sem->wait(deadline_after(10s));
+        sem_done = Clock::now();
+    });
+    std::thread cell_waiter([&] {
+        cell_status = cell->wait_newer(0, newer, deadline_after(10s));
+        cell_done = Clock::now();
+    });
+    std::this_thread::sleep_for(100ms);  // both asleep
+    // What a post and a write store before their wake-up, and then no wake-up.
+    const auto published = Clock::now();
+    reinterpret_cast<layout::SemaphoreBlock*>(sem->ring().data())->count.store(1, std::memory_order_release);
+    (void)detail::cell_publish(cell->ring(), bytes_of("whatever"));
+    sem_waiter.join();
+    cell_waiter.join();
+    EXPECT_EQ(sem_status, Status::ok);
+    EXPECT_EQ(cell_status, Status::ok);
+    EXPECT_EQ(newer, 1U);
+    EXPECT_LT(sem_done - published, 1s);
+    EXPECT_LT(cell_done - published, 1s);
+}
+
+TEST(SharedState, shouldRefuseToActInTheParentsNameAfterFork) {
+    RingName lock_name("lockfork"), cell_name("cellfork");
+    ASSERT_TRUE(create_lock(lock_name));
+    ASSERT_TRUE(create_cell(cell_name, 8));
+    auto lock = Lock::attach(lock_name);
+    auto cell = Cell::attach(cell_name);
+    ASSERT_TRUE(lock && cell);
+    ASSERT_EQ(lock->acquire(), Status::ok);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const bool refused = lock->release() == Status::not_owner && lock->try_acquire() == Status::not_owner &&
+                             lock->make_consistent() == Status::not_owner && cell->write(bytes_of("child")) == Status::not_owner;
+        ::_exit(refused ? 0 : 1);
+    }
+    int status = -1;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child's copies refused";
+    EXPECT_TRUE(lock->held()) << "the parent still holds its lock";
+    EXPECT_EQ(lock->release(), Status::ok);
+    EXPECT_EQ(cell->version(), 0U);
 }
 
 TEST(SharedState, shouldRefuseToOpenASegmentOfAnotherKind) {

@@ -255,7 +255,9 @@ void    shmring_cell_close(shmring_cell *c);
 /* ---- Locks: mutual exclusion between processes that survives its holder. A handle holds the
  * lock, not a thread: give each thread its own handle. Uncontended, acquire and release make no
  * system call. A holder killed or exec'd while holding hands the lock to the next acquirer with
- * -EOWNERDEAD (noticed within 50 ms); a stopped or slow holder is waited for, never overtaken. */
+ * -EOWNERDEAD (noticed within 50 ms); a stopped or slow holder is waited for, never overtaken.
+ * In a process forked after the handle was opened, every call on it returns -EPERM (and a cell
+ * write too): the handle is the parent's. */
 typedef struct shmring_lock shmring_lock;
 int     shmring_lock_create(const char *name, unsigned mode);
 /* -EPROTO for a segment that is not a lock. */

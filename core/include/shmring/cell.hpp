@@ -34,7 +34,8 @@ public:
     std::size_t max_size() const noexcept { return ring().geometry().slot_size; }
 
     // Publishes `value` as the newest version. Waits only for another writer's write in progress
-    // (until `deadline`: timed_out; kTryOnce: again). too_large above max_size(), corrupt.
+    // (until `deadline`: timed_out; kTryOnce: again). too_large above max_size(), corrupt;
+    // not_owner in a process forked after the handle was opened.
     Status write(std::span<const std::byte> value, Deadline deadline = kNoDeadline) noexcept;
 
     // Copies the latest value into `buffer`: ok with its `length` and `version` (0 and 0 before the

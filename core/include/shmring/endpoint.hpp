@@ -147,6 +147,10 @@ public:
     // False in a child forked after this endpoint attached: the endpoint is its parent's, and the
     // child's copy must neither detach it nor finish its claims.
     bool owned_by_this_process() const noexcept;
+    // True in a process forked (through fork(), which runs the atfork handlers) after this endpoint
+    // attached: as !owned_by_this_process(), without a system call, for data paths that must not
+    // act in the parent's name (a lock's release, a cell's write).
+    bool forked_copy() const noexcept { return detail::fork_generation() != fork_generation_; }
 
     WaitStrategy wait_strategy() const noexcept { return strategy_; }
     void set_wait_strategy(WaitStrategy strategy) noexcept;
@@ -177,6 +181,7 @@ private:
     static constexpr std::uint32_t kFutileWakesBeforeReap = 64;
     std::uint32_t futile_wakes_ = 0;
     std::uint32_t owner_pid_ = 0;
+    std::uint32_t fork_generation_ = 0;
 };
 
 // The by-name form of every handle's attach: opens ring `name`, which must be of `engine`, and

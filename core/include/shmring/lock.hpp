@@ -33,11 +33,13 @@ public:
     static Result<Lock> attach(RingSegment ring, const EndpointOptions& options = {});
 
     // ok or owner_died: held. not_recoverable, again, deadlock (this handle holds it), corrupt: not held.
+    // Every call refuses, with not_owner, in a process forked after the handle was opened: the
+    // handle is its parent's.
     [[nodiscard]] Status try_acquire() noexcept;
     // The same, waiting until `deadline` (timed_out).
     Status acquire(Deadline deadline = kNoDeadline) noexcept;
     // After owner_died: the guarded state is repaired. not_owner unless held.
-    Status make_consistent() noexcept { return protocol_.make_consistent(); }
+    Status make_consistent() noexcept;
     // not_owner unless held.
     Status release() noexcept;
     bool held() const noexcept { return protocol_.held(); }

@@ -58,21 +58,25 @@ inline std::uint64_t cell_publish(const RingView& ring, std::span<const std::byt
     buffer.sequence.store(layout::topic_stamp_writing(version), std::memory_order_relaxed);  // [W1]
     std::atomic_thread_fence(std::memory_order_release);  // [W2] pairs with [R3]'s fence: a reader that saw our bytes sees [W1]
     if (!value.empty()) std::memcpy(cell_payload(buffer), value.data(), value.size());  // [W3]
+    // Relaxed: published with the payload by [W4].
     buffer.length.store(static_cast<std::uint32_t>(value.size()), std::memory_order_relaxed);
     buffer.sequence.store(layout::topic_stamp_complete(version), std::memory_order_release);  // [W4] pairs with [R2]
     block.latest.store(version, std::memory_order_release);  // [W5] pairs with [R1]
     return version;
 }
 
-// A reader's limit on [R1]-[R5] rounds: only a writer that rewrites buffers faster than one value
-// can be copied, round after round (or a process scribbling on the segment), reaches it.
+// A reader's limits on [R1]-[R5] rounds, and on the bytes it copies in vain: only a writer that
+// rewrites buffers faster than one value can be copied, round after round (or a process scribbling
+// on the segment's stamps), reaches them.
 inline constexpr int kCellReadRounds = 100'000;
+inline constexpr std::uint64_t kCellReadBytes = std::uint64_t{1} << 30;
 
 // [R1]-[R5]. ok: `length` and `version` are the latest value's (version 0, length 0: never
 // written). too_large: `buffer` is shorter than `length`; nothing copied. again: the value kept
 // changing under the copy (kCellReadRounds). corrupt: the segment contradicts the protocol.
 inline Status cell_read(const RingView& ring, std::span<std::byte> buffer, std::size_t& length, std::uint64_t& version) noexcept {
-    for (int round = 0; round < kCellReadRounds; ++round) {
+    std::uint64_t copied = 0;
+    for (int round = 0; round < kCellReadRounds && copied < kCellReadBytes; ++round) {
         const std::uint64_t v = cell_latest(ring);  // [R1]
         if (v == 0) {
             length = 0;
@@ -84,11 +88,16 @@ inline Status cell_read(const RingView& ring, std::span<std::byte> buffer, std::
         const std::int64_t lag = topic_stamp_lag(stamp, v);
         if (lag > 0) continue;  // rewritten by a newer write
         if (lag < 0) return Status::corrupt;
-        const std::uint32_t size = slot.length.load(std::memory_order_relaxed);  // [R3]
+        // [R3] relaxed: checked by [R4], as the payload is.
+        const std::uint32_t size = slot.length.load(std::memory_order_relaxed);
         const bool fits = size <= buffer.size();
-        if (size <= ring.geometry().slot_size && fits) copy_payload(buffer.data(), cell_payload(slot), size);
+        if (size != 0 && size <= ring.geometry().slot_size && fits) {
+            copy_payload(buffer.data(), cell_payload(slot), size);
+            copied += size;
+        }
         std::atomic_thread_fence(std::memory_order_acquire);  // [R3] pairs with [W2]
-        if (slot.sequence.load(std::memory_order_relaxed) != stamp) continue;  // [R4]
+        // [R4] relaxed: the fence above orders it after the copy.
+        if (slot.sequence.load(std::memory_order_relaxed) != stamp) continue;
         if (size > ring.geometry().slot_size) return Status::corrupt;  // a complete, unchanged buffer longer than any value
         length = size;
         version = v;

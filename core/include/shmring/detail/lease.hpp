@@ -32,6 +32,11 @@ namespace shmring::detail {
 
 enum class LeaseLook { held, free, unknown };
 
+// How many times this process began as the child of a fork (after a lease was first taken): a
+// handle that recorded another value was opened by an ancestor, and acts in its name no more. One
+// relaxed load, no system call: for data paths that must refuse a forked copy of a handle.
+std::uint32_t fork_generation() noexcept;
+
 // Whether anybody but `fd`'s own open file description holds entry `index`'s lease. unknown when
 // the kernel cannot answer (no OFD locks): callers count that as held.
 LeaseLook look_at_lease(int fd, std::uint32_t index) noexcept;

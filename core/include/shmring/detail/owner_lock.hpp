@@ -44,6 +44,9 @@ inline std::uint64_t coarse_realtime_ns() noexcept {
 // One handle's side of an OwnerLock, named by the handle's role word. A moved-from one holds nothing.
 class OwnerLockProtocol {
 public:
+    // Failed takes of a spinning wait before its early look at the holder (a few microseconds).
+    static constexpr unsigned kMissesBeforeLook = 256;
+
     OwnerLockProtocol(layout::OwnerLock& lock, std::uint64_t me) noexcept : lock_(&lock), me_(me) {}
 
     bool held() const noexcept {
@@ -57,6 +60,8 @@ public:
         if (lock_->consistency.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(LockConsistency::not_recoverable))
             return Status::not_recoverable;
         std::uint64_t expected = 0;
+        // [A1] acquire, pairs with [U2]: the last holder's stores are visible to us. Failure relaxed:
+        // nothing is read on a failed take.
         if (!lock_->holder.compare_exchange_strong(expected, me_, std::memory_order_acquire, std::memory_order_relaxed))
             return expected == me_ ? Status::deadlock : Status::again;
         return taken(Status::ok);
@@ -72,24 +77,27 @@ public:
             return Status::corrupt;
         }
         if (role_holder_presence(ring, holder) == Presence::alive) return Status::again;
+        // [A2] acquire: a dead holder released nothing; what it stored before dying is ordered before
+        // our judgement by the kernel's lease (dropped at its death, tested free by
+        // role_holder_presence) and the acquire load of its entry's state there. The acquire here
+        // orders our critical section after the CAS. Failure relaxed: nothing is read.
         if (!lock_->holder.compare_exchange_strong(holder, me_, std::memory_order_acquire, std::memory_order_relaxed)) return Status::again;
         lock_->owner_deaths.add_by_owner(1);  // we hold the lock: its only writer now
         return taken(Status::owner_died);
     }
 
-    // [A1], waiting on `event` of `endpoint`'s ring until `deadline` with [A2] as the wait's probe. The
-    // first miss looks at the holder at once: a lock whose holder died long ago is taken without
-    // waiting a probe interval.
+    // [A1], waiting on `event` of `endpoint`'s ring until `deadline` with [A2] as the wait's probe.
+    // A lock whose holder died long ago is taken without waiting a probe interval: the holder is
+    // looked at once early in the wait, after a short spin (a blocking waiter: at its first retry),
+    // so that an acquire that a live holder's release soon satisfies makes no system call.
     Status take_waiting(Endpoint& endpoint, layout::WaitEvent& event, Deadline deadline) noexcept {
-        bool looked = false;
+        const unsigned look_at = endpoint.wait_strategy() == WaitStrategy::block ? 1 : kMissesBeforeLook;
+        unsigned misses = 0;
         return endpoint.wait(
             event, deadline,
             [&]() noexcept {
                 Status status = try_take();
-                if (status == Status::again && !looked) {
-                    looked = true;
-                    status = try_take_from_dead(endpoint.ring());
-                }
+                if (status == Status::again && ++misses == look_at) status = try_take_from_dead(endpoint.ring());
                 return status;
             },
             [&]() noexcept {
@@ -136,6 +144,7 @@ private:
             lock_->holder.store(0, std::memory_order_release);  // [U2]; the caller marks the segment corrupt
             return Status::corrupt;
         }
+        // Relaxed: the holder's own word; published to the next holder by [U2].
         if (how == Status::owner_died && consistency != LockConsistency::owner_died)
             lock_->consistency.store(static_cast<std::uint32_t>(LockConsistency::owner_died), std::memory_order_relaxed);
         // Relaxed: for the tool only.

@@ -84,6 +84,13 @@ struct NoProbe {
     Status operator()() const noexcept { return Status::ok; }
 };
 
+// A probe that ends nothing and only bounds each sleep to the probe interval: for a wait whose
+// wake-up a publisher may never send, having died (or stopped) between its publishing store and
+// its notify (a semaphore's post, a cell's write). The retry after each sleep finds what it published.
+struct LookAgain {
+    Status operator()() const noexcept { return Status::ok; }
+};
+
 // The blocking form of a try_* that returns a Loan or a View: `wait` runs the attempt it is given
 // until it stops saying again; the result is the last attempt's, with the wait's status.
 template <class Lent, class Wait, class TryOnce>
