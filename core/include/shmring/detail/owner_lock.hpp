@@ -59,7 +59,10 @@ public:
         // [A0] relaxed: a final state, checked again after the CAS; nothing is read on its word.
         if (lock_->consistency.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(LockConsistency::not_recoverable))
             return Status::not_recoverable;
-        std::uint64_t expected = 0;
+        // A look before the CAS: waiters that spin read the line and leave it shared, instead of
+        // taking it away from the holder with a failing CAS on every turn. Relaxed: the CAS decides.
+        std::uint64_t expected = lock_->holder.load(std::memory_order_relaxed);
+        if (expected != 0) return expected == me_ ? Status::deadlock : Status::again;
         // [A1] acquire, pairs with [U2]: the last holder's stores are visible to us. Failure relaxed:
         // nothing is read on a failed take.
         if (!lock_->holder.compare_exchange_strong(expected, me_, std::memory_order_acquire, std::memory_order_relaxed))
