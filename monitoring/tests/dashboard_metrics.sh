@@ -9,13 +9,17 @@ stem=test.dashboard.$$
 subscriber=
 cleanup() {
     if [ -n "$subscriber" ]; then kill "$subscriber" 2>/dev/null || true; wait "$subscriber" 2>/dev/null || true; fi
-    "$shmring" rm "$stem.queue" "$stem.topic" "$stem.service" 2>/dev/null || true
+    "$shmring" rm "$stem.queue" "$stem.topic" "$stem.service" "$stem.cell" "$stem.lock" "$stem.semaphore" 2>/dev/null || true
 }
 trap cleanup EXIT
 "$shmring" create queue "$stem.queue" --messages 8 --message-size 64
 "$shmring" send "$stem.queue" one two
 "$shmring" create topic "$stem.topic" --messages 8 --message-size 64 --policy lossy
 "$shmring" create service "$stem.service" --pending 4 --request-size 64 --response-size 64
+"$shmring" create cell "$stem.cell" --max-size 64
+"$shmring" cell write "$stem.cell" pose
+"$shmring" create lock "$stem.lock"
+"$shmring" create semaphore "$stem.semaphore" --initial 1 --maximum 4
 "$shmring" subscribe "$stem.topic" >/dev/null & subscriber=$!
 for _ in $(seq 100); do
     if "$shmring" metrics "$stem.topic" | grep -q '^shmring_subscriber_lag_messages{'; then break; fi
