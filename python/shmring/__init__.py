@@ -2,7 +2,8 @@
 
 Pipes, queues, topics and services between processes on one machine, at memory speed, with the
 semantics of the kernel's (end of file and EPIPE when a peer dies, exactly-once delivery), on the
-same rings as shmring's C and C++ programs and its command-line tool.
+same rings as shmring's C and C++ programs and its command-line tool; and shared state: cells (the
+latest value, never torn), locks that survive their holder's death, and counting semaphores.
 
     import shmring
     shmring.create_queue("jobs", max_messages=1024, max_message_size=4096)
@@ -28,9 +29,13 @@ from ._pipe import Pipe, open_pipe
 from ._shmring import (
     CorruptError,
     Loan,
+    Lock,
     Message,
+    create_cell,
+    create_lock,
     create_pipe,
     create_queue,
+    create_semaphore,
     create_service,
     create_topic,
     unlink,
@@ -41,8 +46,9 @@ from . import _shmring
 __version__ = version()
 
 __all__ = [
-    "CorruptError", "Loan", "Message", "Pipe", "Queue", "Service", "Topic", "Wait",
-    "create_pipe", "create_queue", "create_service", "create_topic", "open_pipe", "unlink", "version",
+    "Cell", "CorruptError", "Loan", "Lock", "Message", "Pipe", "Queue", "Semaphore", "Service", "Topic", "Wait",
+    "create_cell", "create_lock", "create_pipe", "create_queue", "create_semaphore", "create_service", "create_topic",
+    "open_pipe", "unlink", "version",
 ]
 
 
@@ -133,3 +139,20 @@ class Service(_Closing, _shmring.Service):
     async def receive_async(self, timeout=None):
         """Server: receive() for asyncio. Cancelling it takes nothing."""
         return await _aio.tried_within(timeout, self, lambda: self.receive(0))
+
+
+class Cell(_Closing, _shmring.Cell):
+    __doc__ = _shmring.Cell.__doc__
+
+    async def wait_async(self, seen, timeout=None):
+        """wait() for asyncio: waits on the event loop for a version newer than `seen`; returns it."""
+        return await _aio.tried_within(timeout, self, lambda: self.wait(seen, 0))
+
+
+class Semaphore(_Closing, _shmring.Semaphore):
+    __doc__ = _shmring.Semaphore.__doc__
+
+    async def wait_async(self, timeout=None):
+        """wait() for asyncio: takes one, waiting on the event loop while the count is zero.
+        Cancelling it takes nothing."""
+        return await _aio.tried_within(timeout, self, lambda: self.wait(0))

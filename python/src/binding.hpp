@@ -213,5 +213,7 @@ void register_pipe(py::module_& module);
 void register_queue(py::module_& module);
 void register_topic(py::module_& module);
 void register_service(py::module_& module);
+// The shared-state classes: Cell, Lock and Semaphore (state.cpp).
+void register_state(py::module_& module);
 
 }  // namespace shmring::python

@@ -1,4 +1,5 @@
-// The extension module shmring._shmring: the C API's creation calls and the channel classes.
+// The extension module shmring._shmring: the C API's creation calls, the channel classes and the
+// shared-state classes.
 // The package shmring (shmring/__init__.py) re-exports it with the pure-Python parts.
 #include <shmring/shmring.h>
 
@@ -15,6 +16,9 @@ int engine_of(const std::string& engine) {
     throw py::value_error("engine must be \"spsc\" or \"mpmc\", not \"" + engine + "\"");
 }
 
+// A semaphore's largest maximum (shmring.h: the count is returned as an int).
+constexpr std::uint64_t kMaxSemaphoreCount = 2147483647;
+
 }  // namespace
 
 }  // namespace shmring::python
@@ -28,6 +32,7 @@ PYBIND11_MODULE(_shmring, module) {
     register_queue(module);
     register_topic(module);
     register_service(module);
+    register_state(module);
 
     module.def("version", [] { return std::string(shmring_version()); }, "The library's version, MAJOR.MINOR.PATCH.");
     module.def(
@@ -54,5 +59,20 @@ PYBIND11_MODULE(_shmring, module) {
             checked(shmring_service_create(name.c_str(), max_pending, max_request, max_response, mode), name);
         },
         py::arg("name"), py::arg("max_pending"), py::arg("max_request"), py::arg("max_response"), py::arg("mode") = 0600);
+    module.def(
+        "create_cell",
+        [](const std::string& name, std::size_t max_size, unsigned mode) { checked(shmring_cell_create(name.c_str(), max_size, mode), name); },
+        py::arg("name"), py::arg("max_size"), py::arg("mode") = 0600);
+    module.def(
+        "create_lock", [](const std::string& name, unsigned mode) { checked(shmring_lock_create(name.c_str(), mode), name); },
+        py::arg("name"), py::arg("mode") = 0600);
+    module.def(
+        "create_semaphore",
+        [](const std::string& name, std::uint64_t initial, std::uint64_t maximum, unsigned mode) {
+            // Counts the C call's unsigned cannot hold are out of its range too (1 to 2147483647).
+            if (initial > kMaxSemaphoreCount || maximum > kMaxSemaphoreCount) raise_errno(EINVAL, name);
+            checked(shmring_sem_create(name.c_str(), static_cast<unsigned>(initial), static_cast<unsigned>(maximum), mode), name);
+        },
+        py::arg("name"), py::arg("initial") = 0, py::arg("maximum") = kMaxSemaphoreCount, py::arg("mode") = 0600);
     module.def("unlink", [](const std::string& name) { checked(shmring_unlink(name.c_str()), name); }, py::arg("name"));
 }

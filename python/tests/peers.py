@@ -106,6 +106,34 @@ def receive_until_interrupted(name, waiting, outcome):
         outcome.put(("interrupted", time.monotonic() - started))
 
 
+def cell_value(version, size):
+    """What write_cell_values writes as `version`: up to `size` bytes, each of them version % 251."""
+    return bytes([version % 251]) * (size - version % 7)
+
+
+def write_cell_values(name, count, size):
+    """Writes versions 1..count of cell `name` (cell_value)."""
+    with shmring.Cell(name) as cell:
+        for version in range(1, count + 1):
+            cell.write(cell_value(version, size))
+
+
+def hold_lock_then_hang(name, held):
+    """Takes lock `name`, says so, and waits to be killed holding it."""
+    lock = shmring.Lock(name)
+    lock.acquire(10)
+    held.set()
+    time.sleep(60)
+
+
+def echo_posts(ping, pong, count):
+    """`count` times: takes one from semaphore `ping`, then posts semaphore `pong`."""
+    with shmring.Semaphore(ping) as incoming, shmring.Semaphore(pong) as outgoing:
+        for _ in range(count):
+            incoming.wait(10)
+            outgoing.post()
+
+
 def kill(process):
     os.kill(process.pid, signal.SIGKILL)
     process.join(10)

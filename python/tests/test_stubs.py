@@ -39,7 +39,7 @@ def test_every_public_name_of_the_package_is_in_the_stubs():
 
 def test_every_public_member_of_each_class_is_in_the_stubs_with_a_docstring():
     _, classes = stub_names()
-    for name in ("Queue", "Topic", "Service", "Loan", "Message", "Pipe"):
+    for name in ("Queue", "Topic", "Service", "Loan", "Message", "Pipe", "Cell", "Lock", "Semaphore"):
         cls = getattr(shmring, name)
         own = public(vars(cls)) | {member for base in cls.__mro__ if base.__module__.startswith("shmring")
                                    for member in public(vars(base))}
